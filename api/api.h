@@ -1,0 +1,130 @@
+/*
+ * api.h: what a REST handler sees. The server layer builds a struct mlf_req
+ * (decoded JSON or query parameters, path parameters, an arena, the store)
+ * and calls one handler from the route table; the handler validates the
+ * input, calls storage, and writes its JSON answer into req->out. On error
+ * it returns a status and fills req->err; the dispatcher writes MLflow's
+ * error body. Handlers never write to the network themselves, except the
+ * streaming ones (flag MLF_ROUTE_RAW) which use the server's helpers.
+ */
+#ifndef MLF_API_H
+#define MLF_API_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "../storage/base.h"
+#include "../storage/db.h"
+#include "../storage/tracking.h"
+#include "json.h"
+
+struct mlf_config;
+
+#define MLF_MAX_PATH_PARAMS 4
+
+struct mlf_req {
+	const char *method;           /* "GET", "POST", ... */
+	const char *path;             /* path below the API prefix, e.g. "/mlflow/runs/get" */
+	const char *prefix;           /* "/api/2.0", "/ajax-api/2.0", ... or "" */
+	cJSON *in;                    /* request fields: JSON body, or query string as an object
+	                                 (repeated keys become arrays); never NULL; owned by dispatcher */
+	const char *params[MLF_MAX_PATH_PARAMS]; /* {x} segments of the route, arena-owned */
+	int nparams;
+	struct mlf_arena arena;       /* request-scoped memory, released by the dispatcher */
+	struct mlf_json out;          /* the JSON answer (status 200) */
+	struct mlf_error err;         /* filled by a failing handler */
+	struct mlf_db *db;            /* the store; borrowed */
+	const struct mlf_config *cfg; /* server configuration; borrowed */
+	void *conn;                   /* the civetweb connection (raw handlers only) */
+	int raw_done;                 /* set by a raw handler that answered itself */
+};
+
+typedef enum mlf_status (*mlf_handler_fn)(struct mlf_req *req);
+
+/* ---- experiments (api/experiments.c) ---- */
+enum mlf_status mlf_api_experiments_create(struct mlf_req *req);
+enum mlf_status mlf_api_experiments_get(struct mlf_req *req);
+enum mlf_status mlf_api_experiments_get_by_name(struct mlf_req *req);
+enum mlf_status mlf_api_experiments_search(struct mlf_req *req);
+enum mlf_status mlf_api_experiments_update(struct mlf_req *req);
+enum mlf_status mlf_api_experiments_delete(struct mlf_req *req);
+enum mlf_status mlf_api_experiments_restore(struct mlf_req *req);
+enum mlf_status mlf_api_experiments_set_tag(struct mlf_req *req);
+enum mlf_status mlf_api_experiments_delete_tag(struct mlf_req *req);
+enum mlf_status mlf_api_experiments_search_datasets(struct mlf_req *req);
+
+/* ---- runs (api/runs.c) ---- */
+enum mlf_status mlf_api_runs_create(struct mlf_req *req);
+enum mlf_status mlf_api_runs_get(struct mlf_req *req);
+enum mlf_status mlf_api_runs_update(struct mlf_req *req);
+enum mlf_status mlf_api_runs_delete(struct mlf_req *req);
+enum mlf_status mlf_api_runs_restore(struct mlf_req *req);
+enum mlf_status mlf_api_runs_search(struct mlf_req *req);
+enum mlf_status mlf_api_runs_set_tag(struct mlf_req *req);
+enum mlf_status mlf_api_runs_delete_tag(struct mlf_req *req);
+enum mlf_status mlf_api_runs_log_metric(struct mlf_req *req);
+enum mlf_status mlf_api_runs_log_param(struct mlf_req *req);
+enum mlf_status mlf_api_runs_log_batch(struct mlf_req *req);
+enum mlf_status mlf_api_runs_log_inputs(struct mlf_req *req);
+enum mlf_status mlf_api_runs_log_outputs(struct mlf_req *req);
+
+/* ---- metrics (api/metrics.c) ---- */
+enum mlf_status mlf_api_metrics_get_history(struct mlf_req *req);
+enum mlf_status mlf_api_metrics_get_history_bulk(struct mlf_req *req);
+enum mlf_status mlf_api_metrics_get_history_bulk_interval(struct mlf_req *req);
+
+/* ---- server info (api/server_info.c) ---- */
+enum mlf_status mlf_api_server_info(struct mlf_req *req);
+
+/* ---- request decoding helpers (api/decode.c) ----
+ * Each getter looks a field up case-sensitively in req->in. "Required"
+ * getters fail with MLflow's "Missing value for required parameter" error
+ * when the field is absent, null or "". Type errors give MLflow's
+ * "Invalid value ... for parameter ..." error. Returned strings live in
+ * req->in or the arena. */
+enum mlf_status mlf_get_str(struct mlf_req *req, const char *name, int required, const char **out);
+/* run_id, falling back to run_uuid, as MLflow's handlers do. */
+enum mlf_status mlf_get_run_id(struct mlf_req *req, const char **out);
+/* int64 given as a JSON number or a decimal string; *present says whether
+ * the field was given. */
+enum mlf_status mlf_get_int64(struct mlf_req *req, const char *name, int required, int64_t *out, int *present);
+/* double, also "NaN", "Infinity", "-Infinity". */
+enum mlf_status mlf_get_double(struct mlf_req *req, const char *name, int required, double *out, int *present);
+/* Array of strings (a single string counts as one element). */
+enum mlf_status mlf_get_str_array(struct mlf_req *req, const char *name, const char ***out, int *n);
+/* Field value as a cJSON item, NULL if absent or null. */
+cJSON *mlf_get_item(struct mlf_req *req, const char *name);
+
+/* Same checks for a sub-object (elements of arrays like metrics[]): `what`
+ * names the field in messages. */
+enum mlf_status mlf_obj_str(struct mlf_req *req, cJSON *obj, const char *name, int required, const char **out);
+enum mlf_status mlf_obj_int64(struct mlf_req *req, cJSON *obj, const char *name, int required, int64_t *out,
+                              int *present);
+enum mlf_status mlf_obj_double(struct mlf_req *req, cJSON *obj, const char *name, int required, double *out,
+                               int *present);
+
+/* MLflow's "Invalid value <json> for parameter 'x' supplied" error. */
+enum mlf_status mlf_bad_type(struct mlf_req *req, const char *name, cJSON *v);
+
+#endif
+
+/* ---- validation shared by resources (api/validate.c) ---- */
+struct mlf_run;
+struct mlf_run_info;
+struct mlf_metric;
+
+/* Length of s in Unicode code points (what MLflow's limits count). */
+size_t mlf_utf8_len(const char *s);
+/* s cut to at most limit code points (arena copy when cut; s otherwise). */
+const char *mlf_utf8_truncate(struct mlf_arena *a, const char *s, size_t limit);
+/* MLflow's checks of a metric/param/tag key: charset, path uniqueness;
+ * `path` names the field in messages ("key", "metrics[3].key", ...). */
+enum mlf_status mlf_validate_key(struct mlf_req *req, const char *key, const char *path);
+/* Key length check with MLflow's "'<what>' exceeds the maximum length" message. */
+enum mlf_status mlf_validate_length(struct mlf_req *req, const char *what, const char *value, size_t limit);
+
+/* ---- entity encoders shared by resources (api/serialize.c) ---- */
+void mlf_write_run_info(struct mlf_json *j, const struct mlf_run_info *info);
+void mlf_write_run(struct mlf_json *j, const struct mlf_run *run);
+void mlf_write_metric(struct mlf_json *j, const struct mlf_metric *m, int with_run_id);
+void mlf_write_tags(struct mlf_json *j, const char *field, const struct mlf_kv *kv, int n);

@@ -1,0 +1,57 @@
+/*
+ * json.h: a streaming JSON writer for responses. It emits MLflow's wire
+ * forms directly: int64 as JSON numbers, doubles in shortest round-trip
+ * form with NaN/Infinity as the strings "NaN", "Infinity", "-Infinity"
+ * (protobuf JSON), and strings escaped as JSON requires.
+ *
+ * The writer owns its buffer (mlf_json_release frees it).
+ */
+#ifndef MLF_JSON_H
+#define MLF_JSON_H
+
+#include <stdint.h>
+
+#include "../storage/base.h"
+
+#define MLF_JSON_MAX_DEPTH 64
+
+struct mlf_json {
+	struct mlf_buf buf;
+	int depth;
+	unsigned char first[MLF_JSON_MAX_DEPTH]; /* 1 while the container at that depth is empty */
+	int after_key;
+};
+
+void mlf_json_obj_begin(struct mlf_json *j);
+void mlf_json_obj_end(struct mlf_json *j);
+void mlf_json_arr_begin(struct mlf_json *j);
+void mlf_json_arr_end(struct mlf_json *j);
+void mlf_json_key(struct mlf_json *j, const char *key);
+void mlf_json_str(struct mlf_json *j, const char *s);
+void mlf_json_strn(struct mlf_json *j, const char *s, size_t n);
+void mlf_json_int(struct mlf_json *j, int64_t v);
+void mlf_json_double(struct mlf_json *j, double v);
+void mlf_json_bool(struct mlf_json *j, int v);
+void mlf_json_null(struct mlf_json *j);
+/* Append already-encoded JSON text as one value. */
+void mlf_json_raw(struct mlf_json *j, const char *text);
+
+/* key + value; the _str form writes nothing when s is NULL (unset fields
+ * are omitted, as MLflow does). */
+void mlf_json_kv_str(struct mlf_json *j, const char *key, const char *s);
+void mlf_json_kv_int(struct mlf_json *j, const char *key, int64_t v);
+void mlf_json_kv_double(struct mlf_json *j, const char *key, double v);
+void mlf_json_kv_bool(struct mlf_json *j, const char *key, int v);
+
+/* Escape s as a JSON string literal (with quotes) onto b. */
+void mlf_json_escape(struct mlf_buf *b, const char *s, size_t n);
+
+/* Format v the way MLflow's JSON does (shortest round-trip; integral
+ * values as "1.0"); NaN/Inf become "NaN"/"Infinity"/"-Infinity" without
+ * quotes. Returns the length written into out[32]. */
+int mlf_format_double(char out[32], double v);
+
+void mlf_json_reset(struct mlf_json *j);
+void mlf_json_release(struct mlf_json *j);
+
+#endif

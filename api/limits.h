@@ -1,0 +1,72 @@
+/*
+ * limits.h: every limit mlflowd enforces, as a named constant in one place.
+ * MLflow's own limits carry MLflow's values (mlflow/utils/validation.py and
+ * the REST handlers); the server's own limits are marked as such.
+ */
+#ifndef MLF_LIMITS_H
+#define MLF_LIMITS_H
+
+/* ---- server (mlflowd's own) ---- */
+#define MLF_MAX_JSON_BODY (16 * 1024 * 1024) /* bytes of a JSON request body; over it: 413 */
+#define MLF_MAX_JSON_DEPTH 64                /* nesting depth of a JSON request body */
+#define MLF_DEFAULT_WORKERS 16               /* civetweb worker threads */
+#define MLF_MAX_WORKERS 256
+#define MLF_MAX_HEADER_BYTES "65536"         /* civetweb max_request_size (headers only) */
+#define MLF_REQUEST_TIMEOUT_MS "30000"
+#define MLF_KEEP_ALIVE_TIMEOUT_MS "5000"
+#define MLF_BUSY_TIMEOUT_MS 20000            /* SQLite busy_timeout, as MLflow sets it */
+#define MLF_GROUP_COMMIT_MAX 512             /* write jobs folded into one transaction */
+
+/* ---- entity keys and values ---- */
+#define MLF_MAX_ENTITY_KEY_LENGTH 250      /* metric/param/tag keys */
+#define MLF_MAX_PARAM_VAL_LENGTH 6000      /* longer values are truncated, as MLflow does */
+#define MLF_MAX_TAG_VAL_LENGTH 8000        /* run tag values; longer truncated */
+#define MLF_MAX_EXPERIMENT_TAG_KEY_LENGTH 250
+#define MLF_MAX_EXPERIMENT_TAG_VAL_LENGTH 20000 /* experiment tag values (MLflow 3.17); longer is an error */
+#define MLF_MAX_CUSTOM_VIEWS_PER_EXPERIMENT 50   /* tags mlflow.customView.view* per experiment */
+#define MLF_MAX_EXPERIMENT_NAME_LENGTH 500
+#define MLF_MAX_ARTIFACT_LOCATION_LENGTH 2048
+#define MLF_MAX_RUN_ID_LENGTH 256
+#define MLF_MAX_RUN_NAME_LENGTH 250
+
+/* ---- log-batch ---- */
+#define MLF_MAX_METRICS_PER_BATCH 1000
+#define MLF_MAX_PARAMS_PER_BATCH 100
+#define MLF_MAX_TAGS_PER_BATCH 100
+#define MLF_MAX_ENTITIES_PER_BATCH 1000
+
+/* ---- datasets (log-inputs) ---- */
+#define MLF_MAX_DATASET_NAME_SIZE 500
+#define MLF_MAX_DATASET_DIGEST_SIZE 36
+#define MLF_MAX_DATASET_SOURCE_SIZE 65535
+#define MLF_MAX_DATASET_SCHEMA_SIZE 1048575
+#define MLF_MAX_DATASET_PROFILE_SIZE 16777215
+#define MLF_MAX_INPUT_TAG_KEY_SIZE 255
+#define MLF_MAX_INPUT_TAG_VALUE_SIZE 500
+
+/* ---- search and paging ---- */
+#define MLF_SEARCH_MAX_RESULTS_DEFAULT 1000     /* runs/search proto default */
+#define MLF_SEARCH_MAX_RESULTS_THRESHOLD 50000  /* runs and experiments */
+#define MLF_GET_HISTORY_MAX_RESULTS 25000       /* get-history page size cap when absent */
+#define MLF_BULK_MAX_RUN_IDS 100                /* get-history-bulk(-interval) */
+#define MLF_BULK_INTERVAL_MAX_RESULTS 2500
+#define MLF_BULK_INTERVAL_POINTS_PER_RUN 25000
+#define MLF_BULK_HISTORY_MAX_RESULTS 25000
+#define MLF_SEARCH_DATASETS_MAX_EXPERIMENTS 20
+#define MLF_SEARCH_DATASETS_MAX_RESULTS 1000     /* dataset summaries answered */
+#define MLF_MAX_FILTER_LENGTH 65536             /* mlflowd's own cap on a filter string */
+
+/* ---- artifacts (mlflowd's own) ---- */
+#define MLF_MAX_ARTIFACT_PATH_LENGTH 2048    /* bytes of a relative artifact path; over it: 400 */
+#define MLF_MAX_ARTIFACT_SEGMENT_LENGTH 255  /* bytes of one path segment (NAME_MAX) */
+#define MLF_MAX_ARTIFACT_DEPTH 128           /* segments of an artifact path */
+#define MLF_ARTIFACT_IO_BUFFER (256 * 1024)  /* the one buffer an upload or download streams through */
+#define MLF_ARTIFACT_DECODE_ROUNDS 10        /* percent-decoding rounds until stable, as MLflow's _decode */
+#define MLF_MAX_ARTIFACT_LISTING 100000      /* entries of one directory listing */
+
+/* ---- logged models ---- */
+#define MLF_MAX_LOGGED_MODEL_NAME_LENGTH 500       /* logged_models.name VARCHAR(500) */
+#define MLF_SEARCH_LOGGED_MODELS_DEFAULT 50        /* proto default max_results */
+#define MLF_SEARCH_LOGGED_MODELS_MAX 50000         /* mlflowd's own cap */
+
+#endif

@@ -1,0 +1,166 @@
+/*
+ * metrics.c: metric history endpoints: get-history (paged), the sampled
+ * get-history-bulk-interval the UI charts use, and the legacy ajax
+ * get-history-bulk.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../storage/search.h"
+#include "api.h"
+#include "limits.h"
+
+static void write_metrics(struct mlf_req *req, const struct mlf_metric *ms, int n, int with_run_id,
+                          const char *next_token)
+{
+	mlf_json_obj_begin(&req->out);
+	if (n) {
+		mlf_json_key(&req->out, "metrics");
+		mlf_json_arr_begin(&req->out);
+		for (int i = 0; i < n; i++)
+			mlf_write_metric(&req->out, &ms[i], with_run_id);
+		mlf_json_arr_end(&req->out);
+	}
+	mlf_json_kv_str(&req->out, "next_page_token", next_token);
+	mlf_json_obj_end(&req->out);
+}
+
+static enum mlf_status check_run(struct mlf_req *req, struct mlf_conn *c, const char *run_id)
+{
+	struct mlf_run_info info;
+	return mlf_run_get_info(c, &req->arena, run_id, &info, &req->err);
+}
+
+enum mlf_status mlf_api_metrics_get_history(struct mlf_req *req)
+{
+	const char *run_id, *key, *token;
+	int64_t max_results = 0;
+	int present;
+	enum mlf_status s;
+	if ((s = mlf_get_run_id(req, &run_id)) != MLF_OK || (s = mlf_get_str(req, "metric_key", 1, &key)) != MLF_OK ||
+	    (s = mlf_get_str(req, "page_token", 0, &token)) != MLF_OK ||
+	    (s = mlf_get_int64(req, "max_results", 0, &max_results, &present)) != MLF_OK)
+		return s;
+	if (present && max_results <= 0)
+		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
+		                "Invalid value %lld for parameter 'max_results' supplied. It must be a positive integer.",
+		                (long long)max_results);
+	int64_t offset = 0;
+	if ((s = mlf_page_token_decode(&req->arena, token, &offset, &req->err)) != MLF_OK)
+		return s;
+	struct mlf_conn *c = mlf_db_read(req->db, &req->err);
+	if (!c)
+		return req->err.status;
+	if ((s = check_run(req, c, run_id)) != MLF_OK)
+		return s;
+	struct mlf_metric *ms;
+	int n;
+	int64_t next;
+	if ((s = mlf_metric_history(c, &req->arena, run_id, key, present ? max_results : 0, offset, &ms, &n, &next,
+	                            &req->err)) != MLF_OK)
+		return s;
+	write_metrics(req, ms, n, 0, next >= 0 ? mlf_page_token_encode(&req->arena, next) : NULL);
+	return MLF_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+enum mlf_status mlf_api_metrics_get_history_bulk(struct mlf_req *req)
+{
+	const char **run_ids, *key;
+	int nruns;
+	enum mlf_status s;
+	if ((s = mlf_get_str_array(req, "run_id", &run_ids, &nruns)) != MLF_OK)
+		return s;
+	if (nruns == 0)
+		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
+		                "GetMetricHistoryBulk request must specify at least one run_id.");
+	if (nruns > MLF_BULK_MAX_RUN_IDS)
+		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
+		                "GetMetricHistoryBulk request cannot specify more than %d run_ids. Received %d run_ids.",
+		                MLF_BULK_MAX_RUN_IDS, nruns);
+	cJSON *kv = cJSON_GetObjectItemCaseSensitive(req->in, "metric_key");
+	if (!kv || !cJSON_IsString(kv))
+		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
+		                "GetMetricHistoryBulk request must specify a metric_key.");
+	key = kv->valuestring;
+	int64_t max_results = MLF_BULK_HISTORY_MAX_RESULTS;
+	if ((s = mlf_get_int64(req, "max_results", 0, &max_results, NULL)) != MLF_OK)
+		return s;
+	if (max_results > MLF_BULK_HISTORY_MAX_RESULTS)
+		max_results = MLF_BULK_HISTORY_MAX_RESULTS;
+	qsort(run_ids, (size_t)nruns, sizeof *run_ids, cmp_str);
+	struct mlf_conn *c = mlf_db_read(req->db, &req->err);
+	if (!c)
+		return req->err.status;
+	mlf_json_obj_begin(&req->out);
+	mlf_json_key(&req->out, "metrics");
+	mlf_json_arr_begin(&req->out);
+	int64_t total = 0;
+	for (int r = 0; r < nruns && total < max_results; r++) {
+		struct mlf_metric *ms;
+		int n;
+		int64_t next;
+		if ((s = mlf_metric_history(c, &req->arena, run_ids[r], key, max_results, 0, &ms, &n, &next,
+		                            &req->err)) != MLF_OK)
+			return s;
+		for (int i = 0; i < n && total < max_results; i++, total++) {
+			ms[i].run_id = run_ids[r];
+			mlf_write_metric(&req->out, &ms[i], 1);
+		}
+	}
+	mlf_json_arr_end(&req->out);
+	mlf_json_obj_end(&req->out);
+	return MLF_OK;
+}
+
+enum mlf_status mlf_api_metrics_get_history_bulk_interval(struct mlf_req *req)
+{
+	const char **run_ids, *key;
+	int nruns;
+	enum mlf_status s;
+	cJSON *rv = mlf_get_item(req, "run_ids");
+	if (!rv)
+		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
+		                "Missing value for required parameter 'run_ids'. See the API docs for more information "
+		                "about request parameters.");
+	if ((s = mlf_get_str_array(req, "run_ids", &run_ids, &nruns)) != MLF_OK)
+		return s;
+	if (nruns > MLF_BULK_MAX_RUN_IDS)
+		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
+		                "GetMetricHistoryBulkInterval request must specify at most %d run_ids. Received %d "
+		                "run_ids.",
+		                MLF_BULK_MAX_RUN_IDS, nruns);
+	if ((s = mlf_get_str(req, "metric_key", 1, &key)) != MLF_OK)
+		return s;
+	int64_t max_results = MLF_BULK_INTERVAL_MAX_RESULTS, start = 0, end = 0;
+	int has_max, has_start, has_end;
+	if ((s = mlf_get_int64(req, "max_results", 0, &max_results, &has_max)) != MLF_OK ||
+	    (s = mlf_get_int64(req, "start_step", 0, &start, &has_start)) != MLF_OK ||
+	    (s = mlf_get_int64(req, "end_step", 0, &end, &has_end)) != MLF_OK)
+		return s;
+	if (has_max && (max_results < 1 || max_results > MLF_BULK_INTERVAL_MAX_RESULTS))
+		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE, "max_results must be between 1 and %d.",
+		                MLF_BULK_INTERVAL_MAX_RESULTS);
+	if (has_start != has_end)
+		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
+		                "If either start step or end step are specified, both must be specified.");
+	if (has_start && start > end)
+		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
+		                "end_step must be greater than start_step. Found start_step=%lld and end_step=%lld.",
+		                (long long)start, (long long)end);
+	struct mlf_conn *c = mlf_db_read(req->db, &req->err);
+	if (!c)
+		return req->err.status;
+	struct mlf_metric *ms;
+	int n;
+	if ((s = mlf_metric_history_bulk_interval(c, &req->arena, run_ids, nruns, key, has_start, start, end,
+	                                          max_results, &ms, &n, &req->err)) != MLF_OK)
+		return s;
+	write_metrics(req, ms, n, 1, NULL);
+	return MLF_OK;
+}

@@ -1,0 +1,253 @@
+/*
+ * sqlite_ceiling.c: the raw SQLite insert rate into MLflow's metrics tables,
+ * the physical ceiling that mlflowd's log-batch and log-metric figures are
+ * compared against (docs/benchmarks.md, "Ceilings").
+ *
+ * It creates a fresh database from storage/schema.sql (MLflow's own tables),
+ * adds one experiment and one run, and then measures, with one prepared
+ * statement reused for every row (bind/step/reset):
+ *
+ *   batch:  POINTS metric points in transactions of 1000 rows shaped like a
+ *           maximal log-batch (100 keys x 10 steps), each transaction also
+ *           upserting latest_metrics once per key;
+ *   commit: COMMITS transactions of one point each (the shape of one
+ *           log-metric call), with the same latest_metrics upsert.
+ *
+ * Settings as mlflowd uses them: journal_mode=WAL, foreign_keys=ON and the
+ * synchronous mode given on the command line (FULL by default).
+ *
+ * Usage: sqlite_ceiling SCHEMA.sql DB POINTS COMMITS [FULL|NORMAL|OFF]
+ * Output: key=value lines on stdout, parsed by scripts/bench/bench.py.
+ * This is a benchmark helper, not part of the server.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define KEYS_PER_BATCH 100
+#define STEPS_PER_BATCH 10
+#define ROWS_PER_TXN (KEYS_PER_BATCH * STEPS_PER_BATCH)
+
+static const char RUN[] = "0123456789abcdef0123456789abcdef";
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+die(sqlite3 *db, const char *what)
+{
+	fprintf(stderr, "sqlite_ceiling: %s: %s\n", what, db ? sqlite3_errmsg(db) : "?");
+	exit(1);
+}
+
+static void
+exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		fprintf(stderr, "sqlite_ceiling: %s: %s\n", sql, msg ? msg : "?");
+		exit(1);
+	}
+}
+
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)n + 1);
+	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		perror(path);
+		exit(1);
+	}
+	buf[n] = 0;
+	fclose(f);
+	return buf;
+}
+
+static long long
+file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+/* A cheap deterministic PRNG (xorshift64*), so runs are repeatable. */
+static unsigned long long rng = 88172645463325252ULL;
+
+static double
+next_value(void)
+{
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return (double)((rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+}
+
+struct stmts {
+	sqlite3_stmt *ins;    /* INSERT INTO metrics */
+	sqlite3_stmt *latest; /* upsert into latest_metrics */
+	sqlite3_stmt *begin, *commit;
+};
+
+static void
+prep(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+{
+	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
+		die(db, sql);
+}
+
+static void
+run_stmt(sqlite3 *db, sqlite3_stmt *st, const char *what)
+{
+	if (sqlite3_step(st) != SQLITE_DONE)
+		die(db, what);
+	sqlite3_reset(st);
+}
+
+static void
+insert_point(sqlite3 *db, struct stmts *s, const char *key, double v, long long ts, long long step)
+{
+	sqlite3_bind_text(s->ins, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_double(s->ins, 2, v);
+	sqlite3_bind_int64(s->ins, 3, ts);
+	sqlite3_bind_text(s->ins, 4, RUN, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->ins, 5, step);
+	run_stmt(db, s->ins, "insert metric");
+}
+
+static void
+upsert_latest(sqlite3 *db, struct stmts *s, const char *key, double v, long long ts, long long step)
+{
+	sqlite3_bind_text(s->latest, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_double(s->latest, 2, v);
+	sqlite3_bind_int64(s->latest, 3, ts);
+	sqlite3_bind_int64(s->latest, 4, step);
+	sqlite3_bind_text(s->latest, 5, RUN, -1, SQLITE_STATIC);
+	run_stmt(db, s->latest, "upsert latest_metrics");
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 5) {
+		fprintf(stderr, "usage: %s SCHEMA.sql DB POINTS COMMITS [FULL|NORMAL|OFF]\n", argv[0]);
+		return 2;
+	}
+	const char *schema_path = argv[1], *path = argv[2];
+	long long points = atoll(argv[3]), commits = atoll(argv[4]);
+	const char *sync = argc > 5 ? argv[5] : "FULL";
+	char wal[4096], shm[4096], pragma[128];
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	snprintf(shm, sizeof shm, "%s-shm", path);
+	unlink(path);
+	unlink(wal);
+	unlink(shm);
+
+	sqlite3 *db = NULL;
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		die(db, "open");
+	exec(db, "PRAGMA journal_mode=WAL");
+	snprintf(pragma, sizeof pragma, "PRAGMA foreign_keys=ON; PRAGMA synchronous=%s", sync);
+	exec(db, pragma);
+	char *schema = slurp(schema_path);
+	exec(db, "BEGIN");
+	exec(db, schema);
+	exec(db, "INSERT INTO experiments(experiment_id, name, artifact_location, lifecycle_stage, "
+	         "creation_time, last_update_time) VALUES (1, 'ceiling', '/tmp', 'active', 0, 0)");
+	char sql[512];
+	snprintf(sql, sizeof sql,
+	         "INSERT INTO runs(run_uuid, name, source_type, source_name, entry_point_name, user_id, status, "
+	         "start_time, source_version, lifecycle_stage, artifact_uri, experiment_id) VALUES "
+	         "('%s', 'r', 'UNKNOWN', '', '', 'u', 'RUNNING', 0, '', 'active', '/tmp', 1)",
+	         RUN);
+	exec(db, sql);
+	exec(db, "COMMIT");
+	free(schema);
+
+	struct stmts s;
+	prep(db,
+	     "INSERT INTO metrics(key, value, timestamp, run_uuid, step, is_nan) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
+	     &s.ins);
+	prep(db,
+	     "INSERT INTO latest_metrics(key, value, timestamp, step, is_nan, run_uuid) "
+	     "VALUES (?1, ?2, ?3, ?4, 0, ?5) ON CONFLICT(key, run_uuid) DO UPDATE SET "
+	     "value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, is_nan = 0 "
+	     "WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step AND "
+	     "excluded.timestamp >= latest_metrics.timestamp)",
+	     &s.latest);
+	prep(db, "BEGIN IMMEDIATE", &s.begin);
+	prep(db, "COMMIT", &s.commit);
+
+	char keys[KEYS_PER_BATCH][32];
+	for (int k = 0; k < KEYS_PER_BATCH; k++)
+		snprintf(keys[k], sizeof keys[k], "metric_%03d", k);
+
+	/* batch: 1000-row transactions, 100 keys x 10 steps, like one full log-batch. */
+	long long ts0 = 1700000000000LL, step = 0, done = 0, txns = 0;
+	double t0 = now_s();
+	while (done < points) {
+		run_stmt(db, s.begin, "begin");
+		for (int j = 0; j < STEPS_PER_BATCH; j++, step++)
+			for (int k = 0; k < KEYS_PER_BATCH; k++)
+				insert_point(db, &s, keys[k], next_value(), ts0 + step, step);
+		for (int k = 0; k < KEYS_PER_BATCH; k++)
+			upsert_latest(db, &s, keys[k], next_value(), ts0 + step - 1, step - 1);
+		run_stmt(db, s.commit, "commit");
+		done += ROWS_PER_TXN;
+		txns++;
+	}
+	double t_batch = now_s() - t0;
+
+	/* Size on disk per million points, after folding the WAL back in. */
+	exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+	long long bytes = file_size(path) + file_size(wal);
+
+	/* commit: one point per transaction, like one log-metric call. */
+	t0 = now_s();
+	for (long long i = 0; i < commits; i++, step++) {
+		const char *key = keys[i % KEYS_PER_BATCH];
+		double v = next_value();
+		run_stmt(db, s.begin, "begin");
+		insert_point(db, &s, key, v, ts0 + step, step);
+		upsert_latest(db, &s, key, v, ts0 + step, step);
+		run_stmt(db, s.commit, "commit");
+	}
+	double t_commit = now_s() - t0;
+
+	printf("sqlite_version=%s\n", sqlite3_libversion());
+	printf("synchronous=%s\n", sync);
+	printf("batch_points=%lld\n", done);
+	printf("batch_seconds=%.6f\n", t_batch);
+	printf("batch_points_per_s=%.1f\n", (double)done / t_batch);
+	printf("batch_txn_per_s=%.1f\n", (double)txns / t_batch);
+	printf("bytes_per_million_points=%.0f\n", (double)bytes / (double)done * 1e6);
+	printf("commit_txns=%lld\n", commits);
+	printf("commit_seconds=%.6f\n", t_commit);
+	printf("commit_txn_per_s=%.1f\n", commits > 0 ? (double)commits / t_commit : 0.0);
+
+	sqlite3_finalize(s.ins);
+	sqlite3_finalize(s.latest);
+	sqlite3_finalize(s.begin);
+	sqlite3_finalize(s.commit);
+	sqlite3_close(db);
+	unlink(path);
+	unlink(wal);
+	unlink(shm);
+	return 0;
+}

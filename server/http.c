@@ -1,0 +1,637 @@
+/*
+ * http.c: the civetweb front end. Every request goes through dispatch():
+ * security checks (Host allowlist, Origin check on state-changing API
+ * calls, JSON Content-Type on POST/PUT), a route-table lookup, a bounded
+ * body read and JSON decode, the handler, and one buffered response write
+ * with MLflow's headers. Handlers never see civetweb except through the
+ * mlf_http_* helpers declared in http.h.
+ */
+#include "http.h"
+
+#include <civetweb.h>
+#include <ctype.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../api/limits.h"
+#include "ui.h"
+
+struct mlf_server {
+	struct mg_context *ctx;
+	const struct mlf_config *cfg;
+	struct mlf_db *db;
+	char extra_headers[256]; /* security headers of every response */
+};
+
+/* ---- response writing ---- */
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	default: return "Status";
+	}
+}
+
+static struct mlf_server *server_of(struct mg_connection *conn)
+{
+	return mg_get_user_data(mg_get_context(conn));
+}
+
+/* Status line plus headers into b. */
+static void put_head(struct mlf_buf *b, struct mlf_server *s, int status, const char *ctype, long long len,
+                     const char *extra)
+{
+	mlf_buf_printf(b, "HTTP/1.1 %d %s\r\n", status, reason(status));
+	if (ctype)
+		mlf_buf_printf(b, "Content-Type: %s\r\n", ctype);
+	if (len >= 0)
+		mlf_buf_printf(b, "Content-Length: %lld\r\n", len);
+	mlf_buf_puts(b, s->extra_headers);
+	if (extra)
+		mlf_buf_puts(b, extra);
+	mlf_buf_puts(b, "\r\n");
+}
+
+/* Write headers and body as one buffer (one send, no Nagle stall). */
+static void respond(struct mg_connection *conn, int status, const char *ctype, const char *body, size_t n,
+                    const char *extra)
+{
+	struct mlf_server *s = server_of(conn);
+	struct mlf_buf b = {0};
+	put_head(&b, s, status, ctype, (long long)n, extra);
+	mlf_buf_append(&b, body, n);
+	mg_write(conn, b.data, b.len);
+	mlf_buf_release(&b);
+}
+
+static void respond_error(struct mg_connection *conn, const struct mlf_error *err, const char *extra)
+{
+	struct mlf_buf b = {0};
+	mlf_buf_puts(&b, "{\"error_code\": ");
+	mlf_json_escape(&b, mlf_status_name(err->status), strlen(mlf_status_name(err->status)));
+	mlf_buf_puts(&b, ", \"message\": ");
+	mlf_json_escape(&b, err->msg, strlen(err->msg));
+	mlf_buf_puts(&b, "}");
+	respond(conn, mlf_status_http(err->status), "application/json", b.data, b.len, extra);
+	mlf_buf_release(&b);
+}
+
+static void respond_error_status(struct mg_connection *conn, int http, enum mlf_status st, const char *msg,
+                                 const char *extra)
+{
+	struct mlf_buf b = {0};
+	mlf_buf_puts(&b, "{\"error_code\": ");
+	mlf_json_escape(&b, mlf_status_name(st), strlen(mlf_status_name(st)));
+	mlf_buf_puts(&b, ", \"message\": ");
+	mlf_json_escape(&b, msg, strlen(msg));
+	mlf_buf_puts(&b, "}");
+	respond(conn, http, "application/json", b.data, b.len, extra);
+	mlf_buf_release(&b);
+}
+
+/* ---- helpers for raw handlers ---- */
+
+long long mlf_http_read(struct mlf_req *req, void *buf, size_t n)
+{
+	return mg_read(req->conn, buf, n);
+}
+
+long long mlf_http_content_length(struct mlf_req *req)
+{
+	return mg_get_request_info(req->conn)->content_length;
+}
+
+const char *mlf_http_header(struct mlf_req *req, const char *name)
+{
+	return mg_get_header(req->conn, name);
+}
+
+const char *mlf_http_raw_uri(struct mlf_req *req)
+{
+	return mg_get_request_info(req->conn)->request_uri;
+}
+
+int mlf_http_begin(struct mlf_req *req, int status, const char *ctype, long long len, const char *extra)
+{
+	struct mlf_buf b = {0};
+	put_head(&b, server_of(req->conn), status, ctype, len, extra);
+	int r = mg_write(req->conn, b.data, b.len);
+	mlf_buf_release(&b);
+	req->raw_done = 1;
+	return r;
+}
+
+int mlf_http_write(struct mlf_req *req, const void *buf, size_t n)
+{
+	return mg_write(req->conn, buf, n);
+}
+
+void mlf_http_error(struct mlf_req *req, const struct mlf_error *err)
+{
+	respond_error(req->conn, err, NULL);
+	req->raw_done = 1;
+}
+
+/* ---- security checks ---- */
+
+static int match_pattern(const char *pat, const char *value)
+{
+	if (strchr(pat, '*'))
+		return fnmatch(pat, value, FNM_CASEFOLD) == 0;
+	return strcasecmp(pat, value) == 0;
+}
+
+static int host_allowed(const struct mlf_config *cfg, const char *host)
+{
+	if (!host || !*host)
+		return 0;
+	for (int i = 0; i < cfg->n_allowed_hosts; i++) {
+		if (!strcmp(cfg->allowed_hosts[i], "*") || match_pattern(cfg->allowed_hosts[i], host))
+			return 1;
+	}
+	return 0;
+}
+
+/* Hostname part of an origin "scheme://host[:port]" into out. */
+static void origin_hostname(const char *origin, char *out, size_t n)
+{
+	const char *p = strstr(origin, "://");
+	p = p ? p + 3 : origin;
+	size_t i = 0;
+	if (*p == '[') {
+		while (*p && *p != ']' && i + 1 < n)
+			out[i++] = *p++;
+		if (*p == ']' && i + 1 < n)
+			out[i++] = *p++;
+	} else {
+		while (*p && *p != ':' && *p != '/' && i + 1 < n)
+			out[i++] = *p++;
+	}
+	out[i] = '\0';
+}
+
+static int origin_allowed(const struct mlf_config *cfg, const char *origin)
+{
+	char host[256];
+	origin_hostname(origin, host, sizeof host);
+	if (!strcasecmp(host, "localhost") || !strcmp(host, "127.0.0.1") || !strcmp(host, "[::1]"))
+		return 1;
+	for (int i = 0; i < cfg->n_cors_origins; i++) {
+		if (!strcmp(cfg->cors_origins[i], "*") || match_pattern(cfg->cors_origins[i], origin))
+			return 1;
+	}
+	return 0;
+}
+
+static int is_state_changing(const char *m)
+{
+	return !strcmp(m, "POST") || !strcmp(m, "PUT") || !strcmp(m, "DELETE") || !strcmp(m, "PATCH");
+}
+
+/* ---- routing ---- */
+
+enum prefix_kind { PFX_NONE, PFX_API2, PFX_AJAX2, PFX_API3, PFX_AJAX3 };
+
+static const struct {
+	const char *text;
+	enum prefix_kind kind;
+} prefixes[] = {
+    {"/api/2.0", PFX_API2},
+    {"/ajax-api/2.0", PFX_AJAX2},
+    {"/api/3.0", PFX_API3},
+    {"/ajax-api/3.0", PFX_AJAX3},
+};
+
+static int route_in_prefix(const struct mlf_route *r, enum prefix_kind k)
+{
+	if (r->flags & MLF_ROUTE_ROOT)
+		return k == PFX_NONE;
+	if (k == PFX_NONE)
+		return 0;
+	if ((r->flags & MLF_ROUTE_AJAX_ONLY) && k != PFX_AJAX2 && k != PFX_AJAX3)
+		return 0;
+	int v3 = k == PFX_API3 || k == PFX_AJAX3;
+	if (r->flags & MLF_ROUTE_BOTH)
+		return 1;
+	return (r->flags & MLF_ROUTE_V3) ? v3 : !v3;
+}
+
+/* Match path against pattern; fills params (arena copies). */
+static int match_route(const char *pat, const char *path, struct mlf_req *req)
+{
+	int np = 0;
+	while (*pat) {
+		if (*pat == '{') {
+			const char *close = strchr(pat, '}');
+			if (!close)
+				return 0;
+			int rest = close - pat >= 4 && !strncmp(close - 3, "...", 3);
+			const char *end = rest ? path + strlen(path) : strchr(path, '/');
+			if (!end)
+				end = path + strlen(path);
+			if (end == path && !rest)
+				return 0;
+			if (np < MLF_MAX_PATH_PARAMS && req)
+				req->params[np] = mlf_arena_strndup(&req->arena, path, (size_t)(end - path));
+			np++;
+			path = end;
+			pat = close + 1;
+			continue;
+		}
+		if (*pat != *path)
+			return 0;
+		pat++;
+		path++;
+	}
+	if (*path)
+		return 0;
+	if (req)
+		req->nparams = np;
+	return 1;
+}
+
+/* ---- request decoding ---- */
+
+static void add_query_value(cJSON *obj, const char *key, const char *val)
+{
+	cJSON *old = cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (!old) {
+		cJSON_AddItemToObject(obj, key, cJSON_CreateString(val));
+	} else if (cJSON_IsArray(old)) {
+		cJSON_AddItemToArray(old, cJSON_CreateString(val));
+	} else {
+		cJSON *arr = cJSON_CreateArray();
+		cJSON_AddItemToArray(arr, cJSON_Duplicate(old, 1));
+		cJSON_AddItemToArray(arr, cJSON_CreateString(val));
+		cJSON_ReplaceItemInObjectCaseSensitive(obj, key, arr);
+	}
+}
+
+/* Parse a query string into an object; repeated keys become arrays. */
+static cJSON *parse_query(struct mlf_arena *a, const char *qs)
+{
+	cJSON *obj = cJSON_CreateObject();
+	if (!qs)
+		return obj;
+	size_t n = strlen(qs);
+	char *key = mlf_arena_alloc(a, n + 1), *val = mlf_arena_alloc(a, n + 1);
+	const char *p = qs;
+	while (*p) {
+		const char *amp = strchr(p, '&');
+		size_t len = amp ? (size_t)(amp - p) : strlen(p);
+		const char *eq = memchr(p, '=', len);
+		size_t klen = eq ? (size_t)(eq - p) : len;
+		if (klen > 0) {
+			char *kraw = mlf_arena_strndup(a, p, klen);
+			char *vraw = eq ? mlf_arena_strndup(a, eq + 1, len - klen - 1) : mlf_arena_strdup(a, "");
+			if (mg_url_decode(kraw, (int)klen, key, (int)n + 1, 1) >= 0 &&
+			    mg_url_decode(vraw, (int)strlen(vraw), val, (int)n + 1, 1) >= 0)
+				add_query_value(obj, key, val);
+		}
+		p += len;
+		if (*p == '&')
+			p++;
+	}
+	return obj;
+}
+
+/* Depth of nesting outside strings; rejects bodies nested deeper than the
+ * limit before cJSON recurses into them. */
+static int json_depth_ok(const char *s, size_t n)
+{
+	int depth = 0, in_str = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+		} else if (c == '"') {
+			in_str = 1;
+		} else if (c == '{' || c == '[') {
+			if (++depth > MLF_MAX_JSON_DEPTH)
+				return 0;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		}
+	}
+	return 1;
+}
+
+/* Parse body into an object. Malformed or non-object bodies count as {}
+ * (MLflow's get_json(silent=True)); a JSON string is decoded once more. */
+static cJSON *parse_body(const char *body, size_t n)
+{
+	if (n == 0 || !json_depth_ok(body, n))
+		return cJSON_CreateObject();
+	const char *end = NULL;
+	cJSON *v = cJSON_ParseWithLengthOpts(body, n, &end, 0);
+	if (v && cJSON_IsString(v)) {
+		const char *inner = v->valuestring;
+		cJSON *w = json_depth_ok(inner, strlen(inner)) ? cJSON_Parse(inner) : NULL;
+		cJSON_Delete(v);
+		v = w;
+	}
+	if (!v || !cJSON_IsObject(v)) {
+		cJSON_Delete(v);
+		return cJSON_CreateObject();
+	}
+	return v;
+}
+
+enum body_result { BODY_OK, BODY_TOO_LARGE, BODY_ERROR };
+
+static enum body_result read_body(struct mg_connection *conn, struct mlf_buf *b)
+{
+	long long cl = mg_get_request_info(conn)->content_length;
+	if (cl > MLF_MAX_JSON_BODY)
+		return BODY_TOO_LARGE;
+	char chunk[16384];
+	for (;;) {
+		int r = mg_read(conn, chunk, sizeof chunk);
+		if (r < 0)
+			return BODY_ERROR;
+		if (r == 0)
+			break;
+		if (b->len + (size_t)r > MLF_MAX_JSON_BODY)
+			return BODY_TOO_LARGE;
+		mlf_buf_append(b, chunk, (size_t)r);
+	}
+	return BODY_OK;
+}
+
+static int content_type_json(const char *ct)
+{
+	if (!ct)
+		return 0;
+	while (*ct == ' ')
+		ct++;
+	size_t n = strcspn(ct, "; ");
+	return n == 16 && !strncasecmp(ct, "application/json", 16);
+}
+
+/* ---- the dispatcher ---- */
+
+static void serve_ui(struct mg_connection *conn, const char *path)
+{
+	const struct mlf_ui_file *f = mlf_ui_find(path);
+	if (!f) {
+		respond_error_status(conn, 404, MLF_ENDPOINT_NOT_FOUND, "Not found", NULL);
+		return;
+	}
+	respond(conn, 200, f->content_type, (const char *)f->data, f->size, "Cache-Control: no-cache\r\n");
+}
+
+static int dispatch(struct mg_connection *conn)
+{
+	struct mlf_server *s = server_of(conn);
+	const struct mlf_config *cfg = s->cfg;
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	const char *method = ri->request_method;
+	const char *path = ri->local_uri ? ri->local_uri : "/";
+
+	if (!cfg->quiet)
+		fprintf(stderr, "%s %s\n", method, path);
+
+	/* Liveness probes answer whatever the Host. */
+	if (!strcmp(path, "/health")) {
+		respond(conn, 200, "text/plain; charset=utf-8", "OK", 2, NULL);
+		return 200;
+	}
+	if (!strcmp(path, "/version")) {
+		respond(conn, 200, "text/plain; charset=utf-8", MLF_MLFLOW_VERSION, strlen(MLF_MLFLOW_VERSION), NULL);
+		return 200;
+	}
+	if (!host_allowed(cfg, mg_get_header(conn, "Host"))) {
+		respond_error_status(conn, 403, MLF_PERMISSION_DENIED,
+		                     "Invalid Host header - possible DNS rebinding attack detected", NULL);
+		return 403;
+	}
+
+	enum prefix_kind kind = PFX_NONE;
+	const char *sub = path;
+	for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+		size_t n = strlen(prefixes[i].text);
+		if (!strncmp(path, prefixes[i].text, n) && (path[n] == '/' || path[n] == '\0')) {
+			kind = prefixes[i].kind;
+			sub = path + n;
+			break;
+		}
+	}
+	int is_api = kind != PFX_NONE;
+
+	/* CORS: answer allowed origins, refuse cross-origin writes to the API. */
+	const char *origin = mg_get_header(conn, "Origin");
+	char cors[512] = "";
+	if (origin && origin_allowed(cfg, origin) && strlen(origin) < 300)
+		snprintf(cors, sizeof cors,
+		         "Access-Control-Allow-Origin: %s\r\nAccess-Control-Allow-Credentials: true\r\nVary: Origin\r\n",
+		         origin);
+	if (is_api && origin && !origin_allowed(cfg, origin) && is_state_changing(method)) {
+		respond_error_status(conn, 403, MLF_PERMISSION_DENIED, "Cross-origin request blocked", NULL);
+		return 403;
+	}
+	if (!strcmp(method, "OPTIONS")) {
+		char h[1024];
+		snprintf(h, sizeof h,
+		         "%sAccess-Control-Allow-Methods: GET, POST, PUT, DELETE, OPTIONS, PATCH\r\n"
+		         "Access-Control-Allow-Headers: Content-Type, Authorization, X-MLflow-Client-Version\r\n",
+		         cors);
+		respond(conn, 204, NULL, "", 0, h);
+		return 204;
+	}
+
+	/* Route lookup. */
+	const struct mlf_route *route = NULL;
+	int path_known = 0;
+	for (size_t i = 0; i < mlf_nroutes; i++) {
+		const struct mlf_route *r = &mlf_routes[i];
+		if (!route_in_prefix(r, kind) || !match_route(r->pattern, sub, NULL))
+			continue;
+		path_known = 1;
+		if (!strcmp(r->method, method)) {
+			route = r;
+			break;
+		}
+	}
+	if (!route) {
+		if (path_known) {
+			char msg[300];
+			snprintf(msg, sizeof msg, "The method %.20s is not allowed for the requested URL.", method);
+			respond_error_status(conn, 405, MLF_BAD_REQUEST, msg, cors);
+			return 405;
+		}
+		if (!is_api && (!strcmp(method, "GET") || !strcmp(method, "HEAD"))) {
+			serve_ui(conn, path);
+			return 200;
+		}
+		char msg[300];
+		snprintf(msg, sizeof msg, "No API endpoint for %.20s %.200s", method, path);
+		respond_error_status(conn, 404, MLF_ENDPOINT_NOT_FOUND, msg, cors);
+		return 404;
+	}
+
+	struct mlf_req req = {.method = method, .path = sub, .db = s->db, .cfg = cfg, .conn = conn};
+	req.prefix = kind == PFX_NONE ? "" : prefixes[kind - 1].text;
+	match_route(route->pattern, sub, &req);
+
+	int status = 200;
+	if (route->flags & MLF_ROUTE_RAW) {
+		req.in = parse_query(&req.arena, ri->query_string);
+		enum mlf_status st = route->handler(&req);
+		if (!req.raw_done) {
+			if (st != MLF_OK)
+				respond_error(conn, &req.err, cors);
+			else
+				respond(conn, 200, "application/json", "{}", 2, cors);
+		}
+		status = st == MLF_OK ? 200 : mlf_status_http(st);
+		goto out;
+	}
+
+	if (!strcmp(method, "GET") || !strcmp(method, "HEAD")) {
+		req.in = parse_query(&req.arena, ri->query_string);
+	} else {
+		if ((!strcmp(method, "POST") || !strcmp(method, "PUT"))) {
+			const char *ct = mg_get_header(conn, "Content-Type");
+			if (!ct) {
+				respond_error_status(conn, 400, MLF_INVALID_PARAMETER_VALUE,
+				                     "Bad Request. Content-Type header is missing.", cors);
+				status = 400;
+				goto out;
+			}
+			if (!content_type_json(ct)) {
+				respond_error_status(conn, 400, MLF_INVALID_PARAMETER_VALUE,
+				                     "Bad Request. Content-Type must be one of ['application/json'].", cors);
+				status = 400;
+				goto out;
+			}
+		}
+		struct mlf_buf body = {0};
+		enum body_result br = read_body(conn, &body);
+		if (br != BODY_OK) {
+			mlf_buf_release(&body);
+			char msg[200];
+			snprintf(msg, sizeof msg, "Request body exceeds the limit of %d bytes.", MLF_MAX_JSON_BODY);
+			if (br == BODY_TOO_LARGE) {
+				char h[600];
+				snprintf(h, sizeof h, "%sConnection: close\r\n", cors);
+				respond_error_status(conn, 413, MLF_REQUEST_LIMIT_EXCEEDED, msg, h);
+				status = 413;
+			} else {
+				respond_error_status(conn, 400, MLF_BAD_REQUEST, "Could not read the request body.", cors);
+				status = 400;
+			}
+			goto out;
+		}
+		req.in = parse_body(body.data, body.len);
+		mlf_buf_release(&body);
+	}
+
+	enum mlf_status st = route->handler(&req);
+	if (st != MLF_OK) {
+		if (req.err.status != st)
+			req.err.status = st;
+		respond_error(conn, &req.err, cors);
+		status = mlf_status_http(st);
+	} else {
+		if (req.out.buf.len == 0)
+			mlf_buf_puts(&req.out.buf, "{}");
+		respond(conn, 200, "application/json", req.out.buf.data, req.out.buf.len, cors);
+	}
+out:
+	cJSON_Delete(req.in);
+	mlf_json_release(&req.out);
+	mlf_arena_release(&req.arena);
+	return status;
+}
+
+static int begin_request(struct mg_connection *conn)
+{
+	return dispatch(conn);
+}
+
+static void exit_thread(const struct mg_context *ctx, int thread_type, void *thread_pointer)
+{
+	(void)thread_type;
+	(void)thread_pointer;
+	struct mlf_server *s = mg_get_user_data(ctx);
+	if (s)
+		mlf_db_thread_exit(s->db);
+}
+
+static int log_message(const struct mg_connection *conn, const char *msg)
+{
+	(void)conn;
+	fprintf(stderr, "mlflowd: %s\n", msg);
+	return 1;
+}
+
+struct mlf_server *mlf_server_start(const struct mlf_config *cfg, struct mlf_db *db, struct mlf_error *err)
+{
+	struct mlf_server *s = calloc(1, sizeof *s);
+	s->cfg = cfg;
+	s->db = db;
+	snprintf(s->extra_headers, sizeof s->extra_headers, "X-Content-Type-Options: nosniff\r\n%s%s%s",
+	         cfg->x_frame_options ? "X-Frame-Options: " : "", cfg->x_frame_options ? cfg->x_frame_options : "",
+	         cfg->x_frame_options ? "\r\n" : "");
+
+	char ports[300], threads[16];
+	snprintf(ports, sizeof ports, "%s:%d", cfg->host, cfg->port);
+	snprintf(threads, sizeof threads, "%d", cfg->workers);
+	const char *options[] = {"listening_ports", ports,
+	                         "num_threads", threads,
+	                         "enable_keep_alive", "yes",
+	                         "keep_alive_timeout_ms", MLF_KEEP_ALIVE_TIMEOUT_MS,
+	                         "tcp_nodelay", "1",
+	                         "request_timeout_ms", MLF_REQUEST_TIMEOUT_MS,
+	                         "max_request_size", MLF_MAX_HEADER_BYTES,
+	                         "enable_directory_listing", "no",
+	                         "cgi_pattern", "**.mlflowd-no-cgi$",
+	                         "decode_url", "yes",
+	                         NULL};
+	struct mg_callbacks cb;
+	memset(&cb, 0, sizeof cb);
+	cb.begin_request = begin_request;
+	cb.exit_thread = exit_thread;
+	cb.log_message = log_message;
+	struct mg_init_data init = {.callbacks = &cb, .user_data = s, .configuration_options = options};
+	char text[256] = "";
+	unsigned code = 0;
+	struct mg_error_data e = {.code = &code, .text = text, .text_buffer_size = sizeof text};
+	mg_init_library(0);
+	s->ctx = mg_start2(&init, &e);
+	if (!s->ctx) {
+		mlf_fail(err, MLF_INTERNAL_ERROR, "cannot listen on %s: %s", ports, text[0] ? text : "unknown error");
+		free(s);
+		mg_exit_library();
+		return NULL;
+	}
+	return s;
+}
+
+void mlf_server_stop(struct mlf_server *s)
+{
+	if (!s)
+		return;
+	mg_stop(s->ctx);
+	mg_exit_library();
+	free(s);
+}

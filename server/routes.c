@@ -1,0 +1,49 @@
+/*
+ * routes.c: the one route table of mlflowd. Patterns are relative to the
+ * API prefixes: each entry is served under /api/2.0 and /ajax-api/2.0
+ * (MLF_ROUTE_V3: the 3.0 prefixes; MLF_ROUTE_AJAX_ONLY: /ajax-api only;
+ * MLF_ROUTE_ROOT: at the path itself). The dispatcher (server/http.c)
+ * answers 404 ENDPOINT_NOT_FOUND for a path in no entry and 405 for a
+ * known path with another method.
+ */
+#include "http.h"
+
+const struct mlf_route mlf_routes[] = {
+    /* experiments */
+    {"GET", "/mlflow/experiments/get-by-name", mlf_api_experiments_get_by_name, 0},
+    {"POST", "/mlflow/experiments/create", mlf_api_experiments_create, 0},
+    {"GET", "/mlflow/experiments/get", mlf_api_experiments_get, 0},
+    {"GET", "/mlflow/experiments/search", mlf_api_experiments_search, 0},
+    {"POST", "/mlflow/experiments/search", mlf_api_experiments_search, 0},
+    {"POST", "/mlflow/experiments/update", mlf_api_experiments_update, 0},
+    {"POST", "/mlflow/experiments/delete", mlf_api_experiments_delete, 0},
+    {"POST", "/mlflow/experiments/restore", mlf_api_experiments_restore, 0},
+    {"POST", "/mlflow/experiments/set-experiment-tag", mlf_api_experiments_set_tag, 0},
+    {"POST", "/mlflow/experiments/delete-experiment-tag", mlf_api_experiments_delete_tag, 0},
+    {"POST", "/mlflow/experiments/search-datasets", mlf_api_experiments_search_datasets, MLF_ROUTE_AJAX_ONLY},
+
+    /* runs */
+    {"POST", "/mlflow/runs/create", mlf_api_runs_create, 0},
+    {"GET", "/mlflow/runs/get", mlf_api_runs_get, 0},
+    {"POST", "/mlflow/runs/update", mlf_api_runs_update, 0},
+    {"POST", "/mlflow/runs/delete", mlf_api_runs_delete, 0},
+    {"POST", "/mlflow/runs/restore", mlf_api_runs_restore, 0},
+    {"POST", "/mlflow/runs/search", mlf_api_runs_search, 0},
+    {"POST", "/mlflow/runs/set-tag", mlf_api_runs_set_tag, 0},
+    {"POST", "/mlflow/runs/delete-tag", mlf_api_runs_delete_tag, 0},
+    {"POST", "/mlflow/runs/log-metric", mlf_api_runs_log_metric, 0},
+    {"POST", "/mlflow/runs/log-parameter", mlf_api_runs_log_param, 0},
+    {"POST", "/mlflow/runs/log-batch", mlf_api_runs_log_batch, 0},
+    {"POST", "/mlflow/runs/log-inputs", mlf_api_runs_log_inputs, 0},
+    {"POST", "/mlflow/runs/outputs", mlf_api_runs_log_outputs, 0},
+
+    /* metrics */
+    {"GET", "/mlflow/metrics/get-history", mlf_api_metrics_get_history, 0},
+    {"GET", "/mlflow/metrics/get-history-bulk-interval", mlf_api_metrics_get_history_bulk_interval, 0},
+    {"GET", "/mlflow/metrics/get-history-bulk", mlf_api_metrics_get_history_bulk, MLF_ROUTE_AJAX_ONLY},
+
+    /* server */
+    {"GET", "/mlflow/server-info", mlf_api_server_info, MLF_ROUTE_V3},
+};
+
+const size_t mlf_nroutes = sizeof mlf_routes / sizeof mlf_routes[0];

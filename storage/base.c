@@ -1,0 +1,304 @@
+/*
+ * base.c: error statuses, the request arena, growable buffers, clocks, ids
+ * and base64, shared by every layer. See base.h.
+ */
+#include "base.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <uuid/uuid.h>
+
+static const struct {
+	const char *name;
+	int http;
+} status_table[MLF_STATUS_COUNT] = {
+    [MLF_OK] = {"OK", 200},
+    [MLF_INTERNAL_ERROR] = {"INTERNAL_ERROR", 500},
+    [MLF_INVALID_STATE] = {"INVALID_STATE", 500},
+    [MLF_NOT_IMPLEMENTED] = {"NOT_IMPLEMENTED", 501},
+    [MLF_TEMPORARILY_UNAVAILABLE] = {"TEMPORARILY_UNAVAILABLE", 503},
+    [MLF_BAD_REQUEST] = {"BAD_REQUEST", 400},
+    [MLF_INVALID_PARAMETER_VALUE] = {"INVALID_PARAMETER_VALUE", 400},
+    [MLF_RESOURCE_ALREADY_EXISTS] = {"RESOURCE_ALREADY_EXISTS", 400},
+    [MLF_RESOURCE_DOES_NOT_EXIST] = {"RESOURCE_DOES_NOT_EXIST", 404},
+    [MLF_ENDPOINT_NOT_FOUND] = {"ENDPOINT_NOT_FOUND", 404},
+    [MLF_PERMISSION_DENIED] = {"PERMISSION_DENIED", 403},
+    [MLF_REQUEST_LIMIT_EXCEEDED] = {"REQUEST_LIMIT_EXCEEDED", 429},
+    [MLF_IO_ERROR] = {"IO_ERROR", 500},
+};
+
+const char *mlf_status_name(enum mlf_status s)
+{
+	if ((unsigned)s >= MLF_STATUS_COUNT)
+		return "INTERNAL_ERROR";
+	return status_table[s].name;
+}
+
+int mlf_status_http(enum mlf_status s)
+{
+	if ((unsigned)s >= MLF_STATUS_COUNT)
+		return 500;
+	return status_table[s].http;
+}
+
+enum mlf_status mlf_fail(struct mlf_error *err, enum mlf_status status, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+		va_end(ap);
+		err->status = status;
+	}
+	return status;
+}
+
+/* ---- arena ---- */
+
+#define ARENA_CHUNK_MIN 8192
+#define ARENA_ALIGN 16
+
+struct mlf_arena_chunk {
+	struct mlf_arena_chunk *next;
+	size_t used, cap;
+	_Alignas(ARENA_ALIGN) unsigned char mem[];
+};
+
+static void oom(void)
+{
+	fputs("mlflowd: out of memory\n", stderr);
+	abort();
+}
+
+void *mlf_arena_alloc(struct mlf_arena *a, size_t n)
+{
+	size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	struct mlf_arena_chunk *c = a->head;
+	if (!c || c->cap - c->used < need) {
+		size_t cap = need > ARENA_CHUNK_MIN ? need : ARENA_CHUNK_MIN;
+		if (c && c->cap * 2 > cap && c->cap < (1u << 20))
+			cap = c->cap * 2 > need ? c->cap * 2 : need;
+		c = malloc(sizeof *c + cap);
+		if (!c)
+			oom();
+		c->used = 0;
+		c->cap = cap;
+		c->next = a->head;
+		a->head = c;
+	}
+	void *p = c->mem + c->used;
+	c->used += need;
+	memset(p, 0, n);
+	return p;
+}
+
+char *mlf_arena_strndup(struct mlf_arena *a, const char *s, size_t n)
+{
+	char *p = mlf_arena_alloc(a, n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *mlf_arena_strdup(struct mlf_arena *a, const char *s)
+{
+	if (!s)
+		return NULL;
+	return mlf_arena_strndup(a, s, strlen(s));
+}
+
+char *mlf_arena_printf(struct mlf_arena *a, const char *fmt, ...)
+{
+	va_list ap, ap2;
+	va_start(ap, fmt);
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	char *p = mlf_arena_alloc(a, (size_t)n + 1);
+	vsnprintf(p, (size_t)n + 1, fmt, ap2);
+	va_end(ap2);
+	return p;
+}
+
+void *mlf_arena_grow(struct mlf_arena *a, void *old, size_t old_n, size_t new_n, size_t elem)
+{
+	void *p = mlf_arena_alloc(a, new_n * elem);
+	if (old && old_n)
+		memcpy(p, old, old_n * elem);
+	return p;
+}
+
+void mlf_arena_release(struct mlf_arena *a)
+{
+	struct mlf_arena_chunk *c = a->head;
+	while (c) {
+		struct mlf_arena_chunk *n = c->next;
+		free(c);
+		c = n;
+	}
+	a->head = NULL;
+}
+
+/* ---- buffers ---- */
+
+static void buf_reserve(struct mlf_buf *b, size_t extra)
+{
+	if (b->len + extra + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap < b->len + extra + 1)
+		cap *= 2;
+	char *p = realloc(b->data, cap);
+	if (!p)
+		oom();
+	b->data = p;
+	b->cap = cap;
+}
+
+void mlf_buf_append(struct mlf_buf *b, const void *p, size_t n)
+{
+	buf_reserve(b, n);
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void mlf_buf_puts(struct mlf_buf *b, const char *s)
+{
+	mlf_buf_append(b, s, strlen(s));
+}
+
+void mlf_buf_putc(struct mlf_buf *b, char c)
+{
+	buf_reserve(b, 1);
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
+}
+
+void mlf_buf_vprintf(struct mlf_buf *b, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	buf_reserve(b, (size_t)n);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
+	va_end(ap2);
+	b->len += (size_t)n;
+}
+
+void mlf_buf_printf(struct mlf_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	mlf_buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+void mlf_buf_reset(struct mlf_buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+void mlf_buf_release(struct mlf_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+/* ---- time and ids ---- */
+
+int64_t mlf_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void mlf_uuid_hex(char out[33])
+{
+	uuid_t u;
+	static const char hex[] = "0123456789abcdef";
+	uuid_generate_random(u);
+	for (int i = 0; i < 16; i++) {
+		out[2 * i] = hex[u[i] >> 4];
+		out[2 * i + 1] = hex[u[i] & 15];
+	}
+	out[32] = '\0';
+}
+
+void mlf_uuid_str(char out[37])
+{
+	uuid_t u;
+	uuid_generate_random(u);
+	uuid_unparse_lower(u, out);
+}
+
+/* ---- base64 ---- */
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+char *mlf_base64_encode(struct mlf_arena *a, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	char *out = mlf_arena_alloc(a, (n + 2) / 3 * 4 + 1), *o = out;
+	size_t i = 0;
+	for (; i + 2 < n; i += 3) {
+		unsigned v = (unsigned)s[i] << 16 | (unsigned)s[i + 1] << 8 | s[i + 2];
+		*o++ = b64[v >> 18];
+		*o++ = b64[(v >> 12) & 63];
+		*o++ = b64[(v >> 6) & 63];
+		*o++ = b64[v & 63];
+	}
+	if (i < n) {
+		unsigned v = (unsigned)s[i] << 16 | (i + 1 < n ? (unsigned)s[i + 1] << 8 : 0);
+		*o++ = b64[v >> 18];
+		*o++ = b64[(v >> 12) & 63];
+		*o++ = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+		*o++ = '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+static int b64val(int c)
+{
+	const char *p = c ? strchr(b64, c) : NULL;
+	if (c == '-')
+		return 62; /* accept the URL-safe alphabet too */
+	if (c == '_')
+		return 63;
+	return p ? (int)(p - b64) : -1;
+}
+
+char *mlf_base64_decode(struct mlf_arena *a, const char *s, size_t *out_len)
+{
+	size_t n = strlen(s);
+	char *out = mlf_arena_alloc(a, n / 4 * 3 + 4);
+	size_t o = 0;
+	unsigned acc = 0;
+	int bits = 0;
+	size_t i = 0;
+	for (; i < n && s[i] != '='; i++) {
+		int v = b64val((unsigned char)s[i]);
+		if (v < 0)
+			return NULL;
+		acc = acc << 6 | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	for (; i < n; i++)
+		if (s[i] != '=')
+			return NULL;
+	out[o] = '\0';
+	*out_len = o;
+	return out;
+}

@@ -1,0 +1,110 @@
+/*
+ * base.h: foundation types shared by every layer of mlflowd.
+ *
+ * - enum mlf_status mirrors MLflow's ErrorCode names; struct mlf_error carries
+ *   a status plus a human-readable message (the "message" of MLflow's error
+ *   JSON). Fallible functions return a status and fill a caller-provided
+ *   struct mlf_error.
+ * - struct mlf_arena is a per-request bump allocator: everything a request
+ *   allocates from it is freed at once by mlf_arena_release().
+ * - struct mlf_buf is a growable byte buffer (heap-owned).
+ *
+ * This header knows nothing of JSON, HTTP or SQL.
+ */
+#ifndef MLF_BASE_H
+#define MLF_BASE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* MLflow's error codes (databricks.proto names). MLF_OK is success. */
+enum mlf_status {
+	MLF_OK = 0,
+	MLF_INTERNAL_ERROR,
+	MLF_INVALID_STATE,
+	MLF_NOT_IMPLEMENTED,
+	MLF_TEMPORARILY_UNAVAILABLE,
+	MLF_BAD_REQUEST,
+	MLF_INVALID_PARAMETER_VALUE,
+	MLF_RESOURCE_ALREADY_EXISTS,
+	MLF_RESOURCE_DOES_NOT_EXIST,
+	MLF_ENDPOINT_NOT_FOUND,
+	MLF_PERMISSION_DENIED,
+	MLF_REQUEST_LIMIT_EXCEEDED,
+	MLF_IO_ERROR,
+	MLF_STATUS_COUNT
+};
+
+/* Longest error message kept; longer ones are cut. */
+#define MLF_ERROR_MSG_MAX 1024
+
+struct mlf_error {
+	enum mlf_status status;
+	char msg[MLF_ERROR_MSG_MAX];
+};
+
+/* Fill err with a printf-style message and return status (for `return
+ * mlf_fail(err, ...)`). err may be NULL. */
+enum mlf_status mlf_fail(struct mlf_error *err, enum mlf_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* MLflow's error_code string for a status ("RESOURCE_DOES_NOT_EXIST"). */
+const char *mlf_status_name(enum mlf_status status);
+
+/* HTTP status MLflow answers for that error code. */
+int mlf_status_http(enum mlf_status status);
+
+/* ---- arena ---- */
+
+struct mlf_arena_chunk;
+
+struct mlf_arena {
+	struct mlf_arena_chunk *head; /* owned: list of chunks, newest first */
+};
+
+/* Allocate n zeroed bytes, aligned for any type. Aborts on out-of-memory
+ * (a server cannot answer sensibly without memory). The memory lives until
+ * mlf_arena_release(). */
+void *mlf_arena_alloc(struct mlf_arena *a, size_t n);
+/* Copy of s (or of its first n bytes, NUL-terminated) in the arena. */
+char *mlf_arena_strdup(struct mlf_arena *a, const char *s);
+char *mlf_arena_strndup(struct mlf_arena *a, const char *s, size_t n);
+/* printf into the arena. */
+char *mlf_arena_printf(struct mlf_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Grow an arena array: returns a new block of new_n elements holding the
+ * first old_n of old (old stays valid until release). */
+void *mlf_arena_grow(struct mlf_arena *a, void *old, size_t old_n, size_t new_n, size_t elem);
+/* Free every chunk; the arena may be reused afterwards. */
+void mlf_arena_release(struct mlf_arena *a);
+
+/* ---- growable buffer ---- */
+
+struct mlf_buf {
+	char *data; /* owned; NUL-terminated when len > 0 or after any append */
+	size_t len;
+	size_t cap;
+};
+
+void mlf_buf_append(struct mlf_buf *b, const void *p, size_t n);
+void mlf_buf_puts(struct mlf_buf *b, const char *s);
+void mlf_buf_putc(struct mlf_buf *b, char c);
+void mlf_buf_printf(struct mlf_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void mlf_buf_vprintf(struct mlf_buf *b, const char *fmt, va_list ap);
+void mlf_buf_reset(struct mlf_buf *b); /* len = 0, keeps memory */
+void mlf_buf_release(struct mlf_buf *b); /* frees memory */
+
+/* Milliseconds since the Unix epoch (wall clock). */
+int64_t mlf_now_ms(void);
+
+/* 32 lowercase hex characters of a random UUID4 into out[33]. */
+void mlf_uuid_hex(char out[33]);
+/* Canonical 36-character UUID4 text into out[37]. */
+void mlf_uuid_str(char out[37]);
+
+/* Standard base64 encode/decode into the arena. decode returns NULL on bad
+ * input; *out_len receives the decoded length. */
+char *mlf_base64_encode(struct mlf_arena *a, const void *p, size_t n);
+char *mlf_base64_decode(struct mlf_arena *a, const char *s, size_t *out_len);
+
+#endif

@@ -1,0 +1,490 @@
+/*
+ * db.c: opening the SQLite store, per-thread read connections, the single
+ * writer thread with group commit, and the statement cache. See db.h.
+ */
+#include "db.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../api/limits.h"
+
+const char MLF_ALEMBIC_HEAD[] = "dc11669786a5";
+
+/* The schema text, generated at build time from storage/schema.sql. */
+extern const char mlf_schema_sql[];
+
+#define STMT_CACHE_SLOTS 256 /* per connection; more distinct statements are prepared per use */
+
+struct mlf_stmt_slot {
+	const char *key;
+	sqlite3_stmt *st;
+};
+
+struct write_job {
+	mlf_write_fn fn;
+	void *arg;
+	struct mlf_error *err;
+	enum mlf_status status;
+	int done;
+	struct write_job *next;
+};
+
+struct mlf_db {
+	char *path;
+	char *default_root;
+	struct mlf_conn writer;
+
+	pthread_t writer_thread;
+	pthread_mutex_t mu;
+	pthread_cond_t queue_cv; /* signalled when a job is queued or on stop */
+	pthread_cond_t done_cv;  /* broadcast when a batch finished */
+	struct write_job *head, *tail;
+	int stopping;
+
+	pthread_mutex_t readers_mu;
+	struct mlf_conn **readers; /* owned: every read connection handed out */
+	size_t nreaders, capreaders;
+};
+
+static _Thread_local struct {
+	struct mlf_db *db;
+	struct mlf_conn *conn;
+} tls;
+
+/* ---- statements ---- */
+
+static size_t slot_hash(const char *key)
+{
+	uintptr_t v = (uintptr_t)key;
+	return (size_t)((v >> 3) ^ (v >> 11)) % STMT_CACHE_SLOTS;
+}
+
+sqlite3_stmt *mlf_stmt_dynamic(struct mlf_conn *c, const char *sql, struct mlf_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		mlf_db_error(c, rc, err);
+		return NULL;
+	}
+	return st;
+}
+
+sqlite3_stmt *mlf_stmt(struct mlf_conn *c, const char *sql, struct mlf_error *err)
+{
+	if (!c->slots) {
+		c->slots = calloc(STMT_CACHE_SLOTS, sizeof *c->slots);
+		c->nslots = STMT_CACHE_SLOTS;
+	}
+	size_t h = slot_hash(sql);
+	for (size_t i = 0; i < c->nslots; i++) {
+		struct mlf_stmt_slot *s = &c->slots[(h + i) % c->nslots];
+		if (s->key == sql) {
+			sqlite3_reset(s->st);
+			sqlite3_clear_bindings(s->st);
+			return s->st;
+		}
+		if (!s->key) {
+			sqlite3_stmt *st = NULL;
+			int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+			if (rc != SQLITE_OK) {
+				mlf_db_error(c, rc, err);
+				return NULL;
+			}
+			s->key = sql;
+			s->st = st;
+			return st;
+		}
+	}
+	mlf_fail(err, MLF_INTERNAL_ERROR, "statement cache full");
+	return NULL;
+}
+
+static void conn_close(struct mlf_conn *c)
+{
+	if (c->slots) {
+		for (size_t i = 0; i < c->nslots; i++)
+			if (c->slots[i].st)
+				sqlite3_finalize(c->slots[i].st);
+		free(c->slots);
+		c->slots = NULL;
+	}
+	if (c->db)
+		sqlite3_close_v2(c->db);
+	c->db = NULL;
+}
+
+enum mlf_status mlf_db_error(struct mlf_conn *c, int rc, struct mlf_error *err)
+{
+	const char *msg = c && c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc);
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return mlf_fail(err, MLF_TEMPORARILY_UNAVAILABLE, "database is busy: %s", msg);
+	case SQLITE_CONSTRAINT:
+		return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE, "constraint violated: %s", msg);
+	case SQLITE_FULL:
+		return mlf_fail(err, MLF_IO_ERROR, "disk full: %s", msg);
+	default:
+		return mlf_fail(err, MLF_INTERNAL_ERROR, "database error: %s", msg);
+	}
+}
+
+enum mlf_status mlf_step_done(struct mlf_conn *c, sqlite3_stmt *st, struct mlf_error *err)
+{
+	int rc = sqlite3_step(st);
+	enum mlf_status s = MLF_OK;
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		s = mlf_db_error(c, rc, err);
+	sqlite3_reset(st);
+	return s;
+}
+
+void mlf_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+char *mlf_col_text(struct mlf_arena *a, sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	if (!t)
+		return NULL;
+	return mlf_arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, i));
+}
+
+/* ---- opening ---- */
+
+static int exec(sqlite3 *db, const char *sql, char *msg, size_t n)
+{
+	char *e = NULL;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, &e);
+	if (rc != SQLITE_OK && msg)
+		snprintf(msg, n, "%s", e ? e : sqlite3_errstr(rc));
+	sqlite3_free(e);
+	return rc;
+}
+
+static int open_conn(struct mlf_db *db, struct mlf_conn *c, int create, struct mlf_error *err)
+{
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+	int rc = sqlite3_open_v2(db->path, &c->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		mlf_fail(err, MLF_INTERNAL_ERROR, "cannot open database %s: %s", db->path,
+		         c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		conn_close(c);
+		return -1;
+	}
+	sqlite3_extended_result_codes(c->db, 1);
+	sqlite3_busy_timeout(c->db, MLF_BUSY_TIMEOUT_MS);
+	sqlite3_limit(c->db, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, MLF_MAX_FILTER_LENGTH);
+	char msg[512];
+	if (exec(c->db, "PRAGMA foreign_keys=ON; PRAGMA case_sensitive_like=ON; PRAGMA synchronous=FULL;", msg,
+	         sizeof msg) != SQLITE_OK) {
+		mlf_fail(err, MLF_INTERNAL_ERROR, "cannot use %s as a database: %s", db->path, msg);
+		conn_close(c);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *head_of(sqlite3 *db, char *buf, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	const char *r = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT version_num FROM alembic_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+		snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
+		r = buf;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Create MLflow's tables, the default workspace and experiment 0. */
+static int create_schema(struct mlf_db *db, struct mlf_error *err)
+{
+	sqlite3 *h = db->writer.db;
+	char msg[512];
+	if (exec(h, "BEGIN IMMEDIATE", msg, sizeof msg) != SQLITE_OK)
+		goto fail;
+	/* Another process may have created it meanwhile. */
+	sqlite3_stmt *st = NULL;
+	int n = 0;
+	if (sqlite3_prepare_v2(h, "SELECT count(*) FROM sqlite_master", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (n == 0) {
+		if (exec(h, mlf_schema_sql, msg, sizeof msg) != SQLITE_OK)
+			goto rollback;
+		char *sql = sqlite3_mprintf(
+		    "INSERT INTO alembic_version(version_num) VALUES (%Q);"
+		    "INSERT INTO workspaces(name, description) VALUES ('default', 'Default workspace for legacy "
+		    "resources');"
+		    "INSERT INTO experiments(experiment_id, name, artifact_location, lifecycle_stage, creation_time, "
+		    "last_update_time, workspace) VALUES (0, 'Default', %Q, 'active', %lld, %lld, 'default');",
+		    MLF_ALEMBIC_HEAD, db->default_root, (long long)mlf_now_ms(), (long long)mlf_now_ms());
+		int rc = exec(h, sql, msg, sizeof msg);
+		sqlite3_free(sql);
+		if (rc != SQLITE_OK)
+			goto rollback;
+	}
+	if (exec(h, "COMMIT", msg, sizeof msg) != SQLITE_OK)
+		goto rollback;
+	return 0;
+rollback:
+	exec(h, "ROLLBACK", NULL, 0);
+fail:
+	mlf_fail(err, MLF_INTERNAL_ERROR, "cannot create the schema in %s: %s", db->path, msg);
+	return -1;
+}
+
+static void *writer_main(void *p);
+
+/* Indexes mlflowd adds beside MLflow's own (allowed: they change no table). */
+static const char extra_indexes[] =
+    "CREATE INDEX IF NOT EXISTS mlflowd_latest_metrics_key_value ON latest_metrics (key, value);"
+    "CREATE INDEX IF NOT EXISTS mlflowd_runs_experiment_start ON runs (experiment_id, start_time);";
+
+struct mlf_db *mlf_db_open(const struct mlf_db_options *opt, struct mlf_error *err)
+{
+	struct mlf_db *db = calloc(1, sizeof *db);
+	db->path = strdup(opt->path);
+	db->default_root = strdup(opt->default_artifact_root ? opt->default_artifact_root : "mlflow-artifacts:/0");
+	pthread_mutex_init(&db->mu, NULL);
+	pthread_cond_init(&db->queue_cv, NULL);
+	pthread_cond_init(&db->done_cv, NULL);
+	pthread_mutex_init(&db->readers_mu, NULL);
+
+	if (open_conn(db, &db->writer, 1, err) < 0)
+		goto fail;
+	sqlite3 *h = db->writer.db;
+	char msg[512];
+	/* A foreign file fails here with "file is not a database". */
+	int ntables = -1;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(h, "SELECT count(*) FROM sqlite_master", -1, &st, NULL);
+	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		ntables = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (ntables < 0) {
+		mlf_fail(err, MLF_INTERNAL_ERROR, "%s is not an SQLite database: %s", db->path, sqlite3_errmsg(h));
+		goto fail;
+	}
+	if (exec(h, "PRAGMA journal_mode=WAL", msg, sizeof msg) != SQLITE_OK) {
+		mlf_fail(err, MLF_INTERNAL_ERROR, "cannot write to %s: %s", db->path, msg);
+		goto fail;
+	}
+	if (ntables == 0 && create_schema(db, err) < 0)
+		goto fail;
+	char head[64];
+	if (!head_of(h, head, sizeof head)) {
+		mlf_fail(err, MLF_INTERNAL_ERROR,
+		         "%s is not an MLflow database (no alembic_version table); mlflowd expects alembic head %s",
+		         db->path, MLF_ALEMBIC_HEAD);
+		goto fail;
+	}
+	if (strcmp(head, MLF_ALEMBIC_HEAD) != 0) {
+		mlf_fail(err, MLF_INTERNAL_ERROR,
+		         "%s has MLflow schema at alembic head %s, but mlflowd expects head %s (MLflow 3.17.2); "
+		         "migrate it with `mlflow db upgrade` of that release",
+		         db->path, head, MLF_ALEMBIC_HEAD);
+		goto fail;
+	}
+	/* Prove the file is writable now rather than at the first request. */
+	if (exec(h, extra_indexes, msg, sizeof msg) != SQLITE_OK) {
+		mlf_fail(err, MLF_INTERNAL_ERROR, "cannot write to %s: %s", db->path, msg);
+		goto fail;
+	}
+	if (pthread_create(&db->writer_thread, NULL, writer_main, db) != 0) {
+		mlf_fail(err, MLF_INTERNAL_ERROR, "cannot start the writer thread");
+		goto fail;
+	}
+	return db;
+fail:
+	conn_close(&db->writer);
+	free(db->path);
+	free(db->default_root);
+	free(db);
+	return NULL;
+}
+
+const char *mlf_db_default_artifact_root(struct mlf_db *db)
+{
+	return db->default_root;
+}
+
+void mlf_db_close(struct mlf_db *db)
+{
+	if (!db)
+		return;
+	pthread_mutex_lock(&db->mu);
+	db->stopping = 1;
+	pthread_cond_signal(&db->queue_cv);
+	pthread_mutex_unlock(&db->mu);
+	pthread_join(db->writer_thread, NULL);
+	for (size_t i = 0; i < db->nreaders; i++) {
+		conn_close(db->readers[i]);
+		free(db->readers[i]);
+	}
+	free(db->readers);
+	conn_close(&db->writer);
+	pthread_mutex_destroy(&db->mu);
+	pthread_cond_destroy(&db->queue_cv);
+	pthread_cond_destroy(&db->done_cv);
+	pthread_mutex_destroy(&db->readers_mu);
+	free(db->path);
+	free(db->default_root);
+	free(db);
+}
+
+struct mlf_conn *mlf_db_read(struct mlf_db *db, struct mlf_error *err)
+{
+	if (tls.db == db && tls.conn)
+		return tls.conn;
+	struct mlf_conn *c = calloc(1, sizeof *c);
+	if (open_conn(db, c, 0, err) < 0) {
+		free(c);
+		return NULL;
+	}
+	pthread_mutex_lock(&db->readers_mu);
+	if (db->nreaders == db->capreaders) {
+		db->capreaders = db->capreaders ? db->capreaders * 2 : 16;
+		db->readers = realloc(db->readers, db->capreaders * sizeof *db->readers);
+	}
+	db->readers[db->nreaders++] = c;
+	pthread_mutex_unlock(&db->readers_mu);
+	tls.db = db;
+	tls.conn = c;
+	return c;
+}
+
+void mlf_db_thread_exit(struct mlf_db *db)
+{
+	if (tls.db != db || !tls.conn)
+		return;
+	pthread_mutex_lock(&db->readers_mu);
+	for (size_t i = 0; i < db->nreaders; i++)
+		if (db->readers[i] == tls.conn) {
+			db->readers[i] = db->readers[--db->nreaders];
+			break;
+		}
+	pthread_mutex_unlock(&db->readers_mu);
+	conn_close(tls.conn);
+	free(tls.conn);
+	tls.conn = NULL;
+	tls.db = NULL;
+}
+
+/* ---- the writer ---- */
+
+enum mlf_status mlf_db_write(struct mlf_db *db, mlf_write_fn fn, void *arg, struct mlf_error *err)
+{
+	struct write_job job = {.fn = fn, .arg = arg, .err = err};
+	pthread_mutex_lock(&db->mu);
+	if (db->stopping) {
+		pthread_mutex_unlock(&db->mu);
+		return mlf_fail(err, MLF_TEMPORARILY_UNAVAILABLE, "server is shutting down");
+	}
+	if (db->tail)
+		db->tail->next = &job;
+	else
+		db->head = &job;
+	db->tail = &job;
+	pthread_cond_signal(&db->queue_cv);
+	while (!job.done)
+		pthread_cond_wait(&db->done_cv, &db->mu);
+	pthread_mutex_unlock(&db->mu);
+	return job.status;
+}
+
+static int run_sql(struct mlf_conn *c, sqlite3_stmt **cache, const char *sql)
+{
+	if (!*cache && sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, cache, NULL) != SQLITE_OK)
+		return sqlite3_errcode(c->db);
+	int rc = sqlite3_step(*cache);
+	sqlite3_reset(*cache);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static void *writer_main(void *p)
+{
+	struct mlf_db *db = p;
+	struct mlf_conn *c = &db->writer;
+	sqlite3_stmt *begin = NULL, *commit = NULL, *rollback = NULL, *sp = NULL, *release = NULL, *undo = NULL;
+	for (;;) {
+		pthread_mutex_lock(&db->mu);
+		while (!db->head && !db->stopping)
+			pthread_cond_wait(&db->queue_cv, &db->mu);
+		if (!db->head && db->stopping) {
+			pthread_mutex_unlock(&db->mu);
+			break;
+		}
+		struct write_job *batch = db->head, *last = batch;
+		int n = 1;
+		while (last->next && n < MLF_GROUP_COMMIT_MAX) {
+			last = last->next;
+			n++;
+		}
+		db->head = last->next;
+		if (!db->head)
+			db->tail = NULL;
+		last->next = NULL;
+		pthread_mutex_unlock(&db->mu);
+
+		int rc = run_sql(c, &begin, "BEGIN IMMEDIATE");
+		if (rc != SQLITE_OK) {
+			for (struct write_job *j = batch; j; j = j->next)
+				j->status = mlf_db_error(c, rc, j->err);
+		} else {
+			int any_ok = 0;
+			for (struct write_job *j = batch; j; j = j->next) {
+				if (n == 1) {
+					j->status = j->fn(c, j->arg, j->err);
+				} else {
+					run_sql(c, &sp, "SAVEPOINT job");
+					j->status = j->fn(c, j->arg, j->err);
+					if (j->status != MLF_OK)
+						run_sql(c, &undo, "ROLLBACK TO job");
+					run_sql(c, &release, "RELEASE job");
+				}
+				if (j->status == MLF_OK)
+					any_ok = 1;
+			}
+			if (n == 1 && !any_ok) {
+				run_sql(c, &rollback, "ROLLBACK");
+			} else {
+				rc = run_sql(c, &commit, "COMMIT");
+				if (rc != SQLITE_OK) {
+					enum mlf_status s = MLF_OK;
+					for (struct write_job *j = batch; j; j = j->next)
+						if (j->status == MLF_OK)
+							s = j->status = mlf_db_error(c, rc, j->err);
+					(void)s;
+					run_sql(c, &rollback, "ROLLBACK");
+				}
+			}
+		}
+		pthread_mutex_lock(&db->mu);
+		for (struct write_job *j = batch, *next; j; j = next) {
+			next = j->next;
+			j->done = 1;
+		}
+		pthread_cond_broadcast(&db->done_cv);
+		pthread_mutex_unlock(&db->mu);
+	}
+	sqlite3_finalize(begin);
+	sqlite3_finalize(commit);
+	sqlite3_finalize(rollback);
+	sqlite3_finalize(sp);
+	sqlite3_finalize(release);
+	sqlite3_finalize(undo);
+	return NULL;
+}

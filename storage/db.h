@@ -1,0 +1,87 @@
+/*
+ * db.h: the SQLite metadata store: opening (schema creation or head check),
+ * per-thread read connections, the single writer with group commit, and a
+ * per-connection prepared-statement cache.
+ *
+ * Threading: mlf_db_read() hands out a connection owned by the calling
+ * thread (read-only use; readers never wait on the writer thanks to WAL).
+ * mlf_db_write() queues a job for the one writer thread, which folds the
+ * jobs waiting in its queue into one IMMEDIATE transaction (each job inside
+ * its own savepoint, so a failing job rolls back alone), commits, and only
+ * then wakes the callers: a returned MLF_OK means the job's data is on disk.
+ *
+ * This header knows nothing of JSON or HTTP.
+ */
+#ifndef MLF_DB_H
+#define MLF_DB_H
+
+#include <sqlite3.h>
+
+#include "base.h"
+
+/* The alembic revision of MLflow's schema that mlflowd writes and accepts. */
+extern const char MLF_ALEMBIC_HEAD[];
+
+struct mlf_db;
+
+/* One SQLite connection with its statement cache. */
+struct mlf_conn {
+	sqlite3 *db;
+	struct mlf_stmt_slot *slots; /* owned: statement cache */
+	size_t nslots;
+};
+
+struct mlf_db_options {
+	const char *path;                  /* database file; caller keeps ownership */
+	const char *default_artifact_root; /* for experiment 0 when the file is new */
+};
+
+/* Open (creating if new) the store. On error returns NULL and fills err
+ * with a one-line reason. The returned db is owned by the caller: free with
+ * mlf_db_close(), which finishes queued writes first. */
+struct mlf_db *mlf_db_open(const struct mlf_db_options *opt, struct mlf_error *err);
+void mlf_db_close(struct mlf_db *db);
+
+/* The calling thread's read connection (opened on first use, owned by the
+ * db and freed by mlf_db_close). NULL on failure. */
+struct mlf_conn *mlf_db_read(struct mlf_db *db, struct mlf_error *err);
+
+/* Release per-thread resources of the calling thread (called by worker
+ * threads as they exit). */
+void mlf_db_thread_exit(struct mlf_db *db);
+
+/* A write job: runs on the writer connection inside a transaction. Return
+ * MLF_OK to keep its changes, anything else to roll them back. */
+typedef enum mlf_status (*mlf_write_fn)(struct mlf_conn *c, void *arg, struct mlf_error *err);
+
+/* Run fn(arg) as a write job and wait until its transaction is committed
+ * (or rolled back). Thread-safe. arg is borrowed for the duration. */
+enum mlf_status mlf_db_write(struct mlf_db *db, mlf_write_fn fn, void *arg, struct mlf_error *err);
+
+/* Prepared statement for sql on c, cached by the address of sql (so sql
+ * must be a string constant). The statement is reset and its bindings
+ * cleared; it stays owned by the connection. NULL on error (err filled). */
+sqlite3_stmt *mlf_stmt(struct mlf_conn *c, const char *sql, struct mlf_error *err);
+
+/* Prepare a one-off statement (dynamic SQL such as a compiled search);
+ * the caller finalizes it. */
+sqlite3_stmt *mlf_stmt_dynamic(struct mlf_conn *c, const char *sql, struct mlf_error *err);
+
+/* Map a SQLite result code to a status with message (busy -> 503,
+ * constraint -> 400, others -> 500). */
+enum mlf_status mlf_db_error(struct mlf_conn *c, int rc, struct mlf_error *err);
+
+/* Execute a statement with no result rows; MLF_OK when it is done. The
+ * statement is reset afterwards. */
+enum mlf_status mlf_step_done(struct mlf_conn *c, sqlite3_stmt *st, struct mlf_error *err);
+
+/* Bind helpers: text may be NULL (binds NULL). The text is copied. */
+void mlf_bind_text(sqlite3_stmt *st, int i, const char *s);
+
+/* Column text copied into the arena (NULL for SQL NULL). */
+char *mlf_col_text(struct mlf_arena *a, sqlite3_stmt *st, int i);
+
+/* Default artifact root the store was opened with (for new experiments). */
+const char *mlf_db_default_artifact_root(struct mlf_db *db);
+
+#endif

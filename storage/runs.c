@@ -1,0 +1,938 @@
+/*
+ * runs.c: runs and what is logged to them (params, metrics, tags, dataset
+ * and model inputs, model outputs), and search_runs. Writes are writer
+ * jobs (see db.h); reads load whole runs with one query per table for a
+ * whole page of runs.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "search.h"
+#include "tracking.h"
+
+/* MLflow stores +-Infinity as the largest finite doubles, NaN as 0 with
+ * is_nan = 1. */
+#define STORED_INF 1.7976931348623157e308
+
+static const char *const adjectives[] = {
+    "able",   "amber",  "brave",  "bright", "calm",   "clever", "crisp",  "dapper", "eager",  "fair",
+    "fleet",  "gentle", "glad",   "grand",  "happy",  "honest", "jolly",  "keen",   "kind",   "lively",
+    "lucky",  "merry",  "mighty", "neat",   "noble",  "polite", "proud",  "quick",  "quiet",  "rare",
+    "silent", "smart",  "sharp",  "shy",    "steady", "sunny",  "swift",  "tidy",   "vast",   "warm",
+    "wise",   "witty",  "zesty",  "bold",   "cool",   "deep",   "fresh",  "gold",   "light",  "young"};
+static const char *const nouns[] = {
+    "ant",   "bass",  "bat",   "bear",  "bee",   "bird",  "boar",   "carp",  "cat",   "colt",
+    "crab",  "crow",  "deer",  "doe",   "dove",  "duck",  "eel",    "elk",   "finch", "fish",
+    "foal",  "fox",   "frog",  "goat",  "gull",  "hare",  "hawk",   "hen",   "horse", "jay",
+    "koi",   "lamb",  "lark",  "lynx",  "mole",  "moth",  "mouse",  "newt",  "owl",   "ox",
+    "panda", "pig",   "ram",   "robin", "seal",  "shark", "sloth",  "snail", "swan",  "toad"};
+
+static void random_run_name(char *out, size_t n)
+{
+	unsigned char r[4];
+	char hex[33];
+	mlf_uuid_hex(hex);
+	for (int i = 0; i < 4; i++)
+		r[i] = (unsigned char)strtoul((char[]){hex[2 * i], hex[2 * i + 1], 0}, NULL, 16);
+	snprintf(out, n, "%s-%s-%u", adjectives[r[0] % (sizeof adjectives / sizeof *adjectives)],
+	         nouns[r[1] % (sizeof nouns / sizeof *nouns)], ((unsigned)r[2] << 8 | r[3]) % 1000);
+}
+
+/* ---- reading ---- */
+
+static const char SQL_RUN_INFO[] =
+    "SELECT run_uuid, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, "
+    "lifecycle_stage FROM runs WHERE run_uuid = ?1";
+
+static void info_from_row(struct mlf_arena *a, sqlite3_stmt *st, struct mlf_run_info *o)
+{
+	o->run_id = mlf_col_text(a, st, 0);
+	o->experiment_id = sqlite3_column_int64(st, 1);
+	o->run_name = mlf_col_text(a, st, 2);
+	o->user_id = mlf_col_text(a, st, 3);
+	o->status = mlf_col_text(a, st, 4);
+	o->has_start_time = sqlite3_column_type(st, 5) != SQLITE_NULL;
+	o->start_time = sqlite3_column_int64(st, 5);
+	o->has_end_time = sqlite3_column_type(st, 6) != SQLITE_NULL;
+	o->end_time = sqlite3_column_int64(st, 6);
+	o->artifact_uri = mlf_col_text(a, st, 7);
+	o->lifecycle_stage = mlf_col_text(a, st, 8);
+}
+
+enum mlf_status mlf_run_get_info(struct mlf_conn *c, struct mlf_arena *a, const char *run_id,
+                                 struct mlf_run_info *out, struct mlf_error *err)
+{
+	sqlite3_stmt *st = mlf_stmt(c, SQL_RUN_INFO, err);
+	if (!st)
+		return err->status;
+	mlf_bind_text(st, 1, run_id);
+	int rc = sqlite3_step(st);
+	enum mlf_status s = MLF_OK;
+	if (rc == SQLITE_ROW)
+		info_from_row(a, st, out);
+	else if (rc == SQLITE_DONE)
+		s = mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "Run with id=%s not found", run_id);
+	else
+		s = mlf_db_error(c, rc, err);
+	sqlite3_reset(st);
+	return s;
+}
+
+/* run_uuid -> index into a page of runs, for distributing child rows. */
+struct run_index {
+	const char **keys;
+	int *vals;
+	size_t cap;
+};
+
+static size_t hash_str(const char *s)
+{
+	size_t h = 1469598103934665603u;
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211u;
+	return h;
+}
+
+static void index_build(struct mlf_arena *a, struct run_index *ix, struct mlf_run *runs, int n)
+{
+	ix->cap = 16;
+	while (ix->cap < (size_t)n * 2)
+		ix->cap *= 2;
+	ix->keys = mlf_arena_alloc(a, ix->cap * sizeof *ix->keys);
+	ix->vals = mlf_arena_alloc(a, ix->cap * sizeof *ix->vals);
+	for (int i = 0; i < n; i++) {
+		size_t h = hash_str(runs[i].info.run_id) & (ix->cap - 1);
+		while (ix->keys[h])
+			h = (h + 1) & (ix->cap - 1);
+		ix->keys[h] = runs[i].info.run_id;
+		ix->vals[h] = i;
+	}
+}
+
+static int index_find(const struct run_index *ix, const char *key)
+{
+	size_t h = hash_str(key) & (ix->cap - 1);
+	while (ix->keys[h]) {
+		if (!strcmp(ix->keys[h], key))
+			return ix->vals[h];
+		h = (h + 1) & (ix->cap - 1);
+	}
+	return -1;
+}
+
+/* JSON array text of the page's run ids (for json_each). */
+static char *ids_json(struct mlf_arena *a, struct mlf_run *runs, int n)
+{
+	size_t len = 3;
+	for (int i = 0; i < n; i++)
+		len += strlen(runs[i].info.run_id) + 3;
+	char *s = mlf_arena_alloc(a, len), *p = s;
+	*p++ = '[';
+	for (int i = 0; i < n; i++) {
+		/* run ids are hex (validated on the way in); quote defensively anyway */
+		p += sprintf(p, "%s\"", i ? ",": "");
+		for (const char *q = runs[i].info.run_id; *q; q++)
+			if (*q != '"' && *q != '\\')
+				*p++ = *q;
+		*p++ = '"';
+	}
+	*p++ = ']';
+	*p = '\0';
+	return s;
+}
+
+/* Growable arrays inside run structs. */
+#define PUSH(a, arr, n, cap, elem)                                                                              \
+	do {                                                                                                        \
+		if ((n) == (cap)) {                                                                                 \
+			int nc = (cap) ? (cap)*2 : 8;                                                               \
+			(arr) = mlf_arena_grow((a), (arr), (size_t)(n), (size_t)nc, sizeof *(arr));                 \
+			(cap) = nc;                                                                                 \
+		}                                                                                                   \
+		(arr)[(n)++] = (elem);                                                                              \
+	} while (0)
+
+static const char SQL_PAGE_METRICS[] =
+    "SELECT run_uuid, key, value, timestamp, step, is_nan FROM latest_metrics "
+    "WHERE run_uuid IN (SELECT value FROM json_each(?1))";
+static const char SQL_PAGE_PARAMS[] =
+    "SELECT run_uuid, key, value FROM params WHERE run_uuid IN (SELECT value FROM json_each(?1))";
+static const char SQL_PAGE_TAGS[] =
+    "SELECT run_uuid, key, value FROM tags WHERE run_uuid IN (SELECT value FROM json_each(?1))";
+static const char SQL_PAGE_DATASETS[] =
+    "SELECT i.destination_id, i.input_uuid, d.name, d.digest, d.dataset_source_type, d.dataset_source, "
+    "d.dataset_schema, d.dataset_profile FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id "
+    "WHERE i.source_type = 'DATASET' AND i.destination_type = 'RUN' "
+    "AND i.destination_id IN (SELECT value FROM json_each(?1))";
+static const char SQL_PAGE_INPUT_TAGS[] =
+    "SELECT i.destination_id, t.input_uuid, t.name, t.value FROM inputs i JOIN input_tags t "
+    "ON t.input_uuid = i.input_uuid WHERE i.source_type = 'DATASET' AND i.destination_type = 'RUN' "
+    "AND i.destination_id IN (SELECT value FROM json_each(?1))";
+static const char SQL_PAGE_MODELS[] =
+    "SELECT source_id, source_type, destination_id, step FROM inputs "
+    "WHERE source_type IN ('RUN_INPUT', 'RUN_OUTPUT') AND source_id IN (SELECT value FROM json_each(?1))";
+
+double mlf__stored_to_double(double v, int is_nan);
+double mlf__stored_to_double(double v, int is_nan)
+{
+	if (is_nan)
+		return NAN;
+	if (v >= STORED_INF)
+		return INFINITY;
+	if (v <= -STORED_INF)
+		return -INFINITY;
+	return v;
+}
+
+/* Load metrics, params, tags, inputs and outputs of runs[0..n). */
+static enum mlf_status fill_runs(struct mlf_conn *c, struct mlf_arena *a, struct mlf_run *runs, int n,
+                                 struct mlf_error *err)
+{
+	if (n == 0)
+		return MLF_OK;
+	struct run_index ix;
+	index_build(a, &ix, runs, n);
+	char *ids = ids_json(a, runs, n);
+	int *cap = mlf_arena_alloc(a, sizeof(int) * (size_t)n * 6);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!(st = mlf_stmt(c, SQL_PAGE_METRICS, err)))
+		return err->status;
+	sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int i = index_find(&ix, (const char *)sqlite3_column_text(st, 0));
+		if (i < 0)
+			continue;
+		struct mlf_metric m = {.key = mlf_col_text(a, st, 1),
+		                       .value = mlf__stored_to_double(sqlite3_column_double(st, 2),
+		                                                      sqlite3_column_int(st, 5)),
+		                       .timestamp = sqlite3_column_int64(st, 3),
+		                       .step = sqlite3_column_int64(st, 4)};
+		PUSH(a, runs[i].metrics, runs[i].nmetrics, cap[6 * i], m);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return mlf_db_error(c, rc, err);
+
+	const char *kv_sql[2] = {SQL_PAGE_PARAMS, SQL_PAGE_TAGS};
+	for (int t = 0; t < 2; t++) {
+		if (!(st = mlf_stmt(c, kv_sql[t], err)))
+			return err->status;
+		sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			int i = index_find(&ix, (const char *)sqlite3_column_text(st, 0));
+			if (i < 0)
+				continue;
+			struct mlf_kv kv = {mlf_col_text(a, st, 1), mlf_col_text(a, st, 2)};
+			if (t == 0)
+				PUSH(a, runs[i].params, runs[i].nparams, cap[6 * i + 1], kv);
+			else
+				PUSH(a, runs[i].tags, runs[i].ntags, cap[6 * i + 2], kv);
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return mlf_db_error(c, rc, err);
+	}
+
+	/* Dataset inputs, then their tags (matched by input_uuid). */
+	const char **input_uuids = NULL;
+	int ninputs_total = 0, cap_inputs = 0;
+	int *input_run = NULL, cap_ir = 0, nir = 0;
+	if (!(st = mlf_stmt(c, SQL_PAGE_DATASETS, err)))
+		return err->status;
+	sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int i = index_find(&ix, (const char *)sqlite3_column_text(st, 0));
+		if (i < 0)
+			continue;
+		struct mlf_dataset_input in = {0};
+		in.dataset.name = mlf_col_text(a, st, 2);
+		in.dataset.digest = mlf_col_text(a, st, 3);
+		in.dataset.source_type = mlf_col_text(a, st, 4);
+		in.dataset.source = mlf_col_text(a, st, 5);
+		in.dataset.schema = mlf_col_text(a, st, 6);
+		in.dataset.profile = mlf_col_text(a, st, 7);
+		PUSH(a, runs[i].inputs, runs[i].ninputs, cap[6 * i + 3], in);
+		PUSH(a, input_uuids, ninputs_total, cap_inputs, mlf_col_text(a, st, 1));
+		PUSH(a, input_run, nir, cap_ir, i);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return mlf_db_error(c, rc, err);
+	if (ninputs_total) {
+		int *tagcap = mlf_arena_alloc(a, sizeof(int) * (size_t)ninputs_total);
+		if (!(st = mlf_stmt(c, SQL_PAGE_INPUT_TAGS, err)))
+			return err->status;
+		sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const char *uuid = (const char *)sqlite3_column_text(st, 1);
+			for (int k = 0; k < ninputs_total; k++) {
+				if (strcmp(input_uuids[k], uuid))
+					continue;
+				int i = input_run[k];
+				/* position of this input within its run */
+				int pos = 0;
+				for (int q = 0; q < k; q++)
+					if (input_run[q] == i)
+						pos++;
+				struct mlf_dataset_input *in = &runs[i].inputs[pos];
+				struct mlf_kv kv = {mlf_col_text(a, st, 2), mlf_col_text(a, st, 3)};
+				PUSH(a, in->tags, in->ntags, tagcap[k], kv);
+				break;
+			}
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return mlf_db_error(c, rc, err);
+	}
+
+	if (!(st = mlf_stmt(c, SQL_PAGE_MODELS, err)))
+		return err->status;
+	sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int i = index_find(&ix, (const char *)sqlite3_column_text(st, 0));
+		if (i < 0)
+			continue;
+		struct mlf_model_io m = {mlf_col_text(a, st, 2), sqlite3_column_int64(st, 3)};
+		if (!strcmp((const char *)sqlite3_column_text(st, 1), "RUN_INPUT"))
+			PUSH(a, runs[i].model_inputs, runs[i].nmodel_inputs, cap[6 * i + 4], m);
+		else
+			PUSH(a, runs[i].model_outputs, runs[i].nmodel_outputs, cap[6 * i + 5], m);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return mlf_db_error(c, rc, err);
+	return MLF_OK;
+}
+
+enum mlf_status mlf_run_get(struct mlf_conn *c, struct mlf_arena *a, const char *run_id, struct mlf_run *out,
+                            struct mlf_error *err)
+{
+	memset(out, 0, sizeof *out);
+	enum mlf_status s = mlf_run_get_info(c, a, run_id, &out->info, err);
+	if (s != MLF_OK)
+		return s;
+	return fill_runs(c, a, out, 1, err);
+}
+
+/* ---- search ---- */
+
+enum mlf_status mlf_run_search(struct mlf_conn *c, struct mlf_arena *a, const int64_t *exp_ids, int n_exp,
+                               enum mlf_view_type view, const char *filter, const char *const *order_by,
+                               int n_order_by, int64_t max_results, int64_t offset, struct mlf_run **out, int *n,
+                               int64_t *next_offset, struct mlf_error *err)
+{
+	*out = NULL;
+	*n = 0;
+	*next_offset = -1;
+	struct mlf_search_sql q;
+	enum mlf_status s = mlf_search_runs_compile(a, filter, order_by, n_order_by, &q, err);
+	if (s != MLF_OK)
+		return s;
+	struct mlf_buf sql = {0};
+	mlf_buf_printf(&sql,
+	               "SELECT r.run_uuid, r.experiment_id, r.name, r.user_id, r.status, r.start_time, r.end_time, "
+	               "r.artifact_uri, r.lifecycle_stage FROM runs r %s WHERE r.experiment_id IN (SELECT value FROM "
+	               "json_each(?%d))",
+	               q.joins, q.nbinds + 1);
+	if (view == MLF_VIEW_ACTIVE_ONLY)
+		mlf_buf_puts(&sql, " AND r.lifecycle_stage = 'active'");
+	else if (view == MLF_VIEW_DELETED_ONLY)
+		mlf_buf_puts(&sql, " AND r.lifecycle_stage = 'deleted'");
+	if (q.where && *q.where)
+		mlf_buf_printf(&sql, " AND (%s)", q.where);
+	mlf_buf_printf(&sql, " ORDER BY %s LIMIT ?%d OFFSET ?%d", q.order, q.nbinds + 2, q.nbinds + 3);
+
+	sqlite3_stmt *st = mlf_stmt_dynamic(c, sql.data, err);
+	mlf_buf_release(&sql);
+	if (!st)
+		return err->status;
+	mlf_search_bind(st, &q);
+	struct mlf_buf ids = {0};
+	mlf_buf_putc(&ids, '[');
+	for (int i = 0; i < n_exp; i++)
+		mlf_buf_printf(&ids, "%s%lld", i ? "," : "", (long long)exp_ids[i]);
+	mlf_buf_putc(&ids, ']');
+	sqlite3_bind_text(st, q.nbinds + 1, ids.data, (int)ids.len, SQLITE_TRANSIENT);
+	mlf_buf_release(&ids);
+	sqlite3_bind_int64(st, q.nbinds + 2, max_results + 1);
+	sqlite3_bind_int64(st, q.nbinds + 3, offset);
+
+	int cap = 0, rc;
+	struct mlf_run *runs = NULL;
+	int count = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count == max_results) {
+			*next_offset = offset + max_results;
+			break;
+		}
+		struct mlf_run r;
+		memset(&r, 0, sizeof r);
+		info_from_row(a, st, &r.info);
+		PUSH(a, runs, count, cap, r);
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		s = mlf_db_error(c, rc, err);
+		sqlite3_finalize(st);
+		return s;
+	}
+	sqlite3_finalize(st);
+	s = fill_runs(c, a, runs, count, err);
+	*out = runs;
+	*n = count;
+	return s;
+}
+
+/* ---- writing ---- */
+
+/* Check the run exists and is active, on the writer connection. */
+static enum mlf_status check_active(struct mlf_conn *c, const char *run_id, int64_t *exp_id, struct mlf_error *err)
+{
+	static const char sql[] = "SELECT lifecycle_stage, experiment_id FROM runs WHERE run_uuid = ?1";
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (!st)
+		return err->status;
+	mlf_bind_text(st, 1, run_id);
+	int rc = sqlite3_step(st);
+	enum mlf_status s = MLF_OK;
+	if (rc == SQLITE_ROW) {
+		const char *stage = (const char *)sqlite3_column_text(st, 0);
+		if (exp_id)
+			*exp_id = sqlite3_column_int64(st, 1);
+		if (!stage || strcmp(stage, "active"))
+			s = mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
+			             "The run %s must be in the 'active' state. Current state is %s.", run_id,
+			             stage ? stage : "None");
+	} else if (rc == SQLITE_DONE) {
+		s = mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "Run with id=%s not found", run_id);
+	} else {
+		s = mlf_db_error(c, rc, err);
+	}
+	sqlite3_reset(st);
+	return s;
+}
+
+static const char SQL_TAG_UPSERT[] =
+    "INSERT INTO tags(key, value, run_uuid) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT(key, run_uuid) DO UPDATE SET value = excluded.value";
+static const char SQL_RUN_RENAME[] = "UPDATE runs SET name = ?1 WHERE run_uuid = ?2";
+
+static enum mlf_status set_tag(struct mlf_conn *c, const char *run_id, const char *key, const char *value,
+                               struct mlf_error *err)
+{
+	sqlite3_stmt *st = mlf_stmt(c, SQL_TAG_UPSERT, err);
+	if (!st)
+		return err->status;
+	mlf_bind_text(st, 1, key);
+	mlf_bind_text(st, 2, value);
+	mlf_bind_text(st, 3, run_id);
+	enum mlf_status s = mlf_step_done(c, st, err);
+	if (s == MLF_OK && !strcmp(key, "mlflow.runName")) {
+		if (!(st = mlf_stmt(c, SQL_RUN_RENAME, err)))
+			return err->status;
+		mlf_bind_text(st, 1, value);
+		mlf_bind_text(st, 2, run_id);
+		s = mlf_step_done(c, st, err);
+	}
+	return s;
+}
+
+struct create_job {
+	const struct mlf_run_create *in;
+	struct mlf_arena *a;
+	struct mlf_run *out;
+};
+
+static enum mlf_status create_fn(struct mlf_conn *c, void *arg, struct mlf_error *err)
+{
+	struct create_job *j = arg;
+	const struct mlf_run_create *in = j->in;
+	const char *exp_text = in->experiment_id && *in->experiment_id ? in->experiment_id : "0";
+	int64_t exp_id;
+	enum mlf_status s = mlf_experiment_id_parse(exp_text, &exp_id, err);
+	if (s != MLF_OK)
+		return s;
+	static const char exp_sql[] = "SELECT artifact_location, lifecycle_stage FROM experiments WHERE experiment_id = ?1";
+	sqlite3_stmt *st = mlf_stmt(c, exp_sql, err);
+	if (!st)
+		return err->status;
+	sqlite3_bind_int64(st, 1, exp_id);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "No Experiment with id=%lld exists",
+			                (long long)exp_id);
+		return mlf_db_error(c, rc, err);
+	}
+	char *location = mlf_col_text(j->a, st, 0);
+	char *stage = mlf_col_text(j->a, st, 1);
+	sqlite3_reset(st);
+	if (!stage || strcmp(stage, "active"))
+		return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
+		                "The experiment %lld must be in the 'active' state. Current state is %s.",
+		                (long long)exp_id, stage ? stage : "None");
+
+	const char *tag_name = NULL;
+	for (int i = 0; i < in->ntags; i++)
+		if (!strcmp(in->tags[i].key, "mlflow.runName"))
+			tag_name = in->tags[i].value;
+	if (in->run_name && *in->run_name && tag_name && strcmp(in->run_name, tag_name))
+		return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
+		                "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different "
+		                "values (run_name='%s', mlflow.runName='%s').",
+		                in->run_name, tag_name);
+	char generated[64];
+	const char *name = in->run_name && *in->run_name ? in->run_name : tag_name;
+	if (!name || !*name) {
+		random_run_name(generated, sizeof generated);
+		name = generated;
+	}
+	char run_id[33];
+	mlf_uuid_hex(run_id);
+	size_t ll = location ? strlen(location) : 0;
+	char *artifact_uri = mlf_arena_printf(j->a, "%s%s%s/artifacts", location ? location : "",
+	                                      ll && location[ll - 1] == '/' ? "" : "/", run_id);
+
+	static const char ins[] =
+	    "INSERT INTO runs(run_uuid, name, source_type, source_name, entry_point_name, user_id, status, "
+	    "start_time, end_time, source_version, lifecycle_stage, artifact_uri, experiment_id, deleted_time) "
+	    "VALUES (?1, ?2, 'UNKNOWN', '', '', ?3, 'RUNNING', ?4, NULL, '', 'active', ?5, ?6, NULL)";
+	if (!(st = mlf_stmt(c, ins, err)))
+		return err->status;
+	mlf_bind_text(st, 1, run_id);
+	mlf_bind_text(st, 2, name);
+	mlf_bind_text(st, 3, in->user_id);
+	if (in->has_start_time)
+		sqlite3_bind_int64(st, 4, in->start_time);
+	else
+		sqlite3_bind_null(st, 4);
+	mlf_bind_text(st, 5, artifact_uri);
+	sqlite3_bind_int64(st, 6, exp_id);
+	if ((s = mlf_step_done(c, st, err)) != MLF_OK)
+		return s;
+	for (int i = 0; i < in->ntags; i++)
+		if ((s = set_tag(c, run_id, in->tags[i].key, in->tags[i].value, err)) != MLF_OK)
+			return s;
+	if (!tag_name && (s = set_tag(c, run_id, "mlflow.runName", name, err)) != MLF_OK)
+		return s;
+	/* Read it back on the writer connection (the commit is still pending). */
+	memset(j->out, 0, sizeof *j->out);
+	if ((s = mlf_run_get_info(c, j->a, run_id, &j->out->info, err)) != MLF_OK)
+		return s;
+	return fill_runs(c, j->a, j->out, 1, err);
+}
+
+enum mlf_status mlf_run_create(struct mlf_db *db, struct mlf_arena *a, const struct mlf_run_create *in,
+                               struct mlf_run *out, struct mlf_error *err)
+{
+	struct create_job j = {in, a, out};
+	return mlf_db_write(db, create_fn, &j, err);
+}
+
+struct update_job {
+	const struct mlf_run_update *in;
+	struct mlf_arena *a;
+	struct mlf_run_info *out;
+};
+
+static enum mlf_status update_fn(struct mlf_conn *c, void *arg, struct mlf_error *err)
+{
+	struct update_job *j = arg;
+	const struct mlf_run_update *in = j->in;
+	enum mlf_status s = check_active(c, in->run_id, NULL, err);
+	if (s != MLF_OK)
+		return s;
+	static const char sql[] = "UPDATE runs SET status = COALESCE(?1, status), "
+	                          "end_time = CASE WHEN ?2 THEN ?3 ELSE end_time END, "
+	                          "name = COALESCE(?4, name) WHERE run_uuid = ?5";
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (!st)
+		return err->status;
+	mlf_bind_text(st, 1, in->status);
+	sqlite3_bind_int(st, 2, in->has_end_time);
+	sqlite3_bind_int64(st, 3, in->end_time);
+	mlf_bind_text(st, 4, in->run_name && *in->run_name ? in->run_name : NULL);
+	mlf_bind_text(st, 5, in->run_id);
+	if ((s = mlf_step_done(c, st, err)) != MLF_OK)
+		return s;
+	if (in->run_name && *in->run_name && (s = set_tag(c, in->run_id, "mlflow.runName", in->run_name, err)) != MLF_OK)
+		return s;
+	return mlf_run_get_info(c, j->a, in->run_id, j->out, err);
+}
+
+enum mlf_status mlf_run_update(struct mlf_db *db, struct mlf_arena *a, const struct mlf_run_update *in,
+                               struct mlf_run_info *out, struct mlf_error *err)
+{
+	struct update_job j = {in, a, out};
+	return mlf_db_write(db, update_fn, &j, err);
+}
+
+struct delete_job {
+	const char *run_id;
+	int deleted;
+};
+
+static enum mlf_status delete_fn(struct mlf_conn *c, void *arg, struct mlf_error *err)
+{
+	struct delete_job *j = arg;
+	static const char sql[] = "UPDATE runs SET lifecycle_stage = ?1, deleted_time = ?2 WHERE run_uuid = ?3";
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (!st)
+		return err->status;
+	mlf_bind_text(st, 1, j->deleted ? "deleted" : "active");
+	if (j->deleted)
+		sqlite3_bind_int64(st, 2, mlf_now_ms());
+	else
+		sqlite3_bind_null(st, 2);
+	mlf_bind_text(st, 3, j->run_id);
+	enum mlf_status s = mlf_step_done(c, st, err);
+	if (s == MLF_OK && sqlite3_changes(c->db) == 0)
+		return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "Run with id=%s not found", j->run_id);
+	return s;
+}
+
+enum mlf_status mlf_run_set_deleted(struct mlf_db *db, const char *run_id, int deleted, struct mlf_error *err)
+{
+	struct delete_job j = {run_id, deleted};
+	return mlf_db_write(db, delete_fn, &j, err);
+}
+
+/* Params: insert new keys; an existing key with another value fails the
+ * whole job with MLflow's message. */
+static enum mlf_status log_params(struct mlf_conn *c, const struct mlf_batch *b, struct mlf_error *err)
+{
+	static const char sel[] = "SELECT value FROM params WHERE key = ?1 AND run_uuid = ?2";
+	static const char ins[] = "INSERT INTO params(key, value, run_uuid) VALUES (?1, ?2, ?3)";
+	struct mlf_buf conflicts = {0};
+	int nconf = 0;
+	enum mlf_status s = MLF_OK;
+	for (int i = 0; i < b->nparams && s == MLF_OK; i++) {
+		sqlite3_stmt *st = mlf_stmt(c, sel, err);
+		if (!st)
+			return err->status;
+		mlf_bind_text(st, 1, b->params[i].key);
+		mlf_bind_text(st, 2, b->run_id);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			const char *old = (const char *)sqlite3_column_text(st, 0);
+			const char *nv = b->params[i].value ? b->params[i].value : "";
+			if (strcmp(old ? old : "", nv)) {
+				if (b->nparams == 1 && b->nmetrics == 0 && b->ntags == 0)
+					s = mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
+					             "Changing param values is not allowed. Param with key='%s' was already "
+					             "logged with value='%s' for run ID='%s'. Attempted logging new value '%s'.",
+					             b->params[i].key, old ? old : "", b->run_id, nv);
+				else
+					mlf_buf_printf(&conflicts, "%s{'key': '%s', 'old_value': '%s', 'new_value': '%s'}",
+					               nconf++ ? ", " : "", b->params[i].key, old ? old : "", nv);
+			}
+			sqlite3_reset(st);
+			continue;
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return mlf_db_error(c, rc, err);
+		if (!(st = mlf_stmt(c, ins, err)))
+			return err->status;
+		mlf_bind_text(st, 1, b->params[i].key);
+		mlf_bind_text(st, 2, b->params[i].value ? b->params[i].value : "");
+		mlf_bind_text(st, 3, b->run_id);
+		s = mlf_step_done(c, st, err);
+	}
+	if (s == MLF_OK && nconf)
+		s = mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
+		             "Changing param values is not allowed. Params were already logged='[%s]' for run ID='%s'.",
+		             conflicts.data, b->run_id);
+	mlf_buf_release(&conflicts);
+	return s;
+}
+
+static double to_stored(double v, int *is_nan)
+{
+	*is_nan = isnan(v);
+	if (*is_nan)
+		return 0;
+	if (isinf(v))
+		return v > 0 ? STORED_INF : -STORED_INF;
+	return v;
+}
+
+static const char SQL_METRIC_INSERT[] =
+    "INSERT OR IGNORE INTO metrics(key, value, timestamp, run_uuid, step, is_nan) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char SQL_LATEST_UPSERT[] =
+    "INSERT INTO latest_metrics(key, value, timestamp, step, is_nan, run_uuid) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+    "ON CONFLICT(key, run_uuid) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp, "
+    "step = excluded.step, is_nan = excluded.is_nan "
+    "WHERE (excluded.step, excluded.timestamp, excluded.value) > "
+    "(latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)";
+static const char SQL_MODEL_METRIC[] =
+    "INSERT OR IGNORE INTO logged_model_metrics(model_id, metric_name, metric_timestamp_ms, metric_step, "
+    "metric_value, experiment_id, run_id, dataset_uuid, dataset_name, dataset_digest) "
+    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+    "(SELECT dataset_uuid FROM datasets WHERE experiment_id = ?6 AND name = ?8 AND digest = ?9), ?8, ?9 "
+    "WHERE EXISTS (SELECT 1 FROM logged_models WHERE model_id = ?1)";
+
+/* Metrics: every point into metrics (a repeated point is a no-op), the
+ * latest per key into latest_metrics. */
+static enum mlf_status log_metrics(struct mlf_conn *c, const struct mlf_batch *b, int64_t exp_id,
+                                   struct mlf_error *err)
+{
+	enum mlf_status s = MLF_OK;
+	/* Per key, only the greatest (step, timestamp, value) can become latest. */
+	int *best = calloc((size_t)b->nmetrics, sizeof *best);
+	int nbest = 0;
+	for (int i = 0; i < b->nmetrics && s == MLF_OK; i++) {
+		const struct mlf_metric *m = &b->metrics[i];
+		int is_nan;
+		double v = to_stored(m->value, &is_nan);
+		sqlite3_stmt *st = mlf_stmt(c, SQL_METRIC_INSERT, err);
+		if (!st) {
+			s = err->status;
+			break;
+		}
+		mlf_bind_text(st, 1, m->key);
+		sqlite3_bind_double(st, 2, v);
+		sqlite3_bind_int64(st, 3, m->timestamp);
+		mlf_bind_text(st, 4, b->run_id);
+		sqlite3_bind_int64(st, 5, m->step);
+		sqlite3_bind_int(st, 6, is_nan);
+		s = mlf_step_done(c, st, err);
+		if (s != MLF_OK)
+			break;
+		if (m->model_id && *m->model_id) {
+			if (!(st = mlf_stmt(c, SQL_MODEL_METRIC, err))) {
+				s = err->status;
+				break;
+			}
+			mlf_bind_text(st, 1, m->model_id);
+			mlf_bind_text(st, 2, m->key);
+			sqlite3_bind_int64(st, 3, m->timestamp);
+			sqlite3_bind_int64(st, 4, m->step);
+			if (isnan(m->value))
+				sqlite3_bind_null(st, 5);
+			else
+				sqlite3_bind_double(st, 5, v);
+			sqlite3_bind_int64(st, 6, exp_id);
+			mlf_bind_text(st, 7, b->run_id);
+			mlf_bind_text(st, 8, m->dataset_name);
+			mlf_bind_text(st, 9, m->dataset_digest);
+			if ((s = mlf_step_done(c, st, err)) != MLF_OK)
+				break;
+		}
+		int k;
+		for (k = 0; k < nbest; k++)
+			if (!strcmp(b->metrics[best[k]].key, m->key))
+				break;
+		if (k == nbest) {
+			best[nbest++] = i;
+			continue;
+		}
+		const struct mlf_metric *o = &b->metrics[best[k]];
+		int on;
+		double ov = to_stored(o->value, &on);
+		if (m->step > o->step || (m->step == o->step && (m->timestamp > o->timestamp ||
+		                                                   (m->timestamp == o->timestamp && v > ov))))
+			best[k] = i;
+	}
+	for (int k = 0; k < nbest && s == MLF_OK; k++) {
+		const struct mlf_metric *m = &b->metrics[best[k]];
+		int is_nan;
+		double v = to_stored(m->value, &is_nan);
+		sqlite3_stmt *st = mlf_stmt(c, SQL_LATEST_UPSERT, err);
+		if (!st) {
+			s = err->status;
+			break;
+		}
+		mlf_bind_text(st, 1, m->key);
+		sqlite3_bind_double(st, 2, v);
+		sqlite3_bind_int64(st, 3, m->timestamp);
+		sqlite3_bind_int64(st, 4, m->step);
+		sqlite3_bind_int(st, 5, is_nan);
+		mlf_bind_text(st, 6, b->run_id);
+		s = mlf_step_done(c, st, err);
+	}
+	free(best);
+	return s;
+}
+
+static enum mlf_status batch_fn(struct mlf_conn *c, void *arg, struct mlf_error *err)
+{
+	const struct mlf_batch *b = arg;
+	int64_t exp_id = 0;
+	enum mlf_status s = check_active(c, b->run_id, &exp_id, err);
+	if (s == MLF_OK && b->nparams)
+		s = log_params(c, b, err);
+	if (s == MLF_OK && b->nmetrics)
+		s = log_metrics(c, b, exp_id, err);
+	for (int i = 0; i < b->ntags && s == MLF_OK; i++)
+		s = set_tag(c, b->run_id, b->tags[i].key, b->tags[i].value, err);
+	return s;
+}
+
+enum mlf_status mlf_run_log_batch(struct mlf_db *db, const struct mlf_batch *b, struct mlf_error *err)
+{
+	return mlf_db_write(db, batch_fn, (void *)b, err);
+}
+
+struct tag_job {
+	const char *run_id, *key;
+};
+
+static enum mlf_status delete_tag_fn(struct mlf_conn *c, void *arg, struct mlf_error *err)
+{
+	struct tag_job *j = arg;
+	enum mlf_status s = check_active(c, j->run_id, NULL, err);
+	if (s != MLF_OK)
+		return s;
+	static const char sql[] = "DELETE FROM tags WHERE run_uuid = ?1 AND key = ?2";
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (!st)
+		return err->status;
+	mlf_bind_text(st, 1, j->run_id);
+	mlf_bind_text(st, 2, j->key);
+	if ((s = mlf_step_done(c, st, err)) != MLF_OK)
+		return s;
+	if (sqlite3_changes(c->db) == 0)
+		return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "No tag with name: %s in run with id %s", j->key,
+		                j->run_id);
+	return MLF_OK;
+}
+
+enum mlf_status mlf_run_delete_tag(struct mlf_db *db, const char *run_id, const char *key, struct mlf_error *err)
+{
+	struct tag_job j = {run_id, key};
+	return mlf_db_write(db, delete_tag_fn, &j, err);
+}
+
+struct inputs_job {
+	const char *run_id;
+	const struct mlf_dataset_input *inputs;
+	int ninputs;
+	const struct mlf_model_io *models;
+	int nmodels;
+	int outputs;
+};
+
+static enum mlf_status link_model(struct mlf_conn *c, const char *run_id, const struct mlf_model_io *m, int output,
+                                  struct mlf_error *err)
+{
+	static const char sql[] =
+	    "INSERT INTO inputs(input_uuid, source_type, source_id, destination_type, destination_id, step) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET step = excluded.step";
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (!st)
+		return err->status;
+	char uuid[37];
+	mlf_uuid_str(uuid);
+	mlf_bind_text(st, 1, uuid);
+	mlf_bind_text(st, 2, output ? "RUN_OUTPUT" : "RUN_INPUT");
+	mlf_bind_text(st, 3, run_id);
+	mlf_bind_text(st, 4, output ? "MODEL_OUTPUT" : "MODEL_INPUT");
+	mlf_bind_text(st, 5, m->model_id);
+	sqlite3_bind_int64(st, 6, output ? m->step : 0);
+	return mlf_step_done(c, st, err);
+}
+
+static enum mlf_status inputs_fn(struct mlf_conn *c, void *arg, struct mlf_error *err)
+{
+	struct inputs_job *j = arg;
+	int64_t exp_id = 0;
+	enum mlf_status s = check_active(c, j->run_id, &exp_id, err);
+	if (s != MLF_OK)
+		return s;
+	static const char find_ds[] =
+	    "SELECT dataset_uuid FROM datasets WHERE experiment_id = ?1 AND name = ?2 AND digest = ?3";
+	static const char ins_ds[] =
+	    "INSERT INTO datasets(dataset_uuid, experiment_id, name, digest, dataset_source_type, dataset_source, "
+	    "dataset_schema, dataset_profile) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+	static const char find_in[] =
+	    "SELECT input_uuid FROM inputs WHERE source_type = 'DATASET' AND source_id = ?1 "
+	    "AND destination_type = 'RUN' AND destination_id = ?2";
+	static const char ins_in[] =
+	    "INSERT INTO inputs(input_uuid, source_type, source_id, destination_type, destination_id, step) "
+	    "VALUES (?1, 'DATASET', ?2, 'RUN', ?3, 0)";
+	static const char ins_tag[] =
+	    "INSERT INTO input_tags(input_uuid, name, value) VALUES (?1, ?2, ?3) "
+	    "ON CONFLICT DO UPDATE SET value = excluded.value";
+	for (int i = 0; i < j->ninputs && s == MLF_OK; i++) {
+		const struct mlf_dataset *d = &j->inputs[i].dataset;
+		char ds_uuid[37], in_uuid[37];
+		sqlite3_stmt *st = mlf_stmt(c, find_ds, err);
+		if (!st)
+			return err->status;
+		sqlite3_bind_int64(st, 1, exp_id);
+		mlf_bind_text(st, 2, d->name);
+		mlf_bind_text(st, 3, d->digest);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			snprintf(ds_uuid, sizeof ds_uuid, "%s", (const char *)sqlite3_column_text(st, 0));
+			sqlite3_reset(st);
+		} else {
+			sqlite3_reset(st);
+			if (rc != SQLITE_DONE)
+				return mlf_db_error(c, rc, err);
+			mlf_uuid_str(ds_uuid);
+			if (!(st = mlf_stmt(c, ins_ds, err)))
+				return err->status;
+			mlf_bind_text(st, 1, ds_uuid);
+			sqlite3_bind_int64(st, 2, exp_id);
+			mlf_bind_text(st, 3, d->name);
+			mlf_bind_text(st, 4, d->digest);
+			mlf_bind_text(st, 5, d->source_type);
+			mlf_bind_text(st, 6, d->source);
+			mlf_bind_text(st, 7, d->schema);
+			mlf_bind_text(st, 8, d->profile);
+			if ((s = mlf_step_done(c, st, err)) != MLF_OK)
+				return s;
+		}
+		if (!(st = mlf_stmt(c, find_in, err)))
+			return err->status;
+		mlf_bind_text(st, 1, ds_uuid);
+		mlf_bind_text(st, 2, j->run_id);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			/* Already linked: MLflow keeps the first link and its tags. */
+			sqlite3_reset(st);
+			continue;
+		}
+		sqlite3_reset(st);
+		mlf_uuid_str(in_uuid);
+		if (!(st = mlf_stmt(c, ins_in, err)))
+			return err->status;
+		mlf_bind_text(st, 1, in_uuid);
+		mlf_bind_text(st, 2, ds_uuid);
+		mlf_bind_text(st, 3, j->run_id);
+		if ((s = mlf_step_done(c, st, err)) != MLF_OK)
+			return s;
+		for (int t = 0; t < j->inputs[i].ntags && s == MLF_OK; t++) {
+			if (!(st = mlf_stmt(c, ins_tag, err)))
+				return err->status;
+			mlf_bind_text(st, 1, in_uuid);
+			mlf_bind_text(st, 2, j->inputs[i].tags[t].key);
+			mlf_bind_text(st, 3, j->inputs[i].tags[t].value);
+			s = mlf_step_done(c, st, err);
+		}
+	}
+	for (int i = 0; i < j->nmodels && s == MLF_OK; i++)
+		s = link_model(c, j->run_id, &j->models[i], j->outputs, err);
+	return s;
+}
+
+enum mlf_status mlf_run_log_inputs(struct mlf_db *db, const char *run_id, const struct mlf_dataset_input *inputs,
+                                   int ninputs, const struct mlf_model_io *models, int nmodels,
+                                   struct mlf_error *err)
+{
+	struct inputs_job j = {run_id, inputs, ninputs, models, nmodels, 0};
+	return mlf_db_write(db, inputs_fn, &j, err);
+}
+
+enum mlf_status mlf_run_log_outputs(struct mlf_db *db, const char *run_id, const struct mlf_model_io *models,
+                                    int nmodels, struct mlf_error *err)
+{
+	struct inputs_job j = {run_id, NULL, 0, models, nmodels, 1};
+	return mlf_db_write(db, inputs_fn, &j, err);
+}

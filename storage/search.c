@@ -1,0 +1,1542 @@
+/*
+ * search.c: the compiler from MLflow's search language to SQL, and page
+ * tokens. See search.h for the interface.
+ *
+ * MLflow parses filters with sqlparse and then interprets the token stream
+ * (mlflow/utils/search_utils.py, SearchUtils and SearchExperimentsUtils);
+ * the SQL store turns the parsed clauses into SQLAlchemy expressions
+ * (mlflow/store/tracking/sqlalchemy_store.py). This file reproduces the
+ * observable behaviour of that pipeline with a small hand-written lexer:
+ *
+ *   1. lex the filter into tokens (strings, numbers, dotted identifiers,
+ *      comparison operators, keywords, balanced parenthesis groups);
+ *   2. group tokens into comparisons ("ident op value", "ident IN (...)",
+ *      "ident IS [NOT] NULL"); AND is skipped; any other token is an
+ *      "invalid clause" (this is how OR, NOT and parentheses are refused);
+ *   3. interpret each comparison (entity type, key, value) with MLflow's
+ *      messages, all clauses before any comparator check, as MLflow does;
+ *   4. check comparators and emit SQL with numbered parameters.
+ *
+ * Nothing from the user is pasted into SQL: keys and values are bound.
+ * Nothing here recurses on user input except the balanced AND tree, whose
+ * depth is log2 of the number of clauses.
+ *
+ * This module knows nothing of JSON or HTTP.
+ */
+#include "search.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Refuse compiled searches with more parameters than this, leaving room
+ * below SQLite's default SQLITE_MAX_VARIABLE_NUMBER (32766) for the
+ * caller's own parameters. */
+#define SEARCH_MAX_BINDS 30000
+
+/* MLflow's Python set literals, printed in a fixed order (Python's own
+ * order depends on the hash seed). */
+#define METRIC_COMPARATORS "{'>', '>=', '!=', '=', '<', '<='}"
+#define PARAM_COMPARATORS "{'!=', '=', 'LIKE', 'ILIKE', 'IS NULL', 'IS NOT NULL'}"
+#define STRING_ATTR_COMPARATORS "{'!=', '=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'}"
+#define RUN_SEARCH_KEYS                                                                                     \
+	"{'artifact_uri', 'end_time', 'run_id', 'run_name', 'start_time', 'status', 'user_id', 'created', " \
+	"'Created', 'run name', 'Run name', 'Run Name'}"
+#define RUN_ORDER_KEYS                                                                                      \
+	"{'artifact_uri', 'end_time', 'run_id', 'run_name', 'start_time', 'status', 'user_id', 'created', " \
+	"'Created'}"
+#define EXP_KEYS "{'name', 'experiment_id', 'creation_time', 'last_update_time'}"
+#define DATASET_KEYS "{'name', 'digest', 'context'}"
+
+/* ======================================================================
+ * Small string helpers
+ * ====================================================================== */
+
+static bool streq(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}
+
+static bool in_list(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (streq(s, *list))
+			return true;
+	return false;
+}
+
+static bool is_word_char(unsigned char c)
+{
+	return isalnum(c) || c == '_' || c == '$' || c == '#' || c >= 0x80;
+}
+
+/* Case-insensitive comparison of the n bytes at p with the word w. */
+static bool word_is(const char *p, size_t n, const char *w)
+{
+	return strlen(w) == n && strncasecmp(p, w, n) == 0;
+}
+
+/* Python's repr() of a str, good enough for error messages: single quotes
+ * unless the text holds a single quote and no double quote. */
+static void py_repr(struct mlf_buf *b, const char *s)
+{
+	char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
+	mlf_buf_putc(b, q);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\\' || *p == (unsigned char)q)
+			mlf_buf_printf(b, "\\%c", *p);
+		else if (*p == '\n')
+			mlf_buf_puts(b, "\\n");
+		else if (*p == '\r')
+			mlf_buf_puts(b, "\\r");
+		else if (*p == '\t')
+			mlf_buf_puts(b, "\\t");
+		else if (*p < 0x20 || *p == 0x7f)
+			mlf_buf_printf(b, "\\x%02x", *p);
+		else
+			mlf_buf_putc(b, (char)*p);
+	}
+	mlf_buf_putc(b, q);
+}
+
+/* Python's str() of a float: the shortest text that round-trips, in fixed
+ * notation for 1e-4 <= |d| < 1e16, else in exponent notation. */
+static void py_float(char *out, size_t n, double d)
+{
+	double m = fabs(d);
+	if (d == 0 || (m >= 1e-4 && m < 1e16)) {
+		for (int prec = 0; prec <= 20; prec++) {
+			snprintf(out, n, "%.*f", prec, d);
+			if (strtod(out, NULL) == d)
+				break;
+		}
+		if (!strchr(out, '.'))
+			strncat(out, ".0", n - strlen(out) - 1);
+		return;
+	}
+	for (int prec = 0; prec <= 17; prec++) {
+		snprintf(out, n, "%.*e", prec, d);
+		if (strtod(out, NULL) == d)
+			break;
+	}
+}
+
+/* ======================================================================
+ * Compilation context: the arena, the binds and the error
+ * ====================================================================== */
+
+struct ctx {
+	struct mlf_arena *a;
+	struct mlf_error *err;
+	struct mlf_bind *binds; /* arena-owned */
+	int nbinds, cap;
+	bool experiments; /* search_experiments rules */
+};
+
+static struct mlf_bind *new_bind(struct ctx *c, enum mlf_bind_type type)
+{
+	if (c->nbinds == c->cap) {
+		int ncap = c->cap ? c->cap * 2 : 16;
+		c->binds = mlf_arena_grow(c->a, c->binds, (size_t)c->cap, (size_t)ncap, sizeof *c->binds);
+		c->cap = ncap;
+	}
+	struct mlf_bind *b = &c->binds[c->nbinds++];
+	memset(b, 0, sizeof *b);
+	b->type = type;
+	return b;
+}
+
+/* Each bind_* returns the parameter number of the new value. */
+static int bind_text(struct ctx *c, const char *s)
+{
+	new_bind(c, MLF_BIND_TEXT)->text = s;
+	return c->nbinds;
+}
+
+static int bind_int(struct ctx *c, int64_t v)
+{
+	new_bind(c, MLF_BIND_INT)->i = v;
+	return c->nbinds;
+}
+
+static int bind_double(struct ctx *c, double v)
+{
+	new_bind(c, MLF_BIND_DOUBLE)->d = v;
+	return c->nbinds;
+}
+
+static enum mlf_status invalid(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static enum mlf_status invalid(struct ctx *c, const char *fmt, ...)
+{
+	if (c->err) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(c->err->msg, sizeof c->err->msg, fmt, ap);
+		va_end(ap);
+		c->err->status = MLF_INVALID_PARAMETER_VALUE;
+	}
+	return MLF_INVALID_PARAMETER_VALUE;
+}
+
+/* ======================================================================
+ * Lexer (a subset of sqlparse's, enough for MLflow's grammar)
+ * ====================================================================== */
+
+enum tok_kind {
+	TK_IDENT,  /* dotted name; parts may be `quoted` or "quoted" */
+	TK_STRING, /* '...' */
+	TK_INT,
+	TK_FLOAT,
+	TK_OP,    /* = != < <= > >= (any run of <>=~!), [NOT] LIKE/ILIKE/RLIKE */
+	TK_PAREN, /* a balanced (...) group */
+	TK_AND,
+	TK_NOT,
+	TK_IN,
+	TK_IS,
+	TK_NULL,
+	TK_NOTNULL, /* NOT NULL, one keyword in sqlparse */
+	TK_SEMI,
+	TK_OTHER /* anything else: always an invalid clause */
+};
+
+struct token {
+	enum tok_kind kind;
+	const char *p; /* into the filter text */
+	size_t n;
+};
+
+/* Length of a quoted run starting at s[0] (the quote q), following
+ * sqlparse's regex q(qq|\q|[^q])*q; with backslash escapes only when esc.
+ * Returns 0 when unterminated. On a failed greedy scan, the regex
+ * backtracks; ending at the last quote seen approximates that. */
+static size_t quoted_len(const char *s, char q, bool esc)
+{
+	size_t i = 1, last_q = 0;
+	while (s[i]) {
+		if (s[i] == q && s[i + 1] == q) {
+			last_q = i + 1;
+			i += 2;
+		} else if (esc && s[i] == '\\' && s[i + 1] == q) {
+			last_q = i + 1;
+			i += 2;
+		} else if (s[i] == q) {
+			return i + 1;
+		} else {
+			i++;
+		}
+	}
+	return last_q ? last_q + 1 : 0;
+}
+
+/* Length of one identifier part at s (a name, `quoted` or "quoted"), 0 if
+ * none. A leading digit is allowed only after a dot (first = false). */
+static size_t ident_part_len(const char *s, bool first)
+{
+	if (*s == '`')
+		return quoted_len(s, '`', false);
+	if (*s == '"')
+		return quoted_len(s, '"', true);
+	if (!is_word_char((unsigned char)*s) || (first && isdigit((unsigned char)*s)))
+		return 0;
+	size_t i = 0;
+	while (is_word_char((unsigned char)s[i]))
+		i++;
+	return i;
+}
+
+/* Length of a number at s, as sqlparse lexes it, 0 if none; *is_float set. */
+static size_t number_len(const char *s, bool *is_float)
+{
+	size_t i = 0;
+	if (s[i] == '-')
+		i++;
+	size_t d0 = i;
+	while (isdigit((unsigned char)s[i]))
+		i++;
+	size_t ndig = i - d0;
+	*is_float = false;
+	if (s[i] == '.') {
+		size_t j = i + 1;
+		while (isdigit((unsigned char)s[j]))
+			j++;
+		if (ndig == 0 && j == i + 1)
+			return 0;
+		*is_float = true;
+		i = j;
+	} else if (ndig == 0) {
+		return 0;
+	}
+	if ((s[i] == 'e' || s[i] == 'E') && ndig > 0) {
+		size_t j = i + 1;
+		if (s[j] == '-')
+			j++;
+		size_t e0 = j;
+		while (isdigit((unsigned char)s[j]))
+			j++;
+		if (j > e0) {
+			*is_float = true;
+			i = j;
+		}
+	}
+	if (isalpha((unsigned char)s[i]) || s[i] == '_' || (unsigned char)s[i] >= 0x80)
+		return 0;
+	return i;
+}
+
+/* Skip whitespace; returns the index of the next non-space byte. */
+static size_t skip_ws(const char *s, size_t i)
+{
+	while (s[i] && isspace((unsigned char)s[i]))
+		i++;
+	return i;
+}
+
+/* For every '(' of s, the length of its balanced group (0 if unbalanced),
+ * in one pass with an explicit stack: deep nesting costs no recursion and
+ * unbalanced input no rescanning. Quoted runs are skipped as the lexer
+ * skips them. Returns an arena array indexed by byte offset. */
+static size_t *match_parens(struct mlf_arena *a, const char *s, size_t len)
+{
+	size_t *len_at = mlf_arena_alloc(a, sizeof *len_at * (len + 1));
+	size_t *stack = mlf_arena_alloc(a, sizeof *stack * (len + 1));
+	size_t depth = 0, i = 0;
+	while (i < len) {
+		char ch = s[i];
+		if (ch == '\'' || ch == '"' || ch == '`') {
+			size_t q = quoted_len(s + i, ch, ch != '`');
+			i += q ? q : 1;
+			continue;
+		}
+		if (ch == '(')
+			stack[depth++] = i;
+		else if (ch == ')' && depth > 0) {
+			size_t open = stack[--depth];
+			len_at[open] = i + 1 - open;
+		}
+		i++;
+	}
+	return len_at;
+}
+
+struct toklist {
+	struct token *v; /* arena-owned */
+	int n, cap;
+};
+
+static void push_tok(struct mlf_arena *a, struct toklist *tl, enum tok_kind k, const char *p, size_t n)
+{
+	if (tl->n == tl->cap) {
+		int ncap = tl->cap ? tl->cap * 2 : 32;
+		tl->v = mlf_arena_grow(a, tl->v, (size_t)tl->cap, (size_t)ncap, sizeof *tl->v);
+		tl->cap = ncap;
+	}
+	tl->v[tl->n++] = (struct token){k, p, n};
+}
+
+/* Tokenize s (whitespace dropped). Never fails: unknown bytes become
+ * TK_OTHER tokens, which the grouper reports as invalid clauses. */
+static void lex(struct mlf_arena *a, const char *s, struct toklist *tl)
+{
+	size_t i = 0;
+	size_t *group_len = match_parens(a, s, strlen(s));
+	for (;;) {
+		i = skip_ws(s, i);
+		if (!s[i])
+			break;
+		const char *p = s + i;
+		size_t n;
+		bool fl;
+		if (*p == '\'') {
+			n = quoted_len(p, '\'', true);
+			if (n) {
+				push_tok(a, tl, TK_STRING, p, n);
+				i += n;
+				continue;
+			}
+			push_tok(a, tl, TK_OTHER, p, 1);
+			i++;
+			continue;
+		}
+		if (*p == '(') {
+			n = group_len[i];
+			push_tok(a, tl, n ? TK_PAREN : TK_OTHER, p, n ? n : 1);
+			i += n ? n : 1;
+			continue;
+		}
+		if (*p == ';') {
+			push_tok(a, tl, TK_SEMI, p, 1);
+			i++;
+			continue;
+		}
+		if (strchr("<>=~!", *p)) {
+			n = 0;
+			while (p[n] && strchr("<>=~!", p[n]))
+				n++;
+			push_tok(a, tl, TK_OP, p, n);
+			i += n;
+			continue;
+		}
+		if ((n = number_len(p, &fl)) > 0) {
+			push_tok(a, tl, fl ? TK_FLOAT : TK_INT, p, n);
+			i += n;
+			continue;
+		}
+		if ((n = ident_part_len(p, true)) > 0) {
+			bool quoted = *p == '`' || *p == '"';
+			size_t first = n;
+			/* dotted continuation: part(.part)* */
+			while (p[n] == '.') {
+				size_t m = ident_part_len(p + n + 1, false);
+				if (!m)
+					break;
+				n += 1 + m;
+			}
+			if (!quoted && n == first) {
+				/* a bare word: maybe a keyword */
+				static const struct {
+					const char *w;
+					enum tok_kind k;
+				} kws[] = {{"AND", TK_AND}, {"IN", TK_IN}, {"IS", TK_IS}, {"NULL", TK_NULL},
+				           {"OR", TK_OTHER}, {"LIKE", TK_OP}, {"ILIKE", TK_OP}, {"RLIKE", TK_OP}};
+				if (word_is(p, n, "NOT")) {
+					size_t j = skip_ws(s, i + n);
+					size_t m = 0;
+					while (is_word_char((unsigned char)s[j + m]))
+						m++;
+					if (j > i + n && (word_is(s + j, m, "LIKE") || word_is(s + j, m, "ILIKE") ||
+					                  word_is(s + j, m, "RLIKE"))) {
+						push_tok(a, tl, TK_OP, p, j + m - i);
+						i = j + m;
+						continue;
+					}
+					if (j > i + n && word_is(s + j, m, "NULL")) {
+						push_tok(a, tl, TK_NOTNULL, p, j + m - i);
+						i = j + m;
+						continue;
+					}
+					push_tok(a, tl, TK_NOT, p, n);
+					i += n;
+					continue;
+				}
+				enum tok_kind k = TK_IDENT;
+				for (size_t q = 0; q < sizeof kws / sizeof kws[0]; q++)
+					if (word_is(p, n, kws[q].w))
+						k = kws[q].k;
+				push_tok(a, tl, k, p, n);
+				i += n;
+				continue;
+			}
+			push_tok(a, tl, TK_IDENT, p, n);
+			i += n;
+			continue;
+		}
+		/* anything else: one byte (a whole UTF-8 sequence stays in words) */
+		push_tok(a, tl, TK_OTHER, p, 1);
+		i++;
+	}
+}
+
+/* ======================================================================
+ * Parsed clauses
+ * ====================================================================== */
+
+enum entity { ENT_METRIC, ENT_PARAM, ENT_TAG, ENT_ATTR, ENT_DATASET };
+
+static const char *const entity_names[] = {"metric", "parameter", "tag", "attribute", "dataset"};
+
+enum vkind { V_NONE, V_STRING, V_INT, V_FLOAT, V_LIST };
+
+struct clause {
+	enum entity type;
+	const char *key; /* as written (aliases not yet translated); arena */
+	const char *op;  /* comparator as MLflow sees it; arena */
+	enum vkind vk;
+	const char *s;      /* V_STRING (quotes stripped), also the raw number text */
+	int64_t i;          /* V_INT */
+	bool i_overflow;    /* V_INT too large for int64: use d */
+	double d;           /* V_FLOAT, and V_INT as double */
+	const char **list;  /* V_LIST items; arena */
+	int nlist;
+};
+
+struct group {
+	struct token *left, *op, *right; /* right NULL for IS [NOT] NULL */
+	const char *op_text;             /* arena: "NOT IN", "IS NULL", or the op token */
+};
+
+static char *tok_str(struct mlf_arena *a, const struct token *t)
+{
+	return mlf_arena_strndup(a, t->p, t->n);
+}
+
+/* Python's str.upper() (ASCII only) of s, in the arena. */
+static char *upper_dup(struct mlf_arena *a, const char *s)
+{
+	char *r = mlf_arena_strdup(a, s);
+	for (char *p = r; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	return r;
+}
+
+static bool is_value_tok(enum tok_kind k)
+{
+	return k == TK_STRING || k == TK_INT || k == TK_FLOAT || k == TK_IDENT || k == TK_PAREN || k == TK_NULL;
+}
+
+/* Step 2: group tokens into comparisons, or fail listing invalid clauses. */
+static enum mlf_status group_tokens(struct ctx *c, const char *filter, struct toklist *tl, struct group **out,
+                                    int *nout)
+{
+	struct mlf_buf inv = {0};
+	enum mlf_status st = MLF_OK;
+	struct group *g = mlf_arena_alloc(c->a, sizeof *g * (size_t)(tl->n / 2 + 1));
+	int ng = 0, ninv = 0;
+	struct token *t = tl->v;
+	int n = tl->n;
+
+	/* sqlparse splits statements at ';' */
+	for (int k = 0; k < n; k++) {
+		if (t[k].kind == TK_SEMI && k + 1 < n) {
+			mlf_buf_puts(&inv, "Search filter contained multiple expression ");
+			py_repr(&inv, filter);
+			mlf_buf_puts(&inv, ". Provide AND-ed expression list.");
+			st = invalid(c, "%s", inv.data);
+			goto out;
+		}
+	}
+	for (int k = 0; k < n;) {
+		struct token *a0 = &t[k];
+		if (a0->kind == TK_AND) {
+			k++;
+			continue;
+		}
+		if (a0->kind == TK_IDENT) {
+			struct token *a1 = k + 1 < n ? &t[k + 1] : NULL, *a2 = k + 2 < n ? &t[k + 2] : NULL;
+			struct token *a3 = k + 3 < n ? &t[k + 3] : NULL;
+			if (a1 && a2 && a1->kind == TK_OP && is_value_tok(a2->kind)) {
+				g[ng++] = (struct group){a0, a1, a2, tok_str(c->a, a1)};
+				k += 3;
+				continue;
+			}
+			if (a1 && a2 && a1->kind == TK_IN && a2->kind == TK_PAREN) {
+				g[ng++] = (struct group){a0, a1, a2, tok_str(c->a, a1)};
+				k += 3;
+				continue;
+			}
+			if (a1 && a2 && a3 && a1->kind == TK_NOT && a2->kind == TK_IN && a3->kind == TK_PAREN) {
+				g[ng++] = (struct group){a0, a1, a3, "NOT IN"};
+				k += 4;
+				continue;
+			}
+			if (a1 && a2 && a1->kind == TK_IS && a2->kind == TK_NULL) {
+				g[ng++] = (struct group){a0, a1, NULL, "IS NULL"};
+				k += 3;
+				continue;
+			}
+			if (a1 && a2 && a1->kind == TK_IS && a2->kind == TK_NOTNULL) {
+				g[ng++] = (struct group){a0, a1, NULL, "IS NOT NULL"};
+				k += 3;
+				continue;
+			}
+		}
+		/* an invalid clause */
+		if (ninv++)
+			mlf_buf_puts(&inv, ", ");
+		if (!c->experiments)
+			mlf_buf_putc(&inv, '\'');
+		mlf_buf_append(&inv, a0->p, a0->n);
+		if (!c->experiments)
+			mlf_buf_putc(&inv, '\'');
+		k++;
+	}
+	if (ninv) {
+		st = invalid(c, "Invalid clause(s) in filter string: %s", inv.data);
+		goto out;
+	}
+	*out = g;
+	*nout = ng;
+out:
+	mlf_buf_release(&inv);
+	return st;
+}
+
+/* MLflow's _strip_quotes: trim matching ' or " ends. Returns NULL when
+ * expect_quoted and the text is not quoted. */
+static const char *strip_quotes(struct mlf_arena *a, const char *v, bool expect_quoted)
+{
+	size_t n = strlen(v);
+	if (n >= 2 && ((v[0] == '\'' && v[n - 1] == '\'') || (v[0] == '"' && v[n - 1] == '"')))
+		return mlf_arena_strndup(a, v + 1, n - 2);
+	return expect_quoted ? NULL : v;
+}
+
+static const char *trim_backticks(struct mlf_arena *a, const char *v)
+{
+	size_t n = strlen(v);
+	if (n >= 2 && v[0] == '`' && v[n - 1] == '`')
+		return mlf_arena_strndup(a, v + 1, n - 2);
+	return v;
+}
+
+static const char *const run_attr_keys[] = {"artifact_uri", "end_time", "run_id", "run_name", "start_time",
+                                            "status",       "user_id",  "created", "Created", "run name",
+                                            "Run name",     "Run Name", NULL};
+static const char *const run_order_keys[] = {"artifact_uri", "end_time", "run_id",  "run_name", "start_time",
+                                             "status",       "user_id",  "created", "Created",  NULL};
+static const char *const run_numeric_keys[] = {"start_time", "end_time", "created", "Created", NULL};
+static const char *const exp_keys[] = {"name", "experiment_id", "creation_time", "last_update_time", NULL};
+static const char *const exp_numeric_keys[] = {"creation_time", "last_update_time", NULL};
+static const char *const dataset_keys[] = {"name", "digest", "context", NULL};
+
+/* MLflow's _get_identifier (runs when !c->experiments). order selects the
+ * order_by attribute set. */
+static enum mlf_status get_identifier(struct ctx *c, const char *ident, bool order, enum entity *type,
+                                      const char **key)
+{
+	const char *dot = strchr(ident, '.');
+	const char *k;
+	if (!dot) {
+		*type = ENT_ATTR;
+		k = ident;
+	} else {
+		char *et = mlf_arena_strndup(c->a, ident, (size_t)(dot - ident));
+		k = dot + 1;
+		if (c->experiments) {
+			if (!streq(et, "attribute") && !streq(et, "tag") && !streq(et, "tags"))
+				return invalid(c,
+				               "Invalid entity type '%s'. Valid entity types are ('attribute', 'tag', "
+				               "'tags')",
+				               et);
+			*type = streq(et, "attribute") ? ENT_ATTR : ENT_TAG;
+		} else {
+			const char *e = trim_backticks(c->a, et);
+			if (streq(e, "metric") || streq(e, "metrics"))
+				*type = ENT_METRIC;
+			else if (streq(e, "parameter") || streq(e, "parameters") || streq(e, "param") ||
+			         streq(e, "params"))
+				*type = ENT_PARAM;
+			else if (streq(e, "tag") || streq(e, "tags"))
+				*type = ENT_TAG;
+			else if (streq(e, "attribute") || streq(e, "attributes") || streq(e, "attr") ||
+			         streq(e, "run"))
+				*type = ENT_ATTR;
+			else if (streq(e, "dataset") || streq(e, "datasets"))
+				*type = ENT_DATASET;
+			else
+				return invalid(c,
+				               "Invalid entity type '%s'. Valid values are ['metric', 'parameter', "
+				               "'tag', 'attribute', 'dataset']",
+				               e);
+		}
+	}
+	k = trim_backticks(c->a, strip_quotes(c->a, k, false));
+	if (*type == ENT_ATTR) {
+		const char *const *valid = c->experiments ? exp_keys : order ? run_order_keys : run_attr_keys;
+		if (!in_list(k, valid))
+			return invalid(c, "Invalid attribute key '%s' specified. Valid keys are '%s'", k,
+			               c->experiments ? EXP_KEYS : order ? RUN_ORDER_KEYS : RUN_SEARCH_KEYS);
+	} else if (*type == ENT_DATASET && !in_list(k, dataset_keys)) {
+		return invalid(c, "Invalid dataset key '%s' specified. Valid keys are '%s'", k, DATASET_KEYS);
+	}
+	*key = k;
+	return MLF_OK;
+}
+
+/* Decode a Python string literal body (between quotes) with the common
+ * escapes; unknown escapes keep their backslash, as Python does. */
+static void py_unescape(struct mlf_buf *b, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] != '\\' || i + 1 == n) {
+			mlf_buf_putc(b, p[i]);
+			continue;
+		}
+		char e = p[++i];
+		switch (e) {
+		case '\\': mlf_buf_putc(b, '\\'); break;
+		case '\'': mlf_buf_putc(b, '\''); break;
+		case '"': mlf_buf_putc(b, '"'); break;
+		case 'n': mlf_buf_putc(b, '\n'); break;
+		case 't': mlf_buf_putc(b, '\t'); break;
+		case 'r': mlf_buf_putc(b, '\r'); break;
+		case '\n': break; /* line continuation */
+		default:
+			mlf_buf_putc(b, '\\');
+			mlf_buf_putc(b, e);
+		}
+	}
+}
+
+/* MLflow's _parse_list_from_sql_token: the parenthesis text is evaluated as
+ * a Python literal and must be a non-empty tuple of strings (a single
+ * parenthesised string counts as a one-element tuple). */
+static enum mlf_status parse_list(struct ctx *c, const struct token *t, struct clause *cl)
+{
+	const char *s = t->p + 1;
+	size_t end = t->n - 2, i = 0; /* the text between the parentheses */
+	int cap = 4, n = 0;
+	bool other_type = false;
+	const char **items = mlf_arena_alloc(c->a, sizeof *items * (size_t)cap);
+	struct mlf_buf item = {0};
+	enum mlf_status st = MLF_OK;
+
+	for (;;) {
+		while (i < end && isspace((unsigned char)s[i]))
+			i++;
+		if (i >= end)
+			break;
+		if (s[i] == '\'' || s[i] == '"') {
+			/* one item: adjacent literals concatenate, as in Python */
+			mlf_buf_reset(&item);
+			mlf_buf_append(&item, "", 0);
+			while (i < end && (s[i] == '\'' || s[i] == '"')) {
+				char q = s[i];
+				size_t j = i + 1;
+				while (j < end && s[j] != q) {
+					if (s[j] == '\\' && j + 1 < end)
+						j++;
+					j++;
+				}
+				if (j >= end)
+					goto ill_formed;
+				py_unescape(&item, s + i + 1, j - i - 1);
+				i = j + 1;
+				while (i < end && isspace((unsigned char)s[i]))
+					i++;
+			}
+			while (n >= cap) {
+				items = mlf_arena_grow(c->a, items, (size_t)cap, (size_t)cap * 2, sizeof *items);
+				cap *= 2;
+			}
+			items[n++] = mlf_arena_strdup(c->a, item.data);
+		} else {
+			/* a number is a valid Python literal of another type */
+			bool fl;
+			size_t m = number_len(s + i, &fl);
+			if (!m && (s[i] == '+' || s[i] == '-'))
+				m = number_len(s + i + 1, &fl) ? number_len(s + i + 1, &fl) + 1 : 0;
+			if (!m)
+				goto ill_formed;
+			other_type = true; /* not stored: this is an error below */
+			n++;
+			i += m;
+			while (i < end && isspace((unsigned char)s[i]))
+				i++;
+		}
+		if (i >= end)
+			break;
+		if (s[i] != ',')
+			goto ill_formed;
+		i++;
+	}
+	if (n == 0) {
+		st = invalid(c, "While parsing a list in the query, expected a non-empty list of string values, but "
+		                "got empty list");
+		goto out;
+	}
+	if (other_type) {
+		st = invalid(c,
+		             "While parsing a list in the query, expected string value, punctuation, or whitespace, "
+		             "but got different type in list: %.*s",
+		             (int)t->n, t->p);
+		goto out;
+	}
+	cl->vk = V_LIST;
+	cl->list = items;
+	cl->nlist = n;
+	goto out;
+ill_formed:
+	st = invalid(c, "While parsing a list in the query, expected a non-empty list of string values, but got "
+	                "ill-formed list.");
+out:
+	mlf_buf_release(&item);
+	return st;
+}
+
+/* Fill cl with a numeric token's value. */
+static void number_value(struct ctx *c, const struct token *t, struct clause *cl)
+{
+	char *txt = tok_str(c->a, t);
+	cl->s = txt;
+	cl->d = strtod(txt, NULL);
+	if (t->kind == TK_INT) {
+		errno = 0;
+		cl->i = strtoll(txt, NULL, 10);
+		cl->i_overflow = errno == ERANGE;
+		cl->vk = V_INT;
+	} else {
+		cl->vk = V_FLOAT;
+	}
+}
+
+/* MLflow's _get_value: checks and converts the right-hand side. */
+static enum mlf_status get_value(struct ctx *c, struct clause *cl, const struct token *t)
+{
+	char *raw = tok_str(c->a, t);
+	bool is_num = t->kind == TK_INT || t->kind == TK_FLOAT;
+	bool is_str = t->kind == TK_STRING || t->kind == TK_IDENT;
+	switch (cl->type) {
+	case ENT_METRIC:
+		if (!is_num)
+			return invalid(c, "Expected numeric value type for metric. Found %s", raw);
+		number_value(c, t, cl);
+		return MLF_OK;
+	case ENT_PARAM:
+	case ENT_TAG:
+		if (!is_str)
+			return invalid(c, "Expected a quoted string value for %s (e.g. 'my-value'). Got value %s",
+			               entity_names[cl->type], raw);
+		break;
+	case ENT_ATTR: {
+		const char *const *numeric = c->experiments ? exp_numeric_keys : run_numeric_keys;
+		if (in_list(cl->key, numeric)) {
+			if (!is_num)
+				return invalid(c, "Expected numeric value type for numeric attribute: %s. Found %s",
+				               cl->key, raw);
+			number_value(c, t, cl);
+			return MLF_OK;
+		}
+		if (t->kind == TK_PAREN) {
+			const char *list_key = c->experiments ? "experiment_id" : "run_id";
+			if (!streq(cl->key, list_key))
+				return invalid(c,
+				               "Only ['%s'] attributes support comparison with a list of quoted "
+				               "string values.",
+				               list_key);
+			return parse_list(c, t, cl);
+		}
+		if (!is_str)
+			return invalid(c, "Expected a quoted string value for attributes. Got value %s", raw);
+		break;
+	}
+	case ENT_DATASET:
+		if (t->kind == TK_PAREN)
+			return parse_list(c, t, cl);
+		if (!is_str)
+			return invalid(c, "Expected a quoted string value for dataset attributes. Got value %s", raw);
+		break;
+	}
+	cl->s = strip_quotes(c->a, raw, true);
+	if (!cl->s)
+		return invalid(c,
+		               "Parameter value is either not quoted or unidentified quote types used for string "
+		               "value %s. Use either single or double quotes.",
+		               raw);
+	cl->vk = V_STRING;
+	return MLF_OK;
+}
+
+/* Steps 1-3: lex, group and interpret a filter into clauses. */
+static enum mlf_status parse_filter(struct ctx *c, const char *filter, struct clause **out, int *nout)
+{
+	struct toklist tl = {0};
+	struct group *g = NULL;
+	int ng = 0;
+	enum mlf_status st;
+
+	*out = NULL;
+	*nout = 0;
+	if (!filter || !*filter)
+		return MLF_OK;
+	lex(c->a, filter, &tl);
+	st = group_tokens(c, filter, &tl, &g, &ng);
+	if (st)
+		return st;
+	struct clause *cls = mlf_arena_alloc(c->a, sizeof *cls * (size_t)(ng + 1));
+	for (int k = 0; k < ng; k++) {
+		struct clause *cl = &cls[k];
+		st = get_identifier(c, tok_str(c->a, g[k].left), false, &cl->type, &cl->key);
+		if (st)
+			return st;
+		if (!g[k].right) {
+			if (c->experiments && cl->type != ENT_TAG)
+				return invalid(c,
+				               "IS NULL / IS NOT NULL is only supported for tags, not for attribute "
+				               "'%s'",
+				               cl->key);
+			if (!c->experiments && cl->type != ENT_TAG && cl->type != ENT_PARAM)
+				return invalid(c,
+				               "IS NULL / IS NOT NULL is only supported for tags and params, not for "
+				               "'%s' '%s'",
+				               entity_names[cl->type], cl->key);
+			cl->op = g[k].op_text;
+			cl->vk = V_NONE;
+			continue;
+		}
+		/* runs upper-case the comparator; search_experiments does not */
+		cl->op = c->experiments ? g[k].op_text : upper_dup(c->a, g[k].op_text);
+		st = get_value(c, cl, g[k].right);
+		if (st)
+			return st;
+	}
+	*out = cls;
+	*nout = ng;
+	return MLF_OK;
+}
+
+/* ======================================================================
+ * SQL emission
+ * ====================================================================== */
+
+static const char *const string_ops[] = {"=", "!=", "LIKE", "ILIKE", "IN", "NOT IN", NULL};
+static const char *const numeric_ops[] = {"=", "!=", ">", ">=", "<", "<=", NULL};
+static const char *const param_ops[] = {"=", "!=", "LIKE", "ILIKE", "IS NULL", "IS NOT NULL", NULL};
+
+/* The constant SQL spelling of a validated comparator (never user text). */
+static const char *sql_op(const char *op)
+{
+	static const char *const ops[] = {"=", "!=", ">", ">=", "<", "<=", "LIKE", "IN", "NOT IN", NULL};
+	for (int i = 0; ops[i]; i++)
+		if (streq(op, ops[i]))
+			return ops[i];
+	return "=";
+}
+
+/* Emit "<col> <op> <value>" for a string, list or numeric comparison. A
+ * value of the wrong shape for the comparator (a list with '=', ...) is
+ * refused. */
+static enum mlf_status emit_cmp(struct ctx *c, struct mlf_buf *b, const char *col, const struct clause *cl)
+{
+	bool list_op = streq(cl->op, "IN") || streq(cl->op, "NOT IN");
+	if (list_op != (cl->vk == V_LIST))
+		return invalid(c, "Invalid comparator '%s' for the value given to '%s'", cl->op, cl->key);
+	if (list_op) {
+		mlf_buf_printf(b, "%s %s (", col, sql_op(cl->op));
+		for (int i = 0; i < cl->nlist; i++)
+			mlf_buf_printf(b, "%s?%d", i ? ", " : "", bind_text(c, cl->list[i]));
+		mlf_buf_putc(b, ')');
+		return MLF_OK;
+	}
+	int p;
+	if (cl->vk == V_STRING)
+		p = bind_text(c, cl->s);
+	else if (cl->vk == V_INT && !cl->i_overflow)
+		p = bind_int(c, cl->i);
+	else
+		p = bind_double(c, cl->d);
+	if (streq(cl->op, "ILIKE"))
+		mlf_buf_printf(b, "LOWER(%s) LIKE LOWER(?%d)", col, p);
+	else
+		mlf_buf_printf(b, "%s %s ?%d", col, sql_op(cl->op), p);
+	return MLF_OK;
+}
+
+/* Write terms[lo..hi) joined by AND as a balanced tree, so SQLite's
+ * expression depth grows with log2 of the clause count. */
+static void emit_and_tree(struct mlf_buf *b, char **terms, int lo, int hi)
+{
+	if (hi - lo == 1) {
+		mlf_buf_puts(b, terms[lo]);
+		return;
+	}
+	int mid = lo + (hi - lo) / 2;
+	mlf_buf_putc(b, '(');
+	emit_and_tree(b, terms, lo, mid);
+	mlf_buf_puts(b, " AND ");
+	emit_and_tree(b, terms, mid, hi);
+	mlf_buf_putc(b, ')');
+}
+
+static const char *run_column(const char *key)
+{
+	if (streq(key, "run_id"))
+		return "r.run_uuid";
+	if (streq(key, "run_name"))
+		return "r.name";
+	if (streq(key, "start_time"))
+		return "r.start_time";
+	if (streq(key, "end_time"))
+		return "r.end_time";
+	if (streq(key, "status"))
+		return "r.status";
+	if (streq(key, "user_id"))
+		return "r.user_id";
+	return "r.artifact_uri";
+}
+
+/* MLflow's translate_key_alias. */
+static const char *translate_alias(const char *key)
+{
+	if (streq(key, "created") || streq(key, "Created"))
+		return "start_time";
+	if (streq(key, "run name") || streq(key, "Run name") || streq(key, "Run Name"))
+		return "run_name";
+	return key;
+}
+
+/* One run clause as SQL into b (MLflow's _get_sqlalchemy_filter_clauses). */
+static enum mlf_status emit_run_clause(struct ctx *c, struct mlf_buf *b, const struct clause *cl)
+{
+	const char *op = cl->op;
+	const char *key = translate_alias(cl->key);
+	static const char *const tables[] = {[ENT_METRIC] = "latest_metrics", [ENT_PARAM] = "params",
+	                                     [ENT_TAG] = "tags"};
+	switch (cl->type) {
+	case ENT_ATTR:
+		if (!in_list(key, run_numeric_keys)) {
+			if (!in_list(op, string_ops))
+				return invalid(c, "Invalid comparator '%s' not one of '%s'", op, STRING_ATTR_COMPARATORS);
+			if (streq(key, "run_name")) {
+				/* evaluated against the mlflow.runName tag, as MLflow does */
+				mlf_buf_printf(b,
+				               "EXISTS (SELECT 1 FROM tags t WHERE t.run_uuid = r.run_uuid AND t.key = "
+				               "'mlflow.runName' AND ");
+				enum mlf_status st = emit_cmp(c, b, "t.value", cl);
+				mlf_buf_putc(b, ')');
+				return st;
+			}
+			return emit_cmp(c, b, run_column(key), cl);
+		}
+		if (!in_list(op, numeric_ops))
+			return invalid(c, "Invalid comparator '%s' not one of '%s", op, STRING_ATTR_COMPARATORS);
+		return emit_cmp(c, b, run_column(key), cl);
+	case ENT_METRIC: {
+		if (!in_list(op, numeric_ops))
+			return invalid(c, "Invalid comparator '%s' not one of '%s", op, METRIC_COMPARATORS);
+		/* NaN is stored as value 0 with is_nan 1: only != matches it */
+		int k = bind_text(c, cl->key);
+		int v = bind_double(c, cl->d);
+		mlf_buf_printf(b,
+		               "EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m.key = ?%d "
+		               "AND ",
+		               k);
+		if (streq(op, "!="))
+			mlf_buf_printf(b, "(m.value != ?%d OR m.is_nan = 1))", v);
+		else
+			mlf_buf_printf(b, "m.value %s ?%d AND m.is_nan = 0)", sql_op(op), v);
+		return MLF_OK;
+	}
+	case ENT_PARAM:
+	case ENT_TAG: {
+		if (!in_list(op, param_ops))
+			return invalid(c, cl->type == ENT_PARAM ? "Invalid comparator '%s' not one of '%s'"
+			                                        : "Invalid comparator '%s' not one of '%s",
+			               op, PARAM_COMPARATORS);
+		const char *tab = tables[cl->type];
+		int k = bind_text(c, cl->key);
+		if (cl->vk == V_NONE) {
+			mlf_buf_printf(b, "%sEXISTS (SELECT 1 FROM %s x WHERE x.run_uuid = r.run_uuid AND x.key = ?%d)",
+			               streq(op, "IS NULL") ? "NOT " : "", tab, k);
+			return MLF_OK;
+		}
+		mlf_buf_printf(b, "EXISTS (SELECT 1 FROM %s x WHERE x.run_uuid = r.run_uuid AND x.key = ?%d AND ", tab,
+		               k);
+		enum mlf_status st = emit_cmp(c, b, "x.value", cl);
+		mlf_buf_putc(b, ')');
+		return st;
+	}
+	case ENT_DATASET: {
+		if (!in_list(op, string_ops))
+			return invalid(c, "Invalid comparator '%s' not one of '%s", op, STRING_ATTR_COMPARATORS);
+		mlf_buf_puts(b, "EXISTS (SELECT 1 FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id");
+		bool ctxkey = streq(cl->key, "context");
+		if (ctxkey)
+			mlf_buf_puts(b, " JOIN input_tags it ON it.input_uuid = i.input_uuid AND it.name = "
+			                "'mlflow.data.context'");
+		mlf_buf_puts(b, " WHERE i.destination_id = r.run_uuid AND i.source_type = 'DATASET' AND "
+		                "i.destination_type = 'RUN' AND ");
+		enum mlf_status st =
+		    emit_cmp(c, b, ctxkey ? "it.value" : streq(cl->key, "name") ? "d.name" : "d.digest", cl);
+		mlf_buf_putc(b, ')');
+		return st;
+	}
+	}
+	return MLF_OK;
+}
+
+/* Parse an int the way Python's int() does for experiment ids. */
+static bool parse_py_int(const char *s, int64_t *out)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!*s)
+		return false;
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (end == s || errno)
+		return false;
+	while (isspace((unsigned char)*end))
+		end++;
+	if (*end)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* One experiment clause (MLflow's _get_search_experiments_filter_clauses). */
+static enum mlf_status emit_exp_clause(struct ctx *c, struct mlf_buf *b, struct clause *cl)
+{
+	const char *op = cl->op;
+	if (cl->type == ENT_TAG) {
+		if (cl->vk == V_NONE) {
+			int k = bind_text(c, cl->key);
+			mlf_buf_printf(b,
+			               "%sEXISTS (SELECT 1 FROM experiment_tags t WHERE t.experiment_id = "
+			               "e.experiment_id AND t.key = ?%d)",
+			               streq(op, "IS NULL") ? "NOT " : "", k);
+			return MLF_OK;
+		}
+		if (!streq(op, "=") && !streq(op, "!=") && !streq(op, "LIKE") && !streq(op, "ILIKE"))
+			return invalid(c, "Invalid comparator for tag: %s", op);
+		int k = bind_text(c, cl->key);
+		mlf_buf_printf(b,
+		               "EXISTS (SELECT 1 FROM experiment_tags t WHERE t.experiment_id = e.experiment_id AND "
+		               "t.key = ?%d AND ",
+		               k);
+		enum mlf_status st = emit_cmp(c, b, "t.value", cl);
+		mlf_buf_putc(b, ')');
+		return st;
+	}
+	if (streq(cl->key, "experiment_id")) {
+		if (!streq(op, "=") && !streq(op, "!=") && !streq(op, "IN") && !streq(op, "NOT IN"))
+			return invalid(c, "Invalid comparator for experiment_id: %s", op);
+		int n = cl->vk == V_LIST ? cl->nlist : 1;
+		int64_t *ids = mlf_arena_alloc(c->a, sizeof *ids * (size_t)n);
+		for (int i = 0; i < n; i++) {
+			const char *v = cl->vk == V_LIST ? cl->list[i] : cl->s;
+			if (!parse_py_int(v, &ids[i]))
+				return invalid(c, "Invalid experiment ID '%s'. Experiment ID must be a valid integer.", v);
+		}
+		if (cl->vk != V_LIST) {
+			mlf_buf_printf(b, "e.experiment_id %s ?%d", sql_op(op), bind_int(c, ids[0]));
+			return MLF_OK;
+		}
+		mlf_buf_printf(b, "e.experiment_id %s (", sql_op(op));
+		for (int i = 0; i < n; i++)
+			mlf_buf_printf(b, "%s?%d", i ? ", " : "", bind_int(c, ids[i]));
+		mlf_buf_putc(b, ')');
+		return MLF_OK;
+	}
+	if (streq(cl->key, "name")) {
+		if (!in_list(op, string_ops))
+			return invalid(c, "Invalid comparator '%s' not one of '%s'", op, STRING_ATTR_COMPARATORS);
+		if (!streq(op, "=") && !streq(op, "!=") && !streq(op, "LIKE") && !streq(op, "ILIKE"))
+			return invalid(c, "Invalid comparator for string attribute: %s", op);
+		return emit_cmp(c, b, "e.name", cl);
+	}
+	/* creation_time, last_update_time */
+	if (!in_list(op, numeric_ops))
+		return invalid(c, "Invalid comparator '%s' not one of '%s", op, STRING_ATTR_COMPARATORS);
+	if (cl->vk == V_FLOAT) {
+		char f[64];
+		py_float(f, sizeof f, cl->d);
+		return invalid(c, "Invalid value for numeric attribute '%s': '%s'", cl->key, f);
+	}
+	if (cl->i_overflow)
+		return invalid(c, "Invalid value for numeric attribute '%s': %s", cl->key, cl->s);
+	const char *col = streq(cl->key, "creation_time") ? "e.creation_time" : "e.last_update_time";
+	return emit_cmp(c, b, col, cl);
+}
+
+/* Build out->where from parsed clauses. */
+static enum mlf_status emit_where(struct ctx *c, struct clause *cls, int n, const char **where)
+{
+	struct mlf_buf b = {0};
+	enum mlf_status st = MLF_OK;
+	char **terms = mlf_arena_alloc(c->a, sizeof *terms * (size_t)(n + 1));
+	for (int k = 0; k < n; k++) {
+		mlf_buf_reset(&b);
+		st = c->experiments ? emit_exp_clause(c, &b, &cls[k]) : emit_run_clause(c, &b, &cls[k]);
+		if (st)
+			goto out;
+		terms[k] = mlf_arena_strdup(c->a, b.data);
+	}
+	mlf_buf_reset(&b);
+	if (n)
+		emit_and_tree(&b, terms, 0, n);
+	*where = mlf_arena_strdup(c->a, b.len ? b.data : "");
+out:
+	mlf_buf_release(&b);
+	return st;
+}
+
+/* ======================================================================
+ * order_by
+ * ====================================================================== */
+
+/* A shlex.split() subset: whitespace-separated words, "..." and '...'
+ * quoting, backslash escapes outside single quotes. At most max words
+ * are stored; returns the word count, or -1 on an unclosed quote. */
+static int shlex_split(struct mlf_arena *a, const char *s, char **words, int max)
+{
+	struct mlf_buf w = {0};
+	int n = 0;
+	size_t i = 0;
+	for (;;) {
+		while (s[i] && isspace((unsigned char)s[i]))
+			i++;
+		if (!s[i])
+			break;
+		mlf_buf_reset(&w);
+		mlf_buf_append(&w, "", 0);
+		while (s[i] && !isspace((unsigned char)s[i])) {
+			char ch = s[i];
+			if (ch == '\'' || ch == '"') {
+				i++;
+				while (s[i] && s[i] != ch) {
+					if (ch == '"' && s[i] == '\\' && (s[i + 1] == '"' || s[i + 1] == '\\'))
+						i++;
+					mlf_buf_putc(&w, s[i++]);
+				}
+				if (!s[i]) {
+					n = -1;
+					goto out;
+				}
+				i++;
+			} else if (ch == '\\' && s[i + 1]) {
+				mlf_buf_putc(&w, s[i + 1]);
+				i += 2;
+			} else {
+				mlf_buf_putc(&w, ch);
+				i++;
+			}
+		}
+		if (n < max)
+			words[n] = mlf_arena_strdup(a, w.data);
+		n++;
+	}
+out:
+	mlf_buf_release(&w);
+	return n;
+}
+
+/* MLflow's _parse_order_by_string: "<identifier> [ASC|DESC]". Returns the
+ * identifier text (quotes removed by shlex) and the direction. */
+static enum mlf_status parse_order_by(struct ctx *c, const char *ob, const char **ident, bool *asc)
+{
+	/* sqlparse must see one identifier, optionally followed by one word */
+	size_t i = skip_ws(ob, 0), n;
+	bool ok = (n = ident_part_len(ob + i, true)) > 0;
+	if (ok) {
+		i += n;
+		while (ob[i] == '.' && (n = ident_part_len(ob + i + 1, false)) > 0)
+			i += 1 + n;
+		size_t j = skip_ws(ob, i);
+		if (j > i && ob[j]) {
+			size_t m = 0;
+			while (ob[j + m] && is_word_char((unsigned char)ob[j + m]))
+				m++;
+			ok = m > 0 && !isdigit((unsigned char)ob[j]);
+			j = skip_ws(ob, j + m);
+		}
+		ok = ok && !ob[j];
+	}
+	if (!ok)
+		return invalid(c, "Invalid order_by clause '%s'. Could not be parsed.", ob);
+	char *txt = mlf_arena_strdup(c->a, ob);
+	for (char *p = txt; *p; p++)
+		if (*p == '`')
+			*p = '"';
+	char *words[2];
+	int nw = shlex_split(c->a, txt, words, 2);
+	if (nw < 1 || nw > 2)
+		return invalid(c, "Invalid order_by clause '%s'. Could not be parsed.", ob);
+	*asc = true;
+	if (nw == 2) {
+		if (strcasecmp(words[1], "asc") && strcasecmp(words[1], "desc"))
+			return invalid(c, "Invalid ordering key in order_by clause '%s'.", ob);
+		*asc = strcasecmp(words[1], "asc") == 0;
+	}
+	/* token_value.strip() */
+	char *w = words[0];
+	while (isspace((unsigned char)*w))
+		w++;
+	size_t wl = strlen(w);
+	while (wl && isspace((unsigned char)w[wl - 1]))
+		w[--wl] = '\0';
+	*ident = w;
+	return MLF_OK;
+}
+
+/* order_by of search_runs (MLflow's _get_orderby_clauses). */
+static enum mlf_status compile_run_order(struct ctx *c, const char *const *order_by, int n, const char **joins,
+                                         const char **order)
+{
+	struct mlf_buf j = {0}, o = {0}, msg = {0};
+	enum mlf_status st = MLF_OK;
+	enum entity *seen_t = mlf_arena_alloc(c->a, sizeof *seen_t * (size_t)(n + 1));
+	const char **seen_k = mlf_arena_alloc(c->a, sizeof *seen_k * (size_t)(n + 1));
+	bool by_start_time = false;
+
+	mlf_buf_append(&j, "", 0);
+	mlf_buf_append(&o, "", 0);
+	for (int k = 0; k < n; k++) {
+		const char *ident, *key;
+		enum entity type;
+		bool asc;
+		if ((st = parse_order_by(c, order_by[k] ? order_by[k] : "", &ident, &asc)))
+			goto out;
+		if ((st = get_identifier(c, ident, true, &type, &key)))
+			goto out;
+		key = translate_alias(key);
+		const char *dir = asc ? "" : " DESC";
+		if (o.len)
+			mlf_buf_puts(&o, ", ");
+		if (type == ENT_ATTR) {
+			const char *col = run_column(key);
+			mlf_buf_printf(&o, "CASE WHEN %s IS NULL THEN 1 ELSE 0 END, %s%s", col, col, dir);
+			if (streq(key, "start_time"))
+				by_start_time = true;
+		} else if (type == ENT_DATASET) {
+			st = invalid(c, "Invalid identifier type 'dataset'");
+			goto out;
+		} else {
+			static const char *const tables[] = {[ENT_METRIC] = "latest_metrics", [ENT_PARAM] = "params",
+			                                     [ENT_TAG] = "tags"};
+			int p = bind_text(c, key);
+			mlf_buf_printf(&j, "%sLEFT JOIN %s o%d ON o%d.run_uuid = r.run_uuid AND o%d.key = ?%d",
+			               j.len ? " " : "", tables[type], k + 1, k + 1, k + 1, p);
+			/* missing keys, and NaN metrics, last in either direction */
+			if (type == ENT_METRIC)
+				mlf_buf_printf(&o,
+				               "CASE WHEN o%d.is_nan = 1 THEN 1 WHEN o%d.value IS NULL THEN 2 ELSE 0 END, "
+				               "o%d.value%s",
+				               k + 1, k + 1, k + 1, dir);
+			else
+				mlf_buf_printf(&o, "CASE WHEN o%d.value IS NULL THEN 1 ELSE 0 END, o%d.value%s", k + 1,
+				               k + 1, dir);
+		}
+		for (int q = 0; q < k; q++) {
+			if (seen_t[q] == type && streq(seen_k[q], key)) {
+				mlf_buf_puts(&msg, "`order_by` contains duplicate fields: [");
+				for (int r = 0; r < n; r++) {
+					if (r)
+						mlf_buf_puts(&msg, ", ");
+					py_repr(&msg, order_by[r] ? order_by[r] : "");
+				}
+				mlf_buf_putc(&msg, ']');
+				st = invalid(c, "%s", msg.data);
+				goto out;
+			}
+		}
+		seen_t[k] = type;
+		seen_k[k] = key;
+	}
+	if (o.len)
+		mlf_buf_puts(&o, ", ");
+	if (!by_start_time)
+		mlf_buf_puts(&o, "r.start_time DESC, ");
+	mlf_buf_puts(&o, "r.run_uuid");
+	*joins = mlf_arena_strdup(c->a, j.data);
+	*order = mlf_arena_strdup(c->a, o.data);
+out:
+	mlf_buf_release(&j);
+	mlf_buf_release(&o);
+	mlf_buf_release(&msg);
+	return st;
+}
+
+/* order_by of search_experiments (_get_search_experiments_order_by_clauses). */
+static enum mlf_status compile_exp_order(struct ctx *c, const char *const *order_by, int n, const char **order)
+{
+	static const char *const defaults[] = {"creation_time DESC", "experiment_id ASC"};
+	struct mlf_buf o = {0};
+	enum mlf_status st = MLF_OK;
+	bool by_id = false;
+
+	if (n == 0 || !order_by) {
+		order_by = defaults;
+		n = 2;
+	}
+	mlf_buf_append(&o, "", 0);
+	for (int k = 0; k < n; k++) {
+		const char *ident, *key;
+		enum entity type;
+		bool asc;
+		if ((st = parse_order_by(c, order_by[k] ? order_by[k] : "", &ident, &asc)))
+			goto out;
+		if ((st = get_identifier(c, ident, true, &type, &key)))
+			goto out;
+		if (type != ENT_ATTR) {
+			st = invalid(c, "Invalid order_by entity: %s", entity_names[type]);
+			goto out;
+		}
+		const char *col = streq(key, "name")            ? "e.name"
+		                  : streq(key, "experiment_id") ? "e.experiment_id"
+		                  : streq(key, "creation_time") ? "e.creation_time"
+		                                                : "e.last_update_time";
+		by_id = by_id || streq(key, "experiment_id");
+		mlf_buf_printf(&o, "%s%s %s", o.len ? ", " : "", col, asc ? "ASC" : "DESC");
+	}
+	if (!by_id)
+		mlf_buf_puts(&o, ", e.experiment_id DESC");
+	*order = mlf_arena_strdup(c->a, o.data);
+out:
+	mlf_buf_release(&o);
+	return st;
+}
+
+/* ======================================================================
+ * Public entry points
+ * ====================================================================== */
+
+static enum mlf_status finish(struct ctx *c, struct mlf_search_sql *out)
+{
+	if (c->nbinds > SEARCH_MAX_BINDS)
+		return invalid(c, "Search is too complex: more than %d values to compare", SEARCH_MAX_BINDS);
+	out->binds = c->binds;
+	out->nbinds = c->nbinds;
+	return MLF_OK;
+}
+
+enum mlf_status mlf_search_runs_compile(struct mlf_arena *a, const char *filter, const char *const *order_by,
+                                        int n_order_by, struct mlf_search_sql *out, struct mlf_error *err)
+{
+	struct ctx c = {.a = a, .err = err, .experiments = false};
+	struct clause *cls;
+	int ncl;
+	enum mlf_status st;
+
+	memset(out, 0, sizeof *out);
+	/* MLflow's order: filter parse errors, then order_by, then comparators */
+	if ((st = parse_filter(&c, filter, &cls, &ncl)))
+		return st;
+	if ((st = compile_run_order(&c, order_by, order_by ? n_order_by : 0, &out->joins, &out->order)))
+		return st;
+	if ((st = emit_where(&c, cls, ncl, &out->where)))
+		return st;
+	return finish(&c, out);
+}
+
+enum mlf_status mlf_search_experiments_compile(struct mlf_arena *a, const char *filter,
+                                               const char *const *order_by, int n_order_by,
+                                               struct mlf_search_sql *out, struct mlf_error *err)
+{
+	struct ctx c = {.a = a, .err = err, .experiments = true};
+	struct clause *cls;
+	int ncl;
+	enum mlf_status st;
+
+	memset(out, 0, sizeof *out);
+	out->joins = "";
+	if ((st = parse_filter(&c, filter, &cls, &ncl)))
+		return st;
+	if ((st = emit_where(&c, cls, ncl, &out->where)))
+		return st;
+	if ((st = compile_exp_order(&c, order_by, n_order_by, &out->order)))
+		return st;
+	return finish(&c, out);
+}
+
+int mlf_search_bind(sqlite3_stmt *st, const struct mlf_search_sql *q)
+{
+	for (int i = 0; i < q->nbinds; i++) {
+		const struct mlf_bind *b = &q->binds[i];
+		int rc;
+		switch (b->type) {
+		case MLF_BIND_TEXT: rc = sqlite3_bind_text(st, i + 1, b->text, -1, SQLITE_TRANSIENT); break;
+		case MLF_BIND_INT: rc = sqlite3_bind_int64(st, i + 1, b->i); break;
+		default: rc = sqlite3_bind_double(st, i + 1, b->d); break;
+		}
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+	return SQLITE_OK;
+}
+
+/* ======================================================================
+ * Page tokens
+ * ====================================================================== */
+
+char *mlf_page_token_encode(struct mlf_arena *a, int64_t offset)
+{
+	char json[64];
+	int n = snprintf(json, sizeof json, "{\"offset\": %lld}", (long long)offset);
+	return mlf_base64_encode(a, json, (size_t)n);
+}
+
+/* Python's repr() of bytes, for "decoded value=b'...'". */
+static void py_bytes_repr(struct mlf_buf *b, const char *s, size_t n)
+{
+	bool sq = memchr(s, '\'', n) != NULL, dq = memchr(s, '"', n) != NULL;
+	char q = sq && !dq ? '"' : '\'';
+	mlf_buf_putc(b, 'b');
+	mlf_buf_putc(b, q);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '\\' || ch == (unsigned char)q)
+			mlf_buf_printf(b, "\\%c", ch);
+		else if (ch == '\n')
+			mlf_buf_puts(b, "\\n");
+		else if (ch == '\r')
+			mlf_buf_puts(b, "\\r");
+		else if (ch == '\t')
+			mlf_buf_puts(b, "\\t");
+		else if (ch < 0x20 || ch >= 0x7f)
+			mlf_buf_printf(b, "\\x%02x", ch);
+		else
+			mlf_buf_putc(b, (char)ch);
+	}
+	mlf_buf_putc(b, q);
+}
+
+enum mlf_status mlf_page_token_decode(struct mlf_arena *a, const char *token, int64_t *offset,
+                                      struct mlf_error *err)
+{
+	struct mlf_buf msg = {0}, clean = {0};
+	enum mlf_status st = MLF_OK;
+	size_t n = 0;
+	char *dec;
+
+	*offset = 0;
+	if (!token || !*token)
+		return MLF_OK;
+	/* like Python's b64decode, ignore whitespace */
+	mlf_buf_append(&clean, "", 0);
+	for (const char *p = token; *p; p++)
+		if (!isspace((unsigned char)*p))
+			mlf_buf_putc(&clean, *p);
+	dec = mlf_base64_decode(a, clean.data, &n);
+	if (!dec || clean.len % 4 == 1) {
+		st = mlf_fail(err, MLF_INVALID_PARAMETER_VALUE, "Invalid page token, could not base64-decode");
+		goto out;
+	}
+	/* the JSON object {"offset": N}; N may also be a quoted integer */
+	size_t i = skip_ws(dec, 0);
+	bool ok = strlen(dec) == n && dec[i] == '{';
+	long long v = 0;
+	if (ok) {
+		i = skip_ws(dec, i + 1);
+		ok = strncmp(dec + i, "\"offset\"", 8) == 0;
+		i = ok ? skip_ws(dec, i + 8) : i;
+		ok = ok && dec[i] == ':';
+		i = ok ? skip_ws(dec, i + 1) : i;
+	}
+	if (ok) {
+		bool q = dec[i] == '"';
+		char *end;
+		i += q;
+		ok = dec[i] == '-' || isdigit((unsigned char)dec[i]);
+		errno = 0;
+		v = ok ? strtoll(dec + i, &end, 10) : 0;
+		ok = ok && errno == 0;
+		if (ok) {
+			i = (size_t)(end - dec);
+			if (q)
+				ok = dec[i++] == '"';
+			i = skip_ws(dec, i);
+			ok = ok && dec[i] == '}' && !dec[skip_ws(dec, i + 1)];
+		}
+	}
+	if (!ok) {
+		py_bytes_repr(&msg, dec, n);
+		st = mlf_fail(err, MLF_INVALID_PARAMETER_VALUE, "Invalid page token, decoded value=%s", msg.data);
+		goto out;
+	}
+	if (v < 0) {
+		st = mlf_fail(err, MLF_INVALID_PARAMETER_VALUE, "Invalid page token, parsed value={'offset': %lld}", v);
+		goto out;
+	}
+	*offset = v;
+out:
+	mlf_buf_release(&msg);
+	mlf_buf_release(&clean);
+	return st;
+}
