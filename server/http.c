@@ -124,7 +124,14 @@ const char *mlf_http_header(struct mlf_req *req, const char *name)
 
 const char *mlf_http_raw_uri(struct mlf_req *req)
 {
-	return mg_get_request_info(req->conn)->request_uri;
+	/* decode_url is off: local_uri_raw is the path exactly as sent. */
+	const struct mg_request_info *ri = mg_get_request_info(req->conn);
+	return ri->local_uri_raw ? ri->local_uri_raw : ri->request_uri;
+}
+
+const char *mlf_http_query_string(struct mlf_req *req)
+{
+	return mg_get_request_info(req->conn)->query_string;
 }
 
 int mlf_http_begin(struct mlf_req *req, int status, const char *ctype, long long len, const char *extra)
@@ -399,13 +406,59 @@ static void serve_ui(struct mg_connection *conn, const char *path)
 	respond(conn, 200, f->content_type, (const char *)f->data, f->size, "Cache-Control: no-cache\r\n");
 }
 
+/* Percent-decode a request path once into out (same size as in). Refuses
+ * (returns 0) a malformed escape and an encoded NUL, which would cut the
+ * path short in C. Dot segments are left alone: routes see the path as
+ * sent, so a ".." reaches the artifact handlers, which refuse it. */
+static int decode_path(const char *in, char *out)
+{
+	size_t j = 0;
+	for (size_t i = 0; in[i]; i++) {
+		if (in[i] == '%') {
+			if (!isxdigit((unsigned char)in[i + 1]) || !isxdigit((unsigned char)in[i + 2]))
+				return 0;
+			char hex[3] = {in[i + 1], in[i + 2], 0};
+			int v = (int)strtol(hex, NULL, 16);
+			if (v == 0)
+				return 0;
+			out[j++] = (char)v;
+			i += 2;
+		} else {
+			out[j++] = in[i];
+		}
+	}
+	out[j] = '\0';
+	return 1;
+}
+
+static int dispatch_path(struct mg_connection *conn, const char *path);
+
 static int dispatch(struct mg_connection *conn)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	const char *raw = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
+	if (!raw)
+		raw = "/";
+	char *path = malloc(strlen(raw) + 1);
+	if (!path)
+		return 500;
+	int status;
+	if (!decode_path(raw, path)) {
+		respond_error_status(conn, 400, MLF_INVALID_PARAMETER_VALUE, "Invalid path", NULL);
+		status = 400;
+	} else {
+		status = dispatch_path(conn, path);
+	}
+	free(path);
+	return status;
+}
+
+static int dispatch_path(struct mg_connection *conn, const char *path)
 {
 	struct mlf_server *s = server_of(conn);
 	const struct mlf_config *cfg = s->cfg;
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	const char *method = ri->request_method;
-	const char *path = ri->local_uri ? ri->local_uri : "/";
 
 	if (!cfg->quiet)
 		fprintf(stderr, "%s %s\n", method, path);
@@ -605,7 +658,7 @@ struct mlf_server *mlf_server_start(const struct mlf_config *cfg, struct mlf_db 
 	                         "max_request_size", MLF_MAX_HEADER_BYTES,
 	                         "enable_directory_listing", "no",
 	                         "cgi_pattern", "**.mlflowd-no-cgi$",
-	                         "decode_url", "yes",
+	                         "decode_url", "no", /* dispatch() decodes the path itself, once */
 	                         NULL};
 	struct mg_callbacks cb;
 	memset(&cb, 0, sizeof cb);

@@ -45,8 +45,10 @@ long long mlf_http_read(struct mlf_req *req, void *buf, size_t n);
 long long mlf_http_content_length(struct mlf_req *req);
 /* Value of a request header or NULL. */
 const char *mlf_http_header(struct mlf_req *req, const char *name);
-/* Raw (undecoded) request path and query string of the request. */
+/* Raw (undecoded) request path of the request, without the query. */
 const char *mlf_http_raw_uri(struct mlf_req *req);
+/* Raw (undecoded) query string, or NULL. */
+const char *mlf_http_query_string(struct mlf_req *req);
 /* Write the status line and headers (security headers added), with
  * Content-Length when len >= 0. extra_headers is "" or CRLF-terminated
  * lines. Then the caller writes the body with mlf_http_write. */

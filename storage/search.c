@@ -238,6 +238,8 @@ static size_t quoted_len(const char *s, char q, bool esc)
  * none. A leading digit is allowed only after a dot (first = false). */
 static size_t ident_part_len(const char *s, bool first)
 {
+	if (*s == '\'' && !first)
+		return quoted_len(s, '\'', true);
 	if (*s == '`')
 		return quoted_len(s, '`', false);
 	if (*s == '"')
@@ -545,6 +547,13 @@ static enum mlf_status group_tokens(struct ctx *c, const char *filter, struct to
 				continue;
 			}
 		}
+		if ((a0->kind == TK_STRING || a0->kind == TK_INT || a0->kind == TK_FLOAT) && k + 2 < n &&
+		    t[k + 1].kind == TK_OP && is_value_tok(t[k + 2].kind)) {
+			/* sqlparse groups "value op value"; MLflow refuses it later */
+			g[ng++] = (struct group){a0, &t[k + 1], &t[k + 2], tok_str(c->a, &t[k + 1])};
+			k += 3;
+			continue;
+		}
 		/* an invalid clause */
 		if (ninv++)
 			mlf_buf_puts(&inv, ", ");
@@ -845,12 +854,17 @@ static enum mlf_status parse_filter(struct ctx *c, const char *filter, struct cl
 	if (!filter || !*filter)
 		return MLF_OK;
 	lex(c->a, filter, &tl);
+	if (tl.n == 0)
+		return invalid(c, "Invalid filter '%s'. Could not be parsed.", filter);
 	st = group_tokens(c, filter, &tl, &g, &ng);
 	if (st)
 		return st;
 	struct clause *cls = mlf_arena_alloc(c->a, sizeof *cls * (size_t)(ng + 1));
 	for (int k = 0; k < ng; k++) {
 		struct clause *cl = &cls[k];
+		if (g[k].left->kind != TK_IDENT)
+			return invalid(c, "Invalid comparison clause. Expected 'Identifier' found '%.*s'",
+			               (int)g[k].left->n, g[k].left->p);
 		st = get_identifier(c, tok_str(c->a, g[k].left), false, &cl->type, &cl->key);
 		if (st)
 			return st;
@@ -1211,22 +1225,22 @@ out:
  * identifier text (quotes removed by shlex) and the direction. */
 static enum mlf_status parse_order_by(struct ctx *c, const char *ob, const char **ident, bool *asc)
 {
-	/* sqlparse must see one identifier, optionally followed by one word */
-	size_t i = skip_ws(ob, 0), n;
-	bool ok = (n = ident_part_len(ob + i, true)) > 0;
+	/* sqlparse must see exactly one identifier, optionally followed by one
+	 * word (an alias to sqlparse, a direction to MLflow); no surrounding
+	 * whitespace */
+	size_t i = 0, n;
+	bool ok = (n = ident_part_len(ob, true)) > 0;
 	if (ok) {
 		i += n;
 		while (ob[i] == '.' && (n = ident_part_len(ob + i + 1, false)) > 0)
 			i += 1 + n;
 		size_t j = skip_ws(ob, i);
 		if (j > i && ob[j]) {
-			size_t m = 0;
-			while (ob[j + m] && is_word_char((unsigned char)ob[j + m]))
-				m++;
-			ok = m > 0 && !isdigit((unsigned char)ob[j]);
-			j = skip_ws(ob, j + m);
+			size_t m = ob[j] == '\'' ? quoted_len(ob + j, '\'', true) : ident_part_len(ob + j, true);
+			ok = m > 0 && !ob[j + m];
+		} else {
+			ok = !ob[i];
 		}
-		ok = ok && !ob[j];
 	}
 	if (!ok)
 		return invalid(c, "Invalid order_by clause '%s'. Could not be parsed.", ob);

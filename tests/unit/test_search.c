@@ -231,7 +231,7 @@ TEST(test_runs_empty_filter_default_order)
 {
 	CHECK_STR(runs(NULL), "r2,r3,r4,r1");
 	CHECK_STR(runs(""), "r2,r3,r4,r1");
-	CHECK_STR(runs("   "), "r2,r3,r4,r1");
+	CHECK_STR(runs("   "), "ERR: Invalid filter '   '. Could not be parsed."); /* as MLflow */
 }
 
 TEST(test_runs_metrics)
@@ -436,6 +436,8 @@ TEST(test_runs_errors)
 	CHECK_STR(runs("metrics.acc LIKE 1 AND foo.x = 1"),
 	          "ERR: Invalid entity type 'foo'. Valid values are ['metric', 'parameter', 'tag', 'attribute', "
 	          "'dataset']");
+	CHECK_STR(runs("1 < metrics.a"), "ERR: Invalid comparison clause. Expected 'Identifier' found '1'");
+	CHECK_STR(runs("'x' = tags.a"), "ERR: Invalid comparison clause. Expected 'Identifier' found ''x''");
 	CHECK_STR(runs("tags.a = 'unterminated"), "ERR: Invalid clause(s) in filter string: 'tags.a', '=', ''', "
 	                                          "'unterminated'");
 }
@@ -460,7 +462,8 @@ TEST(test_runs_order_by)
 	CHECK_STR(runs1(NULL, "run_name"), "r1,r2,r3,r4");
 	CHECK_STR(runs1(NULL, "run_id DESC"), "r4,r3,r2,r1");
 	CHECK_STR(runs1(NULL, "user_id DESC"), "r4,r2,r3,r1");
-	CHECK_STR(runs1(NULL, "  status  "), "r3,r1,r4,r2");
+	CHECK_STR(runs1(NULL, "status"), "r3,r1,r4,r2");
+	CHECK_STR(runs1(NULL, "metrics.'acc' `DESC`"), "r1,r3,r2,r4");
 	const char *two[] = {"user_id", "metrics.acc DESC"};
 	CHECK_STR(runs_ob(NULL, two, 2), "r1,r3,r2,r4");
 	const char *three[] = {"params.opt", "tags.env", "metrics.loss DESC"};
@@ -485,6 +488,9 @@ TEST(test_runs_order_by_errors)
 	CHECK_STR(runs1(NULL, "metrics.a DESC extra"),
 	          "ERR: Invalid order_by clause 'metrics.a DESC extra'. Could not be parsed.");
 	CHECK_STR(runs1(NULL, ""), "ERR: Invalid order_by clause ''. Could not be parsed.");
+	CHECK_STR(runs1(NULL, " start_time"), "ERR: Invalid order_by clause ' start_time'. Could not be parsed.");
+	CHECK_STR(runs1(NULL, "start_time DESC "),
+	          "ERR: Invalid order_by clause 'start_time DESC '. Could not be parsed.");
 	CHECK_STR(runs1(NULL, "metrics.a,metrics.b"),
 	          "ERR: Invalid order_by clause 'metrics.a,metrics.b'. Could not be parsed.");
 	CHECK_STR(runs1(NULL, "metrics.`a"), "ERR: Invalid order_by clause 'metrics.`a'. Could not be parsed.");
