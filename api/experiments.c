@@ -587,7 +587,9 @@ static enum mlf_status get_experiment_id(struct mlf_req *req, int64_t *id)
 	return mlf_experiment_id_parse(text, id, &req->err);
 }
 
-/* view_type: enum name or number (ACTIVE_ONLY when absent). */
+/* view_type: enum name or number, ACTIVE_ONLY when absent. Like
+ * protobuf's JSON parser with ignore_unknown_fields (MLflow's), an unknown
+ * name or number leaves the default. */
 static enum mlf_status get_view_type(struct mlf_req *req, enum mlf_view_type *out)
 {
 	static const char *const names[] = {NULL, "ACTIVE_ONLY", "DELETED_ONLY", "ALL"};
@@ -605,18 +607,14 @@ static enum mlf_status get_view_type(struct mlf_req *req, enum mlf_view_type *ou
 		char *end;
 		n = strtoll(v->valuestring, &end, 10);
 		if (!*v->valuestring || *end)
-			return mlf_bad_type(req, "view_type", v);
+			return MLF_OK;
 	} else if (cJSON_IsNumber(v) && v->valuedouble == (double)(int64_t)v->valuedouble) {
 		n = (int64_t)v->valuedouble;
 	} else {
 		return mlf_bad_type(req, "view_type", v);
 	}
-	if (n < 1 || n > 3)
-		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
-		                "Invalid value %lld for parameter 'view_type' supplied: it must be one of ACTIVE_ONLY (1), "
-		                "DELETED_ONLY (2) or ALL (3).",
-		                (long long)n);
-	*out = (enum mlf_view_type)n;
+	if (n >= 1 && n <= 3)
+		*out = (enum mlf_view_type)n;
 	return MLF_OK;
 }
 

@@ -33,6 +33,8 @@
 /* MLflow's AssessmentMetadataKey.SOURCE_RUN_ID: assessments that a run
  * produced are deleted with the run. */
 #define ASSESSMENT_SOURCE_RUN_KEY "mlflow.assessment.sourceRunId"
+/* Last line of the IntegrityError text MLflow passes on in messages. */
+#define SQLALCHEMY_BACKGROUND "(Background on this error at: https://sqlalche.me/e/21/gkpj)"
 
 /* ======================================================================
  * Identifiers and artifact locations
@@ -486,6 +488,7 @@ static enum mlf_status create_fn(struct mlf_conn *c, void *arg, struct mlf_error
 	static const char set_loc[] = "UPDATE experiments SET artifact_location = ?2 WHERE experiment_id = ?1";
 	static const char ins_tag[] = "INSERT INTO experiment_tags (key, value, experiment_id) VALUES (?1, ?2, ?3)";
 	struct create_job *j = arg;
+	j->id = 0;
 	int has_loc = j->location && *j->location;
 
 	sqlite3_stmt *st = mlf_stmt(c, ins, err);
@@ -494,7 +497,8 @@ static enum mlf_status create_fn(struct mlf_conn *c, void *arg, struct mlf_error
 	mlf_bind_text(st, 1, j->name);
 	/* MLflow inserts "" and sets the default location after the insert. */
 	mlf_bind_text(st, 2, has_loc ? j->location : "");
-	sqlite3_bind_int64(st, 3, mlf_now_ms());
+	int64_t now = mlf_now_ms();
+	sqlite3_bind_int64(st, 3, now);
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -534,6 +538,14 @@ static enum mlf_status create_fn(struct mlf_conn *c, void *arg, struct mlf_error
 fail:
 	/* MLflow answers any integrity error of the create (duplicate name,
 	 * duplicate tag key) as RESOURCE_ALREADY_EXISTS. */
+	if ((rc & 0xff) == SQLITE_CONSTRAINT && j->id == 0)
+		return mlf_fail(err, MLF_RESOURCE_ALREADY_EXISTS,
+		                "Experiment(name=%s) already exists. Error: (sqlite3.IntegrityError) %s\n"
+		                "[SQL: INSERT INTO experiments (name, workspace, artifact_location, lifecycle_stage, "
+		                "creation_time, last_update_time) VALUES (?, ?, ?, ?, ?, ?)]\n"
+		                "[parameters: ('%s', 'default', '%s', 'active', %lld, %lld)]\n" SQLALCHEMY_BACKGROUND,
+		                j->name, sqlite3_errmsg(c->db), j->name, has_loc ? j->location : "", (long long)now,
+		                (long long)now);
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
 		return mlf_fail(err, MLF_RESOURCE_ALREADY_EXISTS,
 		                "Experiment(name=%s) already exists. Error: (sqlite3.IntegrityError) %s", j->name,
@@ -587,14 +599,19 @@ static enum mlf_status rename_fn(struct mlf_conn *c, void *arg, struct mlf_error
 		return err->status;
 	sqlite3_bind_int64(st, 1, j->id);
 	mlf_bind_text(st, 2, j->name);
-	sqlite3_bind_int64(st, 3, mlf_now_ms());
+	int64_t now = mlf_now_ms();
+	sqlite3_bind_int64(st, 3, now);
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE)
 		return MLF_OK;
 	/* MLflow lets the IntegrityError through as BAD_REQUEST. */
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
-		return mlf_fail(err, MLF_BAD_REQUEST, "(sqlite3.IntegrityError) %s", sqlite3_errmsg(c->db));
+		return mlf_fail(err, MLF_BAD_REQUEST,
+		                "(sqlite3.IntegrityError) %s\n[SQL: UPDATE experiments SET name=?, last_update_time=? "
+		                "WHERE experiments.experiment_id = ?]\n[parameters: ('%s', %lld, %lld)]\n"
+		                SQLALCHEMY_BACKGROUND,
+		                sqlite3_errmsg(c->db), j->name, (long long)now, (long long)j->id);
 	return mlf_db_error(c, rc, err);
 }
 

@@ -404,7 +404,7 @@ static void lex(struct mlf_arena *a, const char *s, struct toklist *tl)
 				static const struct {
 					const char *w;
 					enum tok_kind k;
-				} kws[] = {{"AND", TK_AND}, {"IN", TK_IN}, {"IS", TK_IS}, {"NULL", TK_NULL},
+				} kws[] = {{"AND", TK_AND},  {"IN", TK_IN},   {"IS", TK_IS},    {"NULL", TK_NULL},
 				           {"OR", TK_OTHER}, {"LIKE", TK_OP}, {"ILIKE", TK_OP}, {"RLIKE", TK_OP}};
 				if (word_is(p, n, "NOT")) {
 					size_t j = skip_ws(s, i + n);
@@ -459,11 +459,11 @@ struct clause {
 	const char *key; /* as written (aliases not yet translated); arena */
 	const char *op;  /* comparator as MLflow sees it; arena */
 	enum vkind vk;
-	const char *s;      /* V_STRING (quotes stripped), also the raw number text */
-	int64_t i;          /* V_INT */
-	bool i_overflow;    /* V_INT too large for int64: use d */
-	double d;           /* V_FLOAT, and V_INT as double */
-	const char **list;  /* V_LIST items; arena */
+	const char *s;     /* V_STRING (quotes stripped), also the raw number text */
+	int64_t i;         /* V_INT */
+	bool i_overflow;   /* V_INT too large for int64: use d */
+	double d;          /* V_FLOAT, and V_INT as double */
+	const char **list; /* V_LIST items; arena */
 	int nlist;
 };
 
@@ -593,8 +593,8 @@ static const char *trim_backticks(struct mlf_arena *a, const char *v)
 	return v;
 }
 
-static const char *const run_attr_keys[] = {"artifact_uri", "end_time", "run_id", "run_name", "start_time",
-                                            "status",       "user_id",  "created", "Created", "run name",
+static const char *const run_attr_keys[] = {"artifact_uri", "end_time", "run_id",  "run_name", "start_time",
+                                            "status",       "user_id",  "created", "Created",  "run name",
                                             "Run name",     "Run Name", NULL};
 static const char *const run_order_keys[] = {"artifact_uri", "end_time", "run_id",  "run_name", "start_time",
                                              "status",       "user_id",  "created", "Created",  NULL};
@@ -605,8 +605,7 @@ static const char *const dataset_keys[] = {"name", "digest", "context", NULL};
 
 /* MLflow's _get_identifier (runs when !c->experiments). order selects the
  * order_by attribute set. */
-static enum mlf_status get_identifier(struct ctx *c, const char *ident, bool order, enum entity *type,
-                                      const char **key)
+static enum mlf_status get_identifier(struct ctx *c, const char *ident, bool order, enum entity *type, const char **key)
 {
 	const char *dot = strchr(ident, '.');
 	const char *k;
@@ -632,8 +631,7 @@ static enum mlf_status get_identifier(struct ctx *c, const char *ident, bool ord
 				*type = ENT_PARAM;
 			else if (streq(e, "tag") || streq(e, "tags"))
 				*type = ENT_TAG;
-			else if (streq(e, "attribute") || streq(e, "attributes") || streq(e, "attr") ||
-			         streq(e, "run"))
+			else if (streq(e, "attribute") || streq(e, "attributes") || streq(e, "attr") || streq(e, "run"))
 				*type = ENT_ATTR;
 			else if (streq(e, "dataset") || streq(e, "datasets"))
 				*type = ENT_DATASET;
@@ -649,7 +647,9 @@ static enum mlf_status get_identifier(struct ctx *c, const char *ident, bool ord
 		const char *const *valid = c->experiments ? exp_keys : order ? run_order_keys : run_attr_keys;
 		if (!in_list(k, valid))
 			return invalid(c, "Invalid attribute key '%s' specified. Valid keys are '%s'", k,
-			               c->experiments ? EXP_KEYS : order ? RUN_ORDER_KEYS : RUN_SEARCH_KEYS);
+			               c->experiments ? EXP_KEYS
+			               : order        ? RUN_ORDER_KEYS
+			                              : RUN_SEARCH_KEYS);
 	} else if (*type == ENT_DATASET && !in_list(k, dataset_keys)) {
 		return invalid(c, "Invalid dataset key '%s' specified. Valid keys are '%s'", k, DATASET_KEYS);
 	}
@@ -675,9 +675,7 @@ static void py_unescape(struct mlf_buf *b, const char *p, size_t n)
 		case 't': mlf_buf_putc(b, '\t'); break;
 		case 'r': mlf_buf_putc(b, '\r'); break;
 		case '\n': break; /* line continuation */
-		default:
-			mlf_buf_putc(b, '\\');
-			mlf_buf_putc(b, e);
+		default: mlf_buf_putc(b, '\\'); mlf_buf_putc(b, e);
 		}
 	}
 }
@@ -989,13 +987,14 @@ static enum mlf_status emit_run_clause(struct ctx *c, struct mlf_buf *b, const s
 {
 	const char *op = cl->op;
 	const char *key = translate_alias(cl->key);
-	static const char *const tables[] = {[ENT_METRIC] = "latest_metrics", [ENT_PARAM] = "params",
-	                                     [ENT_TAG] = "tags"};
+	static const char *const tables[] = {
+	    [ENT_METRIC] = "latest_metrics", [ENT_PARAM] = "params", [ENT_TAG] = "tags"};
 	switch (cl->type) {
 	case ENT_ATTR:
 		if (!in_list(key, run_numeric_keys)) {
 			if (!in_list(op, string_ops))
-				return invalid(c, "Invalid comparator '%s' not one of '%s'", op, STRING_ATTR_COMPARATORS);
+				return invalid(c, "Invalid comparator '%s' not one of '%s'", op,
+				               STRING_ATTR_COMPARATORS);
 			if (streq(key, "run_name")) {
 				/* evaluated against the mlflow.runName tag, as MLflow does */
 				mlf_buf_printf(b,
@@ -1029,8 +1028,9 @@ static enum mlf_status emit_run_clause(struct ctx *c, struct mlf_buf *b, const s
 	case ENT_PARAM:
 	case ENT_TAG: {
 		if (!in_list(op, param_ops))
-			return invalid(c, cl->type == ENT_PARAM ? "Invalid comparator '%s' not one of '%s'"
-			                                        : "Invalid comparator '%s' not one of '%s",
+			return invalid(c,
+			               cl->type == ENT_PARAM ? "Invalid comparator '%s' not one of '%s'"
+			                                     : "Invalid comparator '%s' not one of '%s",
 			               op, PARAM_COMPARATORS);
 		const char *tab = tables[cl->type];
 		int k = bind_text(c, cl->key);
@@ -1055,8 +1055,11 @@ static enum mlf_status emit_run_clause(struct ctx *c, struct mlf_buf *b, const s
 			                "'mlflow.data.context'");
 		mlf_buf_puts(b, " WHERE i.destination_id = r.run_uuid AND i.source_type = 'DATASET' AND "
 		                "i.destination_type = 'RUN' AND ");
-		enum mlf_status st =
-		    emit_cmp(c, b, ctxkey ? "it.value" : streq(cl->key, "name") ? "d.name" : "d.digest", cl);
+		enum mlf_status st = emit_cmp(c, b,
+		                              ctxkey                   ? "it.value"
+		                              : streq(cl->key, "name") ? "d.name"
+		                                                       : "d.digest",
+		                              cl);
 		mlf_buf_putc(b, ')');
 		return st;
 	}
@@ -1116,7 +1119,8 @@ static enum mlf_status emit_exp_clause(struct ctx *c, struct mlf_buf *b, struct 
 		for (int i = 0; i < n; i++) {
 			const char *v = cl->vk == V_LIST ? cl->list[i] : cl->s;
 			if (!parse_py_int(v, &ids[i]))
-				return invalid(c, "Invalid experiment ID '%s'. Experiment ID must be a valid integer.", v);
+				return invalid(c, "Invalid experiment ID '%s'. Experiment ID must be a valid integer.",
+				               v);
 		}
 		if (cl->vk != V_LIST) {
 			mlf_buf_printf(b, "e.experiment_id %s ?%d", sql_op(op), bind_int(c, ids[0]));
@@ -1302,17 +1306,18 @@ static enum mlf_status compile_run_order(struct ctx *c, const char *const *order
 			st = invalid(c, "Invalid identifier type 'dataset'");
 			goto out;
 		} else {
-			static const char *const tables[] = {[ENT_METRIC] = "latest_metrics", [ENT_PARAM] = "params",
-			                                     [ENT_TAG] = "tags"};
+			static const char *const tables[] = {
+			    [ENT_METRIC] = "latest_metrics", [ENT_PARAM] = "params", [ENT_TAG] = "tags"};
 			int p = bind_text(c, key);
 			mlf_buf_printf(&j, "%sLEFT JOIN %s o%d ON o%d.run_uuid = r.run_uuid AND o%d.key = ?%d",
 			               j.len ? " " : "", tables[type], k + 1, k + 1, k + 1, p);
 			/* missing keys, and NaN metrics, last in either direction */
 			if (type == ENT_METRIC)
-				mlf_buf_printf(&o,
-				               "CASE WHEN o%d.is_nan = 1 THEN 1 WHEN o%d.value IS NULL THEN 2 ELSE 0 END, "
-				               "o%d.value%s",
-				               k + 1, k + 1, k + 1, dir);
+				mlf_buf_printf(
+				    &o,
+				    "CASE WHEN o%d.is_nan = 1 THEN 1 WHEN o%d.value IS NULL THEN 2 ELSE 0 END, "
+				    "o%d.value%s",
+				    k + 1, k + 1, k + 1, dir);
 			else
 				mlf_buf_printf(&o, "CASE WHEN o%d.value IS NULL THEN 1 ELSE 0 END, o%d.value%s", k + 1,
 				               k + 1, dir);
@@ -1419,9 +1424,8 @@ enum mlf_status mlf_search_runs_compile(struct mlf_arena *a, const char *filter,
 	return finish(&c, out);
 }
 
-enum mlf_status mlf_search_experiments_compile(struct mlf_arena *a, const char *filter,
-                                               const char *const *order_by, int n_order_by,
-                                               struct mlf_search_sql *out, struct mlf_error *err)
+enum mlf_status mlf_search_experiments_compile(struct mlf_arena *a, const char *filter, const char *const *order_by,
+                                               int n_order_by, struct mlf_search_sql *out, struct mlf_error *err)
 {
 	struct ctx c = {.a = a, .err = err, .experiments = true};
 	struct clause *cls;
@@ -1491,8 +1495,7 @@ static void py_bytes_repr(struct mlf_buf *b, const char *s, size_t n)
 	mlf_buf_putc(b, q);
 }
 
-enum mlf_status mlf_page_token_decode(struct mlf_arena *a, const char *token, int64_t *offset,
-                                      struct mlf_error *err)
+enum mlf_status mlf_page_token_decode(struct mlf_arena *a, const char *token, int64_t *offset, struct mlf_error *err)
 {
 	struct mlf_buf msg = {0}, clean = {0};
 	enum mlf_status st = MLF_OK;

@@ -170,8 +170,9 @@ static const char *runs_ob(const char *filter, const char *const *ob, int nob)
 		if (err.status != MLF_INVALID_PARAMETER_VALUE)
 			snprintf(result, sizeof result, "BADSTATUS");
 	} else {
-		char *sql = mlf_arena_printf(&a, "SELECT r.run_uuid FROM runs r %s WHERE r.experiment_id = 1%s%s%s ORDER BY %s",
-		                             q.joins, *q.where ? " AND (" : "", q.where, *q.where ? ")" : "", q.order);
+		char *sql =
+		    mlf_arena_printf(&a, "SELECT r.run_uuid FROM runs r %s WHERE r.experiment_id = 1%s%s%s ORDER BY %s",
+		                     q.joins, *q.where ? " AND (" : "", q.where, *q.where ? ")" : "", q.order);
 		collect(sql, &q);
 	}
 	mlf_arena_release(&a);
@@ -199,8 +200,9 @@ static const char *exps_ob(const char *filter, const char *const *ob, int nob)
 		if (err.status != MLF_INVALID_PARAMETER_VALUE)
 			snprintf(result, sizeof result, "BADSTATUS");
 	} else {
-		char *sql = mlf_arena_printf(&a, "SELECT e.experiment_id FROM experiments e %s WHERE e.experiment_id < 9%s%s%s ORDER BY %s",
-		                             q.joins, *q.where ? " AND (" : "", q.where, *q.where ? ")" : "", q.order);
+		char *sql = mlf_arena_printf(
+		    &a, "SELECT e.experiment_id FROM experiments e %s WHERE e.experiment_id < 9%s%s%s ORDER BY %s",
+		    q.joins, *q.where ? " AND (" : "", q.where, *q.where ? ")" : "", q.order);
 		collect(sql, &q);
 	}
 	mlf_arena_release(&a);
@@ -238,9 +240,9 @@ TEST(test_runs_metrics)
 {
 	CHECK_STR(runs("metrics.acc > 0.6"), "r1");
 	CHECK_STR(runs("metric.acc >= 0.5"), "r3,r1");
-	CHECK_STR(runs("metrics.acc < 1"), "r3,r1");   /* NaN never matches < */
+	CHECK_STR(runs("metrics.acc < 1"), "r3,r1"); /* NaN never matches < */
 	CHECK_STR(runs("metrics.acc <= 0.5"), "r3");
-	CHECK_STR(runs("metrics.acc = 0"), "");        /* NaN is stored as 0 but must not match */
+	CHECK_STR(runs("metrics.acc = 0"), "");         /* NaN is stored as 0 but must not match */
 	CHECK_STR(runs("metrics.acc != 0.9"), "r2,r3"); /* NaN matches != */
 	CHECK_STR(runs("metrics.acc = 0.9"), "r1");
 	CHECK_STR(runs("metrics.loss < 0.4"), "r2");
@@ -277,7 +279,7 @@ TEST(test_runs_tags)
 	CHECK_STR(runs("tags.team LIKE 'C%'"), "r1");
 	CHECK_STR(runs("tags.env IS NULL"), "r2,r4"); /* r3's env exists with a NULL value */
 	CHECK_STR(runs("tags.env IS NOT NULL"), "r3,r1");
-	CHECK_STR(runs("tags.env != 'prod'"), "");    /* NULL values never compare */
+	CHECK_STR(runs("tags.env != 'prod'"), ""); /* NULL values never compare */
 	CHECK_STR(runs("tags.`mlflow.runName` = 'alpha'"), "r1");
 	CHECK_STR(runs("tags.mlflow.runName LIKE '%a'"), "r2,r1");
 	/* MLflow keeps escape sequences of string literals verbatim */
@@ -292,10 +294,10 @@ TEST(test_runs_attributes)
 	CHECK_STR(runs("attributes.run_id in (\"r1\",)"), "r1");
 	CHECK_STR(runs("run_id NOT IN ('r1')"), "r2,r3,r4");
 	CHECK_STR(runs("run_id not in ('r1', 'r2')"), "r3,r4");
-	CHECK_STR(runs("run_name = 'alpha'"), "r1");       /* via tag mlflow.runName */
+	CHECK_STR(runs("run_name = 'alpha'"), "r1"); /* via tag mlflow.runName */
 	CHECK_STR(runs("`Run name` LIKE 'G%'"), "r3");
 	CHECK_STR(runs("attributes.`run name` ILIKE 'g%'"), "r3");
-	CHECK_STR(runs("run_name != 'alpha'"), "r2,r3");  /* r4 has no name tag */
+	CHECK_STR(runs("run_name != 'alpha'"), "r2,r3"); /* r4 has no name tag */
 	CHECK_STR(runs("user_id = 'alice'"), "r3,r1");
 	CHECK_STR(runs("attribute.status != 'RUNNING'"), "r3,r4,r1");
 	CHECK_STR(runs("attr.artifact_uri LIKE 's3://%'"), "r1");
@@ -392,12 +394,10 @@ TEST(test_runs_errors)
 	          "ERR: Expected numeric value type for numeric attribute: start_time. Found 'x'");
 	CHECK_STR(runs("created > x"), "ERR: Expected numeric value type for numeric attribute: created. Found x");
 	CHECK_STR(runs("status = 1"), "ERR: Expected a quoted string value for attributes. Got value 1");
-	CHECK_STR(runs("tags.a != 1"),
-	          "ERR: Expected a quoted string value for tag (e.g. 'my-value'). Got value 1");
+	CHECK_STR(runs("tags.a != 1"), "ERR: Expected a quoted string value for tag (e.g. 'my-value'). Got value 1");
 	CHECK_STR(runs("params.a = 1.5"),
 	          "ERR: Expected a quoted string value for parameter (e.g. 'my-value'). Got value 1.5");
-	CHECK_STR(runs("datasets.name = 1"),
-	          "ERR: Expected a quoted string value for dataset attributes. Got value 1");
+	CHECK_STR(runs("datasets.name = 1"), "ERR: Expected a quoted string value for dataset attributes. Got value 1");
 	CHECK_STR(runs("status IN ('a')"),
 	          "ERR: Only ['run_id'] attributes support comparison with a list of quoted string values.");
 	CHECK_STR(runs("run_id IN ()"),
@@ -600,7 +600,8 @@ TEST(test_experiments_errors)
 	CHECK_STR(exps("foo = 'x'"),
 	          "ERR: Invalid attribute key 'foo' specified. Valid keys are '{'name', 'experiment_id', "
 	          "'creation_time', 'last_update_time'}'");
-	CHECK_STR(exps("name is null"), "ERR: IS NULL / IS NOT NULL is only supported for tags, not for attribute 'name'");
+	CHECK_STR(exps("name is null"),
+	          "ERR: IS NULL / IS NOT NULL is only supported for tags, not for attribute 'name'");
 	CHECK_STR(exps("name = 'a' OR name = 'b'"), "ERR: Invalid clause(s) in filter string: OR");
 	CHECK_STR(exps("(name = 'a')"), "ERR: Invalid clause(s) in filter string: (name = 'a')");
 }
