@@ -76,6 +76,28 @@ enum mlf_status mlf_api_metrics_get_history_bulk_interval(struct mlf_req *req);
 /* ---- server info (api/server_info.c) ---- */
 enum mlf_status mlf_api_server_info(struct mlf_req *req);
 
+/* ---- artifacts (api/artifacts.c; raw streaming routes) ---- */
+enum mlf_status mlf_api_mlflow_artifacts_get(struct mlf_req *req);
+enum mlf_status mlf_api_mlflow_artifacts_put(struct mlf_req *req);
+enum mlf_status mlf_api_mlflow_artifacts_delete(struct mlf_req *req);
+enum mlf_status mlf_api_mlflow_artifacts_list(struct mlf_req *req);
+enum mlf_status mlf_api_mlflow_artifacts_mpu(struct mlf_req *req);
+enum mlf_status mlf_api_mlflow_artifacts_presigned(struct mlf_req *req);
+enum mlf_status mlf_api_artifacts_list(struct mlf_req *req);
+enum mlf_status mlf_api_get_artifact(struct mlf_req *req);
+enum mlf_status mlf_api_logged_models_list_artifacts(struct mlf_req *req);
+enum mlf_status mlf_api_logged_models_get_artifact(struct mlf_req *req);
+
+/* ---- logged models (api/logged_models.c) ---- */
+enum mlf_status mlf_api_logged_models_create(struct mlf_req *req);
+enum mlf_status mlf_api_logged_models_get(struct mlf_req *req);
+enum mlf_status mlf_api_logged_models_finalize(struct mlf_req *req);
+enum mlf_status mlf_api_logged_models_delete(struct mlf_req *req);
+enum mlf_status mlf_api_logged_models_log_params(struct mlf_req *req);
+enum mlf_status mlf_api_logged_models_set_tags(struct mlf_req *req);
+enum mlf_status mlf_api_logged_models_delete_tag(struct mlf_req *req);
+enum mlf_status mlf_api_logged_models_search(struct mlf_req *req);
+
 /* ---- request decoding helpers (api/decode.c) ----
  * Each getter looks a field up case-sensitively in req->in. "Required"
  * getters fail with MLflow's "Missing value for required parameter" error
@@ -122,6 +144,8 @@ const char *mlf_utf8_truncate(struct mlf_arena *a, const char *s, size_t limit);
 enum mlf_status mlf_validate_key(struct mlf_req *req, const char *key, const char *path);
 /* Key length check with MLflow's "'<what>' exceeds the maximum length" message. */
 enum mlf_status mlf_validate_length(struct mlf_req *req, const char *what, const char *value, size_t limit);
+/* MLflow's run id format check (log-batch, log-inputs). */
+enum mlf_status mlf_validate_run_id(struct mlf_req *req, const char *run_id);
 
 /* ---- entity encoders shared by resources (api/serialize.c) ---- */
 void mlf_write_run_info(struct mlf_json *j, const struct mlf_run_info *info);

@@ -209,15 +209,22 @@ static char *content_disposition(struct mlf_arena *a, const char *path)
 			mlf_buf_putc(&b, '"');
 		}
 	} else {
-		/* ASCII fallback (non-ASCII dropped, like NFKD + ignore), then RFC 5987. */
+		/* ASCII fallback as NFKD + encode("ascii", "ignore") gives it (Latin-1
+		 * letters lose their accents; other non-ASCII is dropped), then RFC 5987. */
+		static const char *const latin1[64] = {"A", "A", "A", "A", "A", "A", "", "C", "E", "E", "E", "E", "I", "I", "I", "I", "", "N", "O", "O", "O", "O", "O", "", "", "U", "U", "U", "U", "Y", "", "", "a", "a", "a", "a", "a", "a", "", "c", "e", "e", "e", "e", "i", "i", "i", "i", "", "n", "o", "o", "o", "o", "o", "", "", "u", "u", "u", "u", "y", "", "y"};
 		struct mlf_buf fb = {0};
 		int ftoken = 1;
-		for (const unsigned char *p = (const unsigned char *)base; *p; p++)
+		for (const unsigned char *p = (const unsigned char *)base; *p; p++) {
 			if (*p < 0x80) {
 				mlf_buf_putc(&fb, (char)*p);
 				if (!token_char(*p))
 					ftoken = 0;
+			} else if ((*p == 0xC3 || *p == 0xC2) && (p[1] & 0xC0) == 0x80) {
+				unsigned cp = ((unsigned)(*p & 0x1F) << 6) | (p[1] & 0x3F);
+				if (cp >= 0xC0)
+					mlf_buf_puts(&fb, latin1[cp - 0xC0]);
 			}
+		}
 		if (fb.len == 0)
 			mlf_buf_puts(&fb, "download");
 		if (ftoken) {
@@ -282,7 +289,7 @@ static void put_file_info(struct mlf_json *j, const char *path, const struct mlf
 	mlf_json_obj_begin(j);
 	mlf_json_kv_str(j, "path", path);
 	mlf_json_kv_bool(j, "is_dir", e->is_dir);
-	if (!e->is_dir)
+	if (!e->is_dir && e->size != 0) /* MLflow's FileInfo.to_proto omits a zero size */
 		mlf_json_kv_int(j, "file_size", e->size);
 	mlf_json_obj_end(j);
 }

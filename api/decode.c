@@ -38,7 +38,7 @@ enum mlf_status mlf_bad_type(struct mlf_req *req, const char *name, cJSON *v)
 	if (text && strlen(text) > MAX_SHOWN_VALUE)
 		strcpy(text + MAX_SHOWN_VALUE - 3, "...");
 	mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
-	         "Invalid value %s for parameter '%s' supplied. Hint: Value was of type '%s'. See the API docs for "
+	         "Invalid value %s for parameter '%s' supplied:  Hint: Value was of type '%s'. See the API docs for "
 	         "more information about request parameters.",
 	         text ? text : "null", name, v ? py_type(v) : "NoneType");
 	cJSON_free(text);

@@ -618,6 +618,20 @@ static enum mlf_status get_view_type(struct mlf_req *req, enum mlf_view_type *ou
 	return MLF_OK;
 }
 
+/* A repeated string field. A query string gives a lone value as a plain
+ * string; in a JSON body the field must be an array, else protobuf's parser
+ * fails and MLflow's handler reports the value's type. */
+static enum mlf_status get_repeated_str(struct mlf_req *req, const char *name, const char ***out, int *n)
+{
+	cJSON *v = mlf_get_item(req, name);
+	if (v && cJSON_IsString(v) && strcmp(req->method, "GET") != 0) {
+		*out = NULL;
+		*n = 0;
+		return mlf_bad_type(req, name, v);
+	}
+	return mlf_get_str_array(req, name, out, n);
+}
+
 /* tags: [{key, value}] into an arena array. */
 static enum mlf_status get_tags(struct mlf_req *req, struct mlf_kv **out, int *n)
 {
@@ -797,7 +811,7 @@ enum mlf_status mlf_api_experiments_search(struct mlf_req *req)
 	if (s == MLF_OK)
 		s = mlf_get_int64(req, "max_results", 0, &max_results, &present);
 	if (s == MLF_OK)
-		s = mlf_get_str_array(req, "order_by", &order_by, &n_order_by);
+		s = get_repeated_str(req, "order_by", &order_by, &n_order_by);
 	if (s == MLF_OK)
 		s = mlf_get_str(req, "filter", 0, &filter);
 	if (s == MLF_OK)
@@ -921,11 +935,19 @@ enum mlf_status mlf_api_experiments_delete_tag(struct mlf_req *req)
 
 enum mlf_status mlf_api_experiments_search_datasets(struct mlf_req *req)
 {
-	const char **ids;
-	int n;
-	enum mlf_status s = mlf_get_str_array(req, "experiment_ids", &ids, &n);
-	if (s != MLF_OK)
-		return s;
+	const char **ids = NULL;
+	int n = 0;
+	/* MLflow declares no schema here: a value protobuf cannot parse leaves
+	 * the list empty. */
+	cJSON *v = mlf_get_item(req, "experiment_ids");
+	if (v && !cJSON_IsString(v)) {
+		enum mlf_status s = mlf_get_str_array(req, "experiment_ids", &ids, &n);
+		if (s != MLF_OK) {
+			ids = NULL;
+			n = 0;
+		}
+	}
+	enum mlf_status s = MLF_OK;
 	if (n == 0)
 		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
 		                "SearchDatasets request must specify at least one experiment_id.");

@@ -410,14 +410,8 @@ enum mlf_status mlf_api_runs_log_batch(struct mlf_req *req)
 		return mlf_bad_type(req, "tags", tags);
 	int nm = metrics ? cJSON_GetArraySize(metrics) : 0, np = params ? cJSON_GetArraySize(params) : 0,
 	    nt = tags ? cJSON_GetArraySize(tags) : 0;
-	if (nm > MLF_MAX_METRICS_PER_BATCH)
-		return batch_limit(req, "metrics", MLF_MAX_METRICS_PER_BATCH, nm);
-	if (np > MLF_MAX_PARAMS_PER_BATCH)
-		return batch_limit(req, "params", MLF_MAX_PARAMS_PER_BATCH, np);
-	if (nt > MLF_MAX_TAGS_PER_BATCH)
-		return batch_limit(req, "tags", MLF_MAX_TAGS_PER_BATCH, nt);
-	if (nm + np + nt > MLF_MAX_ENTITIES_PER_BATCH)
-		return batch_limit(req, "metrics, params, and tags", MLF_MAX_ENTITIES_PER_BATCH, nm + np + nt);
+	if ((s = mlf_validate_run_id(req, b.run_id)) != MLF_OK)
+		return s;
 
 	struct mlf_metric *ms = mlf_arena_alloc(&req->arena, sizeof *ms * (size_t)(nm ? nm : 1));
 	int i = 0;
@@ -437,6 +431,15 @@ enum mlf_status mlf_api_runs_log_batch(struct mlf_req *req)
 	if ((s = parse_kv_array(req, params, "params", 'p', &ps, &nps)) != MLF_OK ||
 	    (s = parse_kv_array(req, tags, "tags", 't', &ts, &nts)) != MLF_OK)
 		return s;
+	/* MLflow's order: entity checks above, then batch sizes, then duplicates. */
+	if (nm > MLF_MAX_METRICS_PER_BATCH)
+		return batch_limit(req, "metrics", MLF_MAX_METRICS_PER_BATCH, nm);
+	if (np > MLF_MAX_PARAMS_PER_BATCH)
+		return batch_limit(req, "params", MLF_MAX_PARAMS_PER_BATCH, np);
+	if (nt > MLF_MAX_TAGS_PER_BATCH)
+		return batch_limit(req, "tags", MLF_MAX_TAGS_PER_BATCH, nt);
+	if (nm + np + nt > MLF_MAX_ENTITIES_PER_BATCH)
+		return batch_limit(req, "metrics, params, and tags", MLF_MAX_ENTITIES_PER_BATCH, nm + np + nt);
 	/* Duplicate param keys in one request are refused. */
 	struct mlf_buf dupes = {0};
 	int nd = 0;
@@ -467,7 +470,7 @@ enum mlf_status mlf_api_runs_log_inputs(struct mlf_req *req)
 {
 	const char *run_id;
 	enum mlf_status s;
-	if ((s = mlf_get_str(req, "run_id", 1, &run_id)) != MLF_OK)
+	if ((s = mlf_get_str(req, "run_id", 1, &run_id)) != MLF_OK || (s = mlf_validate_run_id(req, run_id)) != MLF_OK)
 		return s;
 	cJSON *ds = mlf_get_item(req, "datasets"), *models = mlf_get_item(req, "models");
 	if (ds && !cJSON_IsArray(ds))

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "limits.h"
 
 size_t mlf_utf8_len(const char *s)
 {
@@ -129,4 +130,23 @@ enum mlf_status mlf_validate_length(struct mlf_req *req, const char *what, const
 		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE, "'%s' exceeds the maximum length of %zu characters",
 		                what, limit);
 	return MLF_OK;
+}
+
+enum mlf_status mlf_validate_run_id(struct mlf_req *req, const char *run_id)
+{
+	/* ^[a-zA-Z0-9][\w\-]{0,255}$ */
+	size_t n = strlen(run_id);
+	int ok = n >= 1 && n <= MLF_MAX_RUN_ID_LENGTH;
+	for (size_t i = 0; ok && i < n; i++) {
+		unsigned char c = (unsigned char)run_id[i];
+		int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		ok = alnum || (i > 0 && (c == '_' || c == '-' || c >= 0x80));
+	}
+	if (ok)
+		return MLF_OK;
+	struct mlf_buf b = {0};
+	mlf_json_escape(&b, run_id, n);
+	mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE, "Invalid value %s for parameter 'run_id' supplied.", b.data);
+	mlf_buf_release(&b);
+	return MLF_INVALID_PARAMETER_VALUE;
 }

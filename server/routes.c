@@ -42,6 +42,32 @@ const struct mlf_route mlf_routes[] = {
     {"GET", "/mlflow/metrics/get-history-bulk-interval", mlf_api_metrics_get_history_bulk_interval, 0},
     {"GET", "/mlflow/metrics/get-history-bulk", mlf_api_metrics_get_history_bulk, MLF_ROUTE_AJAX_ONLY},
 
+    /* artifacts: the proxied artifact service (raw, streaming) */
+    {"GET", "/mlflow-artifacts/artifacts", mlf_api_mlflow_artifacts_list, MLF_ROUTE_RAW},
+    {"GET", "/mlflow-artifacts/artifacts/{path...}", mlf_api_mlflow_artifacts_get, MLF_ROUTE_RAW},
+    {"HEAD", "/mlflow-artifacts/artifacts/{path...}", mlf_api_mlflow_artifacts_get, MLF_ROUTE_RAW},
+    {"PUT", "/mlflow-artifacts/artifacts/{path...}", mlf_api_mlflow_artifacts_put, MLF_ROUTE_RAW},
+    {"DELETE", "/mlflow-artifacts/artifacts/{path...}", mlf_api_mlflow_artifacts_delete, MLF_ROUTE_RAW},
+    {"POST", "/mlflow-artifacts/mpu/{op}/{path...}", mlf_api_mlflow_artifacts_mpu, MLF_ROUTE_RAW},
+    {"GET", "/mlflow-artifacts/presigned/{path...}", mlf_api_mlflow_artifacts_presigned, MLF_ROUTE_RAW},
+    /* artifacts: run and logged-model listings and downloads */
+    {"GET", "/mlflow/artifacts/list", mlf_api_artifacts_list, MLF_ROUTE_RAW},
+    {"GET", "/get-artifact", mlf_api_get_artifact, MLF_ROUTE_RAW | MLF_ROUTE_ROOT},
+    {"GET", "/mlflow/logged-models/{model_id}/artifacts/directories", mlf_api_logged_models_list_artifacts,
+     MLF_ROUTE_RAW},
+    {"GET", "/mlflow/logged-models/{model_id}/artifacts/files", mlf_api_logged_models_get_artifact,
+     MLF_ROUTE_RAW | MLF_ROUTE_AJAX_ONLY},
+
+    /* logged models (MLflow 3, under the 2.0 prefixes) */
+    {"POST", "/mlflow/logged-models", mlf_api_logged_models_create, 0},
+    {"POST", "/mlflow/logged-models/search", mlf_api_logged_models_search, 0},
+    {"GET", "/mlflow/logged-models/{model_id}", mlf_api_logged_models_get, 0},
+    {"PATCH", "/mlflow/logged-models/{model_id}", mlf_api_logged_models_finalize, 0},
+    {"DELETE", "/mlflow/logged-models/{model_id}", mlf_api_logged_models_delete, 0},
+    {"POST", "/mlflow/logged-models/{model_id}/params", mlf_api_logged_models_log_params, 0},
+    {"PATCH", "/mlflow/logged-models/{model_id}/tags", mlf_api_logged_models_set_tags, 0},
+    {"DELETE", "/mlflow/logged-models/{model_id}/tags/{tag_key...}", mlf_api_logged_models_delete_tag, 0},
+
     /* server */
     {"GET", "/mlflow/server-info", mlf_api_server_info, MLF_ROUTE_V3},
 };

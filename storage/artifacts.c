@@ -133,8 +133,9 @@ static enum mlf_status errno_status(int e, const char *what, const char *rel, st
 	switch (e) {
 	case ENOENT:
 		return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "No such artifact: '%.900s'", rel);
-	case ELOOP:
-	case ENOTDIR:
+	case ENOTDIR: /* a file where a folder was expected */
+		return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "No such artifact: '%.900s'", rel);
+	case ELOOP: /* a symlink on the way: never followed */
 		return invalid_path(err);
 	case ENOSPC:
 	case EDQUOT:
@@ -142,6 +143,16 @@ static enum mlf_status errno_status(int e, const char *what, const char *rel, st
 	default:
 		return mlf_fail(err, MLF_IO_ERROR, "Cannot %s artifact '%.900s': %s", what, rel, strerror(e));
 	}
+}
+
+/* errno for a failed openat(dirfd, name, O_NOFOLLOW...): ELOOP when name is
+ * a symlink (Linux answers ENOTDIR for O_DIRECTORY on a link), else e. */
+static int link_errno(int dirfd, const char *name, int e)
+{
+	struct stat st;
+	if ((e == ENOTDIR || e == ELOOP) && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR;
+	return e;
 }
 
 /* Open the folder holding the last segment of rel (all segments but the
@@ -180,7 +191,7 @@ static int walk_dirs(int rootfd, const char *rel, int create, const char **last)
 			fsync(fd); /* the new folder's name is durable before files land in it */
 			next = openat(fd, seg, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		}
-		int e = errno;
+		int e = next < 0 ? link_errno(fd, seg, errno) : 0;
 		close(fd);
 		if (next < 0) {
 			errno = e;
@@ -269,7 +280,7 @@ enum mlf_status mlf_artifact_list(struct mlf_arena *a, const char *root, const c
 		if (pfd < 0)
 			return e == ENOENT || e == ENOTDIR ? MLF_OK : errno_status(e, "list", rel, err);
 		dirfd = openat(pfd, last, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		e = errno;
+		e = dirfd < 0 ? link_errno(pfd, last, errno) : 0;
 		close(pfd);
 		if (dirfd < 0)
 			return e == ENOENT || e == ENOTDIR ? MLF_OK : errno_status(e, "list", rel, err);
@@ -342,8 +353,10 @@ enum mlf_status mlf_artifact_upload_begin(const char *root, const char *rel, str
 		                last, MLF_ARTIFACT_TEMP_PREFIX);
 	}
 	struct stat st;
-	if (fstatat(dfd, last, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+	if (fstatat(dfd, last, &st, AT_SYMLINK_NOFOLLOW) == 0 && (S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode))) {
 		close(dfd);
+		if (S_ISLNK(st.st_mode))
+			return invalid_path(err);
 		return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE, "Artifact path refers to a directory: '%.900s'", rel);
 	}
 	for (int tries = 0; tries < 8; tries++) {
@@ -487,6 +500,10 @@ enum mlf_status mlf_artifact_delete(const char *root, const char *rel, struct ml
 		e = errno;
 		close(dfd);
 		return e == ENOENT ? MLF_OK : errno_status(e, "delete", rel, err);
+	}
+	if (S_ISLNK(st.st_mode)) {
+		close(dfd);
+		return invalid_path(err);
 	}
 	if (S_ISDIR(st.st_mode)) {
 		int sub = openat(dfd, last, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

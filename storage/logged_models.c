@@ -330,7 +330,7 @@ struct model_job {
 static enum mlf_status model_fn(struct mlf_conn *c, void *arg, struct mlf_error *err)
 {
 	struct model_job *j = arg;
-	int64_t exp;
+	int64_t exp = 0;
 	enum mlf_status s = model_experiment(c, j->model_id, &exp, err);
 	if (s != MLF_OK)
 		return s;

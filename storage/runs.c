@@ -177,13 +177,8 @@ static const char SQL_PAGE_MODELS[] =
 double mlf__stored_to_double(double v, int is_nan);
 double mlf__stored_to_double(double v, int is_nan)
 {
-	if (is_nan)
-		return NAN;
-	if (v >= STORED_INF)
-		return INFINITY;
-	if (v <= -STORED_INF)
-		return -INFINITY;
-	return v;
+	/* +-Infinity come back as the +-DBL_MAX they were stored as, as in MLflow. */
+	return is_nan ? NAN : v;
 }
 
 /* Load metrics, params, tags, inputs and outputs of runs[0..n). */

@@ -13,6 +13,8 @@ against stock ``mlflow server`` instead (checks the assertions themselves; tests
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -80,20 +82,44 @@ def mlflowd_factory(tmp_path, request):
     yield factory
     errors = []
     for srv in started:
-        died = srv.proc is not None and srv.proc.poll() is not None and srv.owned
         if cu.STOCK_MODE:
             cu.stop_stock(srv)
             continue
-        if died and not srv.extra.get("stopped"):
+        if srv.proc.poll() is not None and not srv.extra.get("stopped"):
             errors.append(f"{srv.kind} on port {srv.port} died during the test "
                           f"(status {srv.proc.returncode}); log tail:\n{srv.log_tail()}")
             continue
         if srv.proc.poll() is None:
-            rc = srv.stop()
-            if rc not in (0, None):
-                errors.append(f"{srv.kind} exited with status {rc} on SIGTERM; log tail:\n{srv.log_tail()}")
+            # SIGTERM now, collect the exit status at the end of the session: waiting here
+            # would add the server's shutdown time to every test.
+            srv.proc.send_signal(signal.SIGTERM)
+            srv.extra["stopped"] = True
+            _PENDING_STOPS.append((request.node.nodeid, srv))
     if errors:
         pytest.fail("\n\n".join(errors), pytrace=False)
+
+
+_PENDING_STOPS: list = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _reap_servers():
+    """Every mlflowd stopped by a fixture must exit with status 0 after SIGTERM."""
+    yield
+    bad = []
+    for nodeid, srv in _PENDING_STOPS:
+        try:
+            rc = srv.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            srv.proc.kill()
+            srv.proc.wait()
+            bad.append(f"{nodeid}: mlflowd did not exit within 15 s of SIGTERM")
+            continue
+        if rc != 0:
+            bad.append(f"{nodeid}: mlflowd exited with status {rc} after SIGTERM; log tail:\n{srv.log_tail(15)}")
+    _PENDING_STOPS.clear()
+    if bad:
+        pytest.fail("\n".join(bad), pytrace=False)
 
 
 @pytest.fixture
@@ -111,6 +137,32 @@ def mlflowd(request, tmp_path, mlflowd_factory):
     yield srv
     if not srv.extra.get("stopped"):
         srv.check_alive()
+
+
+@pytest.fixture(scope="module")
+def module_server(request, tmp_path_factory):
+    """One server shared by the tests of a module (for read-mostly suites such as search,
+    whose data set is built once)."""
+    if cu.STOCK_MODE:
+        yield request.getfixturevalue("stock_server")
+        return
+    if not os.access(cu.MLFLOWD_BIN, os.X_OK):
+        pytest.fail(f"mlflowd binary not found or not executable: {cu.MLFLOWD_BIN} (set MLFLOWD_BIN)")
+    srv = cu.start_mlflowd(tmp_path_factory.mktemp("modsrv"))
+    yield srv
+    if srv.proc.poll() is not None:
+        pytest.fail(f"mlflowd died during {request.module.__name__} (status {srv.proc.returncode}); "
+                    f"log tail:\n{srv.log_tail()}", pytrace=False)
+    srv.proc.send_signal(signal.SIGTERM)
+    srv.extra["stopped"] = True
+    _PENDING_STOPS.append((request.module.__name__, srv))
+
+
+@pytest.fixture(scope="module")
+def module_api(module_server):
+    a = cu.Api(module_server)
+    yield a
+    a.s.close()
 
 
 @pytest.fixture

@@ -1,0 +1,1986 @@
+#!/usr/bin/env python3
+"""bench.py: mlflowd against stock MLflow on the same machine (issue 4).
+
+Run it through scripts/bench/run. For each server in turn (stock `mlflow
+server` from .venv, then build/mlflowd), on fresh SQLite databases:
+
+  W0  start -> first 200 on /health (empty db, and a seeded db whose file was
+      evicted from the page cache); idle RSS/PSS of the whole process tree
+  W1  POST runs/log-metric, one point per request, c = 1, 4, 16, 64 (wrk)
+  W3  POST runs/log-batch of 1000 points (100 keys x 10 steps), c = 1, 4, 16 (wrk)
+  W5  POST runs/search on the seeded experiment: metric filter + metric order,
+      100 and 1000 per page; a param filter; no filter; c = 1 (reqlat), c = 4 (wrk)
+  W7  GET metrics/get-history of a 1k and a 100k-point series (paged like the
+      MLflow client, 25000 per page), get-history-bulk-interval 10 runs x 320
+      points (reqlat; wrk at c = 8)
+  W9  condensed mixed soak: 8 writers (create run, 20 params, 1000 steps of
+      10 metrics at a 10 ms cadence, finish) + 2 readers every 2 s
+
+plus the ceilings (scripts/bench/sqlite_ceiling.c, civetweb_ceiling.c), the
+correctness gates, and the report (markdown + PNG plot).
+
+Design: /work/shared/docs/benchmarks.md sections 6 and 7 (the "design doc").
+Deviations from it are listed in the report itself.
+"""
+
+import argparse
+import datetime
+import http.client
+import json
+import os
+import platform
+import random
+import re
+import resource
+import shlex
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "scripts" / "bench"
+VENV = ROOT / ".venv"
+API = "/api/2.0/mlflow"
+AJAX = "/ajax-api/2.0/mlflow"
+T0 = 1700000000000  # base of every client-supplied timestamp (ms)
+
+# ---------------------------------------------------------------------------
+# scales
+# ---------------------------------------------------------------------------
+
+SCALES = {
+    # tiny: exercised by ctest (bench_tiny) so the harness keeps working;
+    # its numbers mean nothing.
+    "tiny": dict(
+        reps=1, warm_s=0, dur_s=1, lat_iters=30, lat_s=0.3,
+        w1_conc=[1, 4, 16, 64], w3_conc=[1, 4, 16], w5_conc=4, w7_conc=8,
+        search_runs=40, search_steps=2, hist_points=2000, small_hist=1000,
+        bulk_runs=10, bulk_points=400, idle_s=1, soak_s=4, soak_steps=100,
+        startup_reps=0, ceil_points=20000, ceil_commits=200, ceil_reps=1,
+        fresh_groups=False, single_start=True, seed_threads=4, seed_budget_s=60,
+        min_requests=2, max_dur_s=8,
+    ),
+    "small": dict(
+        reps=3, warm_s=1, dur_s=3, lat_iters=200, lat_s=2,
+        w1_conc=[1, 4, 16, 64], w3_conc=[1, 4, 16], w5_conc=4, w7_conc=8,
+        search_runs=1000, search_steps=10, hist_points=25000, small_hist=1000,
+        bulk_runs=10, bulk_points=1000, idle_s=5, soak_s=30, soak_steps=1000,
+        startup_reps=2, ceil_points=200000, ceil_commits=1000, ceil_reps=3,
+        fresh_groups=True, single_start=False, seed_threads=8, seed_budget_s=120,
+        min_requests=10, max_dur_s=32,
+    ),
+    "full": dict(
+        reps=5, warm_s=2, dur_s=8, lat_iters=500, lat_s=3,
+        w1_conc=[1, 4, 16, 64], w3_conc=[1, 4, 16], w5_conc=4, w7_conc=8,
+        search_runs=10000, search_steps=10, hist_points=100000, small_hist=1000,
+        bulk_runs=10, bulk_points=2000, idle_s=15, soak_s=120, soak_steps=1000,
+        startup_reps=3, ceil_points=1000000, ceil_commits=3000, ceil_reps=3,
+        fresh_groups=True, single_start=False, seed_threads=8, seed_budget_s=300,
+        min_requests=10, max_dur_s=32,
+    ),
+}
+
+ALL_WORKLOADS = ["W0", "W1", "W3", "W5", "W7", "W9", "ceilings"]
+
+# ---------------------------------------------------------------------------
+# small utilities
+# ---------------------------------------------------------------------------
+
+_t_start = time.monotonic()
+
+
+def log(msg):
+    el = time.monotonic() - _t_start
+    print(f"[{int(el) // 60:02d}:{int(el) % 60:02d}] {msg}", flush=True)
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def summary(xs):
+    """median, min, max of a list of numbers (None if empty)."""
+    xs = [x for x in xs if x is not None]
+    if not xs:
+        return None
+    return {"med": statistics.median(xs), "min": min(xs), "max": max(xs), "n": len(xs), "all": xs}
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def run_cmd(cmd, **kw):
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def first_line(cmd):
+    try:
+        r = run_cmd(cmd)
+        out = (r.stdout or r.stderr).strip().splitlines()
+        return out[0].strip() if out else "?"
+    except Exception:
+        return "?"
+
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def sys_cpu():
+    """(busy, total) jiffies of the whole machine."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + (v[4] if len(v) > 4 else 0)
+    total = sum(v[:8])
+    return total - idle, total
+
+
+def children_cpu_s():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+# ---------------------------------------------------------------------------
+# process trees
+# ---------------------------------------------------------------------------
+
+
+def session_pids(sid):
+    """Every live process in session `sid` (the servers are started with
+    start_new_session, so the session holds exactly the server's tree)."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                s = f.read()
+        except OSError:
+            continue
+        rest = s[s.rfind(")") + 2:].split()
+        if int(rest[3]) == sid:
+            pids.append(int(d))
+    return pids
+
+
+def proc_stat_cpu(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            s = f.read()
+    except OSError:
+        return 0
+    rest = s[s.rfind(")") + 2:].split()
+    return int(rest[11]) + int(rest[12])
+
+
+def proc_kb(pid, path, field):
+    try:
+        with open(f"/proc/{pid}/{path}") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# a minimal keep-alive JSON client (seeding, correctness, soak)
+# ---------------------------------------------------------------------------
+
+
+class Client:
+    def __init__(self, port, timeout=120):
+        self.port = port
+        self.timeout = timeout
+        self.conn = None
+
+    def _c(self):
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+        return self.conn
+
+    def call(self, method, path, body=None, prefix=API):
+        data = None
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        for attempt in range(3):
+            try:
+                c = self._c()
+                c.request(method, prefix + path, body=data, headers=headers)
+                r = c.getresponse()
+                raw = r.read()
+                if r.getheader("connection", "").lower() == "close":
+                    self.close()
+                try:
+                    js = json.loads(raw) if raw else {}
+                except ValueError:
+                    js = {"_raw": raw[:300].decode("latin1")}
+                return r.status, js
+            except (http.client.HTTPException, ConnectionError, socket.timeout, OSError):
+                self.close()
+                if attempt == 2:
+                    raise
+                time.sleep(0.2)
+
+    def get(self, path, params, prefix=API):
+        return self.call("GET", path + "?" + urllib.parse.urlencode(params, doseq=True), prefix=prefix)
+
+    def post(self, path, body, prefix=API):
+        return self.call("POST", path, body, prefix=prefix)
+
+    def close(self):
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except Exception:
+                pass
+        self.conn = None
+
+
+def ok(status_js, what):
+    st, js = status_js
+    if st != 200:
+        raise RuntimeError(f"{what}: HTTP {st}: {str(js)[:300]}")
+    return js
+
+
+# ---------------------------------------------------------------------------
+# servers
+# ---------------------------------------------------------------------------
+
+
+class Server:
+    """One server process (and its whole tree) on a given database."""
+
+    def __init__(self, h, kind, db, tag):
+        self.h = h
+        self.kind = kind
+        self.db = Path(db)
+        self.tag = tag
+        self.port = None
+        self.proc = None
+        self.log_path = h.work / f"{kind}-{tag}.log"
+        self.art = h.work / f"{kind}-artifacts"
+        self.samples = []  # (t, rss_kb, pss_kb)
+        self._sampler = None
+        self._stop_sampler = threading.Event()
+
+    def command(self):
+        h = self.h
+        if self.kind == "stock":
+            cmd = [str(VENV / "bin" / "mlflow"), "server", "--backend-store-uri", f"sqlite:///{self.db}",
+                   "--artifacts-destination", str(self.art), "--host", "127.0.0.1", "--port", str(self.port)]
+            if h.args.stock_workers:
+                cmd += ["--workers", str(h.args.stock_workers)]
+        else:
+            cmd = [h.args.mlflowd, "--backend-store", str(self.db), "--host", "127.0.0.1",
+                   "--port", str(self.port), "--artifacts-destination", str(self.art)]
+            cmd += shlex.split(h.args.mlflowd_args or "")
+        if h.args.pin:
+            cmd = ["taskset", "-c", "1"] + cmd
+        return cmd
+
+    def display_command(self):
+        c = self.command()
+        return " ".join(shlex.quote(x) for x in c).replace(str(self.h.work), "$TMP").replace(str(ROOT) + "/", "")
+
+    def start(self, timeout=240):
+        """Start and wait for the first 200 on /health. Returns startup ms."""
+        self.port = free_port()
+        env = dict(os.environ)
+        if self.kind == "stock":
+            # no network calls home during the benchmark
+            env["MLFLOW_DISABLE_TELEMETRY"] = "true"
+            env["DO_NOT_TRACK"] = "true"
+        self.logf = open(self.log_path, "ab")
+        req = f"GET /health HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nConnection: close\r\n\r\n".encode()
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen(self.command(), stdout=self.logf, stderr=subprocess.STDOUT, env=env,
+                                     start_new_session=True, cwd=self.h.work)
+        while True:
+            try:
+                s = socket.create_connection(("127.0.0.1", self.port), timeout=2)
+                try:
+                    s.sendall(req)
+                    data = s.recv(64)
+                finally:
+                    s.close()
+                if data[:12] in (b"HTTP/1.1 200", b"HTTP/1.0 200"):
+                    break
+            except OSError:
+                pass
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.kind} exited with status {self.proc.returncode} during startup; "
+                                   f"log tail:\n{self.log_tail()}")
+            if time.perf_counter() - t0 > timeout:
+                self.stop()
+                raise RuntimeError(f"{self.kind} did not answer /health within {timeout} s")
+            time.sleep(0.005)
+        ms = (time.perf_counter() - t0) * 1e3
+        self._stop_sampler.clear()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+        return ms
+
+    def log_tail(self, n=30):
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def log_size(self):
+        try:
+            return self.log_path.stat().st_size
+        except OSError:
+            return 0
+
+    def count_in_log(self, text, since=0):
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(since)
+                return f.read().decode(errors="replace").count(text)
+        except OSError:
+            return 0
+
+    def pids(self):
+        return session_pids(self.proc.pid) if self.proc else []
+
+    def rss_kb(self):
+        return sum(proc_kb(p, "status", "VmRSS") for p in self.pids())
+
+    def pss_kb(self):
+        return sum(proc_kb(p, "smaps_rollup", "Pss") for p in self.pids())
+
+    def cpu_s(self):
+        return sum(proc_stat_cpu(p) for p in self.pids()) / CLK_TCK
+
+    def nprocs(self):
+        return len(self.pids())
+
+    def _sample(self):
+        t0 = time.monotonic()
+        while not self._stop_sampler.wait(1.0):
+            try:
+                self.samples.append((time.monotonic() - t0, self.rss_kb(), self.pss_kb()))
+            except Exception:
+                pass
+
+    def peak_rss_kb(self):
+        return max((s[1] for s in self.samples), default=0)
+
+    def stop(self):
+        self._stop_sampler.set()
+        if not self.proc:
+            return
+        pid = self.proc.pid
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            self.proc.poll()
+            if not session_pids(pid):
+                break
+            time.sleep(0.1)
+        else:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        self.proc = None
+        self.logf.close()
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+def db_bytes(db):
+    """Size of the database after folding any WAL back in (server stopped)."""
+    db = Path(db)
+    try:
+        c = sqlite3.connect(str(db))
+        c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        c.close()
+    except sqlite3.Error:
+        pass
+    total = 0
+    for suffix in ("", "-wal", "-journal"):
+        p = Path(str(db) + suffix)
+        if p.exists():
+            total += p.stat().st_size
+    return total
+
+
+def db_query(db, sql, args=()):
+    c = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=60)
+    try:
+        return c.execute(sql, args).fetchall()
+    finally:
+        c.close()
+
+
+def evict_from_page_cache(db):
+    for suffix in ("", "-wal", "-shm"):
+        p = Path(str(db) + suffix)
+        if p.exists():
+            fd = os.open(p, os.O_RDONLY)
+            try:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
+
+
+# ---------------------------------------------------------------------------
+# the deterministic data set
+# ---------------------------------------------------------------------------
+
+
+class Dataset:
+    """Everything the seeder writes, generated from fixed seeds, so both
+    servers get identical data and the expected answers are known."""
+
+    def __init__(self, sc):
+        self.n_runs = sc["search_runs"]
+        self.steps = sc["search_steps"]
+        self.hist_points = sc["hist_points"]
+        self.small_hist = sc["small_hist"]
+        self.bulk_runs = sc["bulk_runs"]
+        self.bulk_points = sc["bulk_points"]
+        self.m0_latest = {}
+
+    def search_run(self, i):
+        """(create body without experiment id, log-batch body without run id)."""
+        rng = random.Random(1000003 * i + 17)
+        name = f"run-{i:05d}"
+        params = [{"key": "p0", "value": f"v{i % 10}"}, {"key": "p1", "value": "abc"[i % 3]}]
+        params += [{"key": f"p{k}", "value": f"{rng.random():.6f}"} for k in range(2, 10)]
+        tags = [{"key": f"t{k}", "value": f"tag{(i * 31 + k) % 97}"} for k in range(5)]
+        metrics = []
+        for s in range(self.steps):
+            for k in range(10):
+                metrics.append({"key": f"m{k}", "value": rng.random(), "timestamp": T0 + i * 1000 + s, "step": s})
+        self.m0_latest[name] = [m for m in metrics if m["key"] == "m0"][-1]["value"]
+        create = {"run_name": name, "start_time": T0 + i * 1000, "tags": []}
+        return name, create, {"params": params, "tags": tags, "metrics": metrics}
+
+    @staticmethod
+    def series(seed, n, key="loss"):
+        rng = random.Random(seed)
+        return [{"key": key, "value": rng.random(), "timestamp": T0 + s, "step": s} for s in range(n)]
+
+    def points(self):
+        return (self.n_runs * self.steps * 10 + self.hist_points + self.small_hist
+                + self.bulk_runs * self.bulk_points)
+
+    def expected_search(self, q):
+        names = [f"run-{i:05d}" for i in range(self.n_runs)]
+        if q["filter"].startswith("metrics.m0"):
+            names = [n for n in names if self.m0_latest[n] > 0.5]
+        if q["filter"].startswith("params.p1"):
+            names = [n for n in names if "abc"[int(n[4:]) % 3] == "a"]
+        if q["order_by"] == ["metrics.m0 DESC"]:
+            names.sort(key=lambda n: -self.m0_latest[n])
+        else:  # MLflow's default: start_time DESC
+            names.sort(key=lambda n: -int(n[4:]))
+        return names[: q["max_results"]]
+
+
+SEARCHES = {
+    # id: (label, body without experiment ids)
+    "w5_m_100": ("metric filter + metric order, 100/page",
+                 {"filter": "metrics.m0 > 0.5", "order_by": ["metrics.m0 DESC"], "max_results": 100}),
+    "w5_m_1000": ("metric filter + metric order, 1000/page",
+                  {"filter": "metrics.m0 > 0.5", "order_by": ["metrics.m0 DESC"], "max_results": 1000}),
+    "w5_p_100": ("param filter + metric order, 100/page",
+                 {"filter": "params.p1 = 'a'", "order_by": ["metrics.m0 DESC"], "max_results": 100}),
+    "w5_all_1000": ("no filter, default order, 1000/page",
+                    {"filter": "", "order_by": [], "max_results": 1000}),
+}
+
+
+# ---------------------------------------------------------------------------
+# the harness
+# ---------------------------------------------------------------------------
+
+
+class Harness:
+    def __init__(self, args):
+        self.args = args
+        self.sc = SCALES[args.scale]
+        self.work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="mlflowd-bench-"))
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.bin = self.work / "bin"
+        self.bin.mkdir(exist_ok=True)
+        self.res = {"stock": {}, "mlflowd": {}, "ceilings": {}}
+        self.answers = {"stock": {}, "mlflowd": {}}
+        self.gates = {"stock": {}, "mlflowd": {}}  # workload -> list of failure strings
+        self.notes = {"stock": [], "mlflowd": []}
+        self.commands = {}
+        self.noise = []  # background CPU % (other processes) during each timed run
+        self.errors = []
+        self.data = Dataset(self.sc)
+        self.wrk_invocation = 0
+        self.acc = {"ok": 0, "slack": 0}  # 2xx answers and in-flight slack of write runs
+
+    # ---- tools -------------------------------------------------------------
+
+    def compile_tools(self):
+        cc = os.environ.get("CC", "cc")
+        progs = {
+            "sqlite_ceiling": ["-lsqlite3"],
+            "civetweb_ceiling": ["-lcivetweb", "-lpthread"],
+            "reqlat": [],
+        }
+        for name, libs in progs.items():
+            cmd = [cc, "-O2", "-D_GNU_SOURCE", "-o", str(self.bin / name), str(BENCH / f"{name}.c")] + libs
+            r = run_cmd(cmd)
+            if r.returncode != 0:
+                raise RuntimeError(f"compiling {name} failed:\n{r.stderr}")
+            self.commands[f"compile {name}"] = " ".join(cmd).replace(str(self.work), "$TMP").replace(
+                str(ROOT) + "/", "")
+        common = (BENCH / "wrk_common.lua").read_text()
+        for name in ("log_metric", "log_batch", "post_body"):
+            (self.bin / f"{name}.lua").write_text(common + "\n" + (BENCH / f"{name}.lua").read_text())
+        (self.bin / "plain.lua").write_text(common)
+
+    def wrk(self, server, path, script, script_args, conc, dur):
+        """One measurement with wrk. If too few requests completed for the
+        figures to mean anything (a slow server and a short duration), it is
+        repeated with a 4x longer duration, up to the scale's max_dur_s."""
+        while True:
+            js = self.wrk_once(server, path, script, script_args, conc, dur)
+            if js["requests"] >= self.sc["min_requests"] * conc or dur * 4 > self.sc["max_dur_s"]:
+                return js
+            log(f"  only {js['requests']} requests completed in {dur} s at c={conc}; repeating for {dur * 4} s")
+            dur *= 4
+
+    def wrk_once(self, server, path, script, script_args, conc, dur):
+        """One wrk run. Returns the parsed summary plus CPU accounting."""
+        self.wrk_invocation += 1
+        if script_args and script in ("log_metric", "log_batch"):
+            # a distinct step range for every invocation, so every point is new
+            script_args = list(script_args)
+            script_args[1] = self.wrk_invocation * 10**9 + 10**8
+        port = server.port if hasattr(server, "port") else server
+        url = f"http://127.0.0.1:{port}{path}"
+        cmd = ["wrk", "-t1", f"-c{conc}", f"-d{dur}s", "--timeout", "30s", "--latency",
+               "-s", str(self.bin / f"{script}.lua"), url]
+        if script_args:
+            cmd += ["--"] + [str(a) for a in script_args]
+        if self.args.pin:
+            cmd = ["taskset", "-c", "0"] + cmd
+        srv_cpu0 = server.cpu_s() if isinstance(server, Server) else 0
+        ch0 = children_cpu_s()
+        b0, t0 = sys_cpu()
+        r = run_cmd(cmd)
+        b1, t1 = sys_cpu()
+        ch1 = children_cpu_s()
+        srv_cpu1 = server.cpu_s() if isinstance(server, Server) else 0
+        m = re.search(r"^BENCHJSON (\{.*\})$", r.stdout, re.M)
+        if r.returncode != 0 or not m:
+            raise RuntimeError(f"wrk failed ({r.returncode}): {r.stderr.strip()[:500]} {r.stdout[-500:]}")
+        js = json.loads(m.group(1))
+        secs = js["duration_us"] / 1e6
+        js["seconds"] = secs
+        js["ok"] = js["requests"] - js["err_status"]
+        js["rps"] = js["ok"] / secs if secs else 0
+        js["server_cpu_s"] = srv_cpu1 - srv_cpu0
+        js["client_cpu_s"] = ch1 - ch0
+        # CPU used by everything else on the machine while we measured
+        ncpu = os.cpu_count() or 1
+        busy_s = (b1 - b0) / CLK_TCK
+        wall_s = (t1 - t0) / CLK_TCK / ncpu
+        other = max(0.0, busy_s - js["server_cpu_s"] - js["client_cpu_s"])
+        js["other_cpu_pct"] = 100.0 * other / (wall_s * ncpu) if wall_s > 0 else 0
+        self.noise.append(js["other_cpu_pct"])
+        js["cmd"] = " ".join(cmd[:-len(script_args) - 1] if script_args else cmd)
+        self.acc["ok"] += js["ok"]
+        self.acc["slack"] += conc + js["err_timeout"]
+        return js
+
+    def reqlat(self, port, method, path, body=None, follow=False, iters=None, secs=None, warmup=1):
+        sc = self.sc
+        cmd = [str(self.bin / "reqlat"), "-p", str(port), "-m", method, "-u", path,
+               "-n", str(iters or sc["lat_iters"]), "-d", str(secs or sc["lat_s"]), "-w", str(warmup)]
+        if body is not None:
+            bf = self.work / f"body-{abs(hash(json.dumps(body))) % 10**9}.json"
+            bf.write_text(json.dumps(body))
+            cmd += ["-b", str(bf)]
+        if follow:
+            cmd += ["-g"]
+        if self.args.pin:
+            cmd = ["taskset", "-c", "0"] + cmd
+        r = run_cmd(cmd, timeout=3600)
+        try:
+            js = json.loads(r.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            raise RuntimeError(f"reqlat failed: {r.stderr[:500]}")
+        if js["errors"]:
+            raise RuntimeError(f"reqlat: {js['errors']} error responses (status {js['bad_status']}): "
+                               f"{r.stderr.strip()[:400]}")
+        return js
+
+    # ---- machine facts -----------------------------------------------------
+
+    def machine(self):
+        info = {}
+        cpu = "?"
+        try:
+            for line in open("/proc/cpuinfo"):
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+        except OSError:
+            pass
+        info["cpu"] = cpu
+        info["cores"] = os.cpu_count()
+        try:
+            mem = [l for l in open("/proc/meminfo") if l.startswith("MemTotal")][0].split()[1]
+            info["mem_gib"] = round(int(mem) / 1024 / 1024, 1)
+        except Exception:
+            info["mem_gib"] = "?"
+        info["kernel"] = platform.release()
+        info["os"] = first_line(["sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"])
+        info["fs"] = first_line(["stat", "-f", "-c", "%T", str(self.work)])
+        info["disk"] = first_line(["sh", "-c", f"df --output=source {shlex.quote(str(self.work))} | tail -1"])
+        info["python"] = platform.python_version()
+        try:
+            import mlflow  # noqa: F401  (the venv's)
+            info["mlflow"] = mlflow.__version__
+        except Exception:
+            info["mlflow"] = first_line([str(VENV / "bin" / "python"), "-c",
+                                         "import mlflow; print(mlflow.__version__)"])
+        info["python_sqlite"] = sqlite3.sqlite_version
+        info["gcc"] = first_line(["cc", "--version"])
+        info["wrk"] = first_line(["sh", "-c", "wrk -v 2>&1 | head -1"])
+        info["civetweb"] = "?"
+        try:
+            m = re.search(r'#define CIVETWEB_VERSION "([^"]+)"', Path("/usr/include/civetweb.h").read_text())
+            info["civetweb"] = m.group(1) if m else "?"
+        except OSError:
+            pass
+        info["civetweb_pkg"] = first_line(["dpkg-query", "-W", "-f=${Version}", "libcivetweb1"])
+        info["sqlite_pkg"] = first_line(["dpkg-query", "-W", "-f=${Version}", "libsqlite3-0"])
+        info["git"] = first_line(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+        if not re.fullmatch(r"[0-9a-f]{4,40}", info["git"]):
+            info["git"] = "no commit yet"
+        dirty = run_cmd(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"]).stdout.strip()
+        info["git_dirty"] = bool(dirty)
+        info["mlflowd_version"] = "?"
+        if Path(self.args.mlflowd).exists():
+            info["mlflowd_version"] = first_line([self.args.mlflowd, "--version"])
+        try:
+            src = (ROOT / "storage" / "db.c").read_text()
+            m = re.search(r"synchronous\s*=\s*(\w+)", src)
+            info["mlflowd_sync"] = m.group(1) if m else "?"
+            info["mlflowd_wal"] = "WAL" if re.search(r"journal_mode\s*=\s*WAL", src) else "?"
+        except OSError:
+            info["mlflowd_sync"] = info["mlflowd_wal"] = "?"
+        # what a fresh Python sqlite3 connection (stock's driver) uses
+        c = sqlite3.connect(":memory:")
+        info["stock_sync_default"] = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(
+            c.execute("PRAGMA synchronous").fetchone()[0], "?")
+        c.close()
+        b0, t0 = sys_cpu()
+        time.sleep(1.0)
+        b1, t1 = sys_cpu()
+        info["background_cpu_pct_at_start"] = round(100.0 * (b1 - b0) / max(1, t1 - t0), 1)
+        info["loadavg_at_start"] = open("/proc/loadavg").read().split()[0]
+        return info
+
+    # ---- ceilings ----------------------------------------------------------
+
+    def run_ceilings(self):
+        sc = self.sc
+        res = self.res["ceilings"]
+        log("ceiling: raw SQLite inserts (sqlite_ceiling.c)")
+        for sync, reps in (("FULL", sc["ceil_reps"]), ("NORMAL", 1)):
+            rows = []
+            for rep in range(reps):
+                cmd = [str(self.bin / "sqlite_ceiling"), str(ROOT / "storage" / "schema.sql"),
+                       str(self.work / "ceiling.db"), str(sc["ceil_points"]), str(sc["ceil_commits"]), sync]
+                r = run_cmd(cmd)
+                if r.returncode != 0:
+                    raise RuntimeError(f"sqlite_ceiling failed: {r.stderr}")
+                kv = dict(line.split("=", 1) for line in r.stdout.split())
+                rows.append(kv)
+                log(f"  synchronous={sync} rep {rep + 1}/{reps}: {float(kv['batch_points_per_s']):,.0f} points/s "
+                    f"in 1000-row txns; {float(kv['commit_txn_per_s']):,.0f} single-point txn/s")
+            res[f"sqlite_batch_{sync}"] = summary([float(k["batch_points_per_s"]) for k in rows])
+            res[f"sqlite_commit_{sync}"] = summary([float(k["commit_txn_per_s"]) for k in rows])
+            res[f"sqlite_bytes_per_m_{sync}"] = summary([float(k["bytes_per_million_points"]) for k in rows])
+            res["sqlite_version"] = rows[0]["sqlite_version"]
+            self.commands["sqlite ceiling"] = " ".join(cmd).replace(str(self.work), "$TMP").replace(
+                str(ROOT) + "/", "")
+        log("ceiling: civetweb trivial handler (civetweb_ceiling.c)")
+        port = free_port()
+        p = subprocess.Popen(([ "taskset", "-c", "1"] if self.args.pin else [])
+                             + [str(self.bin / "civetweb_ceiling"), str(port), "128"],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        self.commands["civetweb ceiling"] = f"$TMP/bin/civetweb_ceiling PORT 128"
+        try:
+            p.stdout.readline()
+            runs = self.work / "ceiling-runids.txt"
+            runs.write_text("\n".join(f"{i:032x}" for i in range(64)) + "\n")
+            for c in sc["w1_conc"]:
+                vals, p99s = [], []
+                for rep in range(sc["ceil_reps"]):
+                    js = self.wrk(port, f"{API}/runs/log-metric", "log_metric", [runs, 0, 1], c, sc["dur_s"])
+                    vals.append(js["rps"])
+                    p99s.append(js["p99_us"] / 1e3)
+                res[f"civetweb_post_c{c}"] = summary(vals)
+                res[f"civetweb_post_p99_c{c}"] = summary(p99s)
+                log(f"  POST (log-metric body, reply {{}}) c={c}: {med(vals):,.0f} req/s, p99 {med(p99s):.2f} ms")
+            js = self.wrk(port, "/health", "plain", [], 16, sc["dur_s"])
+            res["civetweb_get_c16"] = summary([js["rps"]])
+            log(f"  GET /health c=16: {js['rps']:,.0f} req/s")
+        finally:
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait(timeout=10)
+
+    # ---- per-server pieces -------------------------------------------------
+
+    def new_server(self, kind, tag, db=None):
+        return Server(self, kind, db or self.work / f"{kind}-{tag}.db", tag)
+
+    def start(self, srv, what):
+        ms = srv.start()
+        self.res[srv.kind].setdefault(what, []).append(ms)
+        self.commands[f"{srv.kind} server"] = srv.display_command()
+        log(f"[{srv.kind}] started on port {srv.port} in {ms:,.0f} ms ({what}); {srv.nprocs()} processes")
+        return ms
+
+    def gate(self, kind, workload, problem):
+        self.gates[kind].setdefault(workload, []).append(problem)
+        log(f"[{kind}] GATE FAILED {workload}: {problem}")
+
+    def make_runs(self, srv, exp_name, n):
+        cl = Client(srv.port)
+        eid = ok(cl.post("/experiments/create", {"name": exp_name}), "experiments/create")["experiment_id"]
+        ids = []
+        for i in range(n):
+            js = ok(cl.post("/runs/create", {"experiment_id": eid, "run_name": f"{exp_name}-{i}",
+                                             "start_time": T0 + i}), "runs/create")
+            ids.append(js["run"]["info"]["run_id"])
+        cl.close()
+        return eid, ids
+
+    def w0_idle(self, srv):
+        sc = self.sc
+        cl = Client(srv.port)
+        cl.call("GET", "/health", prefix="")
+        cl.close()
+        time.sleep(sc["idle_s"])
+        rss, pss = srv.rss_kb(), srv.pss_kb()
+        r = self.res[srv.kind]
+        r["idle_rss_mb"] = rss / 1024
+        r["idle_pss_mb"] = pss / 1024
+        r["idle_nprocs"] = srv.nprocs()
+        log(f"[{srv.kind}] idle after {sc['idle_s']} s: RSS {rss / 1024:,.1f} MiB, PSS {pss / 1024:,.1f} MiB "
+            f"({srv.nprocs()} processes)")
+
+    def write_workload(self, srv, wid, script, path, conc_list, points_per_req, key_sql, extra_args):
+        """W1/W3: wrk at each concurrency, then check the rows landed."""
+        sc = self.sc
+        kind = srv.kind
+        r = self.res[kind]
+        eid, run_ids = self.make_runs(srv, f"bench-{wid.lower()}", max(conc_list))
+        runfile = self.work / f"{kind}-{wid}-runs.txt"
+        self.acc = {"ok": 0, "slack": 0}
+        log_pos = srv.log_size()
+        for c in conc_list:
+            runfile.write_text("\n".join(run_ids[:c]) + "\n")
+            if sc["warm_s"]:
+                self.wrk_once(srv, path, script, [runfile, 0, 1] + extra_args, c, sc["warm_s"])
+            rows = []
+            for rep in range(sc["reps"]):
+                js = self.wrk(srv, path, script, [runfile, 0, 1] + extra_args, c, sc["dur_s"])
+                rows.append(js)
+                errs = js["err_status"] + js["err_timeout"] + js["err_connect"] + js["err_read"] + js["err_write"]
+                log(f"[{kind}] {wid} c={c} rep {rep + 1}/{sc['reps']}: {js['rps']:,.0f} req/s "
+                    f"({js['rps'] * points_per_req:,.0f} points/s), p50 {js['p50_us'] / 1e3:.2f} ms, "
+                    f"p99 {js['p99_us'] / 1e3:.2f} ms, errors {errs}, other CPU {js['other_cpu_pct']:.0f}%")
+            r[f"{wid}_c{c}_rps"] = summary([x["rps"] for x in rows])
+            r[f"{wid}_c{c}_pps"] = summary([x["rps"] * points_per_req for x in rows])
+            r[f"{wid}_c{c}_p50"] = summary([x["p50_us"] / 1e3 for x in rows])
+            r[f"{wid}_c{c}_p99"] = summary([x["p99_us"] / 1e3 for x in rows])
+            r[f"{wid}_c{c}_errors"] = sum(x["err_status"] + x["err_timeout"] + x["err_connect"] + x["err_read"]
+                                          + x["err_write"] for x in rows)
+            r[f"{wid}_c{c}_requests"] = sum(x["requests"] for x in rows)
+            tot_ok = sum(x["ok"] for x in rows)
+            cpu = sum(x["server_cpu_s"] for x in rows)
+            r[f"{wid}_c{c}_cpu_ms_per_req"] = 1e3 * cpu / tot_ok if tot_ok else None
+            r[f"{wid}_c{c}_raw"] = rows
+        r[f"{wid}_locked_in_log"] = srv.count_in_log("database is locked", log_pos)
+        # correctness: every accepted point is in the table
+        time.sleep(0.2)
+        got = db_query(srv.db, f"SELECT count(*) FROM metrics WHERE {key_sql}")[0][0]
+        want_lo = self.acc["ok"] * points_per_req
+        want_hi = (self.acc["ok"] + self.acc["slack"]) * points_per_req
+        r[f"{wid}_rows"] = {"rows": got, "accepted_points": want_lo}
+        if not (want_lo <= got <= want_hi):
+            self.gate(kind, wid, f"metrics table holds {got} points, but {want_lo} were acknowledged with 2xx "
+                                 f"(at most {want_hi} possible)")
+        else:
+            log(f"[{kind}] {wid} check: {got:,} points in the table, {want_lo:,} acknowledged (ok)")
+
+    def w3_limits(self, srv):
+        """A 1001-metric log-batch must be refused with 400 INVALID_PARAMETER_VALUE."""
+        cl = Client(srv.port)
+        eid, ids = self.make_runs(srv, "bench-w3-limit", 1)
+        body = {"run_id": ids[0], "metrics": [{"key": "k", "value": 1.0, "timestamp": T0 + i, "step": i}
+                                              for i in range(1001)]}
+        st, js = cl.post("/runs/log-batch", body)
+        cl.close()
+        ans = (st, js.get("error_code"))
+        self.answers[srv.kind]["w3_1001"] = ans
+        if ans != (400, "INVALID_PARAMETER_VALUE"):
+            self.gate(srv.kind, "W3", f"1001-metric log-batch answered {st} {js.get('error_code')} "
+                                      f"(want 400 INVALID_PARAMETER_VALUE)")
+
+    # ---- seeding -----------------------------------------------------------
+
+    def seed(self, srv):
+        """Seed through the REST API with seed_threads clients. Search runs
+        not written within the scale's seed budget are left to sql_fill()
+        (design notes 7.2: a direct-SQL shortcut when REST seeding would take
+        too long); the series runs always go through REST."""
+        sc = self.sc
+        d = self.data
+        kind = srv.kind
+        tl = threading.local()
+        lock = threading.Lock()
+        names = {}
+        skipped = []
+        rest_points = [0]
+
+        def client():
+            if not hasattr(tl, "c"):
+                tl.c = Client(srv.port)
+            return tl.c
+
+        setup = Client(srv.port)
+        eid = ok(setup.post("/experiments/create", {"name": "bench-search"}), "experiments/create")["experiment_id"]
+        hid = ok(setup.post("/experiments/create", {"name": "bench-history"}), "experiments/create")["experiment_id"]
+        setup.close()
+        t0 = time.perf_counter()
+        deadline = t0 + (self.args.seed_budget if self.args.seed_budget is not None else sc["seed_budget_s"])
+
+        def one_search_run(i):
+            name, create, batch = d.search_run(i)
+            if i >= sc["seed_threads"] and time.perf_counter() > deadline:
+                with lock:
+                    skipped.append(i)
+                return
+            c = client()
+            js = ok(c.post("/runs/create", dict(create, experiment_id=eid)), "runs/create")
+            rid = js["run"]["info"]["run_id"]
+            ok(c.post("/runs/log-batch", dict(batch, run_id=rid)), "runs/log-batch")
+            with lock:
+                names[name] = rid
+                rest_points[0] += len(batch["metrics"])
+
+        def one_series_run(name, seed, n):
+            c = client()
+            js = ok(c.post("/runs/create", {"experiment_id": hid, "run_name": name, "start_time": T0}),
+                    "runs/create")
+            rid = js["run"]["info"]["run_id"]
+            pts = Dataset.series(seed, n)
+            for k in range(0, n, 1000):
+                ok(c.post("/runs/log-batch", {"run_id": rid, "metrics": pts[k:k + 1000]}), "runs/log-batch")
+                with lock:
+                    rest_points[0] += len(pts[k:k + 1000])
+            with lock:
+                names[name] = rid
+
+        from concurrent.futures import ThreadPoolExecutor
+        jobs = []
+        with ThreadPoolExecutor(sc["seed_threads"]) as ex:
+            jobs.append(ex.submit(one_series_run, "hist-big", 1, d.hist_points))
+            jobs.append(ex.submit(one_series_run, "hist-small", 2, d.small_hist))
+            for b in range(d.bulk_runs):
+                jobs.append(ex.submit(one_series_run, f"bulk-{b:02d}", 100 + b, d.bulk_points))
+            for i in range(d.n_runs):
+                jobs.append(ex.submit(one_search_run, i))
+            done = 0
+            for j in jobs:
+                j.result()
+                done += 1
+                if done % max(1, len(jobs) // 5) == 0:
+                    log(f"[{kind}] seeding: {done}/{len(jobs)} runs")
+        secs = time.perf_counter() - t0
+        r = self.res[kind]
+        r["seed_s"] = secs
+        r["seed_rest_points"] = rest_points[0]
+        r["seed_pps"] = rest_points[0] / secs
+        r["seed_rest_runs"] = len(names)
+        r["seed_sql_runs"] = len(skipped)
+        log(f"[{kind}] seeded {len(names):,} runs and {rest_points[0]:,} points through the REST API in "
+            f"{secs:,.1f} s ({rest_points[0] / secs:,.0f} points/s, {sc['seed_threads']} client threads)")
+        if skipped:
+            r["seed_projected_s"] = secs * d.points() / max(1, rest_points[0])
+            log(f"[{kind}] seed budget spent: {len(skipped):,} search runs left for direct SQL "
+                f"(REST for all would take ~{r['seed_projected_s']:,.0f} s)")
+        return eid, hid, names, sorted(skipped)
+
+    def sql_fill(self, db, eid, names, indices):
+        """Write search runs straight into the SQLite file (server stopped),
+        copying every column and system tag from a run the server itself
+        created through the REST API, so the rows look like the server's own."""
+        d = self.data
+        tmpl_name = next(n for n in names if n.startswith("run-"))
+        tid = names[tmpl_name]
+        c = sqlite3.connect(str(db), timeout=60)
+        c.execute("PRAGMA foreign_keys=ON")
+        cols = [x[1] for x in c.execute("PRAGMA table_info(runs)")]
+        trow = dict(zip(cols, c.execute("SELECT * FROM runs WHERE run_uuid = ?", (tid,)).fetchone()))
+        ttags = [(k, v) for k, v in c.execute("SELECT key, value FROM tags WHERE run_uuid = ?", (tid,))
+                 if not re.fullmatch(r"t\d", k)]
+        import uuid
+        t0 = time.perf_counter()
+        with c:
+            for i in indices:
+                name, create, batch = d.search_run(i)
+                rid = uuid.uuid4().hex
+                row = dict(trow)
+                row.update(run_uuid=rid, name=name, start_time=create["start_time"],
+                           artifact_uri=(trow["artifact_uri"] or "").replace(tid, rid))
+                c.execute(f"INSERT INTO runs({','.join(cols)}) VALUES ({','.join('?' * len(cols))})",
+                          [row[k] for k in cols])
+                tags = [(k, name if k == "mlflow.runName" else v) for k, v in ttags]
+                tags += [(t["key"], t["value"]) for t in batch["tags"]]
+                c.executemany("INSERT INTO tags(key, value, run_uuid) VALUES (?, ?, ?)",
+                              [(k, v, rid) for k, v in tags])
+                c.executemany("INSERT INTO params(key, value, run_uuid) VALUES (?, ?, ?)",
+                              [(p["key"], p["value"], rid) for p in batch["params"]])
+                c.executemany("INSERT INTO metrics(key, value, timestamp, run_uuid, step, is_nan) "
+                              "VALUES (?, ?, ?, ?, ?, 0)",
+                              [(m["key"], m["value"], m["timestamp"], rid, m["step"]) for m in batch["metrics"]])
+                latest = {}
+                for m in batch["metrics"]:
+                    cur = latest.get(m["key"])
+                    if cur is None or (m["step"], m["timestamp"], m["value"]) >= (cur["step"], cur["timestamp"],
+                                                                                  cur["value"]):
+                        latest[m["key"]] = m
+                c.executemany("INSERT INTO latest_metrics(key, value, timestamp, step, is_nan, run_uuid) "
+                              "VALUES (?, ?, ?, ?, 0, ?)",
+                              [(m["key"], m["value"], m["timestamp"], m["step"], rid) for m in latest.values()])
+                names[name] = rid
+        c.close()
+        log(f"wrote {len(indices):,} search runs by direct SQL in {time.perf_counter() - t0:,.1f} s "
+            f"(template: {tmpl_name})")
+
+    # ---- reads: correctness ------------------------------------------------
+
+    def search_body(self, eid, q):
+        b = {"experiment_ids": [eid], "max_results": q["max_results"], "run_view_type": "ACTIVE_ONLY"}
+        if q["filter"]:
+            b["filter"] = q["filter"]
+        if q["order_by"]:
+            b["order_by"] = q["order_by"]
+        return b
+
+    @staticmethod
+    def norm_run(run):
+        info, data = run["info"], run.get("data", {})
+        params = sorted((p["key"], p["value"]) for p in data.get("params", []))
+        tags = sorted((t["key"], t["value"]) for t in data.get("tags", []) if re.fullmatch(r"t\d", t["key"]))
+        mets = sorted((m["key"], float(m["value"]), int(m.get("step", 0)), int(m["timestamp"]))
+                      for m in data.get("metrics", []))
+        return (info.get("run_name"), info.get("status"), int(info.get("start_time", 0)), params, tags, mets)
+
+    @staticmethod
+    def shape_run(run):
+        """Everything but values that are server-generated (ids, uris): for notes."""
+        info, data = run["info"], run.get("data", {})
+        return (sorted(info.keys()), sorted(data.keys()), sorted(t["key"] for t in data.get("tags", [])))
+
+    def check_reads(self, srv, eid, names):
+        kind = srv.kind
+        d = self.data
+        cl = Client(srv.port)
+        ans = self.answers[kind]
+        for sid, (label, q) in SEARCHES.items():
+            try:
+                js = ok(cl.post("/runs/search", self.search_body(eid, q)), "runs/search")
+                runs = js.get("runs", [])
+                got = [r["info"].get("run_name") for r in runs]
+                want = d.expected_search(q)
+                ans[sid] = [self.norm_run(r) for r in runs]
+                ans[sid + "_shape"] = self.shape_run(runs[0]) if runs else None
+                ans[sid + "_token"] = bool(js.get("next_page_token"))
+                if got != want:
+                    first = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
+                    self.gate(kind, sid, f"{len(got)} runs returned, {len(want)} expected; first difference at "
+                                         f"position {first}: got {got[first:first + 3]}, want {want[first:first + 3]}")
+                else:
+                    # latest m0 of every returned run must be the generator's
+                    bad = [n for n, r in zip(got, ans[sid])
+                           if not any(m[0] == "m0" and m[1] == d.m0_latest[n] for m in r[5])]
+                    if bad:
+                        self.gate(kind, sid, f"latest m0 wrong for {len(bad)} runs, e.g. {bad[:3]}")
+            except Exception as e:
+                self.gate(kind, sid, f"{e}")
+        # histories: every page, in order, against the generator
+        for hid_name, seed, n, wid in (("hist-big", 1, d.hist_points, "w7_hist_big"),
+                                        ("hist-small", 2, d.small_hist, "w7_hist_small")):
+            try:
+                rid = names[hid_name]
+                pts, tok, pages = [], None, 0
+                while True:
+                    params = {"run_id": rid, "metric_key": "loss", "max_results": 25000}
+                    if tok:
+                        params["page_token"] = tok
+                    js = ok(cl.get("/metrics/get-history", params), "metrics/get-history")
+                    pts += js.get("metrics", [])
+                    pages += 1
+                    tok = js.get("next_page_token")
+                    if not tok or pages > 1000:
+                        break
+                got = [(int(m["step"]), int(m["timestamp"]), float(m["value"])) for m in pts]
+                want = [(m["step"], m["timestamp"], m["value"]) for m in Dataset.series(seed, n)]
+                ans[wid] = {"points": len(got), "pages": pages}
+                if got != want:
+                    self.gate(kind, wid, f"history of {n} points: got {len(got)} points in {pages} pages, "
+                                         f"{'same length but different content/order' if len(got) == n else 'wrong length'}")
+            except Exception as e:
+                self.gate(kind, wid, f"{e}")
+        # bulk interval: compared between servers (stock is the reference)
+        try:
+            ids = [names[f"bulk-{b:02d}"] for b in range(d.bulk_runs)]
+            back = {v: k for k, v in names.items()}
+            js = ok(cl.get("/metrics/get-history-bulk-interval",
+                           {"run_ids": ids, "metric_key": "loss", "max_results": 320}, prefix=AJAX),
+                    "get-history-bulk-interval")
+            got = sorted((back.get(m.get("run_id"), "?"), int(m["step"]), int(m["timestamp"]), float(m["value"]))
+                         for m in js.get("metrics", []))
+            ans["w7_bulk"] = got
+            per_run = {}
+            for g in got:
+                per_run[g[0]] = per_run.get(g[0], 0) + 1
+            if len(per_run) != d.bulk_runs or max(per_run.values()) > 330 or min(per_run.values()) < 2:
+                self.gate(kind, "w7_bulk", f"bulk-interval returned {len(got)} points over {len(per_run)} runs "
+                                           f"(want {d.bulk_runs} runs, 2..321 points each)")
+        except Exception as e:
+            self.gate(kind, "w7_bulk", f"{e}")
+        cl.close()
+
+    # ---- reads: timing -----------------------------------------------------
+
+    def time_reads(self, srv, eid, names):
+        sc = self.sc
+        kind = srv.kind
+        r = self.res[kind]
+        d = self.data
+        for sid, (label, q) in SEARCHES.items():
+            if sid in self.gates[kind]:
+                continue
+            vals = []
+            try:
+                for rep in range(sc["reps"]):
+                    js = self.reqlat(srv.port, "POST", f"{API}/runs/search", body=self.search_body(eid, q),
+                                     warmup=1 if rep == 0 else 0)
+                    vals.append(js)
+                r[f"{sid}_p50"] = summary([v["p50_ms"] for v in vals])
+                r[f"{sid}_p99"] = summary([v["p99_ms"] for v in vals])
+                r[f"{sid}_bytes"] = vals[-1]["bytes"]
+                log(f"[{kind}] W5 {label}: p50 {r[sid + '_p50']['med']:.2f} ms "
+                    f"(min {r[sid + '_p50']['min']:.2f}, max {r[sid + '_p50']['max']:.2f}), "
+                    f"{vals[-1]['bytes']:,} bytes, {sum(v['iters'] for v in vals)} requests")
+            except Exception as e:
+                self.gate(kind, sid, f"timing: {e}")
+        # W5 under concurrency (100/page)
+        if "w5_m_100" not in self.gates[kind]:
+            bf = self.work / f"{kind}-search.json"
+            bf.write_text(json.dumps(self.search_body(eid, SEARCHES["w5_m_100"][1])))
+            rows = [self.wrk(srv, f"{API}/runs/search", "post_body", [bf], sc["w5_conc"], sc["dur_s"])
+                    for _ in range(sc["reps"])]
+            r["w5_m_100_conc_rps"] = summary([x["rps"] for x in rows])
+            r["w5_m_100_conc_p99"] = summary([x["p99_us"] / 1e3 for x in rows])
+            r["w5_m_100_conc_errors"] = sum(x["err_status"] + x["err_timeout"] for x in rows)
+            log(f"[{kind}] W5 100/page at c={sc['w5_conc']}: {r['w5_m_100_conc_rps']['med']:,.1f} req/s, "
+                f"p99 {r['w5_m_100_conc_p99']['med']:.1f} ms")
+        # W7
+        for wid, name, label in (("w7_hist_big", "hist-big", f"get-history {d.hist_points:,} points"),
+                                 ("w7_hist_small", "hist-small", f"get-history {d.small_hist:,} points")):
+            if wid in self.gates[kind]:
+                continue
+            try:
+                path = f"{API}/metrics/get-history?" + urllib.parse.urlencode(
+                    {"run_id": names[name], "metric_key": "loss", "max_results": 25000})
+                vals = [self.reqlat(srv.port, "GET", path, follow=True, warmup=1 if rep == 0 else 0)
+                        for rep in range(sc["reps"])]
+                r[f"{wid}_p50"] = summary([v["p50_ms"] for v in vals])
+                r[f"{wid}_p99"] = summary([v["p99_ms"] for v in vals])
+                r[f"{wid}_pages"] = vals[-1]["pages"]
+                log(f"[{kind}] W7 {label} ({vals[-1]['pages']} pages): p50 {r[wid + '_p50']['med']:.2f} ms "
+                    f"(min {r[wid + '_p50']['min']:.2f}, max {r[wid + '_p50']['max']:.2f})")
+            except Exception as e:
+                self.gate(kind, wid, f"timing: {e}")
+        if "w7_bulk" not in self.gates[kind]:
+            try:
+                ids = [names[f"bulk-{b:02d}"] for b in range(d.bulk_runs)]
+                path = f"{AJAX}/metrics/get-history-bulk-interval?" + urllib.parse.urlencode(
+                    {"run_ids": ids, "metric_key": "loss", "max_results": 320}, doseq=True)
+                vals = [self.reqlat(srv.port, "GET", path, warmup=1 if rep == 0 else 0) for rep in range(sc["reps"])]
+                r["w7_bulk_p50"] = summary([v["p50_ms"] for v in vals])
+                r["w7_bulk_p99"] = summary([v["p99_ms"] for v in vals])
+                log(f"[{kind}] W7 bulk-interval {d.bulk_runs} runs x 320: p50 {r['w7_bulk_p50']['med']:.2f} ms")
+                rows = [self.wrk(srv, path, "plain", [], sc["w7_conc"], sc["dur_s"]) for _ in range(sc["reps"])]
+                r["w7_bulk_conc_rps"] = summary([x["rps"] for x in rows])
+                r["w7_bulk_conc_p99"] = summary([x["p99_us"] / 1e3 for x in rows])
+                log(f"[{kind}] W7 bulk-interval at c={sc['w7_conc']}: {r['w7_bulk_conc_rps']['med']:,.0f} req/s")
+            except Exception as e:
+                self.gate(kind, "w7_bulk", f"timing: {e}")
+
+    # ---- W9 soak -----------------------------------------------------------
+
+    def soak(self, srv, eid, names):
+        sc = self.sc
+        kind = srv.kind
+        dur = sc["soak_s"]
+        steps_per_run = sc["soak_steps"]
+        cl = Client(srv.port)
+        sid = ok(cl.post("/experiments/create", {"name": "bench-soak"}), "experiments/create")["experiment_id"]
+        cl.close()
+        stop_at = time.monotonic() + dur
+        lock = threading.Lock()
+        w_lat, r_lat = [], {"search": [], "history": []}
+        counts = {"steps": 0, "errors": 0, "runs": 0, "requests": 0}
+        search = self.search_body(eid, SEARCHES["w5_m_100"][1])
+
+        def note(ok_, lat=None, bucket=None):
+            with lock:
+                counts["requests"] += 1
+                if not ok_:
+                    counts["errors"] += 1
+                if lat is not None and bucket is not None:
+                    bucket.append(lat)
+
+        def call(c, method, path, body=None, params=None, bucket=None):
+            t = time.perf_counter()
+            try:
+                if method == "GET":
+                    st, js = c.get(path, params)
+                else:
+                    st, js = c.post(path, body)
+            except Exception:
+                st, js = 0, {}
+            note(st == 200, (time.perf_counter() - t) * 1e3, bucket)
+            return st, js
+
+        def writer(w):
+            c = Client(srv.port, timeout=60)
+            n = 0
+            while time.monotonic() < stop_at:
+                st, js = call(c, "POST", "/runs/create", {"experiment_id": sid, "run_name": f"soak-{w}-{n}",
+                                                           "start_time": int(time.time() * 1000)})
+                if st != 200:
+                    time.sleep(0.1)
+                    continue
+                rid = js["run"]["info"]["run_id"]
+                n += 1
+                call(c, "POST", "/runs/log-batch", {"run_id": rid, "params": [
+                    {"key": f"hp{k}", "value": str(k * w)} for k in range(20)]})
+                nxt = time.monotonic()
+                for step in range(steps_per_run):
+                    if time.monotonic() >= stop_at:
+                        break
+                    ts = int(time.time() * 1000)
+                    st, _ = call(c, "POST", "/runs/log-batch", {"run_id": rid, "metrics": [
+                        {"key": f"k{k}", "value": (step * 31 + k) % 97 / 97.0, "timestamp": ts, "step": step}
+                        for k in range(10)]}, bucket=w_lat)
+                    if st == 200:
+                        with lock:
+                            counts["steps"] += 1
+                    nxt += 0.010
+                    pause = nxt - time.monotonic()
+                    if pause > 0:
+                        time.sleep(pause)
+                    else:
+                        nxt = time.monotonic()  # behind: no catch-up burst
+                call(c, "POST", "/runs/update", {"run_id": rid, "status": "FINISHED",
+                                                 "end_time": int(time.time() * 1000)})
+                with lock:
+                    counts["runs"] += 1
+            c.close()
+
+        def reader(which):
+            c = Client(srv.port, timeout=120)
+            nxt = time.monotonic()
+            while time.monotonic() < stop_at:
+                if which == "search":
+                    call(c, "POST", "/runs/search", search, bucket=r_lat["search"])
+                else:
+                    call(c, "GET", "/metrics/get-history",
+                         params={"run_id": names["hist-small"], "metric_key": "loss", "max_results": 25000},
+                         bucket=r_lat["history"])
+                nxt += 2.0
+                time.sleep(max(0.0, min(nxt - time.monotonic(), stop_at - time.monotonic())))
+            c.close()
+
+        rss0 = srv.rss_kb()
+        n_samples0 = len(srv.samples)
+        cpu0 = srv.cpu_s()
+        threads = [threading.Thread(target=writer, args=(w,)) for w in range(8)]
+        threads += [threading.Thread(target=reader, args=(x,)) for x in ("search", "history")]
+        t0 = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.monotonic() - t0
+        cpu = srv.cpu_s() - cpu0
+        rss1 = srv.rss_kb()
+        samples = srv.samples[n_samples0:]
+        slope = None
+        if len(samples) >= 3:
+            xs = [s[0] for s in samples]
+            ys = [s[1] / 1024 for s in samples]
+            mx, my = statistics.fmean(xs), statistics.fmean(ys)
+            den = sum((x - mx) ** 2 for x in xs)
+            slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den * 3600 if den else None
+
+        def pct(xs, p):
+            if not xs:
+                return None
+            xs = sorted(xs)
+            return xs[min(len(xs) - 1, max(0, int(round(p / 100 * len(xs) + 0.4999)) - 1))]
+
+        r = self.res[kind]
+        r["w9"] = {
+            "seconds": wall, "offered_steps_per_s": 8 * 100, "steps_per_s": counts["steps"] / wall,
+            "runs_finished": counts["runs"], "requests": counts["requests"], "errors": counts["errors"],
+            "error_pct": 100.0 * counts["errors"] / max(1, counts["requests"]),
+            "writer_p50": pct(w_lat, 50), "writer_p99": pct(w_lat, 99),
+            "search_p50": pct(r_lat["search"], 50), "search_p99": pct(r_lat["search"], 99),
+            "history_p50": pct(r_lat["history"], 50), "history_p99": pct(r_lat["history"], 99),
+            "rss_start_mb": rss0 / 1024, "rss_end_mb": rss1 / 1024,
+            "rss_peak_mb": max([s[1] for s in samples] + [rss0, rss1]) / 1024,
+            "rss_slope_mb_per_h": slope, "server_cpu_s": cpu,
+        }
+        w9 = r["w9"]
+        log(f"[{kind}] W9 soak {wall:.0f} s: {w9['steps_per_s']:,.0f} of 800 offered steps/s, "
+            f"writer p99 {w9['writer_p99'] or 0:.1f} ms, search p99 {w9['search_p99'] or 0:.1f} ms, "
+            f"errors {counts['errors']}, RSS {w9['rss_start_mb']:.1f} -> {w9['rss_end_mb']:.1f} MiB")
+
+    # ---- one server, all phases ---------------------------------------------
+
+    def seeded_points(self, db):
+        return db_query(db, "SELECT count(*) FROM metrics m JOIN runs r ON m.run_uuid = r.run_uuid "
+                            "JOIN experiments e ON r.experiment_id = e.experiment_id "
+                            "WHERE e.name IN ('bench-search', 'bench-history')")[0][0]
+
+    def measure_seeded_db(self, srv):
+        r = self.res[srv.kind]
+        nbytes = db_bytes(srv.db)
+        n_all = db_query(srv.db, "SELECT count(*) FROM metrics")[0][0]
+        n_points = self.seeded_points(srv.db)
+        r["seed_db_mb"] = nbytes / 2**20
+        r["seed_db_points"] = n_points
+        r["bytes_per_m_points"] = nbytes / n_all * 1e6 if n_all else None
+        r["journal_mode"] = db_query(srv.db, "PRAGMA journal_mode")[0][0]
+        log(f"[{srv.kind}] seeded db: {nbytes / 2**20:,.1f} MiB for {n_all:,} points "
+            f"({r['bytes_per_m_points'] / 2**20:,.1f} MiB per million points); journal_mode={r['journal_mode']}")
+        if n_points != self.data.points():
+            self.gate(srv.kind, "seed", f"{n_points} seeded points in the db, {self.data.points()} sent")
+
+    def bench_server(self, kind):
+        sc = self.sc
+        wl = self.args.workloads
+        r = self.res[kind]
+        log(f"==== {kind} ====")
+        reads = bool({"W5", "W7", "W9"} & set(wl))
+        # P1: empty db: W0 (startup, idle), W1, W3 (a fresh db for W3 at small/full)
+        srv = self.new_server(kind, "empty")
+        try:
+            self.start(srv, "startup_empty_ms")
+            self.w0_idle(srv)
+            if "W1" in wl:
+                self.write_workload(srv, "W1", "log_metric", f"{API}/runs/log-metric", sc["w1_conc"], 1,
+                                    "key = 'w1_metric'", [])
+            if "W3" in wl:
+                if sc["fresh_groups"] and "W1" in wl:
+                    srv.stop()
+                    srv = self.new_server(kind, "w3")
+                    self.start(srv, "startup_empty_ms")
+                self.write_workload(srv, "W3", "log_batch", f"{API}/runs/log-batch", sc["w3_conc"], 1000,
+                                    "key LIKE 'metric_%'", [100, 10])
+                self.w3_limits(srv)
+            r["peak_rss_write_mb"] = srv.peak_rss_kb() / 1024
+            if not reads:
+                return
+            # P2: seed through the REST API (same server at tiny scale)
+            if not sc["single_start"]:
+                srv.stop()
+                srv = self.new_server(kind, "seeded")
+                self.start(srv, "startup_empty_ms")
+            eid, hid, names, skipped = self.seed(srv)
+            restart = sc["startup_reps"] > 0 or skipped
+            if restart:
+                srv.stop()
+                if skipped:
+                    self.sql_fill(srv.db, eid, names, skipped)
+            self.measure_seeded_db(srv)
+            # P3: restart on the seeded db with its file evicted from the page cache
+            for rep in range(sc["startup_reps"] if restart else 0):
+                evict_from_page_cache(srv.db)
+                srv = self.new_server(kind, "seeded", srv.db)
+                self.start(srv, "startup_seeded_ms" if sc["startup_reps"] else "startup_empty_ms")
+                if rep < sc["startup_reps"] - 1:
+                    srv.stop()
+            if restart and not sc["startup_reps"]:
+                srv = self.new_server(kind, "seeded", srv.db)
+                self.start(srv, "startup_after_fill_ms")
+            time.sleep(sc["idle_s"])
+            r["idle_seeded_rss_mb"] = srv.rss_kb() / 1024
+            if {"W5", "W7"} & set(wl):
+                self.check_reads(srv, eid, names)
+                self.time_reads(srv, eid, names)
+            if "W9" in wl:
+                self.soak(srv, eid, names)
+        finally:
+            srv.stop()
+
+    def run(self):
+        a = self.args
+        log(f"benchmark at scale '{a.scale}', workdir {self.work}")
+        self.info = self.machine()
+        log(f"machine: {self.info['cpu']}, {self.info['cores']} cores, kernel {self.info['kernel']}, "
+            f"fs {self.info['fs']}; background CPU {self.info['background_cpu_pct_at_start']}%")
+        if self.info["background_cpu_pct_at_start"] > 15:
+            log("WARNING: other processes are using the CPU; figures will be noisy")
+        self.compile_tools()
+        if "ceilings" in a.workloads:
+            try:
+                self.run_ceilings()
+            except Exception as e:
+                self.errors.append(f"ceilings: {e}")
+                log(f"ceilings failed: {e}")
+                traceback.print_exc()
+        for kind in a.servers:
+            try:
+                self.bench_server(kind)
+            except Exception as e:
+                self.errors.append(f"{kind}: {e}")
+                log(f"[{kind}] aborted: {e}")
+                traceback.print_exc()
+        self.compare_answers()
+        self.info["loadavg_at_end"] = open("/proc/loadavg").read().split()[0]
+
+    def compare_answers(self):
+        if not ("stock" in self.args.servers and "mlflowd" in self.args.servers):
+            return
+        a, b = self.answers["stock"], self.answers["mlflowd"]
+        for k in sorted(set(a) | set(b)):
+            if k.endswith("_shape") or k.endswith("_token"):
+                if k in a and k in b and a[k] != b[k]:
+                    self.notes["mlflowd"].append(f"{k[:-6] if k.endswith('_shape') else k}: "
+                                                 f"stock {a[k]!r} vs mlflowd {b[k]!r}")
+                continue
+            if k not in a or k not in b:
+                continue
+            if a[k] != b[k]:
+                wid = k
+                if k in self.gates["stock"]:
+                    continue  # stock itself failed its check; nothing to compare against
+                detail = ""
+                if isinstance(a[k], list) and isinstance(b[k], list):
+                    first = next((i for i, (x, y) in enumerate(zip(a[k], b[k])) if x != y),
+                                 min(len(a[k]), len(b[k])))
+                    detail = (f"; {len(a[k])} vs {len(b[k])} items, first difference at {first}: "
+                              f"stock {str(a[k][first] if first < len(a[k]) else None)[:200]} / "
+                              f"mlflowd {str(b[k][first] if first < len(b[k]) else None)[:200]}")
+                self.gate("mlflowd", wid, f"answer differs from stock's{detail}")
+            else:
+                log(f"answers equal: {k}")
+
+
+# ---------------------------------------------------------------------------
+# report
+# ---------------------------------------------------------------------------
+
+
+def fmt(v, unit=""):
+    if v is None:
+        return "—"
+    if isinstance(v, dict):
+        v = v["med"]
+    if v == 0:
+        return "0" + unit
+    if abs(v) >= 1000:
+        s = f"{v:,.0f}"
+    elif abs(v) >= 100:
+        s = f"{v:.0f}"
+    elif abs(v) >= 10:
+        s = f"{v:.1f}"
+    elif abs(v) >= 1:
+        s = f"{v:.2f}"
+    else:
+        s = f"{v:.3f}"
+    return s + unit
+
+
+def fmt_target(v, unit=""):
+    return (f"{v:,}" if float(v).is_integer() else f"{v:g}").replace(".0,", ",") + unit
+
+
+def fmt_range(s, unit=""):
+    if s is None:
+        return "—"
+    if not isinstance(s, dict):
+        return fmt(s, unit)
+    if s["n"] == 1:
+        return fmt(s["med"], unit)
+    return f"{fmt(s['med'], unit)} ({fmt(s['min'])}–{fmt(s['max'])})"
+
+
+def startup_summary(xs):
+    return summary(xs) if isinstance(xs, list) else None
+
+
+class Report:
+    def __init__(self, h):
+        self.h = h
+        self.rows = []  # for the plot: (label, ratio, target_ratio)
+
+    def val(self, kind, key):
+        v = self.h.res[kind].get(key)
+        if isinstance(v, list):
+            return summary(v)
+        return v
+
+    def build(self):
+        h = self.h
+        sc = h.sc
+        s, m, c = h.res["stock"], h.res["mlflowd"], h.res["ceilings"]
+        info = h.info
+        d = h.data
+        L = []
+        now = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+        L.append("# Benchmarks: mlflowd vs stock MLflow")
+        L.append("")
+        L.append(f"Generated by `scripts/bench/run --scale {h.args.scale}` on {now}; do not edit by hand, "
+                 f"rerun the script. Method and rationale: the benchmark design notes (workloads W0–W9, "
+                 f"fairness rules); deviations are listed at the end.")
+        L.append("")
+        if h.args.scale != "full":
+            L.append(f"> **Scale `{h.args.scale}`**: a reduced run. Only `--scale full` figures are "
+                     f"meant to be compared with the targets.")
+            L.append("")
+        noisy = max(h.noise) if h.noise else 0
+        if info["background_cpu_pct_at_start"] > 15 or noisy > 25:
+            L.append(f"> **Noisy machine**: other processes used {info['background_cpu_pct_at_start']}% of the "
+                     f"CPUs before the run and up to {noisy:.0f}% during timed runs (median "
+                     f"{med(h.noise) or 0:.0f}%). Absolute figures are pessimistic; ratios less so.")
+            L.append("")
+        if h.errors:
+            L.append("> **Parts of the run failed**: " + "; ".join(e.replace("\n", " ")[:300] for e in h.errors))
+            L.append("")
+
+        # ---- summary table
+        L.append("## Results")
+        L.append("")
+        L.append("Medians over repeated runs, with (min–max) where there was more than one. "
+                 "Throughput: higher is better, ratio = mlflowd ÷ stock. Latency, time, memory and size: "
+                 "lower is better, ratio = stock ÷ mlflowd. So a ratio above 1 always means mlflowd wins.")
+        L.append("")
+        L.append("| workload | stock | mlflowd | ratio | target (mlflowd) | met? |")
+        L.append("|---|---|---|---|---|---|")
+
+        def gate_of(kind, wids):
+            probs = []
+            for w in wids:
+                probs += h.gates[kind].get(w, [])
+            return probs
+
+        def row(label, key, unit, better, target_abs=None, target_ratio=None, gate_ids=(), plot=True,
+                ceiling=None, ceiling_frac=None, sv=None, mv=None):
+            sv = sv if sv is not None else self.val("stock", key)
+            mv = mv if mv is not None else self.val("mlflowd", key)
+            sg, mg = gate_of("stock", gate_ids), gate_of("mlflowd", gate_ids)
+            smed = sv["med"] if isinstance(sv, dict) else sv
+            mmed = mv["med"] if isinstance(mv, dict) else mv
+            ratio = None
+            if smed is not None and mmed is not None and not sg and not mg and smed > 0 and mmed > 0:
+                ratio = mmed / smed if better == "hi" else smed / mmed
+            checks = []
+            met = None
+            if mmed is not None and not mg:
+                if target_abs is not None:
+                    okv = mmed >= target_abs if better == "hi" else mmed < target_abs
+                    checks.append(okv)
+                if target_ratio is not None and ratio is not None:
+                    checks.append(ratio >= target_ratio)
+                if ceiling_frac is not None and ceiling:
+                    checks.append(mmed >= ceiling_frac * ceiling)
+                if checks:
+                    met = all(checks)
+            tparts = []
+            if target_abs is not None:
+                tparts.append(("≥ " if better == "hi" else "< ") + fmt_target(target_abs, unit))
+            if target_ratio is not None:
+                tparts.append(f"≥ {target_ratio:g}× stock")
+            if ceiling_frac is not None:
+                tparts.append(f"≥ {ceiling_frac:.0%} of raw SQLite")
+            scell = "gate failed" if sg else fmt_range(sv, unit)
+            mcell = "**gate failed**" if mg else fmt_range(mv, unit)
+            if mg and mmed is not None:
+                mcell += f" (timed {fmt(mmed, unit)})"
+            metcell = "—" if met is None else ("yes" if met else "**no**")
+            if met and target_ratio is not None and ratio is None:
+                metcell = "yes (ratio not measured)"
+            if mg:
+                metcell = "**no** (answers wrong)"
+            L.append(f"| {label} | {scell} | {mcell} | {fmt(ratio, '×') if ratio else '—'} | "
+                     f"{', '.join(tparts) or '—'} | {metcell} |")
+            if plot and ratio:
+                self.rows.append((label, ratio, target_ratio))
+
+        su_e_s = startup_summary(s.get("startup_empty_ms"))
+        su_e_m = startup_summary(m.get("startup_empty_ms"))
+        su_s_s = startup_summary(s.get("startup_seeded_ms"))
+        su_s_m = startup_summary(m.get("startup_seeded_ms"))
+        pts = d.points()
+        row("W0 start → first 200 on /health, empty db", None, " ms", "lo", 50, sv=su_e_s, mv=su_e_m)
+        row(f"W0 start → first 200, db with {pts:,} points (db file evicted from page cache)", None, " ms", "lo",
+            50, sv=su_s_s, mv=su_s_m, gate_ids=("seed",))
+        row("W0 idle RSS, whole process tree", "idle_rss_mb", " MiB", "lo", 10)
+        row("W0 idle PSS, whole process tree", "idle_pss_mb", " MiB", "lo", plot=False)
+        for cc in sc["w1_conc"]:
+            tabs = 8000 if cc == 16 else None
+            tr = 20 if cc == 16 else None
+            row(f"W1 log-metric, c={cc}: req/s", f"W1_c{cc}_rps", "", "hi", tabs, tr, gate_ids=("W1",),
+                plot=cc in (1, 16))
+        for cc in sc["w1_conc"]:
+            row(f"W1 log-metric, c={cc}: p99 latency (closed loop)", f"W1_c{cc}_p99", " ms", "lo",
+                5 if cc == 16 else None, gate_ids=("W1",), plot=False)
+        sq = c.get("sqlite_batch_FULL", {}) or {}
+        for cc in sc["w3_conc"]:
+            row(f"W3 log-batch 1000 points, c={cc}: points/s", f"W3_c{cc}_pps", "", "hi", 150000, 30,
+                gate_ids=("W3",), ceiling=sq.get("med"), ceiling_frac=0.6, plot=cc == 4)
+        for cc in sc["w3_conc"]:
+            row(f"W3 log-batch 1000 points, c={cc}: p99 latency", f"W3_c{cc}_p99", " ms", "lo",
+                gate_ids=("W3",), plot=False)
+        nr = f"{d.n_runs:,}"
+        row(f"W5 search-runs on {nr} runs, metric filter + order, 100/page: p50", "w5_m_100_p50", " ms", "lo",
+            10, 30, gate_ids=("w5_m_100",))
+        row(f"W5 search-runs on {nr} runs, metric filter + order, 1000/page: p50", "w5_m_1000_p50", " ms", "lo",
+            50, 30, gate_ids=("w5_m_1000",))
+        row(f"W5 search-runs on {nr} runs, param filter + metric order, 100/page: p50", "w5_p_100_p50", " ms",
+            "lo", gate_ids=("w5_p_100",))
+        row(f"W5 search-runs on {nr} runs, no filter, 1000/page: p50", "w5_all_1000_p50", " ms", "lo",
+            gate_ids=("w5_all_1000",))
+        row(f"W5 search-runs 100/page at c={sc['w5_conc']}: req/s", "w5_m_100_conc_rps", "", "hi",
+            gate_ids=("w5_m_100",), plot=False)
+        row(f"W7 get-history, {d.hist_points:,}-point series (all pages of 25,000): p50", "w7_hist_big_p50",
+            " ms", "lo", 50 if d.hist_points >= 100000 else None, gate_ids=("w7_hist_big",))
+        row(f"W7 get-history, {d.small_hist:,}-point series: p50", "w7_hist_small_p50", " ms", "lo",
+            gate_ids=("w7_hist_small",))
+        row(f"W7 get-history-bulk-interval, {d.bulk_runs} runs × 320 points: p50", "w7_bulk_p50", " ms", "lo", 5,
+            gate_ids=("w7_bulk",))
+        row(f"W7 get-history-bulk-interval at c={sc['w7_conc']}: req/s", "w7_bulk_conc_rps", "", "hi",
+            gate_ids=("w7_bulk",), plot=False)
+        sw, mw = s.get("w9"), m.get("w9")
+        if sw or mw:
+            g = lambda x, k: x.get(k) if x else None  # noqa: E731
+            row(f"W9 soak ({sc['soak_s']} s): accepted steps/s (800 offered)", None, "", "hi",
+                sv=g(sw, "steps_per_s"), mv=g(mw, "steps_per_s"), plot=False)
+            row("W9 soak: writer log-batch p99", None, " ms", "lo", sv=g(sw, "writer_p99"), mv=g(mw, "writer_p99"),
+                plot=False)
+            row("W9 soak: reader search p99", None, " ms", "lo", sv=g(sw, "search_p99"), mv=g(mw, "search_p99"),
+                plot=False)
+            row("W9 soak: errors (% of requests)", None, "%", "lo", sv=g(sw, "error_pct"),
+                mv=g(mw, "error_pct"), plot=False)
+            row("W9 soak: RSS at end, whole tree", None, " MiB", "lo", sv=g(sw, "rss_end_mb"),
+                mv=g(mw, "rss_end_mb"), plot=False)
+        bs = s.get("bytes_per_m_points")
+        bm = m.get("bytes_per_m_points")
+        row("DB size per million points (seeded db, after checkpoint)", None, " MiB", "lo",
+            sv=bs / 2**20 if bs else None, mv=bm / 2**20 if bm else None, plot=False)
+        if bs and bm:
+            L[-1] = L[-1].rsplit("|", 3)[0] + f"| ≤ stock | {'yes' if bm <= bs else '**no**'} |"
+        row("Seeding through the REST API: points/s", "seed_pps", "", "hi", plot=False)
+        L.append("")
+        L.append("c = concurrent keep-alive connections (wrk, closed loop: latency under overload includes "
+                 "queueing at the client). Latency rows at c=1 are from `reqlat` (one connection, "
+                 "request after request). \"gate failed\" means the server's answers were wrong or differed "
+                 "from stock's, so its figure is not reported (see Correctness).")
+        L.append("")
+        if self.rows and not h.args.no_plot:
+            png = self.plot()
+            if png:
+                L.append(f"![mlflowd ÷ stock per workload, and W1 against the civetweb ceiling]({png})")
+                L.append("")
+
+        # ---- ceilings
+        L.append("## Ceilings on this machine")
+        L.append("")
+        L.append("Measured in the same run by small programs under `scripts/bench/`, compiled with `cc -O2`.")
+        L.append("")
+        L.append("| ceiling | figure |")
+        L.append("|---|---|")
+        if c.get("sqlite_batch_FULL"):
+            L.append(f"| SQLite {c.get('sqlite_version', '')}, MLflow's metrics tables, WAL, synchronous=FULL, "
+                     f"1000-row transactions (100 keys × 10 steps + latest_metrics upsert), prepared statements: "
+                     f"points/s | {fmt_range(c['sqlite_batch_FULL'])} |")
+            L.append(f"| same, one point per transaction (log-metric shape): commits/s | "
+                     f"{fmt_range(c['sqlite_commit_FULL'])} |")
+            if c.get("sqlite_batch_NORMAL"):
+                L.append(f"| same with synchronous=NORMAL: points/s in 1000-row txns; commits/s | "
+                         f"{fmt_range(c['sqlite_batch_NORMAL'])}; {fmt_range(c['sqlite_commit_NORMAL'])} |")
+            L.append(f"| size of MLflow's metrics layout per million points (raw inserts, one run) | "
+                     f"{fmt(c['sqlite_bytes_per_m_FULL']['med'] / 2**20, ' MiB')} |")
+        for cc in sc["w1_conc"]:
+            if c.get(f"civetweb_post_c{cc}"):
+                L.append(f"| civetweb {info['civetweb']}, trivial handler, POST of a log-metric body, reply `{{}}`, "
+                         f"c={cc}: req/s (p99) | {fmt_range(c[f'civetweb_post_c{cc}'])} "
+                         f"({fmt(c[f'civetweb_post_p99_c{cc}']['med'], ' ms')}) |")
+        if c.get("civetweb_get_c16"):
+            L.append(f"| civetweb GET /health, c=16: req/s | {fmt_range(c['civetweb_get_c16'])} |")
+        L.append("")
+        L.append("mlflowd as a fraction of the ceilings:")
+        L.append("")
+        L.append("| mlflowd figure | ceiling | fraction |")
+        L.append("|---|---|---|")
+
+        def frac(label, num, den, target=None):
+            if num is None or not den:
+                return
+            n = num["med"] if isinstance(num, dict) else num
+            dd = den["med"] if isinstance(den, dict) else den
+            t = ""
+            if target:
+                t = f" (target ≥ {target:.0%}: {'met' if n / dd >= target else '**not met**'})"
+            L.append(f"| {label} | {fmt(dd)} | {n / dd:.0%}{t} |")
+
+        if m:
+            best3 = max((m.get(f"W3_c{cc}_pps") or {"med": 0})["med"] for cc in sc["w3_conc"]) if any(
+                m.get(f"W3_c{cc}_pps") for cc in sc["w3_conc"]) else None
+            frac("W3 log-batch, best points/s over c", best3, c.get("sqlite_batch_FULL"), 0.6)
+            for cc in sc["w1_conc"]:
+                frac(f"W1 log-metric c={cc} req/s vs civetweb POST c={cc}", m.get(f"W1_c{cc}_rps"),
+                     c.get(f"civetweb_post_c{cc}"))
+            frac("W1 log-metric c=1 req/s vs SQLite single-point commits/s", m.get("W1_c1_rps"),
+                 c.get("sqlite_commit_FULL"))
+            frac("W1 log-metric c=16 req/s vs SQLite single-point commits/s (above 100% = group commit)",
+                 m.get("W1_c16_rps"), c.get("sqlite_commit_FULL"))
+            if m.get("bytes_per_m_points") and c.get("sqlite_bytes_per_m_FULL"):
+                frac("seeded db bytes per million points vs raw metrics layout", m["bytes_per_m_points"],
+                     c["sqlite_bytes_per_m_FULL"])
+        L.append("")
+
+        # ---- details
+        L.append("## Details")
+        L.append("")
+        L.append("### Write workloads (W1, W3)")
+        L.append("")
+        L.append("| server | workload | c | req/s | points/s | p50 ms | p99 ms | errors | server CPU ms/request |")
+        L.append("|---|---|---|---|---|---|---|---|---|")
+        for kind in h.args.servers:
+            r = h.res[kind]
+            for wid, cl, ppr in (("W1", sc["w1_conc"], 1), ("W3", sc["w3_conc"], 1000)):
+                for cc in cl:
+                    if not r.get(f"{wid}_c{cc}_rps"):
+                        continue
+                    L.append(f"| {kind} | {wid} | {cc} | {fmt_range(r[f'{wid}_c{cc}_rps'])} | "
+                             f"{fmt(r[f'{wid}_c{cc}_pps'])} | {fmt(r[f'{wid}_c{cc}_p50'])} | "
+                             f"{fmt(r[f'{wid}_c{cc}_p99'])} | {r[f'{wid}_c{cc}_errors']} of "
+                             f"{r[f'{wid}_c{cc}_requests']:,} | {fmt(r.get(f'{wid}_c{cc}_cpu_ms_per_req'))} |")
+            for wid in ("W1", "W3"):
+                if r.get(f"{wid}_locked_in_log"):
+                    L.append(f"| {kind} | {wid} | | \"database is locked\" in the server log: "
+                             f"{r[f'{wid}_locked_in_log']} times | | | | | |")
+        L.append("")
+        L.append("### Memory, size, seeding")
+        L.append("")
+        L.append("| | stock | mlflowd |")
+        L.append("|---|---|---|")
+
+        def both(label, key, unit="", scale=1.0):
+            vs = [h.res[k].get(key) for k in ("stock", "mlflowd")]
+            cells = [("—" if v is None else v if isinstance(v, str)
+                      else fmt((v["med"] if isinstance(v, dict) else v) * scale, unit)) for v in vs]
+            L.append(f"| {label} | {cells[0]} | {cells[1]} |")
+
+        both("processes in the server tree (idle)", "idle_nprocs")
+        both("idle RSS, fresh empty db", "idle_rss_mb", " MiB")
+        both("idle PSS, fresh empty db", "idle_pss_mb", " MiB")
+        both("RSS after restart on the seeded db (idle)", "idle_seeded_rss_mb", " MiB")
+        both("peak RSS during W1/W3", "peak_rss_write_mb", " MiB")
+        both("seeded db size", "seed_db_mb", " MiB")
+        both("seeded db points (SELECT count(*))", "seed_db_points")
+        both("seed wall time", "seed_s", " s")
+        both("seed rate through the REST API (points/s)", "seed_pps")
+        both("journal_mode of the seeded db file", "journal_mode")
+        L.append("")
+        if sw or mw:
+            L.append("### W9 soak")
+            L.append("")
+            L.append("| | stock | mlflowd |")
+            L.append("|---|---|---|")
+            for k, label, unit in (("seconds", "duration", " s"), ("steps_per_s", "accepted steps/s (800 offered)", ""),
+                                   ("runs_finished", "runs finished", ""), ("requests", "requests", ""),
+                                   ("errors", "errors", ""), ("writer_p50", "writer log-batch p50", " ms"),
+                                   ("writer_p99", "writer log-batch p99", " ms"),
+                                   ("search_p50", "reader search p50", " ms"), ("search_p99", "reader search p99", " ms"),
+                                   ("history_p50", "reader get-history p50", " ms"),
+                                   ("history_p99", "reader get-history p99", " ms"),
+                                   ("rss_start_mb", "RSS start", " MiB"), ("rss_end_mb", "RSS end", " MiB"),
+                                   ("rss_peak_mb", "RSS peak", " MiB"), ("rss_slope_mb_per_h", "RSS slope", " MiB/h"),
+                                   ("server_cpu_s", "server CPU", " s")):
+                L.append(f"| {label} | {fmt(sw.get(k) if sw else None, unit)} | {fmt(mw.get(k) if mw else None, unit)} |")
+            L.append("")
+            L.append("Soak clients are Python threads (8 writers, 2 readers), so latencies include ~0.1–0.5 ms "
+                     "of client overhead for both servers.")
+            L.append("")
+
+        # ---- correctness
+        L.append("## Correctness")
+        L.append("")
+        L.append("Before timing, each server's answers are checked against the generator's expected data, and "
+                 "mlflowd's against stock's:")
+        L.append("")
+        L.append("- W1/W3: after the runs, `SELECT count(*)` of the benchmark's metric keys equals the points "
+                 "acknowledged with 2xx (plus at most the requests in flight when wrk stopped); a 1001-metric "
+                 "log-batch is refused with 400 `INVALID_PARAMETER_VALUE`.")
+        L.append("- W5: for each query the run names, in order, equal the expected list (computed from the "
+                 "generated data); params, the t* tags and every latest metric (key, value, step, timestamp) are "
+                 "equal between the servers.")
+        L.append("- W7: every page of get-history is fetched and the points (step, timestamp, value, in order) "
+                 "equal the generated series; bulk-interval answers (run, step, timestamp, value) are equal "
+                 "between the servers.")
+        L.append("- Seeding: the number of rows in `metrics` equals the number of points sent.")
+        L.append("")
+        any_fail = False
+        for kind in h.args.servers:
+            for w, probs in h.gates[kind].items():
+                for p in probs:
+                    any_fail = True
+                    L.append(f"- **{kind} {w}: {p}**")
+        if not any_fail:
+            L.append("All checks passed" + (" and the answers were equal." if len(h.args.servers) == 2 else "."))
+        for n in h.notes["mlflowd"]:
+            L.append(f"- note (not a gate): {n}")
+        L.append("")
+
+        # ---- setup
+        L.append("## Setup")
+        L.append("")
+        L.append(f"- Machine: {info['cpu']}, {info['cores']} cores, {info['mem_gib']} GiB RAM; {info['os']}; "
+                 f"kernel {info['kernel']}; databases on {info['fs']} ({info['disk']}).")
+        L.append(f"- Load at start: loadavg {info['loadavg_at_start']}, background CPU "
+                 f"{info['background_cpu_pct_at_start']}%; loadavg at end {info.get('loadavg_at_end', '?')}. "
+                 f"CPU used by other processes during timed runs: median {med(h.noise) or 0:.0f}%, max "
+                 f"{max(h.noise) if h.noise else 0:.0f}% of the machine.")
+        L.append(f"- Versions: MLflow {info['mlflow']} (Python {info['python']}, its SQLite "
+                 f"{info['python_sqlite']}); mlflowd {info['mlflowd_version']} at git {info['git']}"
+                 f"{' (uncommitted changes)' if info['git_dirty'] else ''}; SQLite {c.get('sqlite_version', '?')} "
+                 f"(libsqlite3-0 {info['sqlite_pkg']}); civetweb {info['civetweb']} (libcivetweb1 "
+                 f"{info['civetweb_pkg']}); {info['gcc']}; {info['wrk']}.")
+        L.append(f"- Durability: stock MLflow uses SQLite's defaults: journal_mode=DELETE (rollback journal; "
+                 f"MLflow sets no WAL) and synchronous={info['stock_sync_default']} (SQLite's default; MLflow "
+                 f"sets foreign_keys, busy_timeout=20000, case_sensitive_like). mlflowd: journal_mode="
+                 f"{info['mlflowd_wal']}, synchronous={info['mlflowd_sync']} (storage/db.c), one writer with "
+                 f"group commit; a 2xx is sent after the commit. Journal mode found in the seeded files: "
+                 f"stock {s.get('journal_mode', '?')}, mlflowd {m.get('journal_mode', '?')}.")
+        L.append(f"- Placement: {'server on CPU 1, load generators on CPU 0 (taskset)' if h.args.pin else 'not pinned: server and load generator share both CPUs (as in the ceiling measurements of the design notes)'}. "
+                 f"One server runs at a time; each phase starts on a fresh database.")
+        warm = f" after a {sc['warm_s']} s warm-up" if sc["warm_s"] else ""
+        L.append(f"- Scale `{h.args.scale}`: {sc['reps']} measured repetitions of {sc['dur_s']} s per load point"
+                 f"{warm}; "
+                 f"c=1 latency: up to {sc['lat_iters']} requests or {sc['lat_s']} s per repetition; "
+                 f"seeded data: {d.n_runs:,} runs × (10 params, 5 tags, 10 metrics × {d.steps} steps) in one "
+                 f"experiment, one {d.hist_points:,}-point and one {d.small_hist:,}-point series, "
+                 f"{d.bulk_runs} runs × {d.bulk_points:,} points for bulk-interval: {d.points():,} points.")
+        L.append("")
+        L.append("### Commands")
+        L.append("")
+        L.append("```")
+        L.append(f"scripts/bench/run --scale {h.args.scale}" + (" --pin" if h.args.pin else ""))
+        for k, v in h.commands.items():
+            L.append(f"# {k}")
+            L.append(v)
+        L.append("# load (examples; PORT is a free port, $TMP the work directory)")
+        for kind in h.args.servers:
+            raw = h.res[kind].get(f"W1_c16_raw")
+            if raw:
+                L.append(raw[0]["cmd"].replace(str(h.work), "$TMP"))
+                break
+        for kind in h.args.servers:
+            raw = h.res[kind].get(f"W3_c4_raw")
+            if raw:
+                L.append(raw[0]["cmd"].replace(str(h.work), "$TMP"))
+                break
+        L.append("$TMP/bin/reqlat -p PORT -m POST -u /api/2.0/mlflow/runs/search -b search.json -n N -d SECONDS")
+        L.append("$TMP/bin/reqlat -p PORT -m GET -g -u '/api/2.0/mlflow/metrics/get-history?run_id=…"
+                 "&metric_key=loss&max_results=25000' -n N -d SECONDS")
+        L.append("```")
+        L.append("")
+        L.append("### Deviations from the design notes")
+        L.append("")
+        L.append("- Durations are condensed so that `--scale full` ends well within an hour: "
+                 f"{sc['dur_s']} s per load point instead of 60 s, {sc['reps']} repetitions; the W9 soak lasts "
+                 f"{sc['soak_s']} s instead of 30 min.")
+        L.append("- Latency is closed-loop only (wrk `--latency`, `reqlat`); no open-loop run at a fixed rate "
+                 "(`hey` and wrk2 are not used).")
+        L.append("- Not run: W2 (log-batch of 10), W4 on its own (its shape is the W9 writer), W6 (deep "
+                 "pagination), W8 (UI page load), W10 (read while write); MLflow 2.9.2 and `--workers 1` "
+                 "configurations (use `--stock-workers 1` for the latter).")
+        L.append("- Cold start on the seeded db evicts only the db file from the page cache "
+                 "(`posix_fadvise(DONTNEED)`); executables and Python modules stay cached.")
+        L.append("- Stock runs with `MLFLOW_DISABLE_TELEMETRY=true` and `DO_NOT_TRACK=true` (no calls home).")
+        L.append("")
+        return "\n".join(L) + "\n"
+
+    def plot(self):
+        h = self.h
+        out = Path(h.args.out)
+        png = out.with_suffix(".png")
+        try:
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except Exception as e:
+            log(f"no plot: matplotlib unavailable ({e})")
+            return None
+        sc = h.sc
+        fig, axes = plt.subplots(1, 2, figsize=(13, 5.5), gridspec_kw={"width_ratios": [1.5, 1]})
+        ax = axes[0]
+        labels = [r[0].replace("search-runs", "search").replace(", whole process tree", "")
+                  .replace(" (db file evicted from page cache)", "")[:60] for r in self.rows]
+        ratios = [r[1] for r in self.rows]
+        y = list(range(len(labels)))[::-1]
+        ax.barh(y, ratios, color=["#2a7" if (r[2] is None or r[1] >= r[2]) else "#d62" for r in self.rows])
+        for yy, r in zip(y, self.rows):
+            if r[2]:
+                ax.plot([r[2], r[2]], [yy - 0.4, yy + 0.4], color="k", lw=1.5)
+        ax.set_yticks(y)
+        ax.set_yticklabels(labels, fontsize=7)
+        ax.set_xscale("log")
+        ax.axvline(1, color="grey", lw=0.8)
+        ax.set_xlabel("mlflowd advantage over stock (×, log scale; black tick = target)")
+        ax.set_title(f"mlflowd vs stock MLflow {h.info['mlflow']} (scale {h.args.scale})", fontsize=10)
+        ax2 = axes[1]
+        cs = sc["w1_conc"]
+        for kind, key, style in (("stock", "W1_c{}_rps", "o-"), ("mlflowd", "W1_c{}_rps", "s-")):
+            ys = [(h.res[kind].get(key.format(cc)) or {}).get("med") for cc in cs]
+            if any(ys):
+                ax2.plot(cs, [v or float("nan") for v in ys], style, label=f"{kind} log-metric")
+        ys = [(h.res["ceilings"].get(f"civetweb_post_c{cc}") or {}).get("med") for cc in cs]
+        if any(ys):
+            ax2.plot(cs, [v or float("nan") for v in ys], "k--", label="civetweb trivial POST (ceiling)")
+        cm = (h.res["ceilings"].get("sqlite_commit_FULL") or {}).get("med")
+        if cm:
+            ax2.axhline(cm, color="grey", ls=":", label="SQLite 1-point commits/s (FULL)")
+        ax2.set_xscale("log", base=2)
+        ax2.set_yscale("log")
+        ax2.set_xticks(cs)
+        ax2.set_xticklabels([str(x) for x in cs])
+        ax2.set_xlabel("concurrent connections")
+        ax2.set_ylabel("requests/s")
+        ax2.set_title("W1 single log-metric", fontsize=10)
+        ax2.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(png, dpi=110)
+        plt.close(fig)
+        log(f"wrote {png}")
+        try:
+            return os.path.relpath(png, out.parent)
+        except ValueError:
+            return str(png)
+
+
+# ---------------------------------------------------------------------------
+
+
+def main():
+    ap = argparse.ArgumentParser(description="mlflowd vs stock MLflow benchmark (see scripts/bench/run)")
+    ap.add_argument("--scale", choices=sorted(SCALES), default="full")
+    ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"),
+                    help="report path; the plot goes next to it with a .png suffix")
+    ap.add_argument("--servers", default="stock,mlflowd", help="comma list of stock, mlflowd")
+    ap.add_argument("--workloads", default=",".join(ALL_WORKLOADS),
+                    help=f"comma list of {','.join(ALL_WORKLOADS)} (W0 always runs)")
+    ap.add_argument("--mlflowd", default=str(ROOT / "build" / "mlflowd"), help="mlflowd binary")
+    ap.add_argument("--mlflowd-args", default="", help="extra mlflowd flags, e.g. '--workers 64'")
+    ap.add_argument("--stock-workers", default=None, help="pass --workers N to mlflow server (default: its own)")
+    ap.add_argument("--pin", action="store_true", help="server on CPU 1, load generators on CPU 0")
+    ap.add_argument("--workdir", default=None, help="work directory (default: a new temp dir, removed at the end)")
+    ap.add_argument("--keep", action="store_true", help="keep the work directory (databases, logs, results.json)")
+    ap.add_argument("--no-plot", action="store_true")
+    ap.add_argument("--seed-budget", type=float, default=None,
+                    help="seconds of REST seeding per server before the rest is written by direct SQL "
+                         "(default: 60/120/300 s for tiny/small/full)")
+    a = ap.parse_args()
+    a.servers = [x.strip() for x in a.servers.split(",") if x.strip()]
+    a.workloads = [x.strip() for x in a.workloads.split(",") if x.strip()]
+    for s in a.servers:
+        if s not in ("stock", "mlflowd"):
+            ap.error(f"unknown server {s}")
+    if "mlflowd" in a.servers and not os.access(a.mlflowd, os.X_OK):
+        print(f"bench: {a.mlflowd} is missing; build it first (scripts/setup), or pass --servers stock",
+              file=sys.stderr)
+        return 1
+    if shutil.which("wrk") is None:
+        print("bench: wrk is not installed (apt-get install wrk, or scripts/setup --tests)", file=sys.stderr)
+        return 1
+    if "stock" in a.servers and not (VENV / "bin" / "mlflow").exists():
+        print(f"bench: {VENV}/bin/mlflow is missing; run scripts/setup --tests", file=sys.stderr)
+        return 1
+    h = Harness(a)
+    pin = ROOT / "tests" / "requirements.txt"
+    try:
+        h_ok = True
+        h.run()
+        rep = Report(h)
+        text = rep.build()
+        out = Path(a.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+        log(f"wrote {out}")
+        raw = h.work / "results.json"
+        raw.write_text(json.dumps({"info": h.info, "results": h.res, "gates": h.gates, "notes": h.notes,
+                                   "noise": h.noise, "errors": h.errors}, indent=1, default=str))
+        want = None
+        if pin.exists():
+            m = re.search(r"^mlflow==(\S+)", pin.read_text(), re.M)
+            want = m.group(1) if m else None
+        if want and h.info.get("mlflow") != want:
+            log(f"WARNING: .venv has mlflow {h.info.get('mlflow')}, the project pins {want}")
+        failed = any(h.gates[k] for k in a.servers) or h.errors
+        if failed:
+            log("some correctness gates failed or a phase aborted: see the report")
+        return 1 if failed else 0
+    finally:
+        if a.keep or a.workdir:
+            log(f"work directory kept: {h.work}")
+        else:
+            shutil.rmtree(h.work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
