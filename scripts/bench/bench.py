@@ -1445,7 +1445,7 @@ def fmt(v, unit=""):
 
 
 def fmt_target(v, unit=""):
-    return (f"{v:,}" if float(v).is_integer() else f"{v:g}").replace(".0,", ",") + unit
+    return (f"{int(v):,}" if float(v).is_integer() else f"{v:g}") + unit
 
 
 def fmt_range(s, unit=""):
