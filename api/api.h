@@ -23,11 +23,11 @@ struct mlf_config;
 #define MLF_MAX_PATH_PARAMS 4
 
 struct mlf_req {
-	const char *method;           /* "GET", "POST", ... */
-	const char *path;             /* path below the API prefix, e.g. "/mlflow/runs/get" */
-	const char *prefix;           /* "/api/2.0", "/ajax-api/2.0", ... or "" */
-	cJSON *in;                    /* request fields: JSON body, or query string as an object
-	                                 (repeated keys become arrays); never NULL; owned by dispatcher */
+	const char *method;                      /* "GET", "POST", ... */
+	const char *path;                        /* path below the API prefix, e.g. "/mlflow/runs/get" */
+	const char *prefix;                      /* "/api/2.0", "/ajax-api/2.0", ... or "" */
+	cJSON *in;                               /* request fields: JSON body, or query string as an object
+	                                            (repeated keys become arrays); never NULL; owned by dispatcher */
 	const char *params[MLF_MAX_PATH_PARAMS]; /* {x} segments of the route, arena-owned */
 	int nparams;
 	struct mlf_arena arena;       /* request-scoped memory, released by the dispatcher */

@@ -56,7 +56,8 @@ static int unquote_once(const char *s, char *out)
 	size_t j = 0;
 	for (size_t i = 0; s[i]; i++) {
 		int h, l;
-		if (s[i] == '%' && (h = hexval((unsigned char)s[i + 1])) >= 0 && (l = hexval((unsigned char)s[i + 2])) >= 0) {
+		if (s[i] == '%' && (h = hexval((unsigned char)s[i + 1])) >= 0 &&
+		    (l = hexval((unsigned char)s[i + 2])) >= 0) {
 			int v = h * 16 + l;
 			if (v == 0)
 				return 0;
@@ -211,7 +212,11 @@ static char *content_disposition(struct mlf_arena *a, const char *path)
 	} else {
 		/* ASCII fallback as NFKD + encode("ascii", "ignore") gives it (Latin-1
 		 * letters lose their accents; other non-ASCII is dropped), then RFC 5987. */
-		static const char *const latin1[64] = {"A", "A", "A", "A", "A", "A", "", "C", "E", "E", "E", "E", "I", "I", "I", "I", "", "N", "O", "O", "O", "O", "O", "", "", "U", "U", "U", "U", "Y", "", "", "a", "a", "a", "a", "a", "a", "", "c", "e", "e", "e", "e", "i", "i", "i", "i", "", "n", "o", "o", "o", "o", "o", "", "", "u", "u", "u", "u", "y", "", "y"};
+		static const char *const latin1[64] = {"A", "A", "A", "A", "A", "A", "",  "C", "E", "E", "E", "E", "I",
+		                                       "I", "I", "I", "",  "N", "O", "O", "O", "O", "O", "",  "",  "U",
+		                                       "U", "U", "U", "Y", "",  "",  "a", "a", "a", "a", "a", "a", "",
+		                                       "c", "e", "e", "e", "e", "i", "i", "i", "i", "",  "n", "o", "o",
+		                                       "o", "o", "o", "",  "",  "u", "u", "u", "u", "y", "",  "y"};
 		struct mlf_buf fb = {0};
 		int ftoken = 1;
 		for (const unsigned char *p = (const unsigned char *)base; *p; p++) {
@@ -310,10 +315,11 @@ static enum mlf_status resolve(struct mlf_req *req, const char *uri, const char 
 		return s;
 	if (kind == MLF_LOC_PROXIED) {
 		if (!req->cfg->serve_artifacts)
-			return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
-			                "The artifact location '%.500s' is served by the artifact service, which this server "
-			                "runs without (--no-serve-artifacts).",
-			                uri);
+			return mlf_fail(
+			    &req->err, MLF_INVALID_PARAMETER_VALUE,
+			    "The artifact location '%.500s' is served by the artifact service, which this server "
+			    "runs without (--no-serve-artifacts).",
+			    uri);
 		*root = req->cfg->artifacts_destination;
 		*rel = mlf_artifact_path_join(&req->arena, lrel, rel_in);
 		return MLF_OK;
@@ -373,7 +379,8 @@ enum mlf_status mlf_api_mlflow_artifacts_put(struct mlf_req *req)
 	}
 	free(buf);
 	if (s == MLF_OK && expect >= 0 && total != expect)
-		s = mlf_fail(&req->err, MLF_BAD_REQUEST, "The request body ended after %lld of %lld bytes.", total, expect);
+		s = mlf_fail(&req->err, MLF_BAD_REQUEST, "The request body ended after %lld of %lld bytes.", total,
+		             expect);
 	if (s != MLF_OK) {
 		mlf_artifact_upload_abort(&u); /* nothing lands under the final name */
 		return s;
@@ -521,9 +528,10 @@ enum mlf_status mlf_api_get_artifact(struct mlf_req *req)
 	if (s != MLF_OK)
 		return s;
 	if (!present)
-		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
-		                "Missing value for required parameter 'path'. See the API docs for more information about "
-		                "request parameters.");
+		return mlf_fail(
+		    &req->err, MLF_INVALID_PARAMETER_VALUE,
+		    "Missing value for required parameter 'path'. See the API docs for more information about "
+		    "request parameters.");
 	s = client_path(req, raw, 0, &rel);
 	if (s != MLF_OK)
 		return s;

@@ -206,11 +206,12 @@ static enum mlf_status validate_tag_name(struct mlf_req *req, const char *key)
 	}
 	const char *norm = py_normpath(&req->arena, key);
 	if (strcmp(norm, key) != 0 || !strcmp(norm, ".") || !strncmp(norm, "..", 2) || norm[0] == '/')
-		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
-		                "Invalid value %s for parameter 'key' supplied: Names may be treated as files in certain "
-		                "cases, and must not resolve to other names when treated as such. This name would "
-		                "resolve to %s",
-		                py_json_dumps(&req->arena, key), py_repr(&req->arena, norm));
+		return mlf_fail(
+		    &req->err, MLF_INVALID_PARAMETER_VALUE,
+		    "Invalid value %s for parameter 'key' supplied: Names may be treated as files in certain "
+		    "cases, and must not resolve to other names when treated as such. This name would "
+		    "resolve to %s",
+		    py_json_dumps(&req->arena, key), py_repr(&req->arena, norm));
 	return MLF_OK;
 }
 
@@ -247,11 +248,13 @@ static enum mlf_status validate_trace_tag(struct mlf_req *req, const char *key, 
 	cJSON *j = cJSON_Parse(value ? value : "");
 	enum mlf_status s = MLF_OK;
 	if (!cJSON_IsObject(j)) {
-		s = mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE, "Trace archival config must be encoded as a JSON object.");
+		s = mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
+		             "Trace archival config must be encoded as a JSON object.");
 	} else if (retention) {
 		cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
 		if (!cJSON_IsString(type) || strcmp(type->valuestring, "duration"))
-			s = mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE, "Trace archival config must use type 'duration'.");
+			s = mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
+			             "Trace archival config must use type 'duration'.");
 		else
 			s = validate_retention(req, cJSON_GetObjectItemCaseSensitive(j, "value"));
 	} else {
@@ -298,7 +301,7 @@ struct uri_parts {
 
 static int uses_params(const char *scheme)
 {
-	static const char *const names[] = {"",    "ftp",  "hdl",  "prospero", "http", "imap", "https", "shttp",
+	static const char *const names[] = {"",     "ftp",   "hdl", "prospero", "http", "imap", "https", "shttp",
 	                                    "rtsp", "rtspu", "sip", "sips",     "mms",  "sftp", "tel"};
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
 		if (!strcmp(names[i], scheme))
@@ -378,8 +381,8 @@ struct host_target {
 	int malformed;
 };
 
-static const char *const host_addressed[] = {"ftp", "sftp", "hdfs",  "viewfs", "http",
-                                             "https", "mlflow-artifacts", "r2", "b2", "abfss"};
+static const char *const host_addressed[] = {"ftp", "sftp", "hdfs", "viewfs", "http", "https", "mlflow-artifacts",
+                                             "r2",  "b2",   "abfss"};
 
 /* 1 and fills t when uri selects a host, else 0. */
 static int host_target_of(struct mlf_arena *a, const char *uri, struct host_target *t)
@@ -392,9 +395,9 @@ static int host_target_of(struct mlf_arena *a, const char *uri, struct host_targ
 	if (!hosted || (!strcmp(u.scheme, "mlflow-artifacts") && !*u.netloc))
 		return 0;
 	memset(t, 0, sizeof *t);
-	t->family = !strcmp(u.scheme, "viewfs")                                       ? "hdfs"
+	t->family = !strcmp(u.scheme, "viewfs")                                           ? "hdfs"
 	            : !strcmp(u.scheme, "https") || !strcmp(u.scheme, "mlflow-artifacts") ? "http"
-	                                                                              : u.scheme;
+	                                                                                  : u.scheme;
 	const char *hp = strrchr(u.netloc, '@');
 	hp = hp ? hp + 1 : u.netloc;
 	if (strpbrk(u.netloc, "\\ \t\r\n\f\v")) {
@@ -429,8 +432,9 @@ static int host_target_of(struct mlf_arena *a, const char *uri, struct host_targ
 		static const struct {
 			const char *scheme;
 			int p0, p1;
-		} defaults[] = {{"ftp", 21, 0},   {"sftp", 22, 0}, {"http", 80, 0},  {"https", 443, 0},
-		                {"mlflow-artifacts", 80, 443}, {"r2", 443, 0}, {"b2", 443, 0}, {"abfss", 443, 0}};
+		} defaults[] = {
+		    {"ftp", 21, 0}, {"sftp", 22, 0}, {"http", 80, 0},  {"https", 443, 0}, {"mlflow-artifacts", 80, 443},
+		    {"r2", 443, 0}, {"b2", 443, 0},  {"abfss", 443, 0}};
 		t->ports[0] = -1; /* no port known */
 		t->nports = 1;
 		for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++)
@@ -500,11 +504,12 @@ static enum mlf_status validate_location_length(struct mlf_req *req, const char 
 	if (env && *env)
 		max = strtol(env, NULL, 10);
 	if ((long)py_len(loc) > max)
-		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
-		                "Invalid artifact path length. The length of the artifact path cannot be greater than %ld "
-		                "characters. To configure this limit, please set the MLFLOW_ARTIFACT_LOCATION_MAX_LENGTH "
-		                "environment variable.",
-		                max);
+		return mlf_fail(
+		    &req->err, MLF_INVALID_PARAMETER_VALUE,
+		    "Invalid artifact path length. The length of the artifact path cannot be greater than %ld "
+		    "characters. To configure this limit, please set the MLFLOW_ARTIFACT_LOCATION_MAX_LENGTH "
+		    "environment variable.",
+		    max);
 	return MLF_OK;
 }
 
@@ -730,10 +735,11 @@ enum mlf_status mlf_api_experiments_create(struct mlf_req *req)
 	for (int i = 0; i < ntags; i++)
 		views += !strncmp(tags[i].key, CUSTOM_VIEW_PREFIX, strlen(CUSTOM_VIEW_PREFIX));
 	if (views > MLF_MAX_CUSTOM_VIEWS_PER_EXPERIMENT)
-		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
-		                "Unable to create another custom view; the maximum number of custom views per experiment "
-		                "is %d. Delete an existing custom view before creating a new one.",
-		                MLF_MAX_CUSTOM_VIEWS_PER_EXPERIMENT);
+		return mlf_fail(
+		    &req->err, MLF_INVALID_PARAMETER_VALUE,
+		    "Unable to create another custom view; the maximum number of custom views per experiment "
+		    "is %d. Delete an existing custom view before creating a new one.",
+		    MLF_MAX_CUSTOM_VIEWS_PER_EXPERIMENT);
 	if (location && *location && (s = validate_location(req, location)) != MLF_OK)
 		return s;
 
@@ -820,9 +826,10 @@ enum mlf_status mlf_api_experiments_search(struct mlf_req *req)
 		return s;
 	/* The store checks max_results before the filter and the token. */
 	if (max_results < 1)
-		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
-		                "Invalid value %lld for parameter 'max_results' supplied. It must be a positive integer",
-		                (long long)max_results);
+		return mlf_fail(
+		    &req->err, MLF_INVALID_PARAMETER_VALUE,
+		    "Invalid value %lld for parameter 'max_results' supplied. It must be a positive integer",
+		    (long long)max_results);
 	if (max_results > MLF_SEARCH_MAX_RESULTS_THRESHOLD)
 		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
 		                "Invalid value %lld for parameter 'max_results' supplied. It must be at most %d",

@@ -36,10 +36,22 @@ static void close_container(struct mlf_json *j, char c)
 	mlf_buf_putc(&j->buf, c);
 }
 
-void mlf_json_obj_begin(struct mlf_json *j) { open_container(j, '{'); }
-void mlf_json_obj_end(struct mlf_json *j) { close_container(j, '}'); }
-void mlf_json_arr_begin(struct mlf_json *j) { open_container(j, '['); }
-void mlf_json_arr_end(struct mlf_json *j) { close_container(j, ']'); }
+void mlf_json_obj_begin(struct mlf_json *j)
+{
+	open_container(j, '{');
+}
+void mlf_json_obj_end(struct mlf_json *j)
+{
+	close_container(j, '}');
+}
+void mlf_json_arr_begin(struct mlf_json *j)
+{
+	open_container(j, '[');
+}
+void mlf_json_arr_end(struct mlf_json *j)
+{
+	close_container(j, ']');
+}
 
 void mlf_json_escape(struct mlf_buf *b, const char *s, size_t n)
 {

@@ -11,19 +11,19 @@
 #define MLF_MAX_JSON_DEPTH 64                /* nesting depth of a JSON request body */
 #define MLF_DEFAULT_WORKERS 16               /* civetweb worker threads */
 #define MLF_MAX_WORKERS 256
-#define MLF_MAX_HEADER_BYTES "65536"         /* civetweb max_request_size (headers only) */
+#define MLF_MAX_HEADER_BYTES "65536" /* civetweb max_request_size (headers only) */
 #define MLF_REQUEST_TIMEOUT_MS "30000"
 #define MLF_KEEP_ALIVE_TIMEOUT_MS "5000"
-#define MLF_BUSY_TIMEOUT_MS 20000            /* SQLite busy_timeout, as MLflow sets it */
-#define MLF_GROUP_COMMIT_MAX 512             /* write jobs folded into one transaction */
+#define MLF_BUSY_TIMEOUT_MS 20000 /* SQLite busy_timeout, as MLflow sets it */
+#define MLF_GROUP_COMMIT_MAX 512  /* write jobs folded into one transaction */
 
 /* ---- entity keys and values ---- */
-#define MLF_MAX_ENTITY_KEY_LENGTH 250      /* metric/param/tag keys */
-#define MLF_MAX_PARAM_VAL_LENGTH 6000      /* longer values are truncated, as MLflow does */
-#define MLF_MAX_TAG_VAL_LENGTH 8000        /* run tag values; longer truncated */
+#define MLF_MAX_ENTITY_KEY_LENGTH 250 /* metric/param/tag keys */
+#define MLF_MAX_PARAM_VAL_LENGTH 6000 /* longer values are truncated, as MLflow does */
+#define MLF_MAX_TAG_VAL_LENGTH 8000   /* run tag values; longer truncated */
 #define MLF_MAX_EXPERIMENT_TAG_KEY_LENGTH 250
 #define MLF_MAX_EXPERIMENT_TAG_VAL_LENGTH 20000 /* experiment tag values (MLflow 3.17); longer is an error */
-#define MLF_MAX_CUSTOM_VIEWS_PER_EXPERIMENT 50   /* tags mlflow.customView.view* per experiment */
+#define MLF_MAX_CUSTOM_VIEWS_PER_EXPERIMENT 50  /* tags mlflow.customView.view* per experiment */
 #define MLF_MAX_EXPERIMENT_NAME_LENGTH 500
 #define MLF_MAX_ARTIFACT_LOCATION_LENGTH 2048
 #define MLF_MAX_RUN_ID_LENGTH 256
@@ -45,28 +45,28 @@
 #define MLF_MAX_INPUT_TAG_VALUE_SIZE 500
 
 /* ---- search and paging ---- */
-#define MLF_SEARCH_MAX_RESULTS_DEFAULT 1000     /* runs/search proto default */
-#define MLF_SEARCH_MAX_RESULTS_THRESHOLD 50000  /* runs and experiments */
-#define MLF_GET_HISTORY_MAX_RESULTS 25000       /* get-history page size cap when absent */
-#define MLF_BULK_MAX_RUN_IDS 100                /* get-history-bulk(-interval) */
+#define MLF_SEARCH_MAX_RESULTS_DEFAULT 1000    /* runs/search proto default */
+#define MLF_SEARCH_MAX_RESULTS_THRESHOLD 50000 /* runs and experiments */
+#define MLF_GET_HISTORY_MAX_RESULTS 25000      /* get-history page size cap when absent */
+#define MLF_BULK_MAX_RUN_IDS 100               /* get-history-bulk(-interval) */
 #define MLF_BULK_INTERVAL_MAX_RESULTS 2500
 #define MLF_BULK_INTERVAL_POINTS_PER_RUN 25000
 #define MLF_BULK_HISTORY_MAX_RESULTS 25000
 #define MLF_SEARCH_DATASETS_MAX_EXPERIMENTS 20
-#define MLF_SEARCH_DATASETS_MAX_RESULTS 1000     /* dataset summaries answered */
-#define MLF_MAX_FILTER_LENGTH 65536             /* mlflowd's own cap on a filter string */
+#define MLF_SEARCH_DATASETS_MAX_RESULTS 1000 /* dataset summaries answered */
+#define MLF_MAX_FILTER_LENGTH 65536          /* mlflowd's own cap on a filter string */
 
 /* ---- artifacts (mlflowd's own) ---- */
-#define MLF_MAX_ARTIFACT_PATH_LENGTH 2048    /* bytes of a relative artifact path; over it: 400 */
-#define MLF_MAX_ARTIFACT_SEGMENT_LENGTH 255  /* bytes of one path segment (NAME_MAX) */
-#define MLF_MAX_ARTIFACT_DEPTH 128           /* segments of an artifact path */
-#define MLF_ARTIFACT_IO_BUFFER (256 * 1024)  /* the one buffer an upload or download streams through */
-#define MLF_ARTIFACT_DECODE_ROUNDS 10        /* percent-decoding rounds until stable, as MLflow's _decode */
-#define MLF_MAX_ARTIFACT_LISTING 100000      /* entries of one directory listing */
+#define MLF_MAX_ARTIFACT_PATH_LENGTH 2048   /* bytes of a relative artifact path; over it: 400 */
+#define MLF_MAX_ARTIFACT_SEGMENT_LENGTH 255 /* bytes of one path segment (NAME_MAX) */
+#define MLF_MAX_ARTIFACT_DEPTH 128          /* segments of an artifact path */
+#define MLF_ARTIFACT_IO_BUFFER (256 * 1024) /* the one buffer an upload or download streams through */
+#define MLF_ARTIFACT_DECODE_ROUNDS 10       /* percent-decoding rounds until stable, as MLflow's _decode */
+#define MLF_MAX_ARTIFACT_LISTING 100000     /* entries of one directory listing */
 
 /* ---- logged models ---- */
-#define MLF_MAX_LOGGED_MODEL_NAME_LENGTH 500       /* logged_models.name VARCHAR(500) */
-#define MLF_SEARCH_LOGGED_MODELS_DEFAULT 50        /* proto default max_results */
-#define MLF_SEARCH_LOGGED_MODELS_MAX 50000         /* mlflowd's own cap */
+#define MLF_MAX_LOGGED_MODEL_NAME_LENGTH 500 /* logged_models.name VARCHAR(500) */
+#define MLF_SEARCH_LOGGED_MODELS_DEFAULT 50  /* proto default max_results */
+#define MLF_SEARCH_LOGGED_MODELS_MAX 50000   /* mlflowd's own cap */
 
 #endif

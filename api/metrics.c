@@ -43,9 +43,10 @@ enum mlf_status mlf_api_metrics_get_history(struct mlf_req *req)
 	    (s = mlf_get_int64(req, "max_results", 0, &max_results, &present)) != MLF_OK)
 		return s;
 	if (present && max_results <= 0)
-		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
-		                "Invalid value %lld for parameter 'max_results' supplied. It must be a positive integer.",
-		                (long long)max_results);
+		return mlf_fail(
+		    &req->err, MLF_INVALID_PARAMETER_VALUE,
+		    "Invalid value %lld for parameter 'max_results' supplied. It must be a positive integer.",
+		    (long long)max_results);
 	int64_t offset = 0;
 	if ((s = mlf_page_token_decode(&req->arena, token, &offset, &req->err)) != MLF_OK)
 		return s;
@@ -80,9 +81,10 @@ enum mlf_status mlf_api_metrics_get_history_bulk(struct mlf_req *req)
 		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
 		                "GetMetricHistoryBulk request must specify at least one run_id.");
 	if (nruns > MLF_BULK_MAX_RUN_IDS)
-		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
-		                "GetMetricHistoryBulk request cannot specify more than %d run_ids. Received %d run_ids.",
-		                MLF_BULK_MAX_RUN_IDS, nruns);
+		return mlf_fail(
+		    &req->err, MLF_INVALID_PARAMETER_VALUE,
+		    "GetMetricHistoryBulk request cannot specify more than %d run_ids. Received %d run_ids.",
+		    MLF_BULK_MAX_RUN_IDS, nruns);
 	cJSON *kv = cJSON_GetObjectItemCaseSensitive(req->in, "metric_key");
 	if (!kv || !cJSON_IsString(kv))
 		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,

@@ -6,8 +6,8 @@
  */
 #include <math.h>
 #include <stdio.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "../storage/search.h"
@@ -101,19 +101,21 @@ static enum mlf_status parse_metric(struct mlf_req *req, cJSON *obj, const char 
 	snprintf(path, sizeof path, "%skey", prefix);
 	cJSON *kv = cJSON_GetObjectItemCaseSensitive(obj, "key");
 	if (!kv || cJSON_IsNull(kv) || (cJSON_IsString(kv) && !*kv->valuestring))
-		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
-		                "Missing value for required parameter '%s'. See the API docs for more information about "
-		                "request parameters.",
-		                path);
+		return mlf_fail(
+		    &req->err, MLF_INVALID_PARAMETER_VALUE,
+		    "Missing value for required parameter '%s'. See the API docs for more information about "
+		    "request parameters.",
+		    path);
 	if ((s = mlf_obj_str(req, obj, "key", 1, &m->key)) != MLF_OK)
 		return s;
 	snprintf(path, sizeof path, "%svalue", prefix);
 	cJSON *vv = cJSON_GetObjectItemCaseSensitive(obj, "value");
 	if (!vv || cJSON_IsNull(vv))
-		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
-		                "Missing value for required parameter '%s'. See the API docs for more information about "
-		                "request parameters.",
-		                path);
+		return mlf_fail(
+		    &req->err, MLF_INVALID_PARAMETER_VALUE,
+		    "Missing value for required parameter '%s'. See the API docs for more information about "
+		    "request parameters.",
+		    path);
 	if (cJSON_IsBool(vv) || (!cJSON_IsNumber(vv) && !cJSON_IsString(vv)))
 		return mlf_bad_type(req, path, vv);
 	if ((s = mlf_obj_double(req, obj, "value", 1, &m->value, &present)) != MLF_OK)
@@ -121,10 +123,11 @@ static enum mlf_status parse_metric(struct mlf_req *req, cJSON *obj, const char 
 	snprintf(path, sizeof path, "%stimestamp", prefix);
 	cJSON *tv = cJSON_GetObjectItemCaseSensitive(obj, "timestamp");
 	if (!tv || cJSON_IsNull(tv))
-		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
-		                "Missing value for required parameter '%s'. See the API docs for more information about "
-		                "request parameters.",
-		                path);
+		return mlf_fail(
+		    &req->err, MLF_INVALID_PARAMETER_VALUE,
+		    "Missing value for required parameter '%s'. See the API docs for more information about "
+		    "request parameters.",
+		    path);
 	if ((s = mlf_obj_int64(req, obj, "timestamp", 1, &m->timestamp, NULL)) != MLF_OK)
 		return s;
 	m->step = 0;
@@ -298,9 +301,10 @@ enum mlf_status mlf_api_runs_search(struct mlf_req *req)
 		                "Invalid value %lld for parameter 'max_results' supplied. It must be at most %d",
 		                (long long)max_results, MLF_SEARCH_MAX_RESULTS_THRESHOLD);
 	if (present && max_results < 0)
-		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
-		                "Invalid value %lld for parameter 'max_results' supplied. It must be a positive integer",
-		                (long long)max_results);
+		return mlf_fail(
+		    &req->err, MLF_INVALID_PARAMETER_VALUE,
+		    "Invalid value %lld for parameter 'max_results' supplied. It must be a positive integer",
+		    (long long)max_results);
 	if (filter && strlen(filter) > MLF_MAX_FILTER_LENGTH)
 		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE, "Filter string is longer than %d characters",
 		                MLF_MAX_FILTER_LENGTH);
@@ -450,10 +454,11 @@ enum mlf_status mlf_api_runs_log_batch(struct mlf_req *req)
 				break;
 			}
 	if (nd) {
-		s = mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
-		             "Duplicate parameter keys have been submitted: [%s]. Please ensure the request contains only "
-		             "one param value per param key.",
-		             dupes.data);
+		s = mlf_fail(
+		    &req->err, MLF_INVALID_PARAMETER_VALUE,
+		    "Duplicate parameter keys have been submitted: [%s]. Please ensure the request contains only "
+		    "one param value per param key.",
+		    dupes.data);
 		mlf_buf_release(&dupes);
 		return s;
 	}
@@ -507,7 +512,8 @@ enum mlf_status mlf_api_runs_log_inputs(struct mlf_req *req)
 				return s;
 			if (fields[f].limit && *fields[f].dst && strlen(*fields[f].dst) > fields[f].limit)
 				return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
-				                "Dataset %s exceeds the maximum length of %zu", fields[f].field, fields[f].limit);
+				                "Dataset %s exceeds the maximum length of %zu", fields[f].field,
+				                fields[f].limit);
 		}
 		struct mlf_kv *tags;
 		int nt;
@@ -515,7 +521,8 @@ enum mlf_status mlf_api_runs_log_inputs(struct mlf_req *req)
 		    MLF_OK)
 			return s;
 		for (int t = 0; t < nt; t++) {
-			if (strlen(tags[t].key) > MLF_MAX_INPUT_TAG_KEY_SIZE || strlen(tags[t].value) > MLF_MAX_INPUT_TAG_VALUE_SIZE)
+			if (strlen(tags[t].key) > MLF_MAX_INPUT_TAG_KEY_SIZE ||
+			    strlen(tags[t].value) > MLF_MAX_INPUT_TAG_VALUE_SIZE)
 				return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
 				                "Input tag key or value exceeds the maximum length (%d / %d)",
 				                MLF_MAX_INPUT_TAG_KEY_SIZE, MLF_MAX_INPUT_TAG_VALUE_SIZE);

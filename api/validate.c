@@ -97,8 +97,8 @@ enum mlf_status mlf_validate_key(struct mlf_req *req, const char *key, const cha
 {
 	char *shown = NULL;
 	if (!key)
-		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
-		                "Missing value for required parameter '%s'.", path);
+		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE, "Missing value for required parameter '%s'.",
+		                path);
 	if (!key_chars_ok(key)) {
 		struct mlf_buf b = {0};
 		mlf_json_escape(&b, key, strlen(key));
@@ -115,11 +115,12 @@ enum mlf_status mlf_validate_key(struct mlf_req *req, const char *key, const cha
 		mlf_json_escape(&b, key, strlen(key));
 		shown = mlf_arena_strdup(&req->arena, b.data);
 		mlf_buf_release(&b);
-		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
-		                "Invalid value %s for parameter '%s' supplied: Names may be treated as files in certain "
-		                "cases, and must not resolve to other names when treated as such. This name would "
-		                "resolve to '%s'",
-		                shown, path, norm);
+		return mlf_fail(
+		    &req->err, MLF_INVALID_PARAMETER_VALUE,
+		    "Invalid value %s for parameter '%s' supplied: Names may be treated as files in certain "
+		    "cases, and must not resolve to other names when treated as such. This name would "
+		    "resolve to '%s'",
+		    shown, path, norm);
 	}
 	return MLF_OK;
 }
@@ -127,8 +128,8 @@ enum mlf_status mlf_validate_key(struct mlf_req *req, const char *key, const cha
 enum mlf_status mlf_validate_length(struct mlf_req *req, const char *what, const char *value, size_t limit)
 {
 	if (value && mlf_utf8_len(value) > limit)
-		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE, "'%s' exceeds the maximum length of %zu characters",
-		                what, limit);
+		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
+		                "'%s' exceeds the maximum length of %zu characters", what, limit);
 	return MLF_OK;
 }
 

@@ -14,8 +14,8 @@
 #define MLF_MAX_PATTERNS 64
 
 struct mlf_config {
-	const char *backend_store;         /* SQLite file path */
-	const char *host;                  /* listen address */
+	const char *backend_store; /* SQLite file path */
+	const char *host;          /* listen address */
 	int port;
 	const char *artifacts_destination; /* absolute path of the artifact root */
 	const char *default_artifact_root; /* URI prefix for new experiments */
@@ -23,10 +23,10 @@ struct mlf_config {
 	int workers;
 	const char *allowed_hosts[MLF_MAX_PATTERNS]; /* Host header patterns; "*" allows all */
 	int n_allowed_hosts;
-	const char *cors_origins[MLF_MAX_PATTERNS];  /* extra allowed Origins; "*" allows all */
+	const char *cors_origins[MLF_MAX_PATTERNS]; /* extra allowed Origins; "*" allows all */
 	int n_cors_origins;
-	const char *x_frame_options;       /* "SAMEORIGIN", "DENY" or NULL (none) */
-	int quiet;                         /* no access log */
+	const char *x_frame_options; /* "SAMEORIGIN", "DENY" or NULL (none) */
+	int quiet;                   /* no access log */
 };
 
 #endif

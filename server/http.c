@@ -494,9 +494,10 @@ static int dispatch_path(struct mg_connection *conn, const char *path)
 	const char *origin = mg_get_header(conn, "Origin");
 	char cors[512] = "";
 	if (origin && origin_allowed(cfg, origin) && strlen(origin) < 300)
-		snprintf(cors, sizeof cors,
-		         "Access-Control-Allow-Origin: %s\r\nAccess-Control-Allow-Credentials: true\r\nVary: Origin\r\n",
-		         origin);
+		snprintf(
+		    cors, sizeof cors,
+		    "Access-Control-Allow-Origin: %s\r\nAccess-Control-Allow-Credentials: true\r\nVary: Origin\r\n",
+		    origin);
 	if (is_api && origin && !origin_allowed(cfg, origin) && is_state_changing(method)) {
 		respond_error_status(conn, 403, MLF_PERMISSION_DENIED, "Cross-origin request blocked", NULL);
 		return 403;
@@ -572,7 +573,8 @@ static int dispatch_path(struct mg_connection *conn, const char *path)
 			}
 			if (!content_type_json(ct)) {
 				respond_error_status(conn, 400, MLF_INVALID_PARAMETER_VALUE,
-				                     "Bad Request. Content-Type must be one of ['application/json'].", cors);
+				                     "Bad Request. Content-Type must be one of ['application/json'].",
+				                     cors);
 				status = 400;
 				goto out;
 			}
@@ -589,7 +591,8 @@ static int dispatch_path(struct mg_connection *conn, const char *path)
 				respond_error_status(conn, 413, MLF_REQUEST_LIMIT_EXCEEDED, msg, h);
 				status = 413;
 			} else {
-				respond_error_status(conn, 400, MLF_BAD_REQUEST, "Could not read the request body.", cors);
+				respond_error_status(conn, 400, MLF_BAD_REQUEST, "Could not read the request body.",
+				                     cors);
 				status = 400;
 			}
 			goto out;
@@ -649,16 +652,26 @@ struct mlf_server *mlf_server_start(const struct mlf_config *cfg, struct mlf_db 
 	char ports[300], threads[16];
 	snprintf(ports, sizeof ports, "%s:%d", cfg->host, cfg->port);
 	snprintf(threads, sizeof threads, "%d", cfg->workers);
-	const char *options[] = {"listening_ports", ports,
-	                         "num_threads", threads,
-	                         "enable_keep_alive", "yes",
-	                         "keep_alive_timeout_ms", MLF_KEEP_ALIVE_TIMEOUT_MS,
-	                         "tcp_nodelay", "1",
-	                         "request_timeout_ms", MLF_REQUEST_TIMEOUT_MS,
-	                         "max_request_size", MLF_MAX_HEADER_BYTES,
-	                         "enable_directory_listing", "no",
-	                         "cgi_pattern", "**.mlflowd-no-cgi$",
-	                         "decode_url", "no", /* dispatch() decodes the path itself, once */
+	const char *options[] = {"listening_ports",
+	                         ports,
+	                         "num_threads",
+	                         threads,
+	                         "enable_keep_alive",
+	                         "yes",
+	                         "keep_alive_timeout_ms",
+	                         MLF_KEEP_ALIVE_TIMEOUT_MS,
+	                         "tcp_nodelay",
+	                         "1",
+	                         "request_timeout_ms",
+	                         MLF_REQUEST_TIMEOUT_MS,
+	                         "max_request_size",
+	                         MLF_MAX_HEADER_BYTES,
+	                         "enable_directory_listing",
+	                         "no",
+	                         "cgi_pattern",
+	                         "**.mlflowd-no-cgi$",
+	                         "decode_url",
+	                         "no", /* dispatch() decodes the path itself, once */
 	                         NULL};
 	struct mg_callbacks cb;
 	memset(&cb, 0, sizeof cb);

@@ -52,8 +52,7 @@ const char *mlf_http_query_string(struct mlf_req *req);
 /* Write the status line and headers (security headers added), with
  * Content-Length when len >= 0. extra_headers is "" or CRLF-terminated
  * lines. Then the caller writes the body with mlf_http_write. */
-int mlf_http_begin(struct mlf_req *req, int status, const char *content_type, long long len,
-                   const char *extra_headers);
+int mlf_http_begin(struct mlf_req *req, int status, const char *content_type, long long len, const char *extra_headers);
 int mlf_http_write(struct mlf_req *req, const void *buf, size_t n);
 /* Write an MLflow JSON error answer. */
 void mlf_http_error(struct mlf_req *req, const struct mlf_error *err);

@@ -26,38 +26,37 @@
 #define DEFAULT_ARTIFACTS_DESTINATION "./mlartifacts"
 #define DEFAULT_PORT 5000
 
-static const char usage[] =
-    "Usage: mlflowd [OPTIONS]\n"
-    "\n"
-    "An MLflow-compatible tracking server. Point clients at it with\n"
-    "MLFLOW_TRACKING_URI=http://HOST:PORT.\n"
-    "\n"
-    "Options:\n"
-    "  --backend-store PATH          SQLite file holding experiments, runs and\n"
-    "                                models (created if missing; default runs.db)\n"
-    "  --backend-store-uri URI       the same as an MLflow URI: sqlite:///PATH\n"
-    "  --host HOST                   address to listen on (default 127.0.0.1)\n"
-    "  --port PORT                   port to listen on (default 5000)\n"
-    "  --artifacts-destination DIR   folder of the served artifacts (default\n"
-    "                                ./mlartifacts)\n"
-    "  --default-artifact-root URI   artifact location of new experiments (default\n"
-    "                                mlflow-artifacts:/ when serving artifacts,\n"
-    "                                else ./mlruns)\n"
-    "  --serve-artifacts             serve artifacts through the server (default)\n"
-    "  --no-serve-artifacts          do not serve artifacts\n"
-    "  --workers N                   request threads (default 16)\n"
-    "  --allowed-hosts LIST          comma-separated Host header values accepted,\n"
-    "                                '*' wildcards allowed, '*' alone allows all\n"
-    "                                (default: localhost, 127.0.0.1 and [::1] on\n"
-    "                                any port, plus private networks when --host\n"
-    "                                is not a loopback address)\n"
-    "  --cors-allowed-origins LIST   comma-separated origins allowed to make\n"
-    "                                state-changing requests besides localhost\n"
-    "                                ('*' allows all)\n"
-    "  --x-frame-options VALUE       SAMEORIGIN (default), DENY or NONE\n"
-    "  --quiet                       no request log on stderr\n"
-    "  --version                     print the version and exit\n"
-    "  --help                        print this help and exit\n";
+static const char usage[] = "Usage: mlflowd [OPTIONS]\n"
+                            "\n"
+                            "An MLflow-compatible tracking server. Point clients at it with\n"
+                            "MLFLOW_TRACKING_URI=http://HOST:PORT.\n"
+                            "\n"
+                            "Options:\n"
+                            "  --backend-store PATH          SQLite file holding experiments, runs and\n"
+                            "                                models (created if missing; default runs.db)\n"
+                            "  --backend-store-uri URI       the same as an MLflow URI: sqlite:///PATH\n"
+                            "  --host HOST                   address to listen on (default 127.0.0.1)\n"
+                            "  --port PORT                   port to listen on (default 5000)\n"
+                            "  --artifacts-destination DIR   folder of the served artifacts (default\n"
+                            "                                ./mlartifacts)\n"
+                            "  --default-artifact-root URI   artifact location of new experiments (default\n"
+                            "                                mlflow-artifacts:/ when serving artifacts,\n"
+                            "                                else ./mlruns)\n"
+                            "  --serve-artifacts             serve artifacts through the server (default)\n"
+                            "  --no-serve-artifacts          do not serve artifacts\n"
+                            "  --workers N                   request threads (default 16)\n"
+                            "  --allowed-hosts LIST          comma-separated Host header values accepted,\n"
+                            "                                '*' wildcards allowed, '*' alone allows all\n"
+                            "                                (default: localhost, 127.0.0.1 and [::1] on\n"
+                            "                                any port, plus private networks when --host\n"
+                            "                                is not a loopback address)\n"
+                            "  --cors-allowed-origins LIST   comma-separated origins allowed to make\n"
+                            "                                state-changing requests besides localhost\n"
+                            "                                ('*' allows all)\n"
+                            "  --x-frame-options VALUE       SAMEORIGIN (default), DENY or NONE\n"
+                            "  --quiet                       no request log on stderr\n"
+                            "  --version                     print the version and exit\n"
+                            "  --help                        print this help and exit\n";
 
 static void die(const char *fmt, const char *arg)
 {
@@ -198,7 +197,8 @@ int main(int argc, char **argv)
 			if (!strncmp(optarg, "file://", 7))
 				optarg += 7;
 			else if (strstr(optarg, "://"))
-				die("unsupported artifacts destination '%s': mlflowd stores artifacts in a local folder",
+				die("unsupported artifacts destination '%s': mlflowd stores artifacts in a local "
+				    "folder",
 				    optarg);
 			cfg.artifacts_destination = optarg;
 			break;
@@ -233,7 +233,7 @@ int main(int argc, char **argv)
 	} else {
 		static const char *local[] = {"localhost", "localhost:*", "127.0.0.1", "127.0.0.1:*",
 		                              "[::1]",     "[::1]:*",     "0.0.0.0",   "0.0.0.0:*"};
-		static const char *private_nets[] = {"192.168.*", "10.*", "172.1[6-9].*", "172.2[0-9].*",
+		static const char *private_nets[] = {"192.168.*",   "10.*",   "172.1[6-9].*", "172.2[0-9].*",
 		                                     "172.3[01].*", "fc00:*", "fd00:*"};
 		for (size_t i = 0; i < sizeof local / sizeof *local; i++)
 			cfg.allowed_hosts[cfg.n_allowed_hosts++] = local[i];
@@ -266,8 +266,7 @@ int main(int argc, char **argv)
 	/* Experiment 0's location, as MLflow's append_to_uri_path builds it. */
 	size_t rl = strlen(cfg.default_artifact_root);
 	char *root0 = malloc(rl + 3);
-	sprintf(root0, "%s%s0", cfg.default_artifact_root,
-	        rl && cfg.default_artifact_root[rl - 1] == '/' ? "" : "/");
+	sprintf(root0, "%s%s0", cfg.default_artifact_root, rl && cfg.default_artifact_root[rl - 1] == '/' ? "" : "/");
 
 	sigset_t sigs;
 	sigemptyset(&sigs);

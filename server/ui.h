@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 struct mlf_ui_file {
-	const char *path;         /* "/index.html" */
+	const char *path; /* "/index.html" */
 	const char *content_type;
 	const unsigned char *data; /* static */
 	size_t size;

@@ -76,9 +76,9 @@ enum mlf_status mlf_artifact_path_check(struct mlf_arena *a, const char *path, i
 		return invalid_path(err);
 	/* A URI scheme or a drive letter in front ("file:", "C:"). */
 	size_t k = 0;
-	while (k < n && ((path[k] >= 'a' && path[k] <= 'z') || (path[k] >= 'A' && path[k] <= 'Z') ||
-	                 (k > 0 && ((path[k] >= '0' && path[k] <= '9') || path[k] == '+' || path[k] == '-' ||
-	                            path[k] == '.'))))
+	while (k < n &&
+	       ((path[k] >= 'a' && path[k] <= 'z') || (path[k] >= 'A' && path[k] <= 'Z') ||
+	        (k > 0 && ((path[k] >= '0' && path[k] <= '9') || path[k] == '+' || path[k] == '-' || path[k] == '.'))))
 		k++;
 	if (k > 0 && k < n && path[k] == ':')
 		return invalid_path(err);
@@ -91,7 +91,8 @@ enum mlf_status mlf_artifact_path_check(struct mlf_arena *a, const char *path, i
 			size_t len = i - seg_start;
 			if (len == 0 || len > MLF_MAX_ARTIFACT_SEGMENT_LENGTH)
 				return invalid_path(err);
-			if ((len == 1 && s[seg_start] == '.') || (len == 2 && s[seg_start] == '.' && s[seg_start + 1] == '.'))
+			if ((len == 1 && s[seg_start] == '.') ||
+			    (len == 2 && s[seg_start] == '.' && s[seg_start + 1] == '.'))
 				return invalid_path(err);
 			if (++depth > MLF_MAX_ARTIFACT_DEPTH)
 				return invalid_path(err);
@@ -131,17 +132,13 @@ static int open_root(const char *root)
 static enum mlf_status errno_status(int e, const char *what, const char *rel, struct mlf_error *err)
 {
 	switch (e) {
-	case ENOENT:
-		return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "No such artifact: '%.900s'", rel);
+	case ENOENT: return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "No such artifact: '%.900s'", rel);
 	case ENOTDIR: /* a file where a folder was expected */
 		return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "No such artifact: '%.900s'", rel);
-	case ELOOP: /* a symlink on the way: never followed */
-		return invalid_path(err);
+	case ELOOP: /* a symlink on the way: never followed */ return invalid_path(err);
 	case ENOSPC:
-	case EDQUOT:
-		return mlf_fail(err, MLF_IO_ERROR, "No space left to store the artifact");
-	default:
-		return mlf_fail(err, MLF_IO_ERROR, "Cannot %s artifact '%.900s': %s", what, rel, strerror(e));
+	case EDQUOT: return mlf_fail(err, MLF_IO_ERROR, "No space left to store the artifact");
+	default: return mlf_fail(err, MLF_IO_ERROR, "Cannot %s artifact '%.900s': %s", what, rel, strerror(e));
 	}
 }
 
@@ -377,8 +374,7 @@ enum mlf_status mlf_artifact_upload_begin(const char *root, const char *rel, str
 	return MLF_OK;
 }
 
-enum mlf_status mlf_artifact_upload_write(struct mlf_artifact_upload *u, const void *p, size_t n,
-                                          struct mlf_error *err)
+enum mlf_status mlf_artifact_upload_write(struct mlf_artifact_upload *u, const void *p, size_t n, struct mlf_error *err)
 {
 	const char *c = p;
 	while (n > 0) {
@@ -421,8 +417,8 @@ enum mlf_status mlf_artifact_upload_commit(struct mlf_artifact_upload *u, struct
 	if (renameat(u->dirfd, u->tmpname, u->dirfd, u->name) < 0) {
 		int e = errno;
 		unlinkat(u->dirfd, u->tmpname, 0);
-		s = e == EISDIR ? mlf_fail(err, MLF_INVALID_PARAMETER_VALUE, "Artifact path refers to a directory: '%.900s'",
-		                           u->name)
+		s = e == EISDIR ? mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
+		                           "Artifact path refers to a directory: '%.900s'", u->name)
 		                : errno_status(e, "store", u->name, err);
 		upload_release(u);
 		return s;
@@ -576,11 +572,14 @@ enum mlf_status mlf_artifact_location_check(const char *loc, struct mlf_error *e
 	for (size_t i = 0; i < path_end; i++)
 		if (loc[i] == '/')
 			last_slash = loc + i;
-	const char *semi = memchr(last_slash ? last_slash : loc, ';', path_end - (size_t)((last_slash ? last_slash : loc) - loc));
+	const char *semi =
+	    memchr(last_slash ? last_slash : loc, ';', path_end - (size_t)((last_slash ? last_slash : loc) - loc));
 	if ((hash && hash[1]) || semi)
-		return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE, "'artifact_location' URL can't include fragments or params.");
+		return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
+		                "'artifact_location' URL can't include fragments or params.");
 	if (hash) /* a bare trailing '#' (empty fragment): still nothing we want to store */
-		return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE, "'artifact_location' URL can't include fragments or params.");
+		return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
+		                "'artifact_location' URL can't include fragments or params.");
 	if (q) {
 		char *cur = strdup(q + 1);
 		for (int round = 0; round < MLF_ARTIFACT_DECODE_ROUNDS; round++) {
@@ -597,8 +596,8 @@ enum mlf_status mlf_artifact_location_check(const char *loc, struct mlf_error *e
 			return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE, "Invalid query string");
 	}
 	if (!strncmp(loc, "runs:", 5))
-		return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE, "Artifact location cannot be a runs:/ URI. Given: '%.900s'",
-		                loc);
+		return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
+		                "Artifact location cannot be a runs:/ URI. Given: '%.900s'", loc);
 	return MLF_OK;
 }
 
@@ -668,21 +667,35 @@ static const struct {
 	const char *ext;
 	const char *type;
 } mime_types[] = {
-    {"png", "image/png"},        {"jpg", "image/jpeg"},        {"jpeg", "image/jpeg"},
-    {"gif", "image/gif"},        {"svg", "image/svg+xml"},     {"webp", "image/webp"},
-    {"bmp", "image/bmp"},        {"ico", "image/vnd.microsoft.icon"}, {"tif", "image/tiff"},
-    {"tiff", "image/tiff"},      {"pdf", "application/pdf"},   {"html", "text/html"},
-    {"htm", "text/html"},        {"css", "text/css"},          {"gz", "application/gzip"},
-    {"zip", "application/zip"},  {"tar", "application/x-tar"}, {"mp4", "video/mp4"},
-    {"mp3", "audio/mpeg"},       {"wav", "audio/x-wav"},       {"parquet", "application/octet-stream"},
-    {"pkl", "application/octet-stream"}, {"geojson", "application/geo+json"},
+    {"png", "image/png"},
+    {"jpg", "image/jpeg"},
+    {"jpeg", "image/jpeg"},
+    {"gif", "image/gif"},
+    {"svg", "image/svg+xml"},
+    {"webp", "image/webp"},
+    {"bmp", "image/bmp"},
+    {"ico", "image/vnd.microsoft.icon"},
+    {"tif", "image/tiff"},
+    {"tiff", "image/tiff"},
+    {"pdf", "application/pdf"},
+    {"html", "text/html"},
+    {"htm", "text/html"},
+    {"css", "text/css"},
+    {"gz", "application/gzip"},
+    {"zip", "application/zip"},
+    {"tar", "application/x-tar"},
+    {"mp4", "video/mp4"},
+    {"mp3", "audio/mpeg"},
+    {"wav", "audio/x-wav"},
+    {"parquet", "application/octet-stream"},
+    {"pkl", "application/octet-stream"},
+    {"geojson", "application/geo+json"},
 };
 
 /* MLflow's get_text_extensions(): served as text/plain. */
-static const char *const text_exts[] = {"txt",  "log",  "err",   "cfg",        "conf", "cnf",  "cf",   "ini",
-                                        "properties",   "prop",  "hocon",      "toml", "yaml", "yml",  "xml",
-                                        "json", "js",   "py",    "py3",        "csv",  "tsv",  "md",   "rst",
-                                        "ipynb", "MLmodel", "MLproject"};
+static const char *const text_exts[] = {
+    "txt", "log", "err",  "cfg", "conf", "cnf", "cf",  "ini", "properties", "prop", "hocon", "toml",    "yaml",
+    "yml", "xml", "json", "js",  "py",   "py3", "csv", "tsv", "md",         "rst",  "ipynb", "MLmodel", "MLproject"};
 
 const char *mlf_artifact_mime_type(const char *name)
 {

@@ -41,9 +41,9 @@ const char *mlf_artifact_path_join(struct mlf_arena *a, const char *base, const 
 /* ---- reading ---- */
 
 struct mlf_artifact_file {
-	int fd;        /* owned by the caller: close() it; -1 for a directory */
+	int fd; /* owned by the caller: close() it; -1 for a directory */
 	int is_dir;
-	int64_t size;  /* bytes of a regular file */
+	int64_t size; /* bytes of a regular file */
 };
 
 /* Open root/rel for reading. Missing: MLF_RESOURCE_DOES_NOT_EXIST "No such
@@ -67,10 +67,10 @@ enum mlf_status mlf_artifact_list(struct mlf_arena *a, const char *root, const c
 /* ---- writing ---- */
 
 struct mlf_artifact_upload {
-	int dirfd;         /* the target folder */
-	int fd;            /* the temporary file */
+	int dirfd; /* the target folder */
+	int fd;    /* the temporary file */
 	char tmpname[64];
-	char *name;        /* final basename (heap) */
+	char *name; /* final basename (heap) */
 	int64_t written;
 };
 

@@ -91,7 +91,7 @@ void mlf_buf_puts(struct mlf_buf *b, const char *s);
 void mlf_buf_putc(struct mlf_buf *b, char c);
 void mlf_buf_printf(struct mlf_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void mlf_buf_vprintf(struct mlf_buf *b, const char *fmt, va_list ap);
-void mlf_buf_reset(struct mlf_buf *b); /* len = 0, keeps memory */
+void mlf_buf_reset(struct mlf_buf *b);   /* len = 0, keeps memory */
 void mlf_buf_release(struct mlf_buf *b); /* frees memory */
 
 /* Milliseconds since the Unix epoch (wall clock). */

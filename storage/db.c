@@ -122,14 +122,10 @@ enum mlf_status mlf_db_error(struct mlf_conn *c, int rc, struct mlf_error *err)
 	const char *msg = c && c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc);
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return mlf_fail(err, MLF_TEMPORARILY_UNAVAILABLE, "database is busy: %s", msg);
-	case SQLITE_CONSTRAINT:
-		return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE, "constraint violated: %s", msg);
-	case SQLITE_FULL:
-		return mlf_fail(err, MLF_IO_ERROR, "disk full: %s", msg);
-	default:
-		return mlf_fail(err, MLF_INTERNAL_ERROR, "database error: %s", msg);
+	case SQLITE_LOCKED: return mlf_fail(err, MLF_TEMPORARILY_UNAVAILABLE, "database is busy: %s", msg);
+	case SQLITE_CONSTRAINT: return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE, "constraint violated: %s", msg);
+	case SQLITE_FULL: return mlf_fail(err, MLF_IO_ERROR, "disk full: %s", msg);
+	default: return mlf_fail(err, MLF_INTERNAL_ERROR, "database error: %s", msg);
 	}
 }
 

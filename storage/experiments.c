@@ -109,10 +109,10 @@ static size_t uri_scheme_len(const char *u)
  * (urllib.parse.uses_netloc). */
 static int uses_netloc(const char *scheme, size_t n)
 {
-	static const char *const names[] = {"ftp",  "http",  "gopher",  "nntp",  "telnet",  "imap",
-	                                    "wais", "file",  "mms",     "https", "shttp",   "snews",
-	                                    "prospero", "rtsp", "rtspu", "rsync", "svn",     "svn+ssh",
-	                                    "sftp", "nfs",   "git",     "git+ssh", "ws",    "wss"};
+	static const char *const names[] = {"ftp",      "http", "gopher", "nntp",    "telnet", "imap",
+	                                    "wais",     "file", "mms",    "https",   "shttp",  "snews",
+	                                    "prospero", "rtsp", "rtspu",  "rsync",   "svn",    "svn+ssh",
+	                                    "sftp",     "nfs",  "git",    "git+ssh", "ws",     "wss"};
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
 		if (strlen(names[i]) == n && !strncasecmp(names[i], scheme, n))
 			return 1;
@@ -166,7 +166,8 @@ static char *append_to_uri_path(const char *uri, const char *segment)
 	for (size_t i = 0; i < path_len; i++)
 		if (p[i] == '/')
 			last_slash = p + i;
-	const char *semi = memchr(last_slash ? last_slash : p, ';', path_len - (size_t)((last_slash ? last_slash : p) - p));
+	const char *semi =
+	    memchr(last_slash ? last_slash : p, ';', path_len - (size_t)((last_slash ? last_slash : p) - p));
 	if (semi)
 		params_at = (size_t)(semi - p);
 
@@ -204,7 +205,7 @@ static char *root_from_default_location(const char *loc0)
  * Reading
  * ====================================================================== */
 
-#define EXP_COLUMNS \
+#define EXP_COLUMNS                                                                                              \
 	"e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage, e.creation_time, e.last_update_time, " \
 	"e.workspace"
 
@@ -239,7 +240,8 @@ static enum mlf_status load_tags(struct mlf_conn *c, struct mlf_arena *a, struct
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			if (exps[i].ntags == cap) {
 				int ncap = cap ? cap * 2 : 8;
-				exps[i].tags = mlf_arena_grow(a, exps[i].tags, (size_t)cap, (size_t)ncap, sizeof *exps[i].tags);
+				exps[i].tags =
+				    mlf_arena_grow(a, exps[i].tags, (size_t)cap, (size_t)ncap, sizeof *exps[i].tags);
 				cap = ncap;
 			}
 			struct mlf_kv *kv = &exps[i].tags[exps[i].ntags++];
@@ -319,9 +321,10 @@ enum mlf_status mlf_experiment_search(struct mlf_conn *c, struct mlf_arena *a, e
 	*n = 0;
 	*next_offset = -1;
 	if (max_results < 1)
-		return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
-		                "Invalid value %lld for parameter 'max_results' supplied. It must be a positive integer",
-		                (long long)max_results);
+		return mlf_fail(
+		    err, MLF_INVALID_PARAMETER_VALUE,
+		    "Invalid value %lld for parameter 'max_results' supplied. It must be a positive integer",
+		    (long long)max_results);
 	if (max_results > MLF_SEARCH_MAX_RESULTS_THRESHOLD)
 		return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
 		                "Invalid value %lld for parameter 'max_results' supplied. It must be at most %d",
@@ -338,9 +341,9 @@ enum mlf_status mlf_experiment_search(struct mlf_conn *c, struct mlf_arena *a, e
 	char *sql = mlf_arena_printf(a,
 	                             "SELECT " EXP_COLUMNS " FROM experiments e %s WHERE %s%s%s%s ORDER BY %s "
 	                             "LIMIT ?%d OFFSET ?%d",
-	                             q.joins ? q.joins : "", view_condition(view),
-	                             q.where && *q.where ? " AND (" : "", q.where ? q.where : "",
-	                             q.where && *q.where ? ")" : "", q.order, q.nbinds + 1, q.nbinds + 2);
+	                             q.joins ? q.joins : "", view_condition(view), q.where && *q.where ? " AND (" : "",
+	                             q.where ? q.where : "", q.where && *q.where ? ")" : "", q.order, q.nbinds + 1,
+	                             q.nbinds + 2);
 	sqlite3_stmt *st = mlf_stmt_dynamic(c, sql, err);
 	if (!st)
 		return err->status;
@@ -554,8 +557,8 @@ fail:
 }
 
 enum mlf_status mlf_experiment_create_with_root(struct mlf_db *db, const char *default_root, const char *name,
-                                                const char *artifact_location, const struct mlf_kv *tags,
-                                                int ntags, int64_t *out_id, struct mlf_error *err)
+                                                const char *artifact_location, const struct mlf_kv *tags, int ntags,
+                                                int64_t *out_id, struct mlf_error *err)
 {
 	struct create_job j = {.root = default_root ? default_root : "",
 	                       .name = name,
@@ -569,8 +572,7 @@ enum mlf_status mlf_experiment_create_with_root(struct mlf_db *db, const char *d
 }
 
 enum mlf_status mlf_experiment_create(struct mlf_db *db, const char *name, const char *artifact_location,
-                                      const struct mlf_kv *tags, int ntags, int64_t *out_id,
-                                      struct mlf_error *err)
+                                      const struct mlf_kv *tags, int ntags, int64_t *out_id, struct mlf_error *err)
 {
 	char *root = root_from_default_location(mlf_db_default_artifact_root(db));
 	enum mlf_status s =
@@ -607,11 +609,11 @@ static enum mlf_status rename_fn(struct mlf_conn *c, void *arg, struct mlf_error
 		return MLF_OK;
 	/* MLflow lets the IntegrityError through as BAD_REQUEST. */
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
-		return mlf_fail(err, MLF_BAD_REQUEST,
-		                "(sqlite3.IntegrityError) %s\n[SQL: UPDATE experiments SET name=?, last_update_time=? "
-		                "WHERE experiments.experiment_id = ?]\n[parameters: ('%s', %lld, %lld)]\n"
-		                SQLALCHEMY_BACKGROUND,
-		                sqlite3_errmsg(c->db), j->name, (long long)now, (long long)j->id);
+		return mlf_fail(
+		    err, MLF_BAD_REQUEST,
+		    "(sqlite3.IntegrityError) %s\n[SQL: UPDATE experiments SET name=?, last_update_time=? "
+		    "WHERE experiments.experiment_id = ?]\n[parameters: ('%s', %lld, %lld)]\n" SQLALCHEMY_BACKGROUND,
+		    sqlite3_errmsg(c->db), j->name, (long long)now, (long long)j->id);
 	return mlf_db_error(c, rc, err);
 }
 
@@ -649,7 +651,8 @@ static enum mlf_status delete_fn(struct mlf_conn *c, void *arg, struct mlf_error
 	if (s != MLF_OK)
 		return s;
 	if (active != j->deleted)
-		return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "No Experiment with id=%lld exists", (long long)j->id);
+		return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "No Experiment with id=%lld exists",
+		                (long long)j->id);
 	int64_t now = mlf_now_ms();
 
 	sqlite3_stmt *st = mlf_stmt(c, set_exp, err);
@@ -711,10 +714,11 @@ static enum mlf_status check_custom_views(struct mlf_conn *c, const struct tag_j
 	if (rc != SQLITE_ROW)
 		return mlf_db_error(c, rc, err);
 	if (!exists && count >= MLF_MAX_CUSTOM_VIEWS_PER_EXPERIMENT)
-		return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
-		                "Unable to create another custom view for experiment %lld; the maximum number of custom "
-		                "views per experiment is %d. Delete an existing custom view before creating a new one.",
-		                (long long)j->id, MLF_MAX_CUSTOM_VIEWS_PER_EXPERIMENT);
+		return mlf_fail(
+		    err, MLF_INVALID_PARAMETER_VALUE,
+		    "Unable to create another custom view for experiment %lld; the maximum number of custom "
+		    "views per experiment is %d. Delete an existing custom view before creating a new one.",
+		    (long long)j->id, MLF_MAX_CUSTOM_VIEWS_PER_EXPERIMENT);
 	return MLF_OK;
 }
 
@@ -764,8 +768,8 @@ static enum mlf_status delete_tag_fn(struct mlf_conn *c, void *arg, struct mlf_e
 	if ((s = mlf_step_done(c, st, err)) != MLF_OK)
 		return s;
 	if (sqlite3_changes(c->db) == 0)
-		return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "No tag with name: %s in experiment with id %lld", j->key,
-		                (long long)j->id);
+		return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "No tag with name: %s in experiment with id %lld",
+		                j->key, (long long)j->id);
 	return MLF_OK;
 }
 

@@ -49,10 +49,11 @@ int mlf_lm_status_parse(const char *text, int *out)
 enum mlf_status mlf_logged_model_name_check(const char *name, struct mlf_error *err)
 {
 	if (!name || !*name || strpbrk(name, "/:.%\"'") || strlen(name) > MLF_MAX_LOGGED_MODEL_NAME_LENGTH)
-		return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
-		                "Invalid model name ('%.600s') provided. Model name must be a non-empty string and cannot "
-		                "contain the following characters: ('/', ':', '.', '%%', '\"', \"'\")",
-		                name ? name : "");
+		return mlf_fail(
+		    err, MLF_INVALID_PARAMETER_VALUE,
+		    "Invalid model name ('%.600s') provided. Model name must be a non-empty string and cannot "
+		    "contain the following characters: ('/', ':', '.', '%%', '\"', \"'\")",
+		    name ? name : "");
 	return MLF_OK;
 }
 
@@ -63,8 +64,8 @@ static enum mlf_status not_found(const char *model_id, struct mlf_error *err)
 
 /* ---- reading ---- */
 
-#define MODEL_COLS                                                                                            \
-	"m.model_id, m.experiment_id, m.name, m.artifact_location, m.creation_timestamp_ms, "                    \
+#define MODEL_COLS                                                                            \
+	"m.model_id, m.experiment_id, m.name, m.artifact_location, m.creation_timestamp_ms, " \
 	"m.last_updated_timestamp_ms, m.status, m.lifecycle_stage, m.model_type, m.source_run_id, m.status_message"
 
 static void model_from_row(struct mlf_arena *a, sqlite3_stmt *st, struct mlf_logged_model *o)
@@ -155,8 +156,8 @@ static enum mlf_status load_children(struct mlf_conn *c, struct mlf_arena *a, st
 
 static const char SQL_GET[] = "SELECT " MODEL_COLS " FROM logged_models m WHERE m.model_id = ?1";
 
-enum mlf_status mlf_logged_model_get(struct mlf_conn *c, struct mlf_arena *a, const char *model_id,
-                                     int allow_deleted, struct mlf_logged_model *out, struct mlf_error *err)
+enum mlf_status mlf_logged_model_get(struct mlf_conn *c, struct mlf_arena *a, const char *model_id, int allow_deleted,
+                                     struct mlf_logged_model *out, struct mlf_error *err)
 {
 	sqlite3_stmt *st = mlf_stmt(c, SQL_GET, err);
 	if (!st)
@@ -177,8 +178,7 @@ enum mlf_status mlf_logged_model_get(struct mlf_conn *c, struct mlf_arena *a, co
 /* ---- writing ---- */
 
 /* Experiment id of an existing model (any lifecycle stage). */
-static enum mlf_status model_experiment(struct mlf_conn *c, const char *model_id, int64_t *exp,
-                                        struct mlf_error *err)
+static enum mlf_status model_experiment(struct mlf_conn *c, const char *model_id, int64_t *exp, struct mlf_error *err)
 {
 	static const char sql[] = "SELECT experiment_id FROM logged_models WHERE model_id = ?1";
 	sqlite3_stmt *st = mlf_stmt(c, sql, err);
@@ -239,7 +239,8 @@ static enum mlf_status create_fn(struct mlf_conn *c, void *arg, struct mlf_error
 {
 	struct create_job *j = arg;
 	const struct mlf_logged_model_create *in = j->in;
-	static const char exp_sql[] = "SELECT artifact_location, lifecycle_stage FROM experiments WHERE experiment_id = ?1";
+	static const char exp_sql[] =
+	    "SELECT artifact_location, lifecycle_stage FROM experiments WHERE experiment_id = ?1";
 	sqlite3_stmt *st = mlf_stmt(c, exp_sql, err);
 	if (!st)
 		return err->status;
@@ -355,8 +356,7 @@ static enum mlf_status model_fn(struct mlf_conn *c, void *arg, struct mlf_error 
 		sqlite3_bind_int64(st, 2, mlf_now_ms());
 		return mlf_step_done(c, st, err);
 	}
-	case 2:
-		return put_kvs(c, SQL_TAG_UPSERT, j->model_id, exp, j->kv, j->n, err);
+	case 2: return put_kvs(c, SQL_TAG_UPSERT, j->model_id, exp, j->kv, j->n, err);
 	case 3: {
 		static const char sql[] = "DELETE FROM logged_model_tags WHERE model_id = ?1 AND tag_key = ?2";
 		if (!(st = mlf_stmt(c, sql, err)))
@@ -365,17 +365,16 @@ static enum mlf_status model_fn(struct mlf_conn *c, void *arg, struct mlf_error 
 		mlf_bind_text(st, 2, j->key);
 		s = mlf_step_done(c, st, err);
 		if (s == MLF_OK && sqlite3_changes(c->db) == 0)
-			return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "No tag with key '%.300s' found for model with ID '%.100s'.",
-			                j->key, j->model_id);
+			return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST,
+			                "No tag with key '%.300s' found for model with ID '%.100s'.", j->key,
+			                j->model_id);
 		return s;
 	}
-	default:
-		return put_kvs(c, SQL_PARAM_UPSERT, j->model_id, exp, j->kv, j->n, err);
+	default: return put_kvs(c, SQL_PARAM_UPSERT, j->model_id, exp, j->kv, j->n, err);
 	}
 }
 
-enum mlf_status mlf_logged_model_finalize(struct mlf_db *db, const char *model_id, int status,
-                                          struct mlf_error *err)
+enum mlf_status mlf_logged_model_finalize(struct mlf_db *db, const char *model_id, int status, struct mlf_error *err)
 {
 	struct model_job j = {.model_id = model_id, .status = status, .op = 0};
 	return mlf_db_write(db, model_fn, &j, err);
@@ -387,8 +386,8 @@ enum mlf_status mlf_logged_model_delete(struct mlf_db *db, const char *model_id,
 	return mlf_db_write(db, model_fn, &j, err);
 }
 
-enum mlf_status mlf_logged_model_set_tags(struct mlf_db *db, const char *model_id, const struct mlf_kv *tags,
-                                          int ntags, struct mlf_error *err)
+enum mlf_status mlf_logged_model_set_tags(struct mlf_db *db, const char *model_id, const struct mlf_kv *tags, int ntags,
+                                          struct mlf_error *err)
 {
 	struct model_job j = {.model_id = model_id, .kv = tags, .n = ntags, .op = 2};
 	return mlf_db_write(db, model_fn, &j, err);
@@ -518,7 +517,8 @@ static int lex(struct lexer *lx)
 		lx->p = p;
 		return 1;
 	}
-	if (isdigit((unsigned char)*p) || ((*p == '-' || *p == '+' || *p == '.') && (isdigit((unsigned char)p[1]) || p[1] == '.'))) {
+	if (isdigit((unsigned char)*p) ||
+	    ((*p == '-' || *p == '+' || *p == '.') && (isdigit((unsigned char)p[1]) || p[1] == '.'))) {
 		char *end;
 		strtod(p, &end);
 		if (end == p)
@@ -546,9 +546,17 @@ static int lex(struct lexer *lx)
 	return 0;
 }
 
-static const char *const attr_cols[] = {"model_id",        "experiment_id",  "name",           "artifact_location",
-                                        "creation_timestamp_ms", "last_updated_timestamp_ms", "status",
-                                        "lifecycle_stage", "model_type",     "source_run_id",  "status_message"};
+static const char *const attr_cols[] = {"model_id",
+                                        "experiment_id",
+                                        "name",
+                                        "artifact_location",
+                                        "creation_timestamp_ms",
+                                        "last_updated_timestamp_ms",
+                                        "status",
+                                        "lifecycle_stage",
+                                        "model_type",
+                                        "source_run_id",
+                                        "status_message"};
 
 static const char *attr_alias(const char *k)
 {
@@ -648,27 +656,29 @@ static enum mlf_status compile_filter(struct sqlb *b, const struct mlf_lm_search
 			key = strip_bt(b->a, prefixed ? dot + 1 : ident);
 			if (strcmp(type, "attributes") && strcmp(type, "metrics") && strcmp(type, "params") &&
 			    strcmp(type, "tags"))
-				return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
-				                "Invalid entity type: '%.100s'. Expected one of ['attributes', 'metrics', "
-				                "'params', 'tags'].",
-				                type);
+				return mlf_fail(
+				    err, MLF_INVALID_PARAMETER_VALUE,
+				    "Invalid entity type: '%.100s'. Expected one of ['attributes', 'metrics', "
+				    "'params', 'tags'].",
+				    type);
 			int is_attr = !strcmp(type, "attributes");
 			if (is_attr) {
 				key = attr_alias(key);
 				if (!attr_known(key))
-					return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE, "Invalid attribute key '%.200s' specified.",
-					                key);
+					return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
+					                "Invalid attribute key '%.200s' specified.", key);
 			}
-			int numeric = !strcmp(type, "metrics") ||
-			              (is_attr && (!strcmp(key, "creation_timestamp_ms") || !strcmp(key, "last_updated_timestamp_ms")));
+			int numeric =
+			    !strcmp(type, "metrics") || (is_attr && (!strcmp(key, "creation_timestamp_ms") ||
+			                                             !strcmp(key, "last_updated_timestamp_ms")));
 			/* operator */
 			if (!lex(&lx))
 				return bad_filter(f, err);
 			char op[8];
 			if (lx.kind == T_OP) {
 				snprintf(op, sizeof op, "%s", lx.text);
-			} else if (lx.kind == T_WORD && (!strcasecmp(lx.text, "LIKE") || !strcasecmp(lx.text, "ILIKE") ||
-			                                 !strcasecmp(lx.text, "IN"))) {
+			} else if (lx.kind == T_WORD && (!strcasecmp(lx.text, "LIKE") ||
+			                                 !strcasecmp(lx.text, "ILIKE") || !strcasecmp(lx.text, "IN"))) {
 				snprintf(op, sizeof op, "%s", lx.text);
 				for (char *c = op; *c; c++)
 					*c = (char)toupper((unsigned char)*c);
@@ -687,7 +697,8 @@ static enum mlf_status compile_filter(struct sqlb *b, const struct mlf_lm_search
 					ok = 1;
 			if (!ok)
 				return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
-				                "Invalid comparison operator for %s.%.200s: '%s'. Expected one of %s.", type, key, op,
+				                "Invalid comparison operator for %s.%.200s: '%s'. Expected one of %s.",
+				                type, key, op,
 				                numeric ? "('<', '<=', '>', '>=', '=', '!=')"
 				                        : "('=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN')");
 			/* column expression */
@@ -697,24 +708,27 @@ static enum mlf_status compile_filter(struct sqlb *b, const struct mlf_lm_search
 				mlf_buf_puts(&b->sql, " AND ");
 			} else if (!strcmp(type, "metrics")) {
 				has_metric = 1;
-				mlf_buf_printf(&b->sql,
-				               " AND EXISTS (SELECT 1 FROM logged_model_metrics x WHERE x.model_id = m.model_id "
-				               "AND x.metric_name = ?%d",
-				               bind_text(b, key));
+				mlf_buf_printf(
+				    &b->sql,
+				    " AND EXISTS (SELECT 1 FROM logged_model_metrics x WHERE x.model_id = m.model_id "
+				    "AND x.metric_name = ?%d",
+				    bind_text(b, key));
 				dataset_filter(b, "x", q);
 				mlf_buf_puts(&b->sql, " AND ");
 				col = "x.metric_value";
 			} else if (!strcmp(type, "params")) {
-				mlf_buf_printf(&b->sql,
-				               " AND EXISTS (SELECT 1 FROM logged_model_params x WHERE x.model_id = m.model_id "
-				               "AND x.param_key = ?%d AND ",
-				               bind_text(b, key));
+				mlf_buf_printf(
+				    &b->sql,
+				    " AND EXISTS (SELECT 1 FROM logged_model_params x WHERE x.model_id = m.model_id "
+				    "AND x.param_key = ?%d AND ",
+				    bind_text(b, key));
 				col = "x.param_value";
 			} else {
-				mlf_buf_printf(&b->sql,
-				               " AND EXISTS (SELECT 1 FROM logged_model_tags x WHERE x.model_id = m.model_id "
-				               "AND x.tag_key = ?%d AND ",
-				               bind_text(b, key));
+				mlf_buf_printf(
+				    &b->sql,
+				    " AND EXISTS (SELECT 1 FROM logged_model_tags x WHERE x.model_id = m.model_id "
+				    "AND x.tag_key = ?%d AND ",
+				    bind_text(b, key));
 				col = "x.tag_value";
 			}
 			/* value */
@@ -726,8 +740,8 @@ static enum mlf_status compile_filter(struct sqlb *b, const struct mlf_lm_search
 				char *end;
 				double d = strtod(lx.text, &end);
 				if (end == lx.text || *end)
-					return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE, "could not convert string to float: '%.200s'",
-					                lx.text);
+					return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
+					                "could not convert string to float: '%.200s'", lx.text);
 				mlf_buf_printf(&b->sql, "%s %s ?%d", col, op, bind_double(b, d));
 			} else if (!strcmp(op, "IN") || !strcmp(op, "NOT IN")) {
 				if (lx.kind != T_LPAREN)
@@ -761,7 +775,8 @@ static enum mlf_status compile_filter(struct sqlb *b, const struct mlf_lm_search
 		}
 	}
 	if (q->ndatasets > 0 && !has_metric) {
-		mlf_buf_puts(&b->sql, " AND EXISTS (SELECT 1 FROM logged_model_metrics x WHERE x.model_id = m.model_id");
+		mlf_buf_puts(&b->sql,
+		             " AND EXISTS (SELECT 1 FROM logged_model_metrics x WHERE x.model_id = m.model_id");
 		dataset_filter(b, "x", q);
 		mlf_buf_puts(&b->sql, ")");
 	}
@@ -796,7 +811,8 @@ enum mlf_status mlf_logged_model_search(struct mlf_conn *c, struct mlf_arena *a,
 		if (!strchr(fn, '.')) {
 			const char *name = attr_alias(fn);
 			if (!attr_known(name)) {
-				s = mlf_fail(err, MLF_INVALID_PARAMETER_VALUE, "Invalid order by field name: %.200s", fn);
+				s = mlf_fail(err, MLF_INVALID_PARAMETER_VALUE, "Invalid order by field name: %.200s",
+				             fn);
 				break;
 			}
 			if (!strcmp(name, "creation_timestamp_ms"))
@@ -811,18 +827,19 @@ enum mlf_status mlf_logged_model_search(struct mlf_conn *c, struct mlf_arena *a,
 			             "Invalid order by field name: %.200s. Only metrics are supported.", fn);
 			break;
 		}
-		mlf_buf_printf(&b.sql,
-		               " LEFT JOIN (SELECT model_id, metric_value FROM (SELECT model_id, metric_value, row_number() "
-		               "OVER (PARTITION BY model_id ORDER BY metric_timestamp_ms DESC, metric_step DESC, run_id ASC) "
-		               "AS rn FROM logged_model_metrics WHERE metric_name = ?%d",
-		               bind_text(&b, strip_bt(a, fn + 8)));
+		mlf_buf_printf(
+		    &b.sql,
+		    " LEFT JOIN (SELECT model_id, metric_value FROM (SELECT model_id, metric_value, row_number() "
+		    "OVER (PARTITION BY model_id ORDER BY metric_timestamp_ms DESC, metric_step DESC, run_id ASC) "
+		    "AS rn FROM logged_model_metrics WHERE metric_name = ?%d",
+		    bind_text(&b, strip_bt(a, fn + 8)));
 		if (ob->dataset_name)
 			mlf_buf_printf(&b.sql, " AND dataset_name = ?%d", bind_text(&b, ob->dataset_name));
 		if (ob->dataset_digest)
 			mlf_buf_printf(&b.sql, " AND dataset_digest = ?%d", bind_text(&b, ob->dataset_digest));
 		mlf_buf_printf(&b.sql, ") WHERE rn = 1) o%d ON o%d.model_id = m.model_id", i, i);
-		mlf_buf_printf(&order, "%s(o%d.metric_value IS NULL) ASC, o%d.metric_value %s", order.len ? ", " : "", i,
-		               i, dir);
+		mlf_buf_printf(&order, "%s(o%d.metric_value IS NULL) ASC, o%d.metric_value %s", order.len ? ", " : "",
+		               i, i, dir);
 	}
 	if (s == MLF_OK) {
 		mlf_buf_puts(&joins, b.sql.data ? b.sql.data : "");
@@ -845,8 +862,9 @@ enum mlf_status mlf_logged_model_search(struct mlf_conn *c, struct mlf_arena *a,
 		mlf_buf_printf(&order, "%sm.model_id ASC", order.len ? ", " : "");
 	int plimit = bind_int(&b, q->max_results + 1);
 	int poff = bind_int(&b, q->offset);
-	char *sql = mlf_arena_printf(a, "SELECT " MODEL_COLS " FROM logged_models m%s%s ORDER BY %s LIMIT ?%d OFFSET ?%d",
-	                             joins.data ? joins.data : "", b.sql.data, order.data, plimit, poff);
+	char *sql =
+	    mlf_arena_printf(a, "SELECT " MODEL_COLS " FROM logged_models m%s%s ORDER BY %s LIMIT ?%d OFFSET ?%d",
+	                     joins.data ? joins.data : "", b.sql.data, order.data, plimit, poff);
 	mlf_buf_release(&b.sql);
 	mlf_buf_release(&joins);
 	mlf_buf_release(&order);

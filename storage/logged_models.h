@@ -19,12 +19,7 @@
 #include "tracking.h"
 
 /* LoggedModelStatus, as stored in logged_models.status. */
-enum mlf_lm_status {
-	MLF_LM_UNSPECIFIED = 0,
-	MLF_LM_PENDING = 1,
-	MLF_LM_READY = 2,
-	MLF_LM_UPLOAD_FAILED = 3
-};
+enum mlf_lm_status { MLF_LM_UNSPECIFIED = 0, MLF_LM_PENDING = 1, MLF_LM_READY = 2, MLF_LM_UPLOAD_FAILED = 3 };
 
 /* "LOGGED_MODEL_READY" <-> 2; parse accepts names and decimal numbers. */
 const char *mlf_lm_status_name(int status);
@@ -59,7 +54,7 @@ struct mlf_logged_model {
 
 struct mlf_logged_model_create {
 	int64_t experiment_id;
-	const char *name; /* NULL: a random name */
+	const char *name;                       /* NULL: a random name */
 	const char *model_type, *source_run_id; /* may be NULL */
 	const struct mlf_kv *params;
 	int nparams;
@@ -75,14 +70,13 @@ enum mlf_status mlf_logged_model_create(struct mlf_db *db, struct mlf_arena *a,
                                         struct mlf_error *err);
 /* 404 "Logged model with ID 'x' not found." (also for deleted models
  * unless allow_deleted). */
-enum mlf_status mlf_logged_model_get(struct mlf_conn *c, struct mlf_arena *a, const char *model_id,
-                                     int allow_deleted, struct mlf_logged_model *out, struct mlf_error *err);
-enum mlf_status mlf_logged_model_finalize(struct mlf_db *db, const char *model_id, int status,
-                                          struct mlf_error *err);
+enum mlf_status mlf_logged_model_get(struct mlf_conn *c, struct mlf_arena *a, const char *model_id, int allow_deleted,
+                                     struct mlf_logged_model *out, struct mlf_error *err);
+enum mlf_status mlf_logged_model_finalize(struct mlf_db *db, const char *model_id, int status, struct mlf_error *err);
 enum mlf_status mlf_logged_model_delete(struct mlf_db *db, const char *model_id, struct mlf_error *err);
 /* Upsert; a key repeated in one call keeps its last value. */
-enum mlf_status mlf_logged_model_set_tags(struct mlf_db *db, const char *model_id, const struct mlf_kv *tags,
-                                          int ntags, struct mlf_error *err);
+enum mlf_status mlf_logged_model_set_tags(struct mlf_db *db, const char *model_id, const struct mlf_kv *tags, int ntags,
+                                          struct mlf_error *err);
 enum mlf_status mlf_logged_model_delete_tag(struct mlf_db *db, const char *model_id, const char *key,
                                             struct mlf_error *err);
 enum mlf_status mlf_logged_model_log_params(struct mlf_db *db, const char *model_id, const struct mlf_kv *params,

@@ -63,8 +63,8 @@ enum mlf_status mlf_metric_history(struct mlf_conn *c, struct mlf_arena *a, cons
 
 enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_arena *a, const char *const *run_ids,
                                                  int nruns, const char *key, int has_range, int64_t start_step,
-                                                 int64_t end_step, int64_t max_results, struct mlf_metric **out,
-                                                 int *n, struct mlf_error *err)
+                                                 int64_t end_step, int64_t max_results, struct mlf_metric **out, int *n,
+                                                 struct mlf_error *err)
 {
 	/* Per run: split the ordered series into max_results equal buckets
 	 * (NTILE), keep each bucket's first point, and make sure the series'
@@ -78,7 +78,8 @@ enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_
 	    "SELECT value, timestamp, step, is_nan FROM r WHERE rn = 1 ORDER BY step, timestamp, value, is_nan";
 	static const char last_sql[] =
 	    "SELECT value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ?1 AND key = ?2 "
-	    "AND (?3 = 0 OR step BETWEEN ?4 AND ?5) ORDER BY step DESC, timestamp DESC, value DESC, is_nan DESC LIMIT 1";
+	    "AND (?3 = 0 OR step BETWEEN ?4 AND ?5) ORDER BY step DESC, timestamp DESC, value DESC, is_nan DESC LIMIT "
+	    "1";
 	*out = NULL;
 	*n = 0;
 	int cap = 0;

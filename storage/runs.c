@@ -17,17 +17,16 @@
 #define STORED_INF 1.7976931348623157e308
 
 static const char *const adjectives[] = {
-    "able",   "amber",  "brave",  "bright", "calm",   "clever", "crisp",  "dapper", "eager",  "fair",
-    "fleet",  "gentle", "glad",   "grand",  "happy",  "honest", "jolly",  "keen",   "kind",   "lively",
-    "lucky",  "merry",  "mighty", "neat",   "noble",  "polite", "proud",  "quick",  "quiet",  "rare",
-    "silent", "smart",  "sharp",  "shy",    "steady", "sunny",  "swift",  "tidy",   "vast",   "warm",
-    "wise",   "witty",  "zesty",  "bold",   "cool",   "deep",   "fresh",  "gold",   "light",  "young"};
+    "able",   "amber",  "brave",  "bright", "calm",   "clever", "crisp", "dapper", "eager", "fair",
+    "fleet",  "gentle", "glad",   "grand",  "happy",  "honest", "jolly", "keen",   "kind",  "lively",
+    "lucky",  "merry",  "mighty", "neat",   "noble",  "polite", "proud", "quick",  "quiet", "rare",
+    "silent", "smart",  "sharp",  "shy",    "steady", "sunny",  "swift", "tidy",   "vast",  "warm",
+    "wise",   "witty",  "zesty",  "bold",   "cool",   "deep",   "fresh", "gold",   "light", "young"};
 static const char *const nouns[] = {
-    "ant",   "bass",  "bat",   "bear",  "bee",   "bird",  "boar",   "carp",  "cat",   "colt",
-    "crab",  "crow",  "deer",  "doe",   "dove",  "duck",  "eel",    "elk",   "finch", "fish",
-    "foal",  "fox",   "frog",  "goat",  "gull",  "hare",  "hawk",   "hen",   "horse", "jay",
-    "koi",   "lamb",  "lark",  "lynx",  "mole",  "moth",  "mouse",  "newt",  "owl",   "ox",
-    "panda", "pig",   "ram",   "robin", "seal",  "shark", "sloth",  "snail", "swan",  "toad"};
+    "ant",  "bass",  "bat",   "bear", "bee",   "bird",  "boar",  "carp",  "cat",   "colt", "crab",  "crow", "deer",
+    "doe",  "dove",  "duck",  "eel",  "elk",   "finch", "fish",  "foal",  "fox",   "frog", "goat",  "gull", "hare",
+    "hawk", "hen",   "horse", "jay",  "koi",   "lamb",  "lark",  "lynx",  "mole",  "moth", "mouse", "newt", "owl",
+    "ox",   "panda", "pig",   "ram",  "robin", "seal",  "shark", "sloth", "snail", "swan", "toad"};
 
 static void random_run_name(char *out, size_t n)
 {
@@ -61,8 +60,8 @@ static void info_from_row(struct mlf_arena *a, sqlite3_stmt *st, struct mlf_run_
 	o->lifecycle_stage = mlf_col_text(a, st, 8);
 }
 
-enum mlf_status mlf_run_get_info(struct mlf_conn *c, struct mlf_arena *a, const char *run_id,
-                                 struct mlf_run_info *out, struct mlf_error *err)
+enum mlf_status mlf_run_get_info(struct mlf_conn *c, struct mlf_arena *a, const char *run_id, struct mlf_run_info *out,
+                                 struct mlf_error *err)
 {
 	sqlite3_stmt *st = mlf_stmt(c, SQL_RUN_INFO, err);
 	if (!st)
@@ -132,7 +131,7 @@ static char *ids_json(struct mlf_arena *a, struct mlf_run *runs, int n)
 	*p++ = '[';
 	for (int i = 0; i < n; i++) {
 		/* run ids are hex (validated on the way in); quote defensively anyway */
-		p += sprintf(p, "%s\"", i ? ",": "");
+		p += sprintf(p, "%s\"", i ? "," : "");
 		for (const char *q = runs[i].info.run_id; *q; q++)
 			if (*q != '"' && *q != '\\')
 				*p++ = *q;
@@ -144,19 +143,18 @@ static char *ids_json(struct mlf_arena *a, struct mlf_run *runs, int n)
 }
 
 /* Growable arrays inside run structs. */
-#define PUSH(a, arr, n, cap, elem)                                                                              \
-	do {                                                                                                        \
-		if ((n) == (cap)) {                                                                                 \
-			int nc = (cap) ? (cap)*2 : 8;                                                               \
-			(arr) = mlf_arena_grow((a), (arr), (size_t)(n), (size_t)nc, sizeof *(arr));                 \
-			(cap) = nc;                                                                                 \
-		}                                                                                                   \
-		(arr)[(n)++] = (elem);                                                                              \
+#define PUSH(a, arr, n, cap, elem)                                                                  \
+	do {                                                                                        \
+		if ((n) == (cap)) {                                                                 \
+			int nc = (cap) ? (cap)*2 : 8;                                               \
+			(arr) = mlf_arena_grow((a), (arr), (size_t)(n), (size_t)nc, sizeof *(arr)); \
+			(cap) = nc;                                                                 \
+		}                                                                                   \
+		(arr)[(n)++] = (elem);                                                              \
 	} while (0)
 
-static const char SQL_PAGE_METRICS[] =
-    "SELECT run_uuid, key, value, timestamp, step, is_nan FROM latest_metrics "
-    "WHERE run_uuid IN (SELECT value FROM json_each(?1))";
+static const char SQL_PAGE_METRICS[] = "SELECT run_uuid, key, value, timestamp, step, is_nan FROM latest_metrics "
+                                       "WHERE run_uuid IN (SELECT value FROM json_each(?1))";
 static const char SQL_PAGE_PARAMS[] =
     "SELECT run_uuid, key, value FROM params WHERE run_uuid IN (SELECT value FROM json_each(?1))";
 static const char SQL_PAGE_TAGS[] =
@@ -201,11 +199,11 @@ static enum mlf_status fill_runs(struct mlf_conn *c, struct mlf_arena *a, struct
 		int i = index_find(&ix, (const char *)sqlite3_column_text(st, 0));
 		if (i < 0)
 			continue;
-		struct mlf_metric m = {.key = mlf_col_text(a, st, 1),
-		                       .value = mlf__stored_to_double(sqlite3_column_double(st, 2),
-		                                                      sqlite3_column_int(st, 5)),
-		                       .timestamp = sqlite3_column_int64(st, 3),
-		                       .step = sqlite3_column_int64(st, 4)};
+		struct mlf_metric m = {
+		    .key = mlf_col_text(a, st, 1),
+		    .value = mlf__stored_to_double(sqlite3_column_double(st, 2), sqlite3_column_int(st, 5)),
+		    .timestamp = sqlite3_column_int64(st, 3),
+		    .step = sqlite3_column_int64(st, 4)};
 		PUSH(a, runs[i].metrics, runs[i].nmetrics, cap[6 * i], m);
 	}
 	sqlite3_reset(st);
@@ -316,9 +314,9 @@ enum mlf_status mlf_run_get(struct mlf_conn *c, struct mlf_arena *a, const char 
 /* ---- search ---- */
 
 enum mlf_status mlf_run_search(struct mlf_conn *c, struct mlf_arena *a, const int64_t *exp_ids, int n_exp,
-                               enum mlf_view_type view, const char *filter, const char *const *order_by,
-                               int n_order_by, int64_t max_results, int64_t offset, struct mlf_run **out, int *n,
-                               int64_t *next_offset, struct mlf_error *err)
+                               enum mlf_view_type view, const char *filter, const char *const *order_by, int n_order_by,
+                               int64_t max_results, int64_t offset, struct mlf_run **out, int *n, int64_t *next_offset,
+                               struct mlf_error *err)
 {
 	*out = NULL;
 	*n = 0;
@@ -410,9 +408,8 @@ static enum mlf_status check_active(struct mlf_conn *c, const char *run_id, int6
 	return s;
 }
 
-static const char SQL_TAG_UPSERT[] =
-    "INSERT INTO tags(key, value, run_uuid) VALUES (?1, ?2, ?3) "
-    "ON CONFLICT(key, run_uuid) DO UPDATE SET value = excluded.value";
+static const char SQL_TAG_UPSERT[] = "INSERT INTO tags(key, value, run_uuid) VALUES (?1, ?2, ?3) "
+                                     "ON CONFLICT(key, run_uuid) DO UPDATE SET value = excluded.value";
 static const char SQL_RUN_RENAME[] = "UPDATE runs SET name = ?1 WHERE run_uuid = ?2";
 
 static enum mlf_status set_tag(struct mlf_conn *c, const char *run_id, const char *key, const char *value,
@@ -450,7 +447,8 @@ static enum mlf_status create_fn(struct mlf_conn *c, void *arg, struct mlf_error
 	enum mlf_status s = mlf_experiment_id_parse(exp_text, &exp_id, err);
 	if (s != MLF_OK)
 		return s;
-	static const char exp_sql[] = "SELECT artifact_location, lifecycle_stage FROM experiments WHERE experiment_id = ?1";
+	static const char exp_sql[] =
+	    "SELECT artifact_location, lifecycle_stage FROM experiments WHERE experiment_id = ?1";
 	sqlite3_stmt *st = mlf_stmt(c, exp_sql, err);
 	if (!st)
 		return err->status;
@@ -554,7 +552,8 @@ static enum mlf_status update_fn(struct mlf_conn *c, void *arg, struct mlf_error
 	mlf_bind_text(st, 5, in->run_id);
 	if ((s = mlf_step_done(c, st, err)) != MLF_OK)
 		return s;
-	if (in->run_name && *in->run_name && (s = set_tag(c, in->run_id, "mlflow.runName", in->run_name, err)) != MLF_OK)
+	if (in->run_name && *in->run_name &&
+	    (s = set_tag(c, in->run_id, "mlflow.runName", in->run_name, err)) != MLF_OK)
 		return s;
 	return mlf_run_get_info(c, j->a, in->run_id, j->out, err);
 }
@@ -617,12 +616,14 @@ static enum mlf_status log_params(struct mlf_conn *c, const struct mlf_batch *b,
 			const char *nv = b->params[i].value ? b->params[i].value : "";
 			if (strcmp(old ? old : "", nv)) {
 				if (b->nparams == 1 && b->nmetrics == 0 && b->ntags == 0)
-					s = mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
-					             "Changing param values is not allowed. Param with key='%s' was already "
-					             "logged with value='%s' for run ID='%s'. Attempted logging new value '%s'.",
-					             b->params[i].key, old ? old : "", b->run_id, nv);
+					s = mlf_fail(
+					    err, MLF_INVALID_PARAMETER_VALUE,
+					    "Changing param values is not allowed. Param with key='%s' was already "
+					    "logged with value='%s' for run ID='%s'. Attempted logging new value '%s'.",
+					    b->params[i].key, old ? old : "", b->run_id, nv);
 				else
-					mlf_buf_printf(&conflicts, "%s{'key': '%s', 'old_value': '%s', 'new_value': '%s'}",
+					mlf_buf_printf(&conflicts,
+					               "%s{'key': '%s', 'old_value': '%s', 'new_value': '%s'}",
 					               nconf++ ? ", " : "", b->params[i].key, old ? old : "", nv);
 			}
 			sqlite3_reset(st);
@@ -673,8 +674,7 @@ static const char SQL_MODEL_METRIC[] =
 
 /* Metrics: every point into metrics (a repeated point is a no-op), the
  * latest per key into latest_metrics. */
-static enum mlf_status log_metrics(struct mlf_conn *c, const struct mlf_batch *b, int64_t exp_id,
-                                   struct mlf_error *err)
+static enum mlf_status log_metrics(struct mlf_conn *c, const struct mlf_batch *b, int64_t exp_id, struct mlf_error *err)
 {
 	enum mlf_status s = MLF_OK;
 	/* Per key, only the greatest (step, timestamp, value) can become latest. */
@@ -729,8 +729,8 @@ static enum mlf_status log_metrics(struct mlf_conn *c, const struct mlf_batch *b
 		const struct mlf_metric *o = &b->metrics[best[k]];
 		int on;
 		double ov = to_stored(o->value, &on);
-		if (m->step > o->step || (m->step == o->step && (m->timestamp > o->timestamp ||
-		                                                   (m->timestamp == o->timestamp && v > ov))))
+		if (m->step > o->step ||
+		    (m->step == o->step && (m->timestamp > o->timestamp || (m->timestamp == o->timestamp && v > ov))))
 			best[k] = i;
 	}
 	for (int k = 0; k < nbest && s == MLF_OK; k++) {
@@ -844,15 +844,13 @@ static enum mlf_status inputs_fn(struct mlf_conn *c, void *arg, struct mlf_error
 	static const char ins_ds[] =
 	    "INSERT INTO datasets(dataset_uuid, experiment_id, name, digest, dataset_source_type, dataset_source, "
 	    "dataset_schema, dataset_profile) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-	static const char find_in[] =
-	    "SELECT input_uuid FROM inputs WHERE source_type = 'DATASET' AND source_id = ?1 "
-	    "AND destination_type = 'RUN' AND destination_id = ?2";
+	static const char find_in[] = "SELECT input_uuid FROM inputs WHERE source_type = 'DATASET' AND source_id = ?1 "
+	                              "AND destination_type = 'RUN' AND destination_id = ?2";
 	static const char ins_in[] =
 	    "INSERT INTO inputs(input_uuid, source_type, source_id, destination_type, destination_id, step) "
 	    "VALUES (?1, 'DATASET', ?2, 'RUN', ?3, 0)";
-	static const char ins_tag[] =
-	    "INSERT INTO input_tags(input_uuid, name, value) VALUES (?1, ?2, ?3) "
-	    "ON CONFLICT DO UPDATE SET value = excluded.value";
+	static const char ins_tag[] = "INSERT INTO input_tags(input_uuid, name, value) VALUES (?1, ?2, ?3) "
+	                              "ON CONFLICT DO UPDATE SET value = excluded.value";
 	for (int i = 0; i < j->ninputs && s == MLF_OK; i++) {
 		const struct mlf_dataset *d = &j->inputs[i].dataset;
 		char ds_uuid[37], in_uuid[37];
@@ -918,8 +916,7 @@ static enum mlf_status inputs_fn(struct mlf_conn *c, void *arg, struct mlf_error
 }
 
 enum mlf_status mlf_run_log_inputs(struct mlf_db *db, const char *run_id, const struct mlf_dataset_input *inputs,
-                                   int ninputs, const struct mlf_model_io *models, int nmodels,
-                                   struct mlf_error *err)
+                                   int ninputs, const struct mlf_model_io *models, int nmodels, struct mlf_error *err)
 {
 	struct inputs_job j = {run_id, inputs, ninputs, models, nmodels, 0};
 	return mlf_db_write(db, inputs_fn, &j, err);

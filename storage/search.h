@@ -44,9 +44,8 @@ enum mlf_status mlf_search_runs_compile(struct mlf_arena *a, const char *filter,
                                         int n_order_by, struct mlf_search_sql *out, struct mlf_error *err);
 
 /* The same for search_experiments. */
-enum mlf_status mlf_search_experiments_compile(struct mlf_arena *a, const char *filter,
-                                               const char *const *order_by, int n_order_by,
-                                               struct mlf_search_sql *out, struct mlf_error *err);
+enum mlf_status mlf_search_experiments_compile(struct mlf_arena *a, const char *filter, const char *const *order_by,
+                                               int n_order_by, struct mlf_search_sql *out, struct mlf_error *err);
 
 /* Bind every value of q to st (parameters 1..q->nbinds). Returns a SQLite
  * result code. */
@@ -56,7 +55,6 @@ int mlf_search_bind(sqlite3_stmt *st, const struct mlf_search_sql *q);
  * returns an arena string; decode accepts NULL/"" (offset 0) and any token
  * encode produced, else MLF_INVALID_PARAMETER_VALUE. */
 char *mlf_page_token_encode(struct mlf_arena *a, int64_t offset);
-enum mlf_status mlf_page_token_decode(struct mlf_arena *a, const char *token, int64_t *offset,
-                                      struct mlf_error *err);
+enum mlf_status mlf_page_token_decode(struct mlf_arena *a, const char *token, int64_t *offset, struct mlf_error *err);
 
 #endif

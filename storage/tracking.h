@@ -47,15 +47,14 @@ enum mlf_status mlf_experiment_id_parse(const char *text, int64_t *out, struct m
 
 /* Create; artifact_location NULL means <default root>/<id>. */
 enum mlf_status mlf_experiment_create(struct mlf_db *db, const char *name, const char *artifact_location,
-                                      const struct mlf_kv *tags, int ntags, int64_t *out_id,
-                                      struct mlf_error *err);
+                                      const struct mlf_kv *tags, int ntags, int64_t *out_id, struct mlf_error *err);
 /* The same with the default artifact root given by the caller (the
  * server's --default-artifact-root): a NULL or "" artifact_location becomes
  * MLflow's append_to_uri_path(default_root, id). default_root is borrowed.
  * mlf_experiment_create derives the root from experiment 0's location. */
 enum mlf_status mlf_experiment_create_with_root(struct mlf_db *db, const char *default_root, const char *name,
-                                                const char *artifact_location, const struct mlf_kv *tags,
-                                                int ntags, int64_t *out_id, struct mlf_error *err);
+                                                const char *artifact_location, const struct mlf_kv *tags, int ntags,
+                                                int64_t *out_id, struct mlf_error *err);
 enum mlf_status mlf_experiment_get(struct mlf_conn *c, struct mlf_arena *a, int64_t id, struct mlf_experiment *out,
                                    struct mlf_error *err);
 enum mlf_status mlf_experiment_get_by_name(struct mlf_conn *c, struct mlf_arena *a, const char *name,
@@ -154,8 +153,8 @@ enum mlf_status mlf_run_create(struct mlf_db *db, struct mlf_arena *a, const str
 enum mlf_status mlf_run_get(struct mlf_conn *c, struct mlf_arena *a, const char *run_id, struct mlf_run *out,
                             struct mlf_error *err);
 /* Info only. */
-enum mlf_status mlf_run_get_info(struct mlf_conn *c, struct mlf_arena *a, const char *run_id,
-                                 struct mlf_run_info *out, struct mlf_error *err);
+enum mlf_status mlf_run_get_info(struct mlf_conn *c, struct mlf_arena *a, const char *run_id, struct mlf_run_info *out,
+                                 struct mlf_error *err);
 
 struct mlf_run_update {
 	const char *run_id;
@@ -184,16 +183,15 @@ enum mlf_status mlf_run_log_batch(struct mlf_db *db, const struct mlf_batch *b, 
 enum mlf_status mlf_run_delete_tag(struct mlf_db *db, const char *run_id, const char *key, struct mlf_error *err);
 
 enum mlf_status mlf_run_log_inputs(struct mlf_db *db, const char *run_id, const struct mlf_dataset_input *inputs,
-                                   int ninputs, const struct mlf_model_io *models, int nmodels,
-                                   struct mlf_error *err);
+                                   int ninputs, const struct mlf_model_io *models, int nmodels, struct mlf_error *err);
 enum mlf_status mlf_run_log_outputs(struct mlf_db *db, const char *run_id, const struct mlf_model_io *models,
                                     int nmodels, struct mlf_error *err);
 
 /* One page of search_runs; *next_offset is -1 when there are no more. */
 enum mlf_status mlf_run_search(struct mlf_conn *c, struct mlf_arena *a, const int64_t *exp_ids, int n_exp,
-                               enum mlf_view_type view, const char *filter, const char *const *order_by,
-                               int n_order_by, int64_t max_results, int64_t offset, struct mlf_run **out, int *n,
-                               int64_t *next_offset, struct mlf_error *err);
+                               enum mlf_view_type view, const char *filter, const char *const *order_by, int n_order_by,
+                               int64_t max_results, int64_t offset, struct mlf_run **out, int *n, int64_t *next_offset,
+                               struct mlf_error *err);
 
 /* ---- metric history (storage/metrics.c) ---- */
 
@@ -207,7 +205,7 @@ enum mlf_status mlf_metric_history(struct mlf_conn *c, struct mlf_arena *a, cons
  * at most max_results steps per run (plus each run's first and last). */
 enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_arena *a, const char *const *run_ids,
                                                  int nruns, const char *key, int has_range, int64_t start_step,
-                                                 int64_t end_step, int64_t max_results, struct mlf_metric **out,
-                                                 int *n, struct mlf_error *err);
+                                                 int64_t end_step, int64_t max_results, struct mlf_metric **out, int *n,
+                                                 struct mlf_error *err);
 
 #endif

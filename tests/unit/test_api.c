@@ -81,8 +81,9 @@ TEST(int64_fields_accept_numbers_and_strings)
 
 TEST(doubles_accept_protobuf_special_strings)
 {
-	struct mlf_req r = make_req("{\"n\": \"NaN\", \"i\": \"Infinity\", \"m\": \"-Infinity\", \"x\": 2.5, \"s\": \"abc\", "
-	                            "\"b\": true}");
+	struct mlf_req r =
+	    make_req("{\"n\": \"NaN\", \"i\": \"Infinity\", \"m\": \"-Infinity\", \"x\": 2.5, \"s\": \"abc\", "
+	             "\"b\": true}");
 	double d;
 	CHECK(mlf_get_double(&r, "n", 1, &d, NULL) == MLF_OK && isnan(d));
 	CHECK(mlf_get_double(&r, "i", 1, &d, NULL) == MLF_OK && isinf(d) && d > 0);
