@@ -633,10 +633,15 @@ static void exit_thread(const struct mg_context *ctx, int thread_type, void *thr
 		mlf_db_thread_exit(s->db);
 }
 
+/* civetweb's own messages: silent during startup (mlf_server_start reports
+ * a failure in one line of its own), logged afterwards. */
+static volatile int civetweb_started;
+
 static int log_message(const struct mg_connection *conn, const char *msg)
 {
 	(void)conn;
-	fprintf(stderr, "mlflowd: %s\n", msg);
+	if (civetweb_started)
+		fprintf(stderr, "mlflowd: %s\n", msg);
 	return 1;
 }
 
@@ -684,6 +689,7 @@ struct mlf_server *mlf_server_start(const struct mlf_config *cfg, struct mlf_db 
 	struct mg_error_data e = {.code = &code, .text = text, .text_buffer_size = sizeof text};
 	mg_init_library(0);
 	s->ctx = mg_start2(&init, &e);
+	civetweb_started = s->ctx != NULL;
 	if (!s->ctx) {
 		mlf_fail(err, MLF_INTERNAL_ERROR, "cannot listen on %s: %s", ports, text[0] ? text : "unknown error");
 		free(s);

@@ -572,7 +572,7 @@ class Harness:
         repeated with a 4x longer duration, up to the scale's max_dur_s."""
         while True:
             js = self.wrk_once(server, path, script, script_args, conc, dur)
-            if js["requests"] >= self.sc["min_requests"] * conc or dur * 4 > self.sc["max_dur_s"]:
+            if js["requests"] >= max(2 * conc, self.sc["min_requests"]) or dur * 4 > self.sc["max_dur_s"]:
                 return js
             log(f"  only {js['requests']} requests completed in {dur} s at c={conc}; repeating for {dur * 4} s")
             dur *= 4
@@ -682,6 +682,13 @@ class Harness:
             info["civetweb"] = m.group(1) if m else "?"
         except OSError:
             pass
+        try:
+            import ctypes
+            lib = ctypes.CDLL("libsqlite3.so.0")
+            lib.sqlite3_libversion.restype = ctypes.c_char_p
+            info["sqlite"] = lib.sqlite3_libversion().decode()
+        except OSError:
+            info["sqlite"] = "?"
         info["civetweb_pkg"] = first_line(["dpkg-query", "-W", "-f=${Version}", "libcivetweb1"])
         info["sqlite_pkg"] = first_line(["dpkg-query", "-W", "-f=${Version}", "libsqlite3-0"])
         info["git"] = first_line(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
@@ -766,11 +773,13 @@ class Harness:
     def new_server(self, kind, tag, db=None):
         return Server(self, kind, db or self.work / f"{kind}-{tag}.db", tag)
 
-    def start(self, srv, what):
+    def start(self, srv, what, warm=True):
         ms = srv.start()
         self.res[srv.kind].setdefault(what, []).append(ms)
         self.commands[f"{srv.kind} server"] = srv.display_command()
         log(f"[{srv.kind}] started on port {srv.port} in {ms:,.0f} ms ({what}); {srv.nprocs()} processes")
+        if warm:
+            self.warm_up(srv)
         return ms
 
     def gate(self, kind, workload, problem):
@@ -789,18 +798,42 @@ class Harness:
         return eid, ids
 
     def w0_idle(self, srv):
+        """Idle footprint: wait until the process tree stops changing (stock
+        spawns its job-runner consumers after /health already answers), then
+        idle_s more seconds, then sum VmRSS and Pss over the tree."""
         sc = self.sc
-        cl = Client(srv.port)
-        cl.call("GET", "/health", prefix="")
-        cl.close()
+        t0 = time.monotonic()
+        last, stable_since = srv.nprocs(), time.monotonic()
+        while time.monotonic() - stable_since < 3 and time.monotonic() - t0 < 90:
+            time.sleep(0.5)
+            n = srv.nprocs()
+            if n != last:
+                last, stable_since = n, time.monotonic()
         time.sleep(sc["idle_s"])
         rss, pss = srv.rss_kb(), srv.pss_kb()
         r = self.res[srv.kind]
         r["idle_rss_mb"] = rss / 1024
         r["idle_pss_mb"] = pss / 1024
         r["idle_nprocs"] = srv.nprocs()
-        log(f"[{srv.kind}] idle after {sc['idle_s']} s: RSS {rss / 1024:,.1f} MiB, PSS {pss / 1024:,.1f} MiB "
-            f"({srv.nprocs()} processes)")
+        log(f"[{srv.kind}] idle {time.monotonic() - t0:.0f} s after start: RSS {rss / 1024:,.1f} MiB, "
+            f"PSS {pss / 1024:,.1f} MiB ({srv.nprocs()} processes)")
+
+    def warm_up(self, srv):
+        """Before any timing: 8 clients x 4 API reads, so that every worker
+        process of the server has opened its store (stock opens it lazily on
+        the first request a worker serves, which takes seconds)."""
+        def one():
+            c = Client(srv.port)
+            for _ in range(4):
+                c.post("/experiments/search", {"max_results": 10})
+            c.close()
+        ts = [threading.Thread(target=one) for _ in range(8)]
+        t0 = time.perf_counter()
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        log(f"[{srv.kind}] warm-up: 32 API requests from 8 clients in {time.perf_counter() - t0:,.2f} s")
 
     def write_workload(self, srv, wid, script, path, conc_list, points_per_req, key_sql, extra_args):
         """W1/W3: wrk at each concurrency, then check the rows landed."""
@@ -1317,8 +1350,10 @@ class Harness:
         # P1: empty db: W0 (startup, idle), W1, W3 (a fresh db for W3 at small/full)
         srv = self.new_server(kind, "empty")
         try:
-            self.start(srv, "startup_empty_ms")
+            self.start(srv, "startup_empty_ms", warm=False)
             self.w0_idle(srv)
+            self.warm_up(srv)
+            r["warm_rss_mb"] = srv.rss_kb() / 1024
             if "W1" in wl:
                 self.write_workload(srv, "W1", "log_metric", f"{API}/runs/log-metric", sc["w1_conc"], 1,
                                     "key = 'w1_metric'", [])
@@ -1396,10 +1431,21 @@ class Harness:
             return
         a, b = self.answers["stock"], self.answers["mlflowd"]
         for k in sorted(set(a) | set(b)):
-            if k.endswith("_shape") or k.endswith("_token"):
+            if k.endswith("_shape"):
+                if a.get(k) and b.get(k) and a[k] != b[k]:
+                    for part, (x, y) in zip(("run info fields", "run data fields", "run tag keys"),
+                                            zip(a[k], b[k])):
+                        only_s, only_m = sorted(set(x) - set(y)), sorted(set(y) - set(x))
+                        if only_s or only_m:
+                            n = (f"runs/search answers: {part} only stock sends: {', '.join(only_s) or 'none'}; "
+                                 f"only mlflowd sends: {', '.join(only_m) or 'none'}")
+                            if n not in self.notes["mlflowd"]:
+                                self.notes["mlflowd"].append(n)
+                continue
+            if k.endswith("_token"):
                 if k in a and k in b and a[k] != b[k]:
-                    self.notes["mlflowd"].append(f"{k[:-6] if k.endswith('_shape') else k}: "
-                                                 f"stock {a[k]!r} vs mlflowd {b[k]!r}")
+                    self.notes["mlflowd"].append(f"{k[:-6]}: next_page_token present: stock {a[k]}, "
+                                                 f"mlflowd {b[k]}")
                 continue
             if k not in a or k not in b:
                 continue
@@ -1431,6 +1477,8 @@ def fmt(v, unit=""):
         v = v["med"]
     if v == 0:
         return "0" + unit
+    if isinstance(v, int):
+        return f"{v:,}" + unit
     if abs(v) >= 1000:
         s = f"{v:,.0f}"
     elif abs(v) >= 100:
@@ -1518,9 +1566,11 @@ class Report:
             return probs
 
         def row(label, key, unit, better, target_abs=None, target_ratio=None, gate_ids=(), plot=True,
-                ceiling=None, ceiling_frac=None, sv=None, mv=None):
+                ceiling=None, ceiling_frac=None, sv=None, mv=None, short=None):
             sv = sv if sv is not None else self.val("stock", key)
             mv = mv if mv is not None else self.val("mlflowd", key)
+            if sv is None and mv is None:
+                return
             sg, mg = gate_of("stock", gate_ids), gate_of("mlflowd", gate_ids)
             smed = sv["med"] if isinstance(sv, dict) else sv
             mmed = mv["med"] if isinstance(mv, dict) else mv
@@ -1558,50 +1608,53 @@ class Report:
             L.append(f"| {label} | {scell} | {mcell} | {fmt(ratio, '×') if ratio else '—'} | "
                      f"{', '.join(tparts) or '—'} | {metcell} |")
             if plot and ratio:
-                self.rows.append((label, ratio, target_ratio))
+                self.rows.append((short or label, ratio, target_ratio, met))
 
         su_e_s = startup_summary(s.get("startup_empty_ms"))
         su_e_m = startup_summary(m.get("startup_empty_ms"))
         su_s_s = startup_summary(s.get("startup_seeded_ms"))
         su_s_m = startup_summary(m.get("startup_seeded_ms"))
         pts = d.points()
-        row("W0 start → first 200 on /health, empty db", None, " ms", "lo", 50, sv=su_e_s, mv=su_e_m)
+        row("W0 start → first 200 on /health, empty db", None, " ms", "lo", 50, sv=su_e_s, mv=su_e_m,
+            short="W0 startup, empty db")
         row(f"W0 start → first 200, db with {pts:,} points (db file evicted from page cache)", None, " ms", "lo",
-            50, sv=su_s_s, mv=su_s_m, gate_ids=("seed",))
-        row("W0 idle RSS, whole process tree", "idle_rss_mb", " MiB", "lo", 10)
+            50, sv=su_s_s, mv=su_s_m, gate_ids=("seed",), short="W0 startup, seeded db (cold)")
+        row("W0 idle RSS, whole process tree", "idle_rss_mb", " MiB", "lo", 10, short="W0 idle RSS")
         row("W0 idle PSS, whole process tree", "idle_pss_mb", " MiB", "lo", plot=False)
         for cc in sc["w1_conc"]:
             tabs = 8000 if cc == 16 else None
             tr = 20 if cc == 16 else None
             row(f"W1 log-metric, c={cc}: req/s", f"W1_c{cc}_rps", "", "hi", tabs, tr, gate_ids=("W1",),
-                plot=cc in (1, 16))
+                plot=cc in (1, 16), short=f"W1 log-metric c={cc}")
         for cc in sc["w1_conc"]:
             row(f"W1 log-metric, c={cc}: p99 latency (closed loop)", f"W1_c{cc}_p99", " ms", "lo",
                 5 if cc == 16 else None, gate_ids=("W1",), plot=False)
         sq = c.get("sqlite_batch_FULL", {}) or {}
         for cc in sc["w3_conc"]:
             row(f"W3 log-batch 1000 points, c={cc}: points/s", f"W3_c{cc}_pps", "", "hi", 150000, 30,
-                gate_ids=("W3",), ceiling=sq.get("med"), ceiling_frac=0.6, plot=cc == 4)
+                gate_ids=("W3",), ceiling=sq.get("med"), ceiling_frac=0.6, plot=True,
+                short=f"W3 log-batch 1000 c={cc}")
         for cc in sc["w3_conc"]:
             row(f"W3 log-batch 1000 points, c={cc}: p99 latency", f"W3_c{cc}_p99", " ms", "lo",
                 gate_ids=("W3",), plot=False)
         nr = f"{d.n_runs:,}"
         row(f"W5 search-runs on {nr} runs, metric filter + order, 100/page: p50", "w5_m_100_p50", " ms", "lo",
-            10, 30, gate_ids=("w5_m_100",))
+            10, 30, gate_ids=("w5_m_100",), short="W5 search metric filter, 100/page")
         row(f"W5 search-runs on {nr} runs, metric filter + order, 1000/page: p50", "w5_m_1000_p50", " ms", "lo",
-            50, 30, gate_ids=("w5_m_1000",))
+            50, 30, gate_ids=("w5_m_1000",), short="W5 search metric filter, 1000/page")
         row(f"W5 search-runs on {nr} runs, param filter + metric order, 100/page: p50", "w5_p_100_p50", " ms",
-            "lo", gate_ids=("w5_p_100",))
+            "lo", gate_ids=("w5_p_100",), short="W5 search param filter, 100/page")
         row(f"W5 search-runs on {nr} runs, no filter, 1000/page: p50", "w5_all_1000_p50", " ms", "lo",
-            gate_ids=("w5_all_1000",))
+            gate_ids=("w5_all_1000",), short="W5 search no filter, 1000/page")
         row(f"W5 search-runs 100/page at c={sc['w5_conc']}: req/s", "w5_m_100_conc_rps", "", "hi",
             gate_ids=("w5_m_100",), plot=False)
         row(f"W7 get-history, {d.hist_points:,}-point series (all pages of 25,000): p50", "w7_hist_big_p50",
-            " ms", "lo", 50 if d.hist_points >= 100000 else None, gate_ids=("w7_hist_big",))
+            " ms", "lo", 50 if d.hist_points >= 100000 else None, gate_ids=("w7_hist_big",),
+            short=f"W7 get-history {d.hist_points:,} pts")
         row(f"W7 get-history, {d.small_hist:,}-point series: p50", "w7_hist_small_p50", " ms", "lo",
-            gate_ids=("w7_hist_small",))
+            gate_ids=("w7_hist_small",), short=f"W7 get-history {d.small_hist:,} pts")
         row(f"W7 get-history-bulk-interval, {d.bulk_runs} runs × 320 points: p50", "w7_bulk_p50", " ms", "lo", 5,
-            gate_ids=("w7_bulk",))
+            gate_ids=("w7_bulk",), short="W7 bulk-interval 10 x 320")
         row(f"W7 get-history-bulk-interval at c={sc['w7_conc']}: req/s", "w7_bulk_conc_rps", "", "hi",
             gate_ids=("w7_bulk",), plot=False)
         sw, mw = s.get("w9"), m.get("w9")
@@ -1729,6 +1782,7 @@ class Report:
         both("processes in the server tree (idle)", "idle_nprocs")
         both("idle RSS, fresh empty db", "idle_rss_mb", " MiB")
         both("idle PSS, fresh empty db", "idle_pss_mb", " MiB")
+        both("RSS after the first 32 API requests", "warm_rss_mb", " MiB")
         both("RSS after restart on the seeded db (idle)", "idle_seeded_rss_mb", " MiB")
         both("peak RSS during W1/W3", "peak_rss_write_mb", " MiB")
         both("seeded db size", "seed_db_mb", " MiB")
@@ -1798,7 +1852,7 @@ class Report:
                  f"{max(h.noise) if h.noise else 0:.0f}% of the machine.")
         L.append(f"- Versions: MLflow {info['mlflow']} (Python {info['python']}, its SQLite "
                  f"{info['python_sqlite']}); mlflowd {info['mlflowd_version']} at git {info['git']}"
-                 f"{' (uncommitted changes)' if info['git_dirty'] else ''}; SQLite {c.get('sqlite_version', '?')} "
+                 f"{' (uncommitted changes)' if info['git_dirty'] else ''}; SQLite {info.get('sqlite', '?')} "
                  f"(libsqlite3-0 {info['sqlite_pkg']}); civetweb {info['civetweb']} (libcivetweb1 "
                  f"{info['civetweb_pkg']}); {info['gcc']}; {info['wrk']}.")
         L.append(f"- Durability: stock MLflow uses SQLite's defaults: journal_mode=DELETE (rollback journal; "
@@ -1870,19 +1924,22 @@ class Report:
         sc = h.sc
         fig, axes = plt.subplots(1, 2, figsize=(13, 5.5), gridspec_kw={"width_ratios": [1.5, 1]})
         ax = axes[0]
-        labels = [r[0].replace("search-runs", "search").replace(", whole process tree", "")
-                  .replace(" (db file evicted from page cache)", "")[:60] for r in self.rows]
+        labels = [r[0] for r in self.rows]
         ratios = [r[1] for r in self.rows]
         y = list(range(len(labels)))[::-1]
-        ax.barh(y, ratios, color=["#2a7" if (r[2] is None or r[1] >= r[2]) else "#d62" for r in self.rows])
+        colors = ["#999" if r[3] is None else "#2a7" if r[3] else "#d62" for r in self.rows]
+        ax.barh(y, ratios, color=colors)
         for yy, r in zip(y, self.rows):
             if r[2]:
                 ax.plot([r[2], r[2]], [yy - 0.4, yy + 0.4], color="k", lw=1.5)
+            ax.text(r[1] * 1.08, yy, f"{r[1]:,.0f}×" if r[1] >= 10 else f"{r[1]:.1f}×", va="center", fontsize=7)
         ax.set_yticks(y)
         ax.set_yticklabels(labels, fontsize=7)
         ax.set_xscale("log")
         ax.axvline(1, color="grey", lw=0.8)
-        ax.set_xlabel("mlflowd advantage over stock (×, log scale; black tick = target)")
+        ax.set_xlabel("mlflowd advantage over stock (×, log scale); black tick: ratio target;\n"
+                      "green: every target of the row met, red: not met, grey: no target", fontsize=8)
+        ax.set_xlim(right=max(ratios + [1]) * 3)
         ax.set_title(f"mlflowd vs stock MLflow {h.info['mlflow']} (scale {h.args.scale})", fontsize=10)
         ax2 = axes[1]
         cs = sc["w1_conc"]
@@ -1903,7 +1960,8 @@ class Report:
         ax2.set_xlabel("concurrent connections")
         ax2.set_ylabel("requests/s")
         ax2.set_title("W1 single log-metric", fontsize=10)
-        ax2.legend(fontsize=7)
+        if ax2.get_legend_handles_labels()[0]:
+            ax2.legend(fontsize=7)
         fig.tight_layout()
         fig.savefig(png, dpi=110)
         plt.close(fig)
@@ -1932,6 +1990,7 @@ def main():
     ap.add_argument("--workdir", default=None, help="work directory (default: a new temp dir, removed at the end)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (databases, logs, results.json)")
     ap.add_argument("--no-plot", action="store_true")
+    ap.add_argument("--from-json", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--seed-budget", type=float, default=None,
                     help="seconds of REST seeding per server before the rest is written by direct SQL "
                          "(default: 60/120/300 s for tiny/small/full)")
@@ -1951,20 +2010,33 @@ def main():
     if "stock" in a.servers and not (VENV / "bin" / "mlflow").exists():
         print(f"bench: {VENV}/bin/mlflow is missing; run scripts/setup --tests", file=sys.stderr)
         return 1
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    if a.from_json:
+        # re-render a report from a kept results.json (no measurements)
+        saved = json.loads(Path(a.from_json).read_text())
+        a.scale, a.servers, a.pin = saved["scale"], saved["servers"], saved.get("pin", False)
+        a.workdir = str(Path(a.from_json).parent)
+        h = Harness(a)
+        for k in ("info", "res", "gates", "notes", "noise", "errors", "commands"):
+            setattr(h, k, saved[k])
+        for i in range(h.data.n_runs):
+            h.data.search_run(i)
+        Path(a.out).write_text(Report(h).build())
+        log(f"wrote {a.out}")
+        return 0
     h = Harness(a)
     pin = ROOT / "tests" / "requirements.txt"
     try:
-        h_ok = True
         h.run()
-        rep = Report(h)
-        text = rep.build()
+        raw = h.work / "results.json"
+        raw.write_text(json.dumps({"scale": a.scale, "servers": a.servers, "pin": a.pin, "info": h.info,
+                                   "res": h.res, "gates": h.gates, "notes": h.notes, "noise": h.noise,
+                                   "errors": h.errors, "commands": h.commands}, indent=1, default=str))
+        text = Report(h).build()
         out = Path(a.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text)
         log(f"wrote {out}")
-        raw = h.work / "results.json"
-        raw.write_text(json.dumps({"info": h.info, "results": h.res, "gates": h.gates, "notes": h.notes,
-                                   "noise": h.noise, "errors": h.errors}, indent=1, default=str))
         want = None
         if pin.exists():
             m = re.search(r"^mlflow==(\S+)", pin.read_text(), re.M)
