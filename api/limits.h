@@ -16,6 +16,7 @@
 #define MLF_KEEP_ALIVE_TIMEOUT_MS "5000"
 #define MLF_BUSY_TIMEOUT_MS 20000 /* SQLite busy_timeout, as MLflow sets it */
 #define MLF_GROUP_COMMIT_MAX 512  /* write jobs folded into one transaction */
+#define MLF_SQLITE_CACHE_KIB "-16384" /* page cache per connection (negative: KiB); grows only on use */
 
 /* ---- entity keys and values ---- */
 #define MLF_MAX_ENTITY_KEY_LENGTH 250 /* metric/param/tag keys */

@@ -181,7 +181,10 @@ static int open_conn(struct mlf_db *db, struct mlf_conn *c, int create, struct m
 	sqlite3_busy_timeout(c->db, MLF_BUSY_TIMEOUT_MS);
 	sqlite3_limit(c->db, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, MLF_MAX_FILTER_LENGTH);
 	char msg[512];
-	if (exec(c->db, "PRAGMA foreign_keys=ON; PRAGMA case_sensitive_like=ON; PRAGMA synchronous=FULL;", msg,
+	if (exec(c->db,
+	         "PRAGMA foreign_keys=ON; PRAGMA case_sensitive_like=ON; PRAGMA synchronous=FULL; "
+	         "PRAGMA temp_store=MEMORY; PRAGMA cache_size=" MLF_SQLITE_CACHE_KIB ";",
+	         msg,
 	         sizeof msg) != SQLITE_OK) {
 		mlf_fail(err, MLF_INTERNAL_ERROR, "cannot use %s as a database: %s", db->path, msg);
 		conn_close(c);
@@ -249,8 +252,24 @@ static const char extra_indexes[] =
     "CREATE INDEX IF NOT EXISTS mlflowd_latest_metrics_key_value ON latest_metrics (key, value);"
     "CREATE INDEX IF NOT EXISTS mlflowd_runs_experiment_start ON runs (experiment_id, start_time);";
 
+/* Process-wide SQLite settings, before SQLite initializes: every
+ * connection is used by one thread at a time (per-thread readers, one
+ * writer), so SQLite's own connection mutexes and the global memory
+ * statistics (a global mutex on every allocation) are not needed. */
+static void configure_sqlite(void)
+{
+	static int done;
+	if (done)
+		return;
+	done = 1;
+	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	sqlite3_initialize();
+}
+
 struct mlf_db *mlf_db_open(const struct mlf_db_options *opt, struct mlf_error *err)
 {
+	configure_sqlite();
 	struct mlf_db *db = calloc(1, sizeof *db);
 	db->path = strdup(opt->path);
 	db->default_root = strdup(opt->default_artifact_root ? opt->default_artifact_root : "mlflow-artifacts:/0");

@@ -672,85 +672,123 @@ static const char SQL_MODEL_METRIC[] =
     "(SELECT dataset_uuid FROM datasets WHERE experiment_id = ?6 AND name = ?8 AND digest = ?9), ?8, ?9 "
     "WHERE EXISTS (SELECT 1 FROM logged_models WHERE model_id = ?1)";
 
+/* A metric as stored: value with NaN/Inf mapped, plus its batch position. */
+struct stored_metric {
+	const struct mlf_metric *m;
+	double v;
+	int is_nan;
+};
+
+/* Order of MLflow's metric primary key (key, timestamp, step, value):
+ * inserting in index order keeps the b-tree pages hot. */
+static int cmp_stored(const void *pa, const void *pb)
+{
+	const struct stored_metric *a = pa, *b = pb;
+	int c = strcmp(a->m->key, b->m->key);
+	if (c)
+		return c;
+	if (a->m->timestamp != b->m->timestamp)
+		return a->m->timestamp < b->m->timestamp ? -1 : 1;
+	if (a->m->step != b->m->step)
+		return a->m->step < b->m->step ? -1 : 1;
+	return (a->v > b->v) - (a->v < b->v);
+}
+
+/* MLflow's latest-value rule: the greatest (step, timestamp, value). */
+static int newer(const struct stored_metric *a, const struct stored_metric *b)
+{
+	if (a->m->step != b->m->step)
+		return a->m->step > b->m->step;
+	if (a->m->timestamp != b->m->timestamp)
+		return a->m->timestamp > b->m->timestamp;
+	return a->v > b->v;
+}
+
+static enum mlf_status insert_model_metric(struct mlf_conn *c, const struct mlf_batch *b,
+                                           const struct stored_metric *sm, int64_t exp_id, struct mlf_error *err)
+{
+	const struct mlf_metric *m = sm->m;
+	sqlite3_stmt *st = mlf_stmt(c, SQL_MODEL_METRIC, err);
+	if (!st)
+		return err->status;
+	sqlite3_bind_text(st, 1, m->model_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, m->key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, m->timestamp);
+	sqlite3_bind_int64(st, 4, m->step);
+	if (sm->is_nan)
+		sqlite3_bind_null(st, 5);
+	else
+		sqlite3_bind_double(st, 5, sm->v);
+	sqlite3_bind_int64(st, 6, exp_id);
+	sqlite3_bind_text(st, 7, b->run_id, -1, SQLITE_STATIC);
+	mlf_bind_text(st, 8, m->dataset_name);
+	mlf_bind_text(st, 9, m->dataset_digest);
+	return mlf_step_done(c, st, err);
+}
+
 /* Metrics: every point into metrics (a repeated point is a no-op), the
- * latest per key into latest_metrics. */
+ * latest per key into latest_metrics. The caller's strings outlive the
+ * job, so they are bound without copies. */
 static enum mlf_status log_metrics(struct mlf_conn *c, const struct mlf_batch *b, int64_t exp_id, struct mlf_error *err)
 {
 	enum mlf_status s = MLF_OK;
-	/* Per key, only the greatest (step, timestamp, value) can become latest. */
-	int *best = calloc((size_t)b->nmetrics, sizeof *best);
-	int nbest = 0;
+	struct stored_metric *sm = malloc(sizeof *sm * (size_t)b->nmetrics);
+	if (!sm)
+		return mlf_fail(err, MLF_INTERNAL_ERROR, "out of memory");
+	for (int i = 0; i < b->nmetrics; i++) {
+		sm[i].m = &b->metrics[i];
+		sm[i].v = to_stored(b->metrics[i].value, &sm[i].is_nan);
+	}
+	qsort(sm, (size_t)b->nmetrics, sizeof *sm, cmp_stored);
+
+	sqlite3_stmt *ins = mlf_stmt(c, SQL_METRIC_INSERT, err);
+	if (!ins) {
+		free(sm);
+		return err->status;
+	}
+	const struct stored_metric *best = NULL;
 	for (int i = 0; i < b->nmetrics && s == MLF_OK; i++) {
-		const struct mlf_metric *m = &b->metrics[i];
-		int is_nan;
-		double v = to_stored(m->value, &is_nan);
-		sqlite3_stmt *st = mlf_stmt(c, SQL_METRIC_INSERT, err);
-		if (!st) {
-			s = err->status;
+		const struct stored_metric *x = &sm[i];
+		sqlite3_bind_text(ins, 1, x->m->key, -1, SQLITE_STATIC);
+		sqlite3_bind_double(ins, 2, x->v);
+		sqlite3_bind_int64(ins, 3, x->m->timestamp);
+		sqlite3_bind_text(ins, 4, b->run_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 5, x->m->step);
+		sqlite3_bind_int(ins, 6, x->is_nan);
+		if ((s = mlf_step_done(c, ins, err)) != MLF_OK)
 			break;
-		}
-		mlf_bind_text(st, 1, m->key);
-		sqlite3_bind_double(st, 2, v);
-		sqlite3_bind_int64(st, 3, m->timestamp);
-		mlf_bind_text(st, 4, b->run_id);
-		sqlite3_bind_int64(st, 5, m->step);
-		sqlite3_bind_int(st, 6, is_nan);
-		s = mlf_step_done(c, st, err);
-		if (s != MLF_OK)
-			break;
-		if (m->model_id && *m->model_id) {
-			if (!(st = mlf_stmt(c, SQL_MODEL_METRIC, err))) {
+		if (x->m->model_id && *x->m->model_id) {
+			if ((s = insert_model_metric(c, b, x, exp_id, err)) != MLF_OK)
+				break;
+			if (!(ins = mlf_stmt(c, SQL_METRIC_INSERT, err))) {
 				s = err->status;
 				break;
 			}
-			mlf_bind_text(st, 1, m->model_id);
-			mlf_bind_text(st, 2, m->key);
-			sqlite3_bind_int64(st, 3, m->timestamp);
-			sqlite3_bind_int64(st, 4, m->step);
-			if (isnan(m->value))
-				sqlite3_bind_null(st, 5);
-			else
-				sqlite3_bind_double(st, 5, v);
-			sqlite3_bind_int64(st, 6, exp_id);
-			mlf_bind_text(st, 7, b->run_id);
-			mlf_bind_text(st, 8, m->dataset_name);
-			mlf_bind_text(st, 9, m->dataset_digest);
-			if ((s = mlf_step_done(c, st, err)) != MLF_OK)
+		}
+		if (!best || newer(x, best))
+			best = x;
+		/* End of this key's group: upsert its latest point. */
+		if (i + 1 == b->nmetrics || strcmp(sm[i + 1].m->key, x->m->key)) {
+			sqlite3_stmt *up = mlf_stmt(c, SQL_LATEST_UPSERT, err);
+			if (!up) {
+				s = err->status;
 				break;
-		}
-		int k;
-		for (k = 0; k < nbest; k++)
-			if (!strcmp(b->metrics[best[k]].key, m->key))
+			}
+			sqlite3_bind_text(up, 1, best->m->key, -1, SQLITE_STATIC);
+			sqlite3_bind_double(up, 2, best->v);
+			sqlite3_bind_int64(up, 3, best->m->timestamp);
+			sqlite3_bind_int64(up, 4, best->m->step);
+			sqlite3_bind_int(up, 5, best->is_nan);
+			sqlite3_bind_text(up, 6, b->run_id, -1, SQLITE_STATIC);
+			s = mlf_step_done(c, up, err);
+			best = NULL;
+			if (!(ins = mlf_stmt(c, SQL_METRIC_INSERT, err))) {
+				s = err->status;
 				break;
-		if (k == nbest) {
-			best[nbest++] = i;
-			continue;
+			}
 		}
-		const struct mlf_metric *o = &b->metrics[best[k]];
-		int on;
-		double ov = to_stored(o->value, &on);
-		if (m->step > o->step ||
-		    (m->step == o->step && (m->timestamp > o->timestamp || (m->timestamp == o->timestamp && v > ov))))
-			best[k] = i;
 	}
-	for (int k = 0; k < nbest && s == MLF_OK; k++) {
-		const struct mlf_metric *m = &b->metrics[best[k]];
-		int is_nan;
-		double v = to_stored(m->value, &is_nan);
-		sqlite3_stmt *st = mlf_stmt(c, SQL_LATEST_UPSERT, err);
-		if (!st) {
-			s = err->status;
-			break;
-		}
-		mlf_bind_text(st, 1, m->key);
-		sqlite3_bind_double(st, 2, v);
-		sqlite3_bind_int64(st, 3, m->timestamp);
-		sqlite3_bind_int64(st, 4, m->step);
-		sqlite3_bind_int(st, 5, is_nan);
-		mlf_bind_text(st, 6, b->run_id);
-		s = mlf_step_done(c, st, err);
-	}
-	free(best);
+	free(sm);
 	return s;
 }
 
