@@ -99,6 +99,9 @@ class Server:
         if not self.owned or self.proc is None:
             return None
         self.extra["stopped"] = True
+        if self.kind != "mlflowd":
+            stop_stock(self)
+            return self.proc.returncode
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
