@@ -7,7 +7,7 @@ import mlflow
 import pytest
 from mlflow.exceptions import MlflowException
 
-from compat_util import assert_invalid, assert_not_found, now_ms, uniq
+from compat_util import assert_invalid, assert_not_found, uniq
 
 FLOAT_MAX = 1.7976931348623157e308
 

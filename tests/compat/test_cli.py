@@ -1,0 +1,219 @@
+"""The mlflowd command line: --help, --version, bad flags, startup failures (port in use,
+unwritable or foreign database, database at another alembic head), SIGTERM, restart."""
+
+import signal
+import socket
+import sqlite3
+import subprocess
+import time
+
+import pytest
+import requests
+
+import compat_util as cu
+
+pytestmark = pytest.mark.mlflowd_only
+
+EXPECTED_HEAD = "dc11669786a5"  # alembic head of MLflow 3.17.2
+
+FLAGS = ["--backend-store", "--backend-store-uri", "--host", "--port", "--artifacts-destination",
+         "--default-artifact-root", "--serve-artifacts", "--no-serve-artifacts", "--workers",
+         "--allowed-hosts", "--cors-allowed-origins", "--version", "--help"]
+
+
+def run(args, timeout=20, cwd=None):
+    return subprocess.run([cu.MLFLOWD_BIN, *args], capture_output=True, text=True, timeout=timeout,
+                          cwd=cwd, env=cu.server_env())
+
+
+def start_fails(tmp_path, extra, timeout=20):
+    """Run mlflowd expecting it to exit by itself with a non-zero status; returns (rc, output)."""
+    port = cu.free_port()
+    args = ["--host", "127.0.0.1", "--port", str(port), "--artifacts-destination", str(tmp_path / "art"), *extra]
+    if not any(a.startswith("--backend-store") for a in extra):
+        args = ["--backend-store", str(tmp_path / "runs.db"), *args]
+    try:
+        p = run(args, timeout=timeout, cwd=tmp_path)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"mlflowd {' '.join(extra)} did not exit within {timeout}s")
+    return p.returncode, p.stdout + p.stderr
+
+
+def test_help_lists_every_flag(require_binary):
+    p = run(["--help"])
+    assert p.returncode == 0, p.stderr
+    out = p.stdout + p.stderr
+    for flag in FLAGS:
+        assert flag in out, f"--help does not mention {flag}"
+
+
+def test_version(require_binary):
+    p = run(["--version"])
+    assert p.returncode == 0, p.stderr
+    lines = [ln for ln in p.stdout.splitlines() if ln.strip()]
+    assert len(lines) == 1, p.stdout
+    assert any(ch.isdigit() for ch in lines[0])
+
+
+@pytest.mark.parametrize("args", [["--no-such-flag"], ["--bogus=1"], ["-z"]])
+def test_bad_flag(require_binary, tmp_path, args):
+    p = run(args, cwd=tmp_path)
+    assert p.returncode != 0
+    err = [ln for ln in (p.stderr or p.stdout).splitlines() if ln.strip()]
+    assert len(err) == 1, f"expected a one-line error, got:\n{p.stderr}"
+    assert args[0].split("=")[0].lstrip("-") in err[0], err[0]
+    assert not (tmp_path / "runs.db").exists()
+
+
+@pytest.mark.parametrize("args", [["--port"], ["--port", "abc"], ["--port", "70000"], ["--port", "-1"],
+                                  ["--workers", "0"], ["--workers", "x"], ["--host"]])
+def test_bad_flag_values(require_binary, tmp_path, args):
+    p = run(["--backend-store", str(tmp_path / "runs.db"), *args], cwd=tmp_path)
+    assert p.returncode != 0
+    assert (p.stderr or p.stdout).strip(), "no error message"
+
+
+def test_port_in_use(require_binary, tmp_path):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        p = run(["--backend-store", str(tmp_path / "runs.db"), "--host", "127.0.0.1", "--port", str(port),
+                 "--artifacts-destination", str(tmp_path / "art")], cwd=tmp_path)
+    assert p.returncode != 0
+    assert str(port) in p.stderr + p.stdout
+
+
+def test_unwritable_db_path(require_binary, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    rc, out = start_fails(tmp_path, ["--backend-store", str(blocker / "runs.db")])
+    assert rc != 0
+    assert "runs.db" in out
+
+
+def test_db_in_missing_directory(require_binary, tmp_path):
+    rc, out = start_fails(tmp_path, ["--backend-store", str(tmp_path / "no" / "such" / "dir" / "runs.db")])
+    assert rc != 0 and out.strip()
+
+
+def test_non_sqlite_file(require_binary, tmp_path):
+    db = tmp_path / "garbage.db"
+    db.write_bytes(b"this is not an sqlite database\n" * 200)
+    before = db.read_bytes()
+    rc, out = start_fails(tmp_path, ["--backend-store", str(db)])
+    assert rc != 0 and out.strip()
+    assert db.read_bytes() == before, "mlflowd modified a file that is not its database"
+
+
+def test_sqlite_without_mlflow_schema(require_binary, tmp_path):
+    db = tmp_path / "other.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE something (x INTEGER)")
+    con.commit()
+    con.close()
+    rc, out = start_fails(tmp_path, ["--backend-store", str(db)])
+    assert rc != 0
+    assert EXPECTED_HEAD in out
+
+
+def test_db_at_other_alembic_head(require_binary, tmp_path, fresh_db_template):
+    db = cu.copy_db(fresh_db_template, tmp_path / "old.db")
+    con = sqlite3.connect(db)
+    con.execute("UPDATE alembic_version SET version_num = '0a1b2c3d4e5f'")
+    con.commit()
+    con.close()
+    rc, out = start_fails(tmp_path, ["--backend-store", str(db)])
+    assert rc != 0
+    assert "0a1b2c3d4e5f" in out and EXPECTED_HEAD in out, out
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [("0a1b2c3d4e5f",)]
+    con.close()
+
+
+def test_fresh_db_is_at_expected_head(fresh_db_template):
+    con = sqlite3.connect(fresh_db_template)
+    assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [(EXPECTED_HEAD,)]
+    assert con.execute("SELECT experiment_id, name, lifecycle_stage FROM experiments").fetchall() == [
+        (0, "Default", "active")]
+    con.close()
+
+
+def test_sigterm_exits_zero(require_binary, tmp_path):
+    srv = cu.start_mlflowd(tmp_path)
+    # an open keep-alive connection must not hold the shutdown up
+    s = requests.Session()
+    s.get(srv.url + "/health")
+    t = time.monotonic()
+    srv.proc.send_signal(signal.SIGTERM)
+    rc = srv.proc.wait(timeout=15)
+    assert rc == 0, srv.log_tail()
+    assert time.monotonic() - t < 10
+    s.close()
+
+
+def test_backend_store_uri(require_binary, tmp_path):
+    db = tmp_path / "viauri.db"
+    port = cu.free_port()
+    log = open(tmp_path / "log", "wb")
+    proc = subprocess.Popen([cu.MLFLOWD_BIN, "--backend-store-uri", f"sqlite:///{db}", "--host", "127.0.0.1",
+                             "--port", str(port), "--artifacts-destination", str(tmp_path / "art")],
+                            stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, env=cu.server_env())
+    srv = cu.Server(f"http://127.0.0.1:{port}", port, db, tmp_path / "art", proc, tmp_path / "log")
+    try:
+        cu._wait_health(srv, 30)
+        r = requests.post(srv.url + "/api/2.0/mlflow/experiments/create", json={"name": "via-uri"}, timeout=30)
+        assert r.status_code == 200, r.text
+    finally:
+        assert srv.stop() == 0
+        log.close()
+    con = sqlite3.connect(db)
+    assert ("via-uri",) in con.execute("SELECT name FROM experiments").fetchall()
+    con.close()
+
+
+@pytest.mark.parametrize("uri", ["postgresql://u:p@localhost/db", "mysql://x/y", "file:///tmp/mlruns"])
+def test_unsupported_backend_uri(require_binary, tmp_path, uri):
+    rc, out = start_fails(tmp_path, ["--backend-store-uri", uri])
+    assert rc != 0 and out.strip()
+
+
+def test_data_survives_restart(mlflowd_factory, tmp_path):
+    srv = mlflowd_factory(workdir=tmp_path / "one")
+    api = cu.Api(srv)
+    eid = api.create_experiment("persist")
+    rid = api.create_run(eid, run_name="keep")
+    api.log_metric(rid, "m", 1.5, step=3, timestamp=42)
+    api.okpost("/runs/log-parameter", {"run_id": rid, "key": "p", "value": "v"})
+    before = api.get_run(rid)
+    assert srv.stop() == 0
+    srv2 = mlflowd_factory(db_path=srv.db_path, artifacts=srv.artifacts, workdir=tmp_path / "two")
+    api2 = cu.Api(srv2)
+    assert api2.get_run(rid) == before
+    assert api2.okget("/experiments/get-by-name", {"experiment_name": "persist"})["experiment"]["experiment_id"] == eid
+    # ids keep increasing after a restart
+    assert int(api2.create_experiment("after")) > int(eid)
+
+
+def test_default_artifact_root(mlflowd_factory, tmp_path):
+    root = (tmp_path / "root").as_uri()
+    srv = mlflowd_factory(extra_args=["--default-artifact-root", root])
+    api = cu.Api(srv)
+    eid = api.create_experiment()
+    exp = api.okget("/experiments/get", {"experiment_id": eid})["experiment"]
+    assert exp["artifact_location"] == f"{root}/{eid}"
+    rid = api.create_run(eid)
+    assert api.get_run(rid)["info"]["artifact_uri"] == f"{root}/{eid}/{rid}/artifacts"
+
+
+def test_workers_flag(mlflowd_factory):
+    srv = mlflowd_factory(extra_args=["--workers", "2"])
+    assert requests.get(srv.url + "/health", timeout=10).text.strip() == "OK"
+
+
+def test_version_endpoint(mlflowd):
+    r = requests.get(mlflowd.url + "/version", timeout=10)
+    assert r.status_code == 200
+    parts = r.text.strip().split(".")
+    # the client enables span logging for >= 3.4; mlflowd speaks MLflow 3.17.2's API
+    assert (int(parts[0]), int(parts[1])) >= (3, 4), r.text
