@@ -175,6 +175,9 @@ enum mlf_status mlf_get_str_array(struct mlf_req *req, const char *name, const c
 	*n = 0;
 	if (!v)
 		return MLF_OK;
+	/* A lone string is a repeated field only in a query string. */
+	if (cJSON_IsString(v) && req->method && strcmp(req->method, "GET") != 0)
+		return mlf_bad_type(req, name, v);
 	if (cJSON_IsString(v)) {
 		*out = mlf_arena_alloc(&req->arena, sizeof **out);
 		(*out)[0] = v->valuestring;

@@ -146,7 +146,9 @@ enum mlf_status mlf_api_metrics_get_history_bulk_interval(struct mlf_req *req)
 	    (s = mlf_get_int64(req, "end_step", 0, &end, &has_end)) != MLF_OK)
 		return s;
 	if (has_max && (max_results < 1 || max_results > MLF_BULK_INTERVAL_MAX_RESULTS))
-		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE, "max_results must be between 1 and %d.",
+		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
+		                "max_results must be between 1 and %d. See the API docs for more information about "
+		                "request parameters.",
 		                MLF_BULK_INTERVAL_MAX_RESULTS);
 	if (has_start != has_end)
 		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,

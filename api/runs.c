@@ -159,6 +159,7 @@ enum mlf_status mlf_api_runs_create(struct mlf_req *req)
 		in.experiment_id = mlf_arena_printf(&req->arena, "%lld", (long long)exp->valuedouble);
 	else if ((s = mlf_get_str(req, "experiment_id", 0, &in.experiment_id)) != MLF_OK)
 		return s;
+	/* An unset proto string is "" in MLflow, and stored so. */
 	if ((s = mlf_get_str(req, "user_id", 0, &in.user_id)) != MLF_OK ||
 	    (s = mlf_get_str(req, "run_name", 0, &in.run_name)) != MLF_OK ||
 	    (s = mlf_get_int64(req, "start_time", 0, &in.start_time, &in.has_start_time)) != MLF_OK)
@@ -169,9 +170,12 @@ enum mlf_status mlf_api_runs_create(struct mlf_req *req)
 		return s;
 	in.tags = tags;
 	in.ntags = ntags;
+	if (!in.user_id)
+		in.user_id = "";
 	struct mlf_run run;
 	if ((s = mlf_run_create(req->db, &req->arena, &in, &run, &req->err)) != MLF_OK)
 		return s;
+	run.no_outputs = 1; /* MLflow's create answer carries no outputs field */
 	mlf_json_obj_begin(&req->out);
 	mlf_json_key(&req->out, "run");
 	mlf_write_run(&req->out, &run);
@@ -297,9 +301,7 @@ enum mlf_status mlf_api_runs_search(struct mlf_req *req)
 	    (s = parse_view(req, "run_view_type", &view)) != MLF_OK)
 		return s;
 	if (present && max_results > MLF_SEARCH_MAX_RESULTS_THRESHOLD)
-		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
-		                "Invalid value %lld for parameter 'max_results' supplied. It must be at most %d",
-		                (long long)max_results, MLF_SEARCH_MAX_RESULTS_THRESHOLD);
+		return mlf_bad_type(req, "max_results", mlf_get_item(req, "max_results"));
 	if (present && max_results < 0)
 		return mlf_fail(
 		    &req->err, MLF_INVALID_PARAMETER_VALUE,
@@ -508,24 +510,36 @@ enum mlf_status mlf_api_runs_log_inputs(struct mlf_req *req)
 		    {"profile", &in->dataset.profile, 0, MLF_MAX_DATASET_PROFILE_SIZE},
 		};
 		for (size_t f = 0; f < sizeof fields / sizeof *fields; f++) {
-			if ((s = mlf_obj_str(req, d, fields[f].field, fields[f].required, fields[f].dst)) != MLF_OK)
+			if ((s = mlf_obj_str(req, d, fields[f].field, 0, fields[f].dst)) != MLF_OK)
 				return s;
-			if (fields[f].limit && *fields[f].dst && strlen(*fields[f].dst) > fields[f].limit)
-				return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
-				                "Dataset %s exceeds the maximum length of %zu", fields[f].field,
-				                fields[f].limit);
+			/* Unset proto strings read as "" in MLflow; schema and profile stay unset. */
+			if (!*fields[f].dst && fields[f].required)
+				*fields[f].dst = "";
+			if (fields[f].limit &&
+			    (s = mlf_validate_length(req, fields[f].field, *fields[f].dst, fields[f].limit)) != MLF_OK)
+				return s;
 		}
-		struct mlf_kv *tags;
-		int nt;
-		if ((s = parse_kv_array(req, cJSON_GetObjectItemCaseSensitive(e, "tags"), "tags", 'i', &tags, &nt)) !=
-		    MLF_OK)
-			return s;
-		for (int t = 0; t < nt; t++) {
-			if (strlen(tags[t].key) > MLF_MAX_INPUT_TAG_KEY_SIZE ||
-			    strlen(tags[t].value) > MLF_MAX_INPUT_TAG_VALUE_SIZE)
-				return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
-				                "Input tag key or value exceeds the maximum length (%d / %d)",
-				                MLF_MAX_INPUT_TAG_KEY_SIZE, MLF_MAX_INPUT_TAG_VALUE_SIZE);
+		/* Input tags: MLflow checks lengths only (no key charset rules). */
+		cJSON *tv = cJSON_GetObjectItemCaseSensitive(e, "tags"), *te;
+		if (tv && !cJSON_IsNull(tv) && !cJSON_IsArray(tv))
+			return mlf_bad_type(req, "tags", tv);
+		int nt = tv && cJSON_IsArray(tv) ? cJSON_GetArraySize(tv) : 0, t = 0;
+		struct mlf_kv *tags = mlf_arena_alloc(&req->arena, sizeof *tags * (size_t)(nt ? nt : 1));
+		cJSON *tag_list = nt ? tv : NULL;
+		cJSON_ArrayForEach(te, tag_list)
+		{
+			if ((s = mlf_obj_str(req, te, "key", 0, &tags[t].key)) != MLF_OK ||
+			    (s = mlf_obj_str(req, te, "value", 0, &tags[t].value)) != MLF_OK)
+				return s;
+			if (!tags[t].key)
+				tags[t].key = "";
+			if (!tags[t].value)
+				tags[t].value = "";
+			if ((s = mlf_validate_length(req, "key", tags[t].key, MLF_MAX_INPUT_TAG_KEY_SIZE)) != MLF_OK ||
+			    (s = mlf_validate_length(req, "value", tags[t].value, MLF_MAX_INPUT_TAG_VALUE_SIZE)) !=
+			        MLF_OK)
+				return s;
+			t++;
 		}
 		in->tags = tags;
 		in->ntags = nt;

@@ -114,9 +114,11 @@ void mlf_write_run(struct mlf_json *j, const struct mlf_run *r)
 	write_model_io(j, "model_inputs", r->model_inputs, r->nmodel_inputs, 0);
 	mlf_json_obj_end(j);
 
-	mlf_json_key(j, "outputs");
-	mlf_json_obj_begin(j);
-	write_model_io(j, "model_outputs", r->model_outputs, r->nmodel_outputs, 1);
-	mlf_json_obj_end(j);
+	if (!r->no_outputs) {
+		mlf_json_key(j, "outputs");
+		mlf_json_obj_begin(j);
+		write_model_io(j, "model_outputs", r->model_outputs, r->nmodel_outputs, 1);
+		mlf_json_obj_end(j);
+	}
 	mlf_json_obj_end(j);
 }

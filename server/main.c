@@ -232,7 +232,7 @@ int main(int argc, char **argv)
 		cfg.n_allowed_hosts = split_list(allowed_hosts, cfg.allowed_hosts, MLF_MAX_PATTERNS);
 	} else {
 		static const char *local[] = {"localhost", "localhost:*", "127.0.0.1", "127.0.0.1:*",
-		                              "[::1]",     "[::1]:*",     "0.0.0.0",   "0.0.0.0:*"};
+		                              "[::1]",     "\\[::1\\]:*", "0.0.0.0",   "0.0.0.0:*"};
 		static const char *private_nets[] = {"192.168.*",   "10.*",   "172.1[6-9].*", "172.2[0-9].*",
 		                                     "172.3[01].*", "fc00:*", "fd00:*"};
 		for (size_t i = 0; i < sizeof local / sizeof *local; i++)

@@ -554,12 +554,17 @@ static enum mlf_status group_tokens(struct ctx *c, const char *filter, struct to
 			k += 3;
 			continue;
 		}
-		/* an invalid clause */
+		/* an invalid clause; sqlparse reads "name alias" as one identifier */
+		size_t len = a0->n;
+		if (a0->kind == TK_IDENT && k + 1 < n && t[k + 1].kind == TK_IDENT) {
+			len = (size_t)(t[k + 1].p + t[k + 1].n - a0->p);
+			k++;
+		}
 		if (ninv++)
 			mlf_buf_puts(&inv, ", ");
 		if (!c->experiments)
 			mlf_buf_putc(&inv, '\'');
-		mlf_buf_append(&inv, a0->p, a0->n);
+		mlf_buf_append(&inv, a0->p, len);
 		if (!c->experiments)
 			mlf_buf_putc(&inv, '\'');
 		k++;
@@ -1511,7 +1516,7 @@ enum mlf_status mlf_page_token_decode(struct mlf_arena *a, const char *token, in
 		if (!isspace((unsigned char)*p))
 			mlf_buf_putc(&clean, *p);
 	dec = mlf_base64_decode(a, clean.data, &n);
-	if (!dec || clean.len % 4 == 1) {
+	if (!dec || clean.len % 4 != 0) { /* Python insists on padding */
 		st = mlf_fail(err, MLF_INVALID_PARAMETER_VALUE, "Invalid page token, could not base64-decode");
 		goto out;
 	}

@@ -134,6 +134,7 @@ struct mlf_run {
 	int nmodel_inputs;
 	struct mlf_model_io *model_outputs;
 	int nmodel_outputs;
+	int no_outputs; /* encoding hint: leave the outputs field out */
 };
 
 struct mlf_run_create {
