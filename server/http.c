@@ -8,13 +8,19 @@
  */
 #include "http.h"
 
+#include <arpa/inet.h>
 #include <civetweb.h>
 #include <ctype.h>
 #include <fnmatch.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "../api/limits.h"
 #include "ui.h"
@@ -699,11 +705,33 @@ struct mlf_server *mlf_server_start(const struct mlf_config *cfg, struct mlf_db 
 	return s;
 }
 
+/* civetweb's listener polls in 2-second slices and notices mg_stop only
+ * at the end of one; a connection to our own port ends the slice at once. */
+static void *wake_listener(void *p)
+{
+	const struct mlf_config *cfg = p;
+	struct timespec pause = {0, MLF_STOP_WAKE_DELAY_MS * 1000000L};
+	nanosleep(&pause, NULL);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg->port)};
+	if (inet_pton(AF_INET, cfg->host, &a.sin_addr) != 1 || a.sin_addr.s_addr == htonl(INADDR_ANY))
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd >= 0) {
+		connect(fd, (struct sockaddr *)&a, sizeof a);
+		close(fd);
+	}
+	return NULL;
+}
+
 void mlf_server_stop(struct mlf_server *s)
 {
 	if (!s)
 		return;
+	pthread_t waker;
+	int woke = pthread_create(&waker, NULL, wake_listener, (void *)s->cfg) == 0;
 	mg_stop(s->ctx);
+	if (woke)
+		pthread_join(waker, NULL);
 	mg_exit_library();
 	free(s);
 }
