@@ -143,6 +143,19 @@ static enum mlf_status query_param(struct mlf_req *req, const char *name, const 
 	return MLF_OK;
 }
 
+/* An optional client path in query parameter `name`: "" when absent,
+ * else decoded and checked (the empty path allowed). */
+static enum mlf_status optional_query_path(struct mlf_req *req, const char *name, const char **rel)
+{
+	const char *raw;
+	int present;
+	*rel = "";
+	enum mlf_status s = query_param(req, name, &raw, &present);
+	if (s == MLF_OK && present)
+		s = client_path(req, raw, 1, rel);
+	return s;
+}
+
 /* Discard a request body we do not use (bounded). */
 static void drain_body(struct mlf_req *req)
 {
@@ -299,6 +312,31 @@ static void put_file_info(struct mlf_json *j, const char *path, const struct mlf
 	mlf_json_obj_end(j);
 }
 
+/* List root/rel and answer {[root_uri,] files[{path, is_dir, file_size}]}:
+ * with_root adds root_uri, and each path is the entry's name joined to
+ * prefix ("" gives basenames). */
+static enum mlf_status send_listing(struct mlf_req *req, const char *root, const char *rel, int with_root,
+                                    const char *root_uri, const char *prefix)
+{
+	struct mlf_artifact_entry *e;
+	int n;
+	enum mlf_status s = mlf_artifact_list(&req->arena, root, rel, &e, &n, &req->err);
+	if (s != MLF_OK)
+		return s;
+	mlf_json_obj_begin(&req->out);
+	if (with_root)
+		mlf_json_kv_str(&req->out, "root_uri", root_uri);
+	if (n > 0) {
+		mlf_json_key(&req->out, "files");
+		mlf_json_arr_begin(&req->out);
+		for (int i = 0; i < n; i++)
+			put_file_info(&req->out, mlf_artifact_path_join(&req->arena, prefix, e[i].name), &e[i]);
+		mlf_json_arr_end(&req->out);
+	}
+	mlf_json_obj_end(&req->out);
+	return send_json(req);
+}
+
 /* ================================================================
  * locations
  * ================================================================ */
@@ -338,12 +376,19 @@ static enum mlf_status resolve(struct mlf_req *req, const char *uri, const char 
 
 #define RULE_ARTIFACT "/mlflow-artifacts/artifacts/<path:artifact_path>"
 
-enum mlf_status mlf_api_mlflow_artifacts_get(struct mlf_req *req)
+/* The checked <path> of a proxied-artifact route, or MLflow's 503 answer
+ * (rule names the route) when the artifact service is off. */
+static enum mlf_status proxied_path(struct mlf_req *req, const char *rule, const char **rel)
 {
 	if (!req->cfg->serve_artifacts)
-		return serve_disabled(req, RULE_ARTIFACT);
+		return serve_disabled(req, rule);
+	return client_path(req, req->nparams > 0 ? req->params[0] : "", 0, rel);
+}
+
+enum mlf_status mlf_api_mlflow_artifacts_get(struct mlf_req *req)
+{
 	const char *rel;
-	enum mlf_status s = client_path(req, req->nparams > 0 ? req->params[0] : "", 0, &rel);
+	enum mlf_status s = proxied_path(req, RULE_ARTIFACT, &rel);
 	if (s != MLF_OK)
 		return s;
 	return send_artifact(req, req->cfg->artifacts_destination, rel);
@@ -351,10 +396,8 @@ enum mlf_status mlf_api_mlflow_artifacts_get(struct mlf_req *req)
 
 enum mlf_status mlf_api_mlflow_artifacts_put(struct mlf_req *req)
 {
-	if (!req->cfg->serve_artifacts)
-		return serve_disabled(req, RULE_ARTIFACT);
 	const char *rel;
-	enum mlf_status s = client_path(req, req->nparams > 0 ? req->params[0] : "", 0, &rel);
+	enum mlf_status s = proxied_path(req, RULE_ARTIFACT, &rel);
 	if (s != MLF_OK)
 		return s;
 	struct mlf_artifact_upload u;
@@ -390,10 +433,8 @@ enum mlf_status mlf_api_mlflow_artifacts_put(struct mlf_req *req)
 
 enum mlf_status mlf_api_mlflow_artifacts_delete(struct mlf_req *req)
 {
-	if (!req->cfg->serve_artifacts)
-		return serve_disabled(req, RULE_ARTIFACT);
 	const char *rel;
-	enum mlf_status s = client_path(req, req->nparams > 0 ? req->params[0] : "", 0, &rel);
+	enum mlf_status s = proxied_path(req, RULE_ARTIFACT, &rel);
 	if (s != MLF_OK)
 		return s;
 	drain_body(req);
@@ -407,28 +448,11 @@ enum mlf_status mlf_api_mlflow_artifacts_list(struct mlf_req *req)
 {
 	if (!req->cfg->serve_artifacts)
 		return serve_disabled(req, "/mlflow-artifacts/artifacts");
-	const char *raw, *rel = "";
-	int present;
-	enum mlf_status s = query_param(req, "path", &raw, &present);
-	if (s == MLF_OK && present)
-		s = client_path(req, raw, 1, &rel);
+	const char *rel;
+	enum mlf_status s = optional_query_path(req, "path", &rel);
 	if (s != MLF_OK)
 		return s;
-	struct mlf_artifact_entry *e;
-	int n;
-	s = mlf_artifact_list(&req->arena, req->cfg->artifacts_destination, rel, &e, &n, &req->err);
-	if (s != MLF_OK)
-		return s;
-	mlf_json_obj_begin(&req->out);
-	if (n > 0) {
-		mlf_json_key(&req->out, "files");
-		mlf_json_arr_begin(&req->out);
-		for (int i = 0; i < n; i++)
-			put_file_info(&req->out, e[i].name, &e[i]);
-		mlf_json_arr_end(&req->out);
-	}
-	mlf_json_obj_end(&req->out);
-	return send_json(req);
+	return send_listing(req, req->cfg->artifacts_destination, rel, 0, NULL, "");
 }
 
 /* POST /mlflow-artifacts/mpu/{create,complete,abort}/<path>: the local
@@ -452,10 +476,8 @@ enum mlf_status mlf_api_mlflow_artifacts_mpu(struct mlf_req *req)
 
 enum mlf_status mlf_api_mlflow_artifacts_presigned(struct mlf_req *req)
 {
-	if (!req->cfg->serve_artifacts)
-		return serve_disabled(req, "/mlflow-artifacts/presigned/<path:artifact_path>");
 	const char *rel;
-	enum mlf_status s = client_path(req, req->nparams > 0 ? req->params[0] : "", 0, &rel);
+	enum mlf_status s = proxied_path(req, "/mlflow-artifacts/presigned/<path:artifact_path>", &rel);
 	if (s != MLF_OK)
 		return s;
 	return mlf_fail(&req->err, MLF_NOT_IMPLEMENTED,
@@ -486,31 +508,23 @@ static enum mlf_status list_under(struct mlf_req *req, const char *root_uri, con
 	enum mlf_status s = resolve(req, root_uri, rel_in, &root, &rel);
 	if (s != MLF_OK)
 		return s;
-	struct mlf_artifact_entry *e;
-	int n;
-	s = mlf_artifact_list(&req->arena, root, rel, &e, &n, &req->err);
+	return send_listing(req, root, rel, 1, root_uri, rel_in);
+}
+
+/* Stream the file at the checked path rel below a stored URI. */
+static enum mlf_status send_under(struct mlf_req *req, const char *root_uri, const char *rel_in)
+{
+	const char *root, *rel;
+	enum mlf_status s = resolve(req, root_uri, rel_in, &root, &rel);
 	if (s != MLF_OK)
 		return s;
-	mlf_json_obj_begin(&req->out);
-	mlf_json_kv_str(&req->out, "root_uri", root_uri);
-	if (n > 0) {
-		mlf_json_key(&req->out, "files");
-		mlf_json_arr_begin(&req->out);
-		for (int i = 0; i < n; i++)
-			put_file_info(&req->out, mlf_artifact_path_join(&req->arena, rel_in, e[i].name), &e[i]);
-		mlf_json_arr_end(&req->out);
-	}
-	mlf_json_obj_end(&req->out);
-	return send_json(req);
+	return send_artifact(req, root, rel);
 }
 
 enum mlf_status mlf_api_artifacts_list(struct mlf_req *req)
 {
-	const char *raw, *rel = "";
-	int present;
-	enum mlf_status s = query_param(req, "path", &raw, &present);
-	if (s == MLF_OK && present)
-		s = client_path(req, raw, 1, &rel);
+	const char *rel;
+	enum mlf_status s = optional_query_path(req, "path", &rel);
 	if (s != MLF_OK)
 		return s;
 	struct mlf_run_info info;
@@ -539,11 +553,7 @@ enum mlf_status mlf_api_get_artifact(struct mlf_req *req)
 	s = load_run(req, &info);
 	if (s != MLF_OK)
 		return s;
-	const char *root, *full;
-	s = resolve(req, info.artifact_uri, rel, &root, &full);
-	if (s != MLF_OK)
-		return s;
-	return send_artifact(req, root, full);
+	return send_under(req, info.artifact_uri, rel);
 }
 
 static enum mlf_status load_model(struct mlf_req *req, struct mlf_logged_model *m)
@@ -556,11 +566,8 @@ static enum mlf_status load_model(struct mlf_req *req, struct mlf_logged_model *
 
 enum mlf_status mlf_api_logged_models_list_artifacts(struct mlf_req *req)
 {
-	const char *raw, *rel = "";
-	int present;
-	enum mlf_status s = query_param(req, "artifact_directory_path", &raw, &present);
-	if (s == MLF_OK && present)
-		s = client_path(req, raw, 1, &rel);
+	const char *rel;
+	enum mlf_status s = optional_query_path(req, "artifact_directory_path", &rel);
 	if (s != MLF_OK)
 		return s;
 	struct mlf_logged_model m;
@@ -587,9 +594,5 @@ enum mlf_status mlf_api_logged_models_get_artifact(struct mlf_req *req)
 	s = load_model(req, &m);
 	if (s != MLF_OK)
 		return s;
-	const char *root, *full;
-	s = resolve(req, m.artifact_location, rel, &root, &full);
-	if (s != MLF_OK)
-		return s;
-	return send_artifact(req, root, full);
+	return send_under(req, m.artifact_location, rel);
 }
