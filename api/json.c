@@ -119,12 +119,11 @@ int mlf_format_double(char out[32], double v)
 		return snprintf(out, 32, "NaN");
 	if (isinf(v))
 		return snprintf(out, 32, v > 0 ? "Infinity" : "-Infinity");
-	int n = 0;
-	for (int prec = 15; prec <= 17; prec++) {
-		n = snprintf(out, 32, "%.*g", prec, v);
-		if (strtod(out, NULL) == v)
-			break;
-	}
+	/* 16 significant digits print every value whose shortest form is that
+	 * short (%g drops trailing zeros); the rest need 17. */
+	int n = snprintf(out, 32, "%.16g", v);
+	if (strtod(out, NULL) != v)
+		n = snprintf(out, 32, "%.17g", v);
 	/* Integral values keep a ".0" as Python prints them. */
 	if (!strpbrk(out, ".eEn") && n < 30) {
 		out[n++] = '.';

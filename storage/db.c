@@ -139,6 +139,16 @@ enum mlf_status mlf_step_done(struct mlf_conn *c, sqlite3_stmt *st, struct mlf_e
 	return s;
 }
 
+int mlf_rows_done(struct mlf_conn *c, sqlite3_stmt *st, int rc, struct mlf_error *err)
+{
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		mlf_db_error(c, rc, err);
+		return 0;
+	}
+	return 1;
+}
+
 void mlf_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s)
@@ -183,9 +193,9 @@ static int open_conn(struct mlf_db *db, struct mlf_conn *c, int create, struct m
 	char msg[512];
 	if (exec(c->db,
 	         "PRAGMA foreign_keys=ON; PRAGMA case_sensitive_like=ON; PRAGMA synchronous=FULL; "
-	         "PRAGMA temp_store=MEMORY; PRAGMA cache_size=" MLF_SQLITE_CACHE_KIB ";",
-	         msg,
-	         sizeof msg) != SQLITE_OK) {
+	         "PRAGMA temp_store=MEMORY; PRAGMA cache_size=" MLF_SQLITE_CACHE_KIB
+	         "; PRAGMA mmap_size=" MLF_SQLITE_MMAP_BYTES ";",
+	         msg, sizeof msg) != SQLITE_OK) {
 		mlf_fail(err, MLF_INTERNAL_ERROR, "cannot use %s as a database: %s", db->path, msg);
 		conn_close(c);
 		return -1;
@@ -249,7 +259,8 @@ static void *writer_main(void *p);
 
 /* Indexes mlflowd adds beside MLflow's own (allowed: they change no table). */
 static const char extra_indexes[] =
-    "CREATE INDEX IF NOT EXISTS mlflowd_latest_metrics_key_value ON latest_metrics (key, value);"
+    "DROP INDEX IF EXISTS mlflowd_latest_metrics_key_value;"
+    "CREATE INDEX IF NOT EXISTS mlflowd_latest_metrics_key_value_run ON latest_metrics (key, value, is_nan, run_uuid);"
     "CREATE INDEX IF NOT EXISTS mlflowd_runs_experiment_start ON runs (experiment_id, start_time);";
 
 /* Process-wide SQLite settings, before SQLite initializes: every

@@ -1279,8 +1279,21 @@ static enum mlf_status parse_order_by(struct ctx *c, const char *ob, const char 
 }
 
 /* order_by of search_runs (MLflow's _get_orderby_clauses). */
-static enum mlf_status compile_run_order(struct ctx *c, const char *const *order_by, int n, const char **joins,
-                                         const char **order)
+/* True when the filter keeps only runs having a non-NaN latest value of
+ * metric key: a comparison other than != on it. The first ORDER BY metric
+ * can then be an inner join ordered by value alone, which lets SQLite walk
+ * the (key, value) index and stop after one page instead of sorting every
+ * run of the experiments. */
+static bool filter_requires_metric(const struct clause *cls, int ncl, const char *key)
+{
+	for (int i = 0; i < ncl; i++)
+		if (cls[i].type == ENT_METRIC && streq(cls[i].key, key) && !streq(cls[i].op, "!="))
+			return true;
+	return false;
+}
+
+static enum mlf_status compile_run_order(struct ctx *c, const char *const *order_by, int n, const struct clause *cls,
+                                         int ncl, const char **joins, const char **order)
 {
 	struct mlf_buf j = {0}, o = {0}, msg = {0};
 	enum mlf_status st = MLF_OK;
@@ -1314,18 +1327,27 @@ static enum mlf_status compile_run_order(struct ctx *c, const char *const *order
 			static const char *const tables[] = {
 			    [ENT_METRIC] = "latest_metrics", [ENT_PARAM] = "params", [ENT_TAG] = "tags"};
 			int p = bind_text(c, key);
-			mlf_buf_printf(&j, "%sLEFT JOIN %s o%d ON o%d.run_uuid = r.run_uuid AND o%d.key = ?%d",
-			               j.len ? " " : "", tables[type], k + 1, k + 1, k + 1, p);
-			/* missing keys, and NaN metrics, last in either direction */
-			if (type == ENT_METRIC)
-				mlf_buf_printf(
-				    &o,
-				    "CASE WHEN o%d.is_nan = 1 THEN 1 WHEN o%d.value IS NULL THEN 2 ELSE 0 END, "
-				    "o%d.value%s",
-				    k + 1, k + 1, k + 1, dir);
-			else
-				mlf_buf_printf(&o, "CASE WHEN o%d.value IS NULL THEN 1 ELSE 0 END, o%d.value%s", k + 1,
-				               k + 1, dir);
+			if (k == 0 && type == ENT_METRIC && filter_requires_metric(cls, ncl, key)) {
+				/* every matching run has a non-NaN value: no NULL/NaN ranks */
+				mlf_buf_printf(&j,
+				               "JOIN latest_metrics o1 ON o1.run_uuid = r.run_uuid AND o1.key = ?%d "
+				               "AND o1.is_nan = 0",
+				               p);
+				mlf_buf_printf(&o, "o1.value%s", dir);
+			} else {
+				mlf_buf_printf(&j, "%sLEFT JOIN %s o%d ON o%d.run_uuid = r.run_uuid AND o%d.key = ?%d",
+				               j.len ? " " : "", tables[type], k + 1, k + 1, k + 1, p);
+				/* missing keys, and NaN metrics, last in either direction */
+				if (type == ENT_METRIC)
+					mlf_buf_printf(
+					    &o,
+					    "CASE WHEN o%d.is_nan = 1 THEN 1 WHEN o%d.value IS NULL THEN 2 ELSE 0 "
+					    "END, o%d.value%s",
+					    k + 1, k + 1, k + 1, dir);
+				else
+					mlf_buf_printf(&o, "CASE WHEN o%d.value IS NULL THEN 1 ELSE 0 END, o%d.value%s",
+					               k + 1, k + 1, dir);
+			}
 		}
 		for (int q = 0; q < k; q++) {
 			if (seen_t[q] == type && streq(seen_k[q], key)) {
@@ -1422,7 +1444,7 @@ enum mlf_status mlf_search_runs_compile(struct mlf_arena *a, const char *filter,
 	/* MLflow's order: filter parse errors, then order_by, then comparators */
 	if ((st = parse_filter(&c, filter, &cls, &ncl)))
 		return st;
-	if ((st = compile_run_order(&c, order_by, order_by ? n_order_by : 0, &out->joins, &out->order)))
+	if ((st = compile_run_order(&c, order_by, order_by ? n_order_by : 0, cls, ncl, &out->joins, &out->order)))
 		return st;
 	if ((st = emit_where(&c, cls, ncl, &out->where)))
 		return st;
