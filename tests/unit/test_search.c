@@ -471,6 +471,13 @@ TEST(test_runs_order_by)
 	/* filter and order together: parameter numbering across joins and where */
 	CHECK_STR(runs1("metrics.acc >= 0 AND params.lr IS NULL", "metrics.acc DESC"), "r3");
 	CHECK_STR(runs1("tags.team ILIKE 'core'", "tags.team"), "r1,r2");
+	/* a filter that requires the ordered metric takes the index-ordered form,
+	 * with the same answers as the general one (NaN r2 and missing r4 excluded) */
+	CHECK_STR(runs1("metrics.acc >= 0", "metrics.acc DESC"), "r1,r3");
+	CHECK_STR(runs1("metrics.acc >= 0", "metrics.acc"), "r3,r1");
+	CHECK_STR(runs1("metrics.acc != 0.5", "metrics.acc DESC"), "r1,r2"); /* != keeps NaN: general form */
+	const char *tie[] = {"metrics.acc DESC", "params.lr"};
+	CHECK_STR(runs_ob("metrics.acc > 0.1", tie, 2), "r1,r3");
 }
 
 TEST(test_runs_order_by_errors)
