@@ -128,6 +128,12 @@ enum mlf_status mlf_obj_double(struct mlf_req *req, cJSON *obj, const char *name
 /* MLflow's "Invalid value <json> for parameter 'x' supplied" error. */
 enum mlf_status mlf_bad_type(struct mlf_req *req, const char *name, cJSON *v);
 
+/* Start a paged read: decode page_token `token` (NULL or "" is offset 0)
+ * into *offset, then take this thread's reader connection into *c
+ * (borrowed from req->db; not to be closed). On failure returns the status
+ * with req->err filled. Thread-safe as mlf_db_read is: per request. */
+enum mlf_status mlf_page_read_begin(struct mlf_req *req, const char *token, int64_t *offset, struct mlf_conn **c);
+
 #endif
 
 /* ---- validation shared by resources (api/validate.c) ---- */

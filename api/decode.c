@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../storage/search.h"
 #include "api.h"
 
 #define MAX_SHOWN_VALUE 200 /* characters of a bad value echoed in an error */
@@ -196,5 +197,17 @@ enum mlf_status mlf_get_str_array(struct mlf_req *req, const char *name, const c
 		(*out)[i++] = e->valuestring;
 	}
 	*n = i;
+	return MLF_OK;
+}
+
+enum mlf_status mlf_page_read_begin(struct mlf_req *req, const char *token, int64_t *offset, struct mlf_conn **c)
+{
+	*offset = 0;
+	enum mlf_status s = mlf_page_token_decode(&req->arena, token, offset, &req->err);
+	if (s != MLF_OK)
+		return s;
+	*c = mlf_db_read(req->db, &req->err);
+	if (!*c)
+		return req->err.status;
 	return MLF_OK;
 }

@@ -834,13 +834,10 @@ enum mlf_status mlf_api_experiments_search(struct mlf_req *req)
 		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
 		                "Invalid value %lld for parameter 'max_results' supplied. It must be at most %d",
 		                (long long)max_results, MLF_SEARCH_MAX_RESULTS_THRESHOLD);
-	int64_t offset = 0;
-	if ((s = mlf_page_token_decode(&req->arena, token, &offset, &req->err)) != MLF_OK)
+	int64_t offset;
+	struct mlf_conn *c;
+	if ((s = mlf_page_read_begin(req, token, &offset, &c)) != MLF_OK)
 		return s;
-
-	struct mlf_conn *c = mlf_db_read(req->db, &req->err);
-	if (!c)
-		return req->err.status;
 	struct mlf_experiment *exps;
 	int n;
 	int64_t next;

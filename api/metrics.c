@@ -47,12 +47,10 @@ enum mlf_status mlf_api_metrics_get_history(struct mlf_req *req)
 		    &req->err, MLF_INVALID_PARAMETER_VALUE,
 		    "Invalid value %lld for parameter 'max_results' supplied. It must be a positive integer.",
 		    (long long)max_results);
-	int64_t offset = 0;
-	if ((s = mlf_page_token_decode(&req->arena, token, &offset, &req->err)) != MLF_OK)
+	int64_t offset;
+	struct mlf_conn *c;
+	if ((s = mlf_page_read_begin(req, token, &offset, &c)) != MLF_OK)
 		return s;
-	struct mlf_conn *c = mlf_db_read(req->db, &req->err);
-	if (!c)
-		return req->err.status;
 	if ((s = check_run(req, c, run_id)) != MLF_OK)
 		return s;
 	struct mlf_metric *ms;

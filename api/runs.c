@@ -314,12 +314,10 @@ enum mlf_status mlf_api_runs_search(struct mlf_req *req)
 	for (int i = 0; i < n_exp; i++)
 		if ((s = mlf_experiment_id_parse(exp_text[i], &exp_ids[i], &req->err)) != MLF_OK)
 			return s;
-	int64_t offset = 0;
-	if ((s = mlf_page_token_decode(&req->arena, token, &offset, &req->err)) != MLF_OK)
+	int64_t offset;
+	struct mlf_conn *c;
+	if ((s = mlf_page_read_begin(req, token, &offset, &c)) != MLF_OK)
 		return s;
-	struct mlf_conn *c = mlf_db_read(req->db, &req->err);
-	if (!c)
-		return req->err.status;
 	struct mlf_run *runs;
 	int n;
 	int64_t next;
