@@ -773,20 +773,28 @@ enum mlf_status mlf_api_experiments_create(struct mlf_req *req)
 	return MLF_OK;
 }
 
+/* Answer the experiment named `name`, or with id `id` when name is NULL. */
+static enum mlf_status answer_lookup(struct mlf_req *req, int64_t id, const char *name)
+{
+	struct mlf_conn *c = mlf_db_read(req->db, &req->err);
+	if (!c)
+		return req->err.status;
+	struct mlf_experiment e;
+	enum mlf_status s = name ? mlf_experiment_get_by_name(c, &req->arena, name, &e, &req->err)
+	                         : mlf_experiment_get(c, &req->arena, id, &e, &req->err);
+	if (s != MLF_OK)
+		return s;
+	answer_experiment(req, &e);
+	return MLF_OK;
+}
+
 enum mlf_status mlf_api_experiments_get(struct mlf_req *req)
 {
 	int64_t id;
 	enum mlf_status s = get_experiment_id(req, &id);
 	if (s != MLF_OK)
 		return s;
-	struct mlf_conn *c = mlf_db_read(req->db, &req->err);
-	if (!c)
-		return req->err.status;
-	struct mlf_experiment e;
-	if ((s = mlf_experiment_get(c, &req->arena, id, &e, &req->err)) != MLF_OK)
-		return s;
-	answer_experiment(req, &e);
-	return MLF_OK;
+	return answer_lookup(req, id, NULL);
 }
 
 enum mlf_status mlf_api_experiments_get_by_name(struct mlf_req *req)
@@ -795,14 +803,7 @@ enum mlf_status mlf_api_experiments_get_by_name(struct mlf_req *req)
 	enum mlf_status s = mlf_get_str(req, "experiment_name", 1, &name);
 	if (s != MLF_OK)
 		return s;
-	struct mlf_conn *c = mlf_db_read(req->db, &req->err);
-	if (!c)
-		return req->err.status;
-	struct mlf_experiment e;
-	if ((s = mlf_experiment_get_by_name(c, &req->arena, name, &e, &req->err)) != MLF_OK)
-		return s;
-	answer_experiment(req, &e);
-	return MLF_OK;
+	return answer_lookup(req, 0, name);
 }
 
 enum mlf_status mlf_api_experiments_search(struct mlf_req *req)
@@ -876,22 +877,24 @@ enum mlf_status mlf_api_experiments_update(struct mlf_req *req)
 	return mlf_experiment_rename(req->db, id, new_name, &req->err);
 }
 
-enum mlf_status mlf_api_experiments_delete(struct mlf_req *req)
+/* delete (deleted = 1) and restore (deleted = 0). */
+static enum mlf_status set_deleted(struct mlf_req *req, int deleted)
 {
 	int64_t id;
 	enum mlf_status s = get_experiment_id(req, &id);
 	if (s != MLF_OK)
 		return s;
-	return mlf_experiment_set_deleted(req->db, id, 1, &req->err);
+	return mlf_experiment_set_deleted(req->db, id, deleted, &req->err);
+}
+
+enum mlf_status mlf_api_experiments_delete(struct mlf_req *req)
+{
+	return set_deleted(req, 1);
 }
 
 enum mlf_status mlf_api_experiments_restore(struct mlf_req *req)
 {
-	int64_t id;
-	enum mlf_status s = get_experiment_id(req, &id);
-	if (s != MLF_OK)
-		return s;
-	return mlf_experiment_set_deleted(req->db, id, 0, &req->err);
+	return set_deleted(req, 0);
 }
 
 enum mlf_status mlf_api_experiments_set_tag(struct mlf_req *req)

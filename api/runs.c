@@ -338,7 +338,10 @@ enum mlf_status mlf_api_runs_search(struct mlf_req *req)
 	return MLF_OK;
 }
 
-enum mlf_status mlf_api_runs_set_tag(struct mlf_req *req)
+/* set-tag and log-param: one {key, value} checked as MLflow does (`what`
+ * names the key in the length message; the value is cut to value_limit)
+ * and logged as a one-entry batch, a param when is_param, else a tag. */
+static enum mlf_status log_one_kv(struct mlf_req *req, const char *what, size_t value_limit, int is_param)
 {
 	const char *run_id, *key, *value;
 	enum mlf_status s;
@@ -346,11 +349,23 @@ enum mlf_status mlf_api_runs_set_tag(struct mlf_req *req)
 	    (s = mlf_get_str(req, "value", 0, &value)) != MLF_OK)
 		return s;
 	if ((s = mlf_validate_key(req, key, "key")) != MLF_OK ||
-	    (s = mlf_validate_length(req, "key", key, MLF_MAX_ENTITY_KEY_LENGTH)) != MLF_OK)
+	    (s = mlf_validate_length(req, what, key, MLF_MAX_ENTITY_KEY_LENGTH)) != MLF_OK)
 		return s;
-	struct mlf_kv tag = {key, mlf_utf8_truncate(&req->arena, value ? value : "", MLF_MAX_TAG_VAL_LENGTH)};
-	struct mlf_batch b = {.run_id = run_id, .tags = &tag, .ntags = 1};
+	struct mlf_kv kv = {key, mlf_utf8_truncate(&req->arena, value ? value : "", value_limit)};
+	struct mlf_batch b = {.run_id = run_id};
+	if (is_param) {
+		b.params = &kv;
+		b.nparams = 1;
+	} else {
+		b.tags = &kv;
+		b.ntags = 1;
+	}
 	return mlf_run_log_batch(req->db, &b, &req->err);
+}
+
+enum mlf_status mlf_api_runs_set_tag(struct mlf_req *req)
+{
+	return log_one_kv(req, "key", MLF_MAX_TAG_VAL_LENGTH, 0);
 }
 
 enum mlf_status mlf_api_runs_delete_tag(struct mlf_req *req)
@@ -377,17 +392,7 @@ enum mlf_status mlf_api_runs_log_metric(struct mlf_req *req)
 
 enum mlf_status mlf_api_runs_log_param(struct mlf_req *req)
 {
-	const char *run_id, *key, *value;
-	enum mlf_status s;
-	if ((s = run_id_checked(req, &run_id)) != MLF_OK || (s = mlf_get_str(req, "key", 1, &key)) != MLF_OK ||
-	    (s = mlf_get_str(req, "value", 0, &value)) != MLF_OK)
-		return s;
-	if ((s = mlf_validate_key(req, key, "key")) != MLF_OK ||
-	    (s = mlf_validate_length(req, "Param key", key, MLF_MAX_ENTITY_KEY_LENGTH)) != MLF_OK)
-		return s;
-	struct mlf_kv p = {key, mlf_utf8_truncate(&req->arena, value ? value : "", MLF_MAX_PARAM_VAL_LENGTH)};
-	struct mlf_batch b = {.run_id = run_id, .params = &p, .nparams = 1};
-	return mlf_run_log_batch(req->db, &b, &req->err);
+	return log_one_kv(req, "Param key", MLF_MAX_PARAM_VAL_LENGTH, 1);
 }
 
 static enum mlf_status batch_limit(struct mlf_req *req, const char *what, int limit, int n)
