@@ -75,6 +75,12 @@ enum mlf_status mlf_db_error(struct mlf_conn *c, int rc, struct mlf_error *err);
  * statement is reset afterwards. */
 enum mlf_status mlf_step_done(struct mlf_conn *c, sqlite3_stmt *st, struct mlf_error *err);
 
+/* End a loop over the rows of st: reset st, and with rc the last result of
+ * sqlite3_step return 1 when the rows ended (SQLITE_DONE), else fill err
+ * as mlf_db_error does and return 0. The caller keeps ownership of st (a
+ * cached statement of c); use from the thread that owns c, like c itself. */
+int mlf_rows_done(struct mlf_conn *c, sqlite3_stmt *st, int rc, struct mlf_error *err);
+
 /* Bind helpers: text may be NULL (binds NULL). The text is copied. */
 void mlf_bind_text(sqlite3_stmt *st, int i, const char *s);
 

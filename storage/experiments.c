@@ -250,9 +250,8 @@ static enum mlf_status load_tags(struct mlf_conn *c, struct mlf_arena *a, struct
 			if (!kv->value)
 				kv->value = "";
 		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return mlf_db_error(c, rc, err);
+		if (!mlf_rows_done(c, st, rc, err))
+			return err->status;
 	}
 	return MLF_OK;
 }
@@ -428,9 +427,8 @@ enum mlf_status mlf_experiment_search_datasets(struct mlf_conn *c, struct mlf_ar
 		d->digest = mlf_col_text(a, st, 2);
 		d->context = mlf_col_text(a, st, 3);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return mlf_db_error(c, rc, err);
+	if (!mlf_rows_done(c, st, rc, err))
+		return err->status;
 	*out = res;
 	*n = count;
 	return MLF_OK;

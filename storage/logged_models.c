@@ -109,9 +109,8 @@ static enum mlf_status load_kv(struct mlf_conn *c, struct mlf_arena *a, const ch
 		v[cnt].value = mlf_col_text(a, st, 1);
 		cnt++;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return mlf_db_error(c, rc, err);
+	if (!mlf_rows_done(c, st, rc, err))
+		return err->status;
 	*out = v;
 	*n = cnt;
 	return MLF_OK;
@@ -146,9 +145,8 @@ static enum mlf_status load_children(struct mlf_conn *c, struct mlf_arena *a, st
 		x->dataset_name = mlf_col_text(a, st, 5);
 		x->dataset_digest = mlf_col_text(a, st, 6);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return mlf_db_error(c, rc, err);
+	if (!mlf_rows_done(c, st, rc, err))
+		return err->status;
 	m->metrics = v;
 	m->nmetrics = cnt;
 	return MLF_OK;

@@ -206,9 +206,8 @@ static enum mlf_status fill_runs(struct mlf_conn *c, struct mlf_arena *a, struct
 		    .step = sqlite3_column_int64(st, 4)};
 		PUSH(a, runs[i].metrics, runs[i].nmetrics, cap[6 * i], m);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return mlf_db_error(c, rc, err);
+	if (!mlf_rows_done(c, st, rc, err))
+		return err->status;
 
 	const char *kv_sql[2] = {SQL_PAGE_PARAMS, SQL_PAGE_TAGS};
 	for (int t = 0; t < 2; t++) {
@@ -225,9 +224,8 @@ static enum mlf_status fill_runs(struct mlf_conn *c, struct mlf_arena *a, struct
 			else
 				PUSH(a, runs[i].tags, runs[i].ntags, cap[6 * i + 2], kv);
 		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return mlf_db_error(c, rc, err);
+		if (!mlf_rows_done(c, st, rc, err))
+			return err->status;
 	}
 
 	/* Dataset inputs, then their tags (matched by input_uuid). */
@@ -252,9 +250,8 @@ static enum mlf_status fill_runs(struct mlf_conn *c, struct mlf_arena *a, struct
 		PUSH(a, input_uuids, ninputs_total, cap_inputs, mlf_col_text(a, st, 1));
 		PUSH(a, input_run, nir, cap_ir, i);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return mlf_db_error(c, rc, err);
+	if (!mlf_rows_done(c, st, rc, err))
+		return err->status;
 	if (ninputs_total) {
 		int *tagcap = mlf_arena_alloc(a, sizeof(int) * (size_t)ninputs_total);
 		if (!(st = mlf_stmt(c, SQL_PAGE_INPUT_TAGS, err)))
@@ -277,9 +274,8 @@ static enum mlf_status fill_runs(struct mlf_conn *c, struct mlf_arena *a, struct
 				break;
 			}
 		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return mlf_db_error(c, rc, err);
+		if (!mlf_rows_done(c, st, rc, err))
+			return err->status;
 	}
 
 	if (!(st = mlf_stmt(c, SQL_PAGE_MODELS, err)))
@@ -295,9 +291,8 @@ static enum mlf_status fill_runs(struct mlf_conn *c, struct mlf_arena *a, struct
 		else
 			PUSH(a, runs[i].model_outputs, runs[i].nmodel_outputs, cap[6 * i + 5], m);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return mlf_db_error(c, rc, err);
+	if (!mlf_rows_done(c, st, rc, err))
+		return err->status;
 	return MLF_OK;
 }
 
@@ -629,9 +624,8 @@ static enum mlf_status log_params(struct mlf_conn *c, const struct mlf_batch *b,
 			sqlite3_reset(st);
 			continue;
 		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return mlf_db_error(c, rc, err);
+		if (!mlf_rows_done(c, st, rc, err))
+			return err->status;
 		if (!(st = mlf_stmt(c, ins, err)))
 			return err->status;
 		mlf_bind_text(st, 1, b->params[i].key);
@@ -903,9 +897,8 @@ static enum mlf_status inputs_fn(struct mlf_conn *c, void *arg, struct mlf_error
 			snprintf(ds_uuid, sizeof ds_uuid, "%s", (const char *)sqlite3_column_text(st, 0));
 			sqlite3_reset(st);
 		} else {
-			sqlite3_reset(st);
-			if (rc != SQLITE_DONE)
-				return mlf_db_error(c, rc, err);
+			if (!mlf_rows_done(c, st, rc, err))
+				return err->status;
 			mlf_uuid_str(ds_uuid);
 			if (!(st = mlf_stmt(c, ins_ds, err)))
 				return err->status;
