@@ -1,8 +1,12 @@
 /*
  * metrics.c: metric history reads: one series in pages, and the sampled
  * multi-run history the UI charts use (get-history-bulk-interval).
+ * Every query names MLflow's (run_uuid, key, step) index: without table
+ * statistics SQLite would otherwise walk the primary-key index of the key
+ * across every run that logged it.
  */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "tracking.h"
@@ -41,7 +45,8 @@ enum mlf_status mlf_metric_history(struct mlf_conn *c, struct mlf_arena *a, cons
                                    int64_t max_results, int64_t offset, struct mlf_metric **out, int *n,
                                    int64_t *next_offset, struct mlf_error *err)
 {
-	static const char sql[] = "SELECT value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ?1 AND key = ?2 "
+	static const char sql[] = "SELECT value, timestamp, step, is_nan FROM metrics INDEXED BY "
+	                          "index_metrics_run_uuid_key_step WHERE run_uuid = ?1 AND key = ?2 "
 	                          "ORDER BY timestamp, step, value LIMIT ?3 OFFSET ?4";
 	*out = NULL;
 	*n = 0;
@@ -61,6 +66,97 @@ enum mlf_status mlf_metric_history(struct mlf_conn *c, struct mlf_arena *a, cons
 	return s;
 }
 
+/* Fast sampling for long series with dense steps: max_results evenly
+ * spaced step values from the first to the last step, fetched with one
+ * index lookup each, keeping the first point of each sampled step and the
+ * greatest point of the last one. Returns 1 when it produced exactly
+ * max_results points (appended to out), 0 when the caller must use the
+ * general row-based sampling (short series, sparse or repeated steps). */
+static int sample_by_steps(struct mlf_conn *c, struct mlf_arena *a, const char *rid, const char *key, int64_t lo,
+                           int64_t hi, int64_t max_results, struct mlf_metric **out, int *n, int *cap)
+{
+	static const char count_sql[] = "SELECT count(*) FROM (SELECT 1 FROM metrics INDEXED BY "
+	                                "index_metrics_run_uuid_key_step WHERE run_uuid = ?1 AND key = ?2 "
+	                                "AND step BETWEEN ?3 AND ?4 LIMIT ?5)";
+	static const char min_sql[] = "SELECT min(step) FROM metrics INDEXED BY index_metrics_run_uuid_key_step WHERE "
+	                              "run_uuid = ?1 AND key = ?2 AND step BETWEEN ?3 AND ?4";
+	static const char max_sql[] = "SELECT max(step) FROM metrics INDEXED BY index_metrics_run_uuid_key_step WHERE "
+	                              "run_uuid = ?1 AND key = ?2 AND step BETWEEN ?3 AND ?4";
+	static const char pick_sql[] =
+	    "SELECT value, timestamp, step, is_nan FROM metrics INDEXED BY index_metrics_run_uuid_key_step WHERE "
+	    "run_uuid = ?1 AND key = ?2 "
+	    "AND step IN (SELECT value FROM json_each(?3)) ORDER BY step, timestamp, value, is_nan";
+	const char *const scalar_sql[3] = {count_sql, min_sql, max_sql};
+	int64_t v[3];
+	if (max_results < 2)
+		return 0;
+	for (int q = 0; q < 3; q++) {
+		sqlite3_stmt *st = mlf_stmt(c, scalar_sql[q], NULL);
+		if (!st)
+			return 0;
+		sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, lo);
+		sqlite3_bind_int64(st, 4, hi);
+		if (q == 0)
+			sqlite3_bind_int64(st, 5, max_results + 1);
+		int ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
+		v[q] = ok ? sqlite3_column_int64(st, 0) : 0;
+		sqlite3_reset(st);
+		if (!ok || (q == 0 && v[0] <= max_results))
+			return 0;
+	}
+	int64_t first = v[1], last = v[2];
+	if ((long double)last - first + 1 < max_results)
+		return 0;
+	struct mlf_buf targets = {0};
+	mlf_buf_putc(&targets, '[');
+	for (int64_t i = 0; i < max_results; i++)
+		mlf_buf_printf(&targets, "%s%lld", i ? "," : "",
+		               (long long)(first + (int64_t)((long double)(last - first) * i / (max_results - 1))));
+	mlf_buf_putc(&targets, ']');
+	sqlite3_stmt *st = mlf_stmt(c, pick_sql, NULL);
+	if (!st) {
+		mlf_buf_release(&targets);
+		return 0;
+	}
+	sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, targets.data, (int)targets.len, SQLITE_STATIC);
+	int start = *n, have_step = 0;
+	int64_t prev = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t step = sqlite3_column_int64(st, 2);
+		int same = have_step && step == prev;
+		if (same && step != last)
+			continue; /* first point of each sampled step */
+		if (!same) {
+			if (*n == *cap) {
+				int nc = *cap ? *cap * 2 : 64;
+				*out = mlf_arena_grow(a, *out, (size_t)*n, (size_t)nc, sizeof **out);
+				*cap = nc;
+			}
+			(*n)++;
+		}
+		/* at the last step every further row replaces it: the greatest is kept */
+		struct mlf_metric *m = &(*out)[*n - 1];
+		m->key = key;
+		m->run_id = rid;
+		m->value = mlf__stored_to_double(sqlite3_column_double(st, 0), sqlite3_column_int(st, 3));
+		m->timestamp = sqlite3_column_int64(st, 1);
+		m->step = step;
+		prev = step;
+		have_step = 1;
+	}
+	sqlite3_reset(st);
+	mlf_buf_release(&targets);
+	if (*n - start != max_results) {
+		*n = start;
+		return 0;
+	}
+	return 1;
+}
+
 enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_arena *a, const char *const *run_ids,
                                                  int nruns, const char *key, int has_range, int64_t start_step,
                                                  int64_t end_step, int64_t max_results, struct mlf_metric **out, int *n,
@@ -71,13 +167,15 @@ enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_
 	 * last point is kept (replacing the final sample when at the cap). */
 	static const char sample_sql[] =
 	    "WITH b AS (SELECT value, timestamp, step, is_nan, "
-	    "NTILE(?3) OVER (ORDER BY step, timestamp, value, is_nan) AS bucket FROM metrics "
+	    "NTILE(?3) OVER (ORDER BY step, timestamp, value, is_nan) AS bucket FROM metrics INDEXED BY "
+	    "index_metrics_run_uuid_key_step "
 	    "WHERE run_uuid = ?1 AND key = ?2 AND (?4 = 0 OR step BETWEEN ?5 AND ?6)), "
 	    "r AS (SELECT value, timestamp, step, is_nan, ROW_NUMBER() OVER (PARTITION BY bucket "
 	    "ORDER BY step, timestamp, value, is_nan) AS rn FROM b) "
 	    "SELECT value, timestamp, step, is_nan FROM r WHERE rn = 1 ORDER BY step, timestamp, value, is_nan";
 	static const char last_sql[] =
-	    "SELECT value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ?1 AND key = ?2 "
+	    "SELECT value, timestamp, step, is_nan FROM metrics INDEXED BY index_metrics_run_uuid_key_step WHERE "
+	    "run_uuid = ?1 AND key = ?2 "
 	    "AND (?3 = 0 OR step BETWEEN ?4 AND ?5) ORDER BY step DESC, timestamp DESC, value DESC, is_nan DESC LIMIT "
 	    "1";
 	*out = NULL;
@@ -89,6 +187,9 @@ enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_
 	for (int r = 0; r < nruns; r++) {
 		const char *rid = mlf_arena_strdup(a, run_ids[r]);
 		int first = *n;
+		if (sample_by_steps(c, a, rid, k, has_range ? start_step : INT64_MIN, has_range ? end_step : INT64_MAX,
+		                    max_results, out, n, &cap))
+			continue;
 		sqlite3_stmt *st = mlf_stmt(c, sample_sql, err);
 		if (!st)
 			return err->status;
