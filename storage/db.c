@@ -193,8 +193,7 @@ static int open_conn(struct mlf_db *db, struct mlf_conn *c, int create, struct m
 	char msg[512];
 	if (exec(c->db,
 	         "PRAGMA foreign_keys=ON; PRAGMA case_sensitive_like=ON; PRAGMA synchronous=FULL; "
-	         "PRAGMA temp_store=MEMORY; PRAGMA cache_size=" MLF_SQLITE_CACHE_KIB
-	         "; PRAGMA mmap_size=" MLF_SQLITE_MMAP_BYTES ";",
+	         "PRAGMA temp_store=MEMORY; PRAGMA cache_size=" MLF_SQLITE_CACHE_KIB ";",
 	         msg, sizeof msg) != SQLITE_OK) {
 		mlf_fail(err, MLF_INTERNAL_ERROR, "cannot use %s as a database: %s", db->path, msg);
 		conn_close(c);
