@@ -24,27 +24,23 @@
 
 static volatile sig_atomic_t stop;
 
-static void
-on_signal(int sig)
+static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
 }
 
-static int
-reply(struct mg_connection *conn, const char *type, const char *body)
+static int reply(struct mg_connection *conn, const char *type, const char *body)
 {
 	char buf[256];
 	size_t blen = strlen(body);
-	int n = snprintf(buf, sizeof buf,
-	                 "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n\r\n%s", type, blen,
-	                 body);
+	int n = snprintf(buf, sizeof buf, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n\r\n%s", type,
+	                 blen, body);
 	mg_write(conn, buf, (size_t)n);
 	return 200;
 }
 
-static int
-handle(struct mg_connection *conn, void *cbdata)
+static int handle(struct mg_connection *conn, void *cbdata)
 {
 	(void)cbdata;
 	const struct mg_request_info *ri = mg_get_request_info(conn);
@@ -56,8 +52,7 @@ handle(struct mg_connection *conn, void *cbdata)
 	return reply(conn, "application/json", "{}");
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s PORT [THREADS]\n", argv[0]);

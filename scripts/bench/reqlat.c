@@ -36,8 +36,7 @@ struct buf {
 	size_t len, cap;
 };
 
-static void
-buf_reserve(struct buf *b, size_t extra)
+static void buf_reserve(struct buf *b, size_t extra)
 {
 	if (b->len + extra + 1 <= b->cap)
 		return;
@@ -52,8 +51,7 @@ buf_reserve(struct buf *b, size_t extra)
 	b->cap = cap;
 }
 
-static void
-buf_add(struct buf *b, const char *s, size_t n)
+static void buf_add(struct buf *b, const char *s, size_t n)
 {
 	buf_reserve(b, n);
 	memcpy(b->p + b->len, s, n);
@@ -61,8 +59,7 @@ buf_add(struct buf *b, const char *s, size_t n)
 	b->p[b->len] = 0;
 }
 
-static double
-now_ms(void)
+static double now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -75,8 +72,7 @@ static int fd = -1;
 static struct buf in;
 static size_t in_off;
 
-static int
-connect_server(void)
+static int connect_server(void)
 {
 	struct sockaddr_in a;
 	memset(&a, 0, sizeof a);
@@ -95,8 +91,7 @@ connect_server(void)
 	return fd;
 }
 
-static void
-send_all(const char *p, size_t n)
+static void send_all(const char *p, size_t n)
 {
 	while (n > 0) {
 		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
@@ -112,8 +107,7 @@ send_all(const char *p, size_t n)
 }
 
 /* Ensure at least `need` unconsumed bytes are buffered; 0 on EOF. */
-static int
-fill(size_t need)
+static int fill(size_t need)
 {
 	while (in.len - in_off < need) {
 		buf_reserve(&in, 65536);
@@ -130,8 +124,7 @@ fill(size_t need)
 
 /* Index of "\r\n" at or after `from` in the unconsumed input, or -1 after
  * reading more fails. */
-static long
-find_crlf(size_t from)
+static long find_crlf(size_t from)
 {
 	for (;;) {
 		char *s = in.p ? memmem(in.p + in_off + from, in.len - in_off - from, "\r\n", 2) : NULL;
@@ -145,8 +138,7 @@ find_crlf(size_t from)
 
 /* Read one response; body goes to `body` (replaced). Returns the status,
  * -1 on a broken connection. Sets *close_after if the server closes. */
-static int
-read_response(struct buf *body, int *close_after)
+static int read_response(struct buf *body, int *close_after)
 {
 	body->len = 0;
 	buf_reserve(body, 0);
@@ -228,8 +220,7 @@ read_response(struct buf *body, int *close_after)
 }
 
 /* Extract next_page_token's string value into tok; 0 if absent or empty. */
-static int
-page_token(const char *body, char *tok, size_t n)
+static int page_token(const char *body, char *tok, size_t n)
 {
 	const char *s = strstr(body, "\"next_page_token\"");
 	if (!s)
@@ -253,8 +244,7 @@ page_token(const char *body, char *tok, size_t n)
 	return i > 0;
 }
 
-static void
-urlencode(const char *s, struct buf *out)
+static void urlencode(const char *s, struct buf *out)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	for (; *s; s++) {
@@ -269,15 +259,13 @@ urlencode(const char *s, struct buf *out)
 	}
 }
 
-static int
-cmp_double(const void *a, const void *b)
+static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return x < y ? -1 : x > y;
 }
 
-static double
-pct(const double *v, size_t n, double p)
+static double pct(const double *v, size_t n, double p)
 {
 	if (n == 0)
 		return 0;
@@ -290,8 +278,7 @@ pct(const double *v, size_t n, double p)
 	return v[k - 1];
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
 	const char *method = "GET", *path = NULL, *bodyfile = NULL;
 	long maxiters = 1000000, warmup = 1, maxpages = 100000;
@@ -308,9 +295,7 @@ main(int argc, char **argv)
 		case 'd': maxsecs = atof(optarg); break;
 		case 'w': warmup = atol(optarg); break;
 		case 'x': maxpages = atol(optarg); break;
-		default:
-			fprintf(stderr, "usage: see the header of reqlat.c\n");
-			return 2;
+		default: fprintf(stderr, "usage: see the header of reqlat.c\n"); return 2;
 		}
 	}
 	if (!port || !path) {

@@ -7,16 +7,18 @@
  * adds one experiment and one run, and then measures, with one prepared
  * statement reused for every row (bind/step/reset):
  *
- *   batch:  POINTS metric points in transactions of 1000 rows shaped like a
- *           maximal log-batch (100 keys x 10 steps), each transaction also
- *           upserting latest_metrics once per key;
+ *   batch:  POINTS metric points in transactions of GROUP x 1000 rows, each
+ *           1000 shaped like a maximal log-batch (100 keys x 10 steps) and
+ *           followed by one latest_metrics upsert per key (GROUP = 1: one
+ *           log-batch per transaction; GROUP > 1: what group commit of GROUP
+ *           concurrent log-batches could reach);
  *   commit: COMMITS transactions of one point each (the shape of one
  *           log-metric call), with the same latest_metrics upsert.
  *
  * Settings as mlflowd uses them: journal_mode=WAL, foreign_keys=ON and the
  * synchronous mode given on the command line (FULL by default).
  *
- * Usage: sqlite_ceiling SCHEMA.sql DB POINTS COMMITS [FULL|NORMAL|OFF]
+ * Usage: sqlite_ceiling SCHEMA.sql DB POINTS COMMITS [FULL|NORMAL|OFF] [GROUP]
  * Output: key=value lines on stdout, parsed by scripts/bench/bench.py.
  * This is a benchmark helper, not part of the server.
  */
@@ -34,23 +36,20 @@
 
 static const char RUN[] = "0123456789abcdef0123456789abcdef";
 
-static double
-now_s(void)
+static double now_s(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
-die(sqlite3 *db, const char *what)
+static void die(sqlite3 *db, const char *what)
 {
 	fprintf(stderr, "sqlite_ceiling: %s: %s\n", what, db ? sqlite3_errmsg(db) : "?");
 	exit(1);
 }
 
-static void
-exec(sqlite3 *db, const char *sql)
+static void exec(sqlite3 *db, const char *sql)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -59,8 +58,7 @@ exec(sqlite3 *db, const char *sql)
 	}
 }
 
-static char *
-slurp(const char *path)
+static char *slurp(const char *path)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
@@ -80,8 +78,7 @@ slurp(const char *path)
 	return buf;
 }
 
-static long long
-file_size(const char *path)
+static long long file_size(const char *path)
 {
 	struct stat st;
 	return stat(path, &st) == 0 ? (long long)st.st_size : 0;
@@ -90,8 +87,7 @@ file_size(const char *path)
 /* A cheap deterministic PRNG (xorshift64*), so runs are repeatable. */
 static unsigned long long rng = 88172645463325252ULL;
 
-static double
-next_value(void)
+static double next_value(void)
 {
 	rng ^= rng >> 12;
 	rng ^= rng << 25;
@@ -105,23 +101,20 @@ struct stmts {
 	sqlite3_stmt *begin, *commit;
 };
 
-static void
-prep(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+static void prep(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 {
 	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
 		die(db, sql);
 }
 
-static void
-run_stmt(sqlite3 *db, sqlite3_stmt *st, const char *what)
+static void run_stmt(sqlite3 *db, sqlite3_stmt *st, const char *what)
 {
 	if (sqlite3_step(st) != SQLITE_DONE)
 		die(db, what);
 	sqlite3_reset(st);
 }
 
-static void
-insert_point(sqlite3 *db, struct stmts *s, const char *key, double v, long long ts, long long step)
+static void insert_point(sqlite3 *db, struct stmts *s, const char *key, double v, long long ts, long long step)
 {
 	sqlite3_bind_text(s->ins, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_double(s->ins, 2, v);
@@ -131,8 +124,7 @@ insert_point(sqlite3 *db, struct stmts *s, const char *key, double v, long long 
 	run_stmt(db, s->ins, "insert metric");
 }
 
-static void
-upsert_latest(sqlite3 *db, struct stmts *s, const char *key, double v, long long ts, long long step)
+static void upsert_latest(sqlite3 *db, struct stmts *s, const char *key, double v, long long ts, long long step)
 {
 	sqlite3_bind_text(s->latest, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_double(s->latest, 2, v);
@@ -142,16 +134,18 @@ upsert_latest(sqlite3 *db, struct stmts *s, const char *key, double v, long long
 	run_stmt(db, s->latest, "upsert latest_metrics");
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
 	if (argc < 5) {
-		fprintf(stderr, "usage: %s SCHEMA.sql DB POINTS COMMITS [FULL|NORMAL|OFF]\n", argv[0]);
+		fprintf(stderr, "usage: %s SCHEMA.sql DB POINTS COMMITS [FULL|NORMAL|OFF] [GROUP]\n", argv[0]);
 		return 2;
 	}
 	const char *schema_path = argv[1], *path = argv[2];
 	long long points = atoll(argv[3]), commits = atoll(argv[4]);
 	const char *sync = argc > 5 ? argv[5] : "FULL";
+	int group = argc > 6 ? atoi(argv[6]) : 1;
+	if (group < 1)
+		group = 1;
 	char wal[4096], shm[4096], pragma[128];
 	snprintf(wal, sizeof wal, "%s-wal", path);
 	snprintf(shm, sizeof shm, "%s-shm", path);
@@ -181,8 +175,7 @@ main(int argc, char **argv)
 	free(schema);
 
 	struct stmts s;
-	prep(db,
-	     "INSERT INTO metrics(key, value, timestamp, run_uuid, step, is_nan) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
+	prep(db, "INSERT INTO metrics(key, value, timestamp, run_uuid, step, is_nan) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
 	     &s.ins);
 	prep(db,
 	     "INSERT INTO latest_metrics(key, value, timestamp, step, is_nan, run_uuid) "
@@ -203,13 +196,15 @@ main(int argc, char **argv)
 	double t0 = now_s();
 	while (done < points) {
 		run_stmt(db, s.begin, "begin");
-		for (int j = 0; j < STEPS_PER_BATCH; j++, step++)
+		for (int g = 0; g < group && done < points; g++) {
+			for (int j = 0; j < STEPS_PER_BATCH; j++, step++)
+				for (int k = 0; k < KEYS_PER_BATCH; k++)
+					insert_point(db, &s, keys[k], next_value(), ts0 + step, step);
 			for (int k = 0; k < KEYS_PER_BATCH; k++)
-				insert_point(db, &s, keys[k], next_value(), ts0 + step, step);
-		for (int k = 0; k < KEYS_PER_BATCH; k++)
-			upsert_latest(db, &s, keys[k], next_value(), ts0 + step - 1, step - 1);
+				upsert_latest(db, &s, keys[k], next_value(), ts0 + step - 1, step - 1);
+			done += ROWS_PER_TXN;
+		}
 		run_stmt(db, s.commit, "commit");
-		done += ROWS_PER_TXN;
 		txns++;
 	}
 	double t_batch = now_s() - t0;
@@ -232,6 +227,7 @@ main(int argc, char **argv)
 
 	printf("sqlite_version=%s\n", sqlite3_libversion());
 	printf("synchronous=%s\n", sync);
+	printf("group=%d\n", group);
 	printf("batch_points=%lld\n", done);
 	printf("batch_seconds=%.6f\n", t_batch);
 	printf("batch_points_per_s=%.1f\n", (double)done / t_batch);
