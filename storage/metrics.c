@@ -66,12 +66,14 @@ enum mlf_status mlf_metric_history(struct mlf_conn *c, struct mlf_arena *a, cons
 	return s;
 }
 
-/* Fast sampling for long series with dense steps: max_results evenly
- * spaced step values from the first to the last step, fetched with one
- * index lookup each, keeping the first point of each sampled step and the
- * greatest point of the last one. Returns 1 when it produced exactly
- * max_results points (appended to out), 0 when the caller must use the
- * general row-based sampling (short series, sparse or repeated steps). */
+/* Fast sampling for long series whose steps are one row per step with no
+ * gaps (the usual training loop): the row at index i is then at step
+ * first + i, so the rows MLflow's NTILE sampling keeps (the first of each
+ * of max_results equal buckets, and the last row in place of the final
+ * sample) are found by index lookups at computed steps instead of a scan
+ * of the whole series. Returns 1 when it produced exactly max_results
+ * points (appended to out), 0 when the caller must use the general
+ * row-based sampling (short series, gaps, several rows at a sampled step). */
 static int sample_by_steps(struct mlf_conn *c, struct mlf_arena *a, const char *rid, const char *key, int64_t lo,
                            int64_t hi, int64_t max_results, struct mlf_metric **out, int *n, int *cap)
 {
@@ -107,13 +109,17 @@ static int sample_by_steps(struct mlf_conn *c, struct mlf_arena *a, const char *
 			return 0;
 	}
 	int64_t first = v[1], last = v[2];
-	if ((long double)last - first + 1 < max_results)
+	if ((long double)last - first + 1 <= max_results)
 		return 0;
+	/* NTILE(max_results) over total rows: the first r buckets hold q + 1. */
+	int64_t total = last - first + 1, q = total / max_results, r = total % max_results;
 	struct mlf_buf targets = {0};
 	mlf_buf_putc(&targets, '[');
-	for (int64_t i = 0; i < max_results; i++)
-		mlf_buf_printf(&targets, "%s%lld", i ? "," : "",
-		               (long long)(first + (int64_t)((long double)(last - first) * i / (max_results - 1))));
+	for (int64_t b = 0; b < max_results; b++) {
+		int64_t start = b < r ? b * (q + 1) : r * (q + 1) + (b - r) * q;
+		mlf_buf_printf(&targets, "%s%lld", b ? "," : "",
+		               (long long)(b + 1 == max_results ? last : first + start));
+	}
 	mlf_buf_putc(&targets, ']');
 	sqlite3_stmt *st = mlf_stmt(c, pick_sql, NULL);
 	if (!st) {
@@ -127,19 +133,19 @@ static int sample_by_steps(struct mlf_conn *c, struct mlf_arena *a, const char *
 	int64_t prev = 0;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int64_t step = sqlite3_column_int64(st, 2);
-		int same = have_step && step == prev;
-		if (same && step != last)
-			continue; /* first point of each sampled step */
-		if (!same) {
-			if (*n == *cap) {
-				int nc = *cap ? *cap * 2 : 64;
-				*out = mlf_arena_grow(a, *out, (size_t)*n, (size_t)nc, sizeof **out);
-				*cap = nc;
-			}
-			(*n)++;
+		if (have_step && step == prev) {
+			/* two rows at one step: row index and step no longer agree */
+			*n = start;
+			sqlite3_reset(st);
+			mlf_buf_release(&targets);
+			return 0;
 		}
-		/* at the last step every further row replaces it: the greatest is kept */
-		struct mlf_metric *m = &(*out)[*n - 1];
+		if (*n == *cap) {
+			int nc = *cap ? *cap * 2 : 64;
+			*out = mlf_arena_grow(a, *out, (size_t)*n, (size_t)nc, sizeof **out);
+			*cap = nc;
+		}
+		struct mlf_metric *m = &(*out)[(*n)++];
 		m->key = key;
 		m->run_id = rid;
 		m->value = mlf__stored_to_double(sqlite3_column_double(st, 0), sqlite3_column_int(st, 3));

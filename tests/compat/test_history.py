@@ -212,3 +212,14 @@ def test_metric_history_of_other_experiment_run_unaffected(api):
     b = api.create_run(api.create_experiment(uniq("b")))
     log_series(api, a, "m", 5)
     assert api.history(b, "m") == []
+
+
+@pytest.mark.parametrize("n,max_results", [(1000, 7), (3001, 320), (641, 320)])
+def test_bulk_interval_picks_the_rows_mlflow_picks(api, rid, n, max_results):
+    # MLflow 3.17 keeps the first row of each of NTILE(max_results) buckets over the ordered
+    # series, and the series' last row in place of the final sample.
+    log_series(api, rid, "m", n)
+    got = [m["step"] for m in bulk_interval(api, [rid], "m", max_results=max_results)]
+    q, r = divmod(n, max_results)
+    starts = [b * (q + 1) if b < r else r * (q + 1) + (b - r) * q for b in range(max_results)]
+    assert got == starts[:-1] + [n - 1]
