@@ -71,15 +71,15 @@ enum mlf_status mlf_metric_history(struct mlf_conn *c, struct mlf_arena *a, cons
  * first + i, so the rows MLflow's NTILE sampling keeps (the first of each
  * of max_results equal buckets, and the last row in place of the final
  * sample) are found by index lookups at computed steps instead of a scan
- * of the whole series. Returns 1 when it produced exactly max_results
+ * of the whole series (a count of the index range and one lookup per
+ * sampled step). Returns 1 when it produced exactly max_results
  * points (appended to out), 0 when the caller must use the general
  * row-based sampling (short series, gaps, several rows at a sampled step). */
 static int sample_by_steps(struct mlf_conn *c, struct mlf_arena *a, const char *rid, const char *key, int64_t lo,
                            int64_t hi, int64_t max_results, struct mlf_metric **out, int *n, int *cap)
 {
-	static const char count_sql[] = "SELECT count(*) FROM (SELECT 1 FROM metrics INDEXED BY "
-	                                "index_metrics_run_uuid_key_step WHERE run_uuid = ?1 AND key = ?2 "
-	                                "AND step BETWEEN ?3 AND ?4 LIMIT ?5)";
+	static const char count_sql[] = "SELECT count(*) FROM metrics INDEXED BY index_metrics_run_uuid_key_step "
+	                                "WHERE run_uuid = ?1 AND key = ?2 AND step BETWEEN ?3 AND ?4";
 	static const char min_sql[] = "SELECT min(step) FROM metrics INDEXED BY index_metrics_run_uuid_key_step WHERE "
 	                              "run_uuid = ?1 AND key = ?2 AND step BETWEEN ?3 AND ?4";
 	static const char max_sql[] = "SELECT max(step) FROM metrics INDEXED BY index_metrics_run_uuid_key_step WHERE "
@@ -100,8 +100,6 @@ static int sample_by_steps(struct mlf_conn *c, struct mlf_arena *a, const char *
 		sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, lo);
 		sqlite3_bind_int64(st, 4, hi);
-		if (q == 0)
-			sqlite3_bind_int64(st, 5, max_results + 1);
 		int ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
 		v[q] = ok ? sqlite3_column_int64(st, 0) : 0;
 		sqlite3_reset(st);
@@ -109,7 +107,8 @@ static int sample_by_steps(struct mlf_conn *c, struct mlf_arena *a, const char *
 			return 0;
 	}
 	int64_t first = v[1], last = v[2];
-	if ((long double)last - first + 1 <= max_results)
+	/* one row per step without gaps: as many rows as steps in the span */
+	if ((long double)last - first + 1 <= max_results || last - first + 1 != v[0])
 		return 0;
 	/* NTILE(max_results) over total rows: the first r buckets hold q + 1. */
 	int64_t total = last - first + 1, q = total / max_results, r = total % max_results;

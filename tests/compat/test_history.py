@@ -223,3 +223,16 @@ def test_bulk_interval_picks_the_rows_mlflow_picks(api, rid, n, max_results):
     q, r = divmod(n, max_results)
     starts = [b * (q + 1) if b < r else r * (q + 1) + (b - r) * q for b in range(max_results)]
     assert got == starts[:-1] + [n - 1]
+
+
+def test_bulk_interval_extra_row_at_one_step_still_samples_like_mlflow(api, rid):
+    # 1000 one-row steps plus a second row at step 3: row index and step disagree after it
+    log_series(api, rid, "m", 1000)
+    api.okpost("/runs/log-metric", {"run_id": rid, "key": "m", "value": 3.5, "timestamp": 5000, "step": 3})
+    rows = sorted([(i, 1000 + i) for i in range(1000)] + [(3, 5000)])
+    n, max_results = len(rows), 7
+    q, r = divmod(n, max_results)
+    starts = [b * (q + 1) if b < r else r * (q + 1) + (b - r) * q for b in range(max_results)]
+    want = [rows[s] for s in starts[:-1]] + [rows[-1]]
+    got = [(m["step"], m["timestamp"]) for m in bulk_interval(api, [rid], "m", max_results=max_results)]
+    assert got == want
