@@ -761,7 +761,8 @@ class Harness:
             res[f"sqlite_bytes_per_m_{sfx}"] = summary([float(k["bytes_per_million_points"]) for k in rows])
             res["sqlite_version"] = rows[0]["sqlite_version"]
             self.commands.setdefault("sqlite ceiling (also run with 'FULL 10' and 'NORMAL 1' as the last two "
-                                     "arguments)", " ".join(cmd)).replace(str(self.work), "$TMP").replace(
+                                     "arguments)", " ".join(cmd).replace(str(self.work), "$TMP").replace(
+                                         str(ROOT) + "/", "")).replace(str(self.work), "$TMP").replace(
                 str(ROOT) + "/", "")
         log("ceiling: civetweb trivial handler (civetweb_ceiling.c)")
         port = free_port()
