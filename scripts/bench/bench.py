@@ -1590,10 +1590,10 @@ class Report:
                      f"meant to be compared with the targets.")
             L.append("")
         noisy = max(h.noise) if h.noise else 0
-        if info["background_cpu_pct_at_start"] > 15 or (med(h.noise) or 0) > 15:
-            L.append(f"> **Noisy machine**: other processes used {info['background_cpu_pct_at_start']}% of the "
-                     f"CPUs before the run and up to {noisy:.0f}% during timed runs (median "
-                     f"{med(h.noise) or 0:.0f}%). Absolute figures are pessimistic; ratios less so.")
+        if (med(h.noise) or 0) > 15:
+            L.append(f"> **Noisy machine**: other processes used a median {med(h.noise) or 0:.0f}% (up to "
+                     f"{noisy:.0f}%) of the CPUs during the timed runs. Absolute figures are pessimistic; "
+                     f"ratios less so.")
             L.append("")
         if h.errors:
             L.append("> **Parts of the run failed**: " + "; ".join(e.replace("\n", " ")[:300] for e in h.errors))
