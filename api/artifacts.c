@@ -33,42 +33,9 @@
  * request parsing
  * ================================================================ */
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static enum mlf_status invalid_path(struct mlf_req *req)
 {
 	return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE, "Invalid path");
-}
-
-/* One round of Python's unquote (malformed escapes kept). Returns 0 when
- * the result would hold a NUL byte. */
-static int unquote_once(const char *s, char *out)
-{
-	size_t j = 0;
-	for (size_t i = 0; s[i]; i++) {
-		int h, l;
-		if (s[i] == '%' && (h = hexval((unsigned char)s[i + 1])) >= 0 &&
-		    (l = hexval((unsigned char)s[i + 2])) >= 0) {
-			int v = h * 16 + l;
-			if (v == 0)
-				return 0;
-			out[j++] = (char)v;
-			i += 2;
-		} else {
-			out[j++] = s[i];
-		}
-	}
-	out[j] = '\0';
-	return 1;
 }
 
 /* A client path: decoded until stable (at most MLF_ARTIFACT_DECODE_ROUNDS
@@ -77,19 +44,17 @@ static enum mlf_status client_path(struct mlf_req *req, const char *in, int allo
 {
 	if (strlen(in) > MLF_MAX_ARTIFACT_PATH_LENGTH * 3)
 		return invalid_path(req);
-	char *cur = mlf_arena_strdup(&req->arena, in);
-	char *next = mlf_arena_alloc(&req->arena, strlen(in) + 1);
+	const char *cur = in;
 	int stable = 0;
 	for (int round = 0; round < MLF_ARTIFACT_DECODE_ROUNDS; round++) {
-		if (!unquote_once(cur, next))
+		const char *next = mlf_unquote(&req->arena, cur);
+		if (!next)
 			return invalid_path(req);
 		if (!strcmp(next, cur)) {
 			stable = 1;
 			break;
 		}
-		char *t = cur;
 		cur = next;
-		next = t;
 	}
 	if (!stable)
 		return invalid_path(req);
@@ -122,7 +87,8 @@ static enum mlf_status query_param(struct mlf_req *req, const char *name, const 
 				} else if (v[i] == '%') {
 					if (i + 2 >= vl)
 						return invalid_path(req);
-					int h = hexval((unsigned char)v[i + 1]), l = hexval((unsigned char)v[i + 2]);
+					int h = mlf_hex_digit((unsigned char)v[i + 1]),
+					    l = mlf_hex_digit((unsigned char)v[i + 2]);
 					if (h < 0 || l < 0 || h * 16 + l == 0)
 						return invalid_path(req);
 					o[j++] = (char)(h * 16 + l);

@@ -281,17 +281,6 @@ static enum mlf_status validate_tag(struct mlf_req *req, const char *key, const 
 
 /* ---- artifact locations ---- */
 
-/* Python urlsplit's scheme: length of it (0 when none). */
-static size_t scheme_len(const char *u)
-{
-	if (!isalpha((unsigned char)u[0]))
-		return 0;
-	size_t i = 1;
-	while (isalnum((unsigned char)u[i]) || u[i] == '+' || u[i] == '-' || u[i] == '.')
-		i++;
-	return u[i] == ':' ? i : 0;
-}
-
 /* The parts of a URI as Python's urlparse splits them (all arena copies;
  * scheme lowercased). */
 struct uri_parts {
@@ -311,7 +300,7 @@ static int uses_params(const char *scheme)
 
 static void uri_split(struct mlf_arena *a, const char *u, struct uri_parts *o)
 {
-	size_t sl = scheme_len(u);
+	size_t sl = mlf_uri_scheme_len(u);
 	char *scheme = mlf_arena_strndup(a, u, sl);
 	for (char *p = scheme; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
@@ -468,7 +457,7 @@ static enum mlf_status validate_host_policy(struct mlf_req *req, const char *uri
 	struct host_target t, root;
 	if (!host_target_of(&req->arena, uri, &t))
 		return MLF_OK;
-	size_t sl = scheme_len(uri);
+	size_t sl = mlf_uri_scheme_len(uri);
 	char *scheme = mlf_arena_strndup(&req->arena, uri, sl);
 	for (char *p = scheme; *p; p++)
 		*p = (char)tolower((unsigned char)*p);

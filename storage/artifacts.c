@@ -516,91 +516,6 @@ enum mlf_status mlf_artifact_delete(const char *root, const char *rel, struct ml
 
 /* ---- locations ---- */
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* One round of percent-decoding (invalid escapes kept, as Python's
- * unquote does) into a heap string. */
-static char *unquote_once(const char *s)
-{
-	size_t n = strlen(s);
-	char *o = malloc(n + 1), *q = o;
-	for (size_t i = 0; i < n; i++) {
-		int h, l;
-		if (s[i] == '%' && i + 2 < n + 1 && (h = hexval(s[i + 1])) >= 0 && (l = hexval(s[i + 2])) >= 0) {
-			*q++ = (char)(h * 16 + l);
-			i += 2;
-		} else {
-			*q++ = s[i];
-		}
-	}
-	*q = '\0';
-	return o;
-}
-
-enum mlf_status mlf_artifact_location_check(const char *loc, struct mlf_error *err)
-{
-	size_t n = strlen(loc);
-	if (n > MLF_MAX_ARTIFACT_LOCATION_LENGTH)
-		return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
-		                "Invalid artifact path length. The length of the artifact path cannot be greater than "
-		                "%d characters. To configure this limit, please set the "
-		                "MLFLOW_ARTIFACT_LOCATION_MAX_LENGTH environment variable.",
-		                MLF_MAX_ARTIFACT_LOCATION_LENGTH);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)loc[i];
-		if (c < 0x20 || c == 0x7F)
-			return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
-			                "'artifact_location' must not contain control characters.");
-	}
-	/* urlparse: fragment after '#'; query after '?'; params after ';' in
-	 * the last path segment. */
-	const char *hash = strchr(loc, '#');
-	const char *q = strchr(loc, '?');
-	size_t path_end = q ? (size_t)(q - loc) : n;
-	if (hash && (size_t)(hash - loc) < path_end)
-		path_end = (size_t)(hash - loc);
-	const char *last_slash = NULL;
-	for (size_t i = 0; i < path_end; i++)
-		if (loc[i] == '/')
-			last_slash = loc + i;
-	const char *semi =
-	    memchr(last_slash ? last_slash : loc, ';', path_end - (size_t)((last_slash ? last_slash : loc) - loc));
-	if ((hash && hash[1]) || semi)
-		return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
-		                "'artifact_location' URL can't include fragments or params.");
-	if (hash) /* a bare trailing '#' (empty fragment): still nothing we want to store */
-		return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
-		                "'artifact_location' URL can't include fragments or params.");
-	if (q) {
-		char *cur = strdup(q + 1);
-		for (int round = 0; round < MLF_ARTIFACT_DECODE_ROUNDS; round++) {
-			char *next = unquote_once(cur);
-			int same = !strcmp(next, cur);
-			free(cur);
-			cur = next;
-			if (same)
-				break;
-		}
-		int bad = strstr(cur, "..") != NULL;
-		free(cur);
-		if (bad)
-			return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE, "Invalid query string");
-	}
-	if (!strncmp(loc, "runs:", 5))
-		return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
-		                "Artifact location cannot be a runs:/ URI. Given: '%.900s'", loc);
-	return MLF_OK;
-}
-
 /* The path of a URI after "scheme:" and an optional "//authority". */
 static const char *after_authority(const char *p)
 {
@@ -648,15 +563,11 @@ enum mlf_status mlf_artifact_locate(struct mlf_arena *a, const char *uri, enum m
 		*kind = MLF_LOC_OTHER;
 		return MLF_OK;
 	}
-	char *dec = unquote_once(path);
-	int bad = dec[0] != '/' || strstr(dec, "/../") || strstr(dec, "/./") ||
-	          (strlen(dec) >= 3 && !strcmp(dec + strlen(dec) - 3, "/.."));
-	if (bad) {
-		free(dec);
+	char *dec = mlf_unquote(a, path);
+	if (!dec || dec[0] != '/' || strstr(dec, "/../") || strstr(dec, "/./") ||
+	    (strlen(dec) >= 3 && !strcmp(dec + strlen(dec) - 3, "/..")))
 		return invalid_path(err);
-	}
-	*root = mlf_arena_strdup(a, dec);
-	free(dec);
+	*root = dec;
 	*kind = MLF_LOC_LOCAL;
 	return MLF_OK;
 }

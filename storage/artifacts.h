@@ -92,12 +92,6 @@ enum mlf_status mlf_artifact_delete(const char *root, const char *rel, struct ml
 
 /* ---- locations ---- */
 
-/* Validate an experiment artifact_location as MLflow 3.x does at
- * experiments/create: not a runs:/ URI, no fragment or ';' params, no ".."
- * in the (repeatedly decoded) query, at most MLF_MAX_ARTIFACT_LOCATION_LENGTH
- * bytes, no NUL/CR/LF. */
-enum mlf_status mlf_artifact_location_check(const char *location, struct mlf_error *err);
-
 enum mlf_artifact_loc_kind {
 	MLF_LOC_PROXIED, /* under the artifact destination (mlflow-artifacts: or the server's own URL) */
 	MLF_LOC_LOCAL,   /* a local folder (absolute path or file: URI) */

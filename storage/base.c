@@ -4,6 +4,7 @@
  */
 #include "base.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,4 +302,46 @@ char *mlf_base64_decode(struct mlf_arena *a, const char *s, size_t *out_len)
 	out[o] = '\0';
 	*out_len = o;
 	return out;
+}
+
+/* ---- URI text ---- */
+
+int mlf_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+char *mlf_unquote(struct mlf_arena *a, const char *s)
+{
+	char *out = mlf_arena_alloc(a, strlen(s) + 1), *o = out;
+	for (size_t i = 0; s[i]; i++) {
+		int h, l;
+		if (s[i] == '%' && (h = mlf_hex_digit((unsigned char)s[i + 1])) >= 0 &&
+		    (l = mlf_hex_digit((unsigned char)s[i + 2])) >= 0) {
+			if (h == 0 && l == 0)
+				return NULL;
+			*o++ = (char)(h * 16 + l);
+			i += 2;
+		} else {
+			*o++ = s[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+size_t mlf_uri_scheme_len(const char *u)
+{
+	if (!isalpha((unsigned char)u[0]))
+		return 0;
+	size_t i = 1;
+	while (isalnum((unsigned char)u[i]) || u[i] == '+' || u[i] == '-' || u[i] == '.')
+		i++;
+	return u[i] == ':' ? i : 0;
 }

@@ -107,4 +107,16 @@ void mlf_uuid_str(char out[37]);
 char *mlf_base64_encode(struct mlf_arena *a, const void *p, size_t n);
 char *mlf_base64_decode(struct mlf_arena *a, const char *s, size_t *out_len);
 
+/* ---- URI text ---- */
+
+/* Value of a hex digit, -1 for any other character. */
+int mlf_hex_digit(int c);
+/* One round of percent-decoding as Python's unquote does it (malformed
+ * escapes kept as they are), into the arena. NULL when the result would
+ * hold a NUL byte (%00), which no path or URI may contain. */
+char *mlf_unquote(struct mlf_arena *a, const char *s);
+/* Length of the scheme of a URI as Python's urlsplit finds it ("s3" in
+ * "s3://b/p"), 0 when there is none. */
+size_t mlf_uri_scheme_len(const char *u);
+
 #endif

@@ -93,18 +93,6 @@ enum mlf_status mlf_experiment_id_parse(const char *text, int64_t *out, struct m
 	return MLF_OK;
 }
 
-/* Length of a URI scheme as Python's urlsplit finds it ("s3" in
- * "s3://b/p"), 0 when there is none. */
-static size_t uri_scheme_len(const char *u)
-{
-	if (!isalpha((unsigned char)u[0]))
-		return 0;
-	size_t i = 1;
-	while (isalnum((unsigned char)u[i]) || u[i] == '+' || u[i] == '-' || u[i] == '.')
-		i++;
-	return u[i] == ':' ? i : 0;
-}
-
 /* Schemes for which Python's urlunparse writes "//" before an empty host
  * (urllib.parse.uses_netloc). */
 static int uses_netloc(const char *scheme, size_t n)
@@ -145,7 +133,7 @@ static void join_posix(struct mlf_buf *b, const char *prefix, size_t plen, const
 static char *append_to_uri_path(const char *uri, const char *segment)
 {
 	struct mlf_buf b = {0};
-	size_t sl = uri_scheme_len(uri);
+	size_t sl = mlf_uri_scheme_len(uri);
 	if (sl == 0) {
 		join_posix(&b, uri, strlen(uri), segment);
 		mlf_buf_append(&b, "", 0);
