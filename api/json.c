@@ -4,6 +4,7 @@
 #include "json.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,24 +114,222 @@ void mlf_json_int(struct mlf_json *j, int64_t v)
 	mlf_buf_append(&j->buf, t, (size_t)n);
 }
 
+/* ---- doubles ----
+ *
+ * MLflow's server writes floats as Python's repr does: the shortest
+ * decimal that reads back as the same double (the closest one when
+ * several are that short), in fixed notation for decimal exponents -4..15
+ * and as d.ddde+XX otherwise. The digits come from exact integer
+ * arithmetic when the numbers involved fit in 128 bits (every double from
+ * about 1e-5 to 1e17, which covers nearly all metric values) and from
+ * printf/strtod, digit count by digit count, for the rest. */
+
+#define SHORTEST_MAX_DIGITS 17 /* 17 significant digits always read back */
+#define FAST_NUM_MAX_BITS 124  /* bound on the scaled value's numerator */
+#define FAST_DEN_MAX_BITS 70   /* bound on its denominator */
+
+static const uint64_t POW10[20] = {1ULL,
+                                   10ULL,
+                                   100ULL,
+                                   1000ULL,
+                                   10000ULL,
+                                   100000ULL,
+                                   1000000ULL,
+                                   10000000ULL,
+                                   100000000ULL,
+                                   1000000000ULL,
+                                   10000000000ULL,
+                                   100000000000ULL,
+                                   1000000000000ULL,
+                                   10000000000000ULL,
+                                   100000000000000ULL,
+                                   1000000000000000ULL,
+                                   10000000000000000ULL,
+                                   100000000000000000ULL,
+                                   1000000000000000000ULL,
+                                   10000000000000000000ULL};
+
+typedef unsigned __int128 u128;
+
+static u128 pow10_u128(int k) /* k <= 38 */
+{
+	return k < 20 ? (u128)POW10[k] : (u128)POW10[k - 19] * POW10[19];
+}
+
+/* The scaled value X = v * 10^k = (f + r / den) with f its 17-digit
+ * integer part, and what deciding on a candidate needs. */
+struct scaled {
+	uint64_t f;
+	u128 r, den, unit; /* one ulp of v is unit / den in X's units */
+	int odd_m, lower_closer;
+};
+
+/* X rounded half-even to n significant digits (to a multiple of 10^(17-n))
+ * when that reads back as v, else 0. It reads back when its distance to X
+ * is below half an ulp (a quarter below a power of two, whose lower
+ * neighbour is closer), or exactly half with an even mantissa. */
+static uint64_t candidate(const struct scaled *x, int n)
+{
+	int j = SHORTEST_MAX_DIGITS - n;
+	uint64_t p = POW10[j], q = x->f / p, t = x->f % p, half = p / 2;
+	if (j > 0 && (t > half || (t == half && (x->r > 0 || (q & 1)))))
+		q++;
+	else if (j == 0 && (2 * x->r > x->den || (2 * x->r == x->den && (q & 1))))
+		q++;
+	/* c - X in units of 1/den: (q * 10^j - f) * den - r */
+	u128 cden = (u128)(q * p) * x->den, xden = (u128)x->f * x->den + x->r;
+	int above = cden >= xden;
+	u128 diff = above ? cden - xden : xden - cden;
+	u128 twice = (above || !x->lower_closer ? 2 : 4) * diff; /* vs one ulp */
+	return twice < x->unit || (twice == x->unit && !x->odd_m) ? q : 0;
+}
+
+/* Shortest digits of v > 0 (finite) by exact integer arithmetic: writes
+ * the digits (no trailing zeros) to d, the decimal exponent of the first
+ * digit to *exp10 and returns the digit count, or 0 when the numbers do
+ * not fit and the caller must use shortest_slow. */
+static int shortest_fast(double v, char d[SHORTEST_MAX_DIGITS + 1], int *exp10)
+{
+	uint64_t bits;
+	memcpy(&bits, &v, sizeof bits);
+	int be = (int)(bits >> 52 & 0x7ff);
+	uint64_t frac = bits & ((1ULL << 52) - 1);
+	if (be == 0)
+		return 0; /* subnormal: far outside the fast range */
+	uint64_t m = frac | 1ULL << 52;
+	int e = be - 1075;            /* v = m * 2^e */
+	int E = (int)floor(log10(v)); /* may be off by one; fixed below */
+	struct scaled x = {.odd_m = (int)(m & 1), .lower_closer = frac == 0 && be > 1};
+	u128 F;
+	for (int attempt = 0;; attempt++) {
+		if (attempt == 2)
+			return 0;
+		int k = SHORTEST_MAX_DIGITS - 1 - E; /* X = v * 10^k has 17 digits */
+		int pe = e > 0 ? e : 0, ne = e < 0 ? -e : 0, pk = k > 0 ? k : 0, nk = k < 0 ? -k : 0;
+		/* bit lengths: 10^k < 2^(3.33k) */
+		if (53 + pe + (pk * 10 + 2) / 3 > FAST_NUM_MAX_BITS || ne + (nk * 10 + 2) / 3 + 1 > FAST_DEN_MAX_BITS ||
+		    pk > 38 || nk > 38)
+			return 0;
+		x.unit = ((u128)1 << pe) * pow10_u128(pk); /* X = m * unit / den */
+		u128 num = (u128)m * x.unit;
+		if (nk == 0) { /* den a power of two: shifts */
+			x.den = (u128)1 << ne;
+			F = num >> ne;
+			x.r = num & (x.den - 1);
+		} else {
+			x.den = ((u128)1 << ne) * pow10_u128(nk);
+			F = num / x.den;
+			x.r = num % x.den;
+		}
+		if (F >= POW10[SHORTEST_MAX_DIGITS])
+			E++;
+		else if (F < POW10[SHORTEST_MAX_DIGITS - 1])
+			E--;
+		else
+			break;
+	}
+	x.f = (uint64_t)F;
+	/* Reading back is monotonic in the digit count: binary search. */
+	uint64_t q = candidate(&x, SHORTEST_MAX_DIGITS);
+	if (!q)
+		return 0;
+	int lo = 1, n = SHORTEST_MAX_DIGITS;
+	while (lo < n) {
+		int mid = (lo + n) / 2;
+		uint64_t c = candidate(&x, mid);
+		if (c) {
+			n = mid;
+			q = c;
+		} else {
+			lo = mid + 1;
+		}
+	}
+	if (q == POW10[n]) { /* rounded up to 10^n: "1" in the next decade */
+		q = 1;
+		n = 1;
+		E++;
+	}
+	while (q % 10 == 0 && n > 1) {
+		q /= 10;
+		n--;
+	}
+	for (int i = n - 1; i >= 0; i--, q /= 10)
+		d[i] = (char)('0' + q % 10);
+	d[n] = '\0';
+	*exp10 = E;
+	return n;
+}
+
+/* The same by printf and strtod: the first digit count whose correctly
+ * rounded form reads back. */
+static int shortest_slow(double v, char d[SHORTEST_MAX_DIGITS + 1], int *exp10)
+{
+	char t[40];
+	for (int n = 1; n <= SHORTEST_MAX_DIGITS; n++) {
+		snprintf(t, sizeof t, "%.*e", n - 1, v);
+		if (strtod(t, NULL) != v && n < SHORTEST_MAX_DIGITS)
+			continue;
+		int k = 0;
+		const char *c = t;
+		for (; *c && *c != 'e'; c++)
+			if (*c >= '0' && *c <= '9')
+				d[k++] = *c;
+		while (k > 1 && d[k - 1] == '0')
+			k--;
+		d[k] = '\0';
+		*exp10 = atoi(c + 1);
+		return k;
+	}
+	return 0;
+}
+
 int mlf_format_double(char out[32], double v)
 {
 	if (isnan(v))
 		return snprintf(out, 32, "NaN");
 	if (isinf(v))
 		return snprintf(out, 32, v > 0 ? "Infinity" : "-Infinity");
-	/* 16 significant digits print every value whose shortest form is that
-	 * short (%g drops trailing zeros); the rest need 17. */
-	int n = snprintf(out, 32, "%.16g", v);
-	if (strtod(out, NULL) != v)
-		n = snprintf(out, 32, "%.17g", v);
-	/* Integral values keep a ".0" as Python prints them. */
-	if (!strpbrk(out, ".eEn") && n < 30) {
-		out[n++] = '.';
-		out[n++] = '0';
-		out[n] = '\0';
+	char *o = out;
+	if (signbit(v)) {
+		*o++ = '-';
+		v = -v;
 	}
-	return n;
+	if (v == 0) {
+		memcpy(o, "0.0", 4);
+		return (int)(o - out) + 3;
+	}
+	char d[SHORTEST_MAX_DIGITS + 1];
+	int E = 0, n = shortest_fast(v, d, &E);
+	if (!n)
+		n = shortest_slow(v, d, &E);
+	if (E < -4 || E >= 16) { /* d.ddde+XX */
+		*o++ = d[0];
+		if (n > 1) {
+			*o++ = '.';
+			memcpy(o, d + 1, (size_t)n - 1);
+			o += n - 1;
+		}
+		o += sprintf(o, "e%c%02d", E < 0 ? '-' : '+', E < 0 ? -E : E);
+	} else if (E < 0) { /* 0.000ddd */
+		*o++ = '0';
+		*o++ = '.';
+		for (int i = -1; i > E; i--)
+			*o++ = '0';
+		memcpy(o, d, (size_t)n);
+		o += n;
+	} else { /* ddd.ddd, integral values with ".0" */
+		for (int i = 0; i <= E; i++)
+			*o++ = i < n ? d[i] : '0';
+		*o++ = '.';
+		if (n > E + 1) {
+			memcpy(o, d + E + 1, (size_t)(n - E - 1));
+			o += n - E - 1;
+		} else {
+			*o++ = '0';
+		}
+	}
+	*o = '\0';
+	return (int)(o - out);
 }
 
 void mlf_json_double(struct mlf_json *j, double v)

@@ -27,21 +27,121 @@ static void free_req(struct mlf_req *r)
 
 TEST(doubles_format_like_mlflow)
 {
+	/* Expected strings are Python's repr of the same doubles. */
+	static const struct {
+		double v;
+		const char *want;
+	} cases[] = {
+	    {1.0, "1.0"},
+	    {0.1, "0.1"},
+	    {100.0, "100.0"},
+	    {1e16, "1e+16"},
+	    {1e15, "1000000000000000.0"},
+	    {123456789012345678.0, "1.2345678901234568e+17"},
+	    {0.0001, "0.0001"},
+	    {0.00001, "1e-05"},
+	    {1.5e-7, "1.5e-07"},
+	    {5e-324, "5e-324"},
+	    {1.7976931348623157e308, "1.7976931348623157e+308"},
+	    {-0.0, "-0.0"},
+	    {0.0, "0.0"},
+	    {0.30000000000000004, "0.30000000000000004"},
+	    {2.2250738585072014e-308, "2.2250738585072014e-308"},
+	    {12345678901234567.0, "1.2345678901234568e+16"},
+	    {9007199254740993.0, "9007199254740992.0"},
+	    {1.0 / 3, "0.3333333333333333"},
+	    {2.0 / 3, "0.6666666666666666"},
+	    {-2.5, "-2.5"},
+	    {1e23, "1e+23"},
+	    {0.000123456789, "0.000123456789"},
+	    {4.35, "4.35"},
+	    {1152921504606846976.0, "1.152921504606847e+18"},
+	    {0.1 + 0.7, "0.7999999999999999"},
+	    {1e300, "1e+300"},
+	    {NAN, "NaN"},
+	    {INFINITY, "Infinity"},
+	    {-INFINITY, "-Infinity"},
+	};
 	char b[32];
-	mlf_format_double(b, 1.0);
-	CHECK_STR(b, "1.0");
-	mlf_format_double(b, 0.1);
-	CHECK_STR(b, "0.1");
-	mlf_format_double(b, NAN);
-	CHECK_STR(b, "NaN");
-	mlf_format_double(b, INFINITY);
-	CHECK_STR(b, "Infinity");
-	mlf_format_double(b, -INFINITY);
-	CHECK_STR(b, "-Infinity");
-	mlf_format_double(b, 1e300);
-	CHECK_STR(b, "1e+300");
-	mlf_format_double(b, 0.30000000000000004);
-	CHECK(strtod(b, NULL) == 0.30000000000000004);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		mlf_format_double(b, cases[i].v);
+		CHECK_STR(b, cases[i].want);
+	}
+}
+
+/* The digits of v in scientific form with n significant digits, as
+ * printf rounds them (exactly), without the exponent and the point. */
+static void ref_digits(double v, int n, char *out, int *exp10)
+{
+	char t[48];
+	snprintf(t, sizeof t, "%.*e", n - 1, v);
+	int k = 0;
+	const char *c = t;
+	for (; *c != 'e'; c++)
+		if (*c >= '0' && *c <= '9')
+			out[k++] = *c;
+	out[k] = '\0';
+	*exp10 = atoi(c + 1);
+}
+
+/* Every double is written as the shortest decimal that reads back as it,
+ * and among those the closest (printf's correctly rounded digits). */
+static void check_shortest(double v)
+{
+	char b[32], got[32], want[48];
+	mlf_format_double(b, v);
+	if (strtod(b, NULL) != v) {
+		CHECK(strtod(b, NULL) == v);
+		return;
+	}
+	if (v == 0)
+		return;
+	int n = 0, we = 0;
+	const char *c = b;
+	for (; *c && *c != 'e'; c++)
+		if (*c >= '0' && *c <= '9' && (n || *c != '0'))
+			got[n++] = *c;
+	while (n > 1 && got[n - 1] == '0')
+		n--;
+	got[n] = '\0';
+	ref_digits(v, n, want, &we);
+	for (int k = (int)strlen(want); k > 1 && want[k - 1] == '0'; k--)
+		want[k - 1] = '\0';
+	if (strcmp(got, want) != 0) {
+		fprintf(stderr, "  %.17g: wrote %s, closest %d digits are %s\n", v, b, n, want);
+		CHECK(0);
+		return;
+	}
+	if (n > 1) {
+		char shorter[48];
+		snprintf(shorter, sizeof shorter, "%.*e", n - 2, v);
+		if (strtod(shorter, NULL) == v) {
+			fprintf(stderr, "  %.17g: wrote %s, but %s is shorter\n", v, b, shorter);
+			CHECK(0);
+		}
+	}
+}
+
+TEST(doubles_are_shortest_round_trip)
+{
+	uint64_t x = 0x9E3779B97F4A7C15ULL;
+	for (int i = 0; i < 40000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		double u = (double)(x >> 11) / 9007199254740992.0, r;
+		uint64_t bits = x;
+		memcpy(&r, &bits, sizeof r);
+		if (isfinite(r))
+			check_shortest(r);                         /* any bit pattern */
+		check_shortest(u);                                 /* [0, 1): typical metric values */
+		check_shortest(u * 1e6);                           /* losses, counts */
+		check_shortest(ldexp(u + 1, (int)(x % 140) - 70)); /* the fast range and its edges */
+		check_shortest((double)(x % 100000) / 1000);       /* short decimals */
+		check_shortest(ldexp(1, (int)(x % 2000) - 1000));  /* powers of two */
+	}
+	for (int p = -320; p <= 308; p++)
+		check_shortest(pow(10, p));
 }
 
 TEST(writer_emits_wire_forms)
@@ -179,6 +279,7 @@ TEST(status_table_matches_mlflow)
 int main(void)
 {
 	RUN(doubles_format_like_mlflow);
+	RUN(doubles_are_shortest_round_trip);
 	RUN(writer_emits_wire_forms);
 	RUN(int64_fields_accept_numbers_and_strings);
 	RUN(doubles_accept_protobuf_special_strings);
