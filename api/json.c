@@ -57,9 +57,22 @@ void mlf_json_arr_end(struct mlf_json *j)
 void mlf_json_escape(struct mlf_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
+	size_t plain = 0;
+	while (plain < n && (unsigned char)s[plain] >= 0x20 && s[plain] != '"' && s[plain] != '\\')
+		plain++;
+	if (plain == n) { /* nothing to escape: the common case, one copy */
+		if (b->len + n + 3 > b->cap)
+			mlf_buf_grow(b, n + 2);
+		b->data[b->len++] = '"';
+		memcpy(b->data + b->len, s, n);
+		b->len += n;
+		b->data[b->len++] = '"';
+		b->data[b->len] = '\0';
+		return;
+	}
 	mlf_buf_putc(b, '"');
 	size_t start = 0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = plain; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
@@ -108,10 +121,15 @@ void mlf_json_str(struct mlf_json *j, const char *s)
 
 void mlf_json_int(struct mlf_json *j, int64_t v)
 {
-	char t[24];
-	int n = snprintf(t, sizeof t, "%lld", (long long)v);
+	char t[24], *e = t + sizeof t, *p = e;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
 	sep(j);
-	mlf_buf_append(&j->buf, t, (size_t)n);
+	mlf_buf_append(&j->buf, p, (size_t)(e - p));
 }
 
 /* ---- doubles ----

@@ -54,6 +54,8 @@
 #define MLF_BULK_INTERVAL_MAX_RESULTS 2500
 #define MLF_BULK_INTERVAL_POINTS_PER_RUN 25000
 #define MLF_BULK_HISTORY_MAX_RESULTS 25000
+#define MLF_HISTORY_CACHE_SERIES_ROWS 1000000 /* longest series kept between pages of one read (32 B/row) */
+#define MLF_HISTORY_CACHE_TOTAL_ROWS 2000000  /* rows kept by all read connections together */
 #define MLF_SEARCH_DATASETS_MAX_EXPERIMENTS 20
 #define MLF_SEARCH_DATASETS_MAX_RESULTS 1000 /* dataset summaries answered */
 #define MLF_MAX_FILTER_LENGTH 65536          /* mlflowd's own cap on a filter string */

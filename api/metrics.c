@@ -56,7 +56,7 @@ enum mlf_status mlf_api_metrics_get_history(struct mlf_req *req)
 	struct mlf_metric *ms;
 	int n;
 	int64_t next;
-	if ((s = mlf_metric_history(c, &req->arena, run_id, key, present ? max_results : 0, offset, &ms, &n, &next,
+	if ((s = mlf_metric_history(c, &req->arena, run_id, key, present ? max_results : 0, offset, 1, &ms, &n, &next,
 	                            &req->err)) != MLF_OK)
 		return s;
 	write_metrics(req, ms, n, 0, next >= 0 ? mlf_page_token_encode(&req->arena, next) : NULL);
@@ -105,7 +105,7 @@ enum mlf_status mlf_api_metrics_get_history_bulk(struct mlf_req *req)
 		struct mlf_metric *ms;
 		int n;
 		int64_t next;
-		if ((s = mlf_metric_history(c, &req->arena, run_ids[r], key, max_results, 0, &ms, &n, &next,
+		if ((s = mlf_metric_history(c, &req->arena, run_ids[r], key, max_results, 0, 0, &ms, &n, &next,
 		                            &req->err)) != MLF_OK)
 			return s;
 		for (int i = 0; i < n && total < max_results; i++, total++) {

@@ -144,7 +144,7 @@ void mlf_arena_release(struct mlf_arena *a)
 
 /* ---- buffers ---- */
 
-static void buf_reserve(struct mlf_buf *b, size_t extra)
+void mlf_buf_grow(struct mlf_buf *b, size_t extra)
 {
 	if (b->len + extra + 1 <= b->cap)
 		return;
@@ -158,25 +158,9 @@ static void buf_reserve(struct mlf_buf *b, size_t extra)
 	b->cap = cap;
 }
 
-void mlf_buf_append(struct mlf_buf *b, const void *p, size_t n)
-{
-	buf_reserve(b, n);
-	if (n)
-		memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
 void mlf_buf_puts(struct mlf_buf *b, const char *s)
 {
 	mlf_buf_append(b, s, strlen(s));
-}
-
-void mlf_buf_putc(struct mlf_buf *b, char c)
-{
-	buf_reserve(b, 1);
-	b->data[b->len++] = c;
-	b->data[b->len] = '\0';
 }
 
 void mlf_buf_vprintf(struct mlf_buf *b, const char *fmt, va_list ap)
@@ -184,7 +168,7 @@ void mlf_buf_vprintf(struct mlf_buf *b, const char *fmt, va_list ap)
 	va_list ap2;
 	va_copy(ap2, ap);
 	int n = vsnprintf(NULL, 0, fmt, ap);
-	buf_reserve(b, (size_t)n);
+	mlf_buf_grow(b, (size_t)n);
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
 	va_end(ap2);
 	b->len += (size_t)n;

@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* MLflow's error codes (databricks.proto names). MLF_OK is success. */
 enum mlf_status {
@@ -86,9 +87,29 @@ struct mlf_buf {
 	size_t cap;
 };
 
-void mlf_buf_append(struct mlf_buf *b, const void *p, size_t n);
+/* Make room for extra more bytes and the NUL (the slow path of the
+ * appends below, which the JSON writer calls per character). */
+void mlf_buf_grow(struct mlf_buf *b, size_t extra);
+
+static inline void mlf_buf_append(struct mlf_buf *b, const void *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap)
+		mlf_buf_grow(b, n);
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+static inline void mlf_buf_putc(struct mlf_buf *b, char c)
+{
+	if (b->len + 2 > b->cap)
+		mlf_buf_grow(b, 1);
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
+}
+
 void mlf_buf_puts(struct mlf_buf *b, const char *s);
-void mlf_buf_putc(struct mlf_buf *b, char c);
 void mlf_buf_printf(struct mlf_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void mlf_buf_vprintf(struct mlf_buf *b, const char *fmt, va_list ap);
 void mlf_buf_reset(struct mlf_buf *b);   /* len = 0, keeps memory */

@@ -112,6 +112,9 @@ static void conn_close(struct mlf_conn *c)
 		free(c->slots);
 		c->slots = NULL;
 	}
+	if (c->read_cache && c->read_cache_free)
+		c->read_cache_free(c->read_cache);
+	c->read_cache = NULL;
 	if (c->db)
 		sqlite3_close_v2(c->db);
 	c->db = NULL;

@@ -6,9 +6,12 @@
  * across every run that logged it.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../api/limits.h"
 #include "tracking.h"
 
 double mlf__stored_to_double(double v, int is_nan); /* runs.c */
@@ -41,28 +44,190 @@ static enum mlf_status push_rows(struct mlf_conn *c, struct mlf_arena *a, sqlite
 	return ok ? MLF_OK : mlf_db_error(c, rc, err);
 }
 
-enum mlf_status mlf_metric_history(struct mlf_conn *c, struct mlf_arena *a, const char *run_id, const char *key,
-                                   int64_t max_results, int64_t offset, struct mlf_metric **out, int *n,
-                                   int64_t *next_offset, struct mlf_error *err)
+/* ---- one series, paged ----
+ *
+ * MLflow orders a series by (timestamp, step, value); its indexes hold a
+ * series in step order, so putting it in order means reading all of it, and
+ * a paged read (the client asks for 25,000 points at a time) would do that
+ * once per page. Instead the first page keeps the ordered series on its
+ * read connection, and the following pages are cut from it for as long as
+ * PRAGMA data_version, read inside each page's read transaction, says that
+ * no other connection (mlflowd's writer or another process) has committed
+ * since. A civetweb worker serves one client connection at a time on one
+ * read connection, so the pages of one read meet their cache. */
+
+struct series_row {
+	double stored; /* as stored: NaN as 0 with is_nan set */
+	int64_t timestamp, step;
+	int is_nan;
+};
+
+struct series_cache {
+	char *run_id, *key;      /* owned */
+	int64_t data_version;    /* of the transaction that read it */
+	struct series_row *rows; /* owned: n rows in MLflow's order */
+	size_t n;
+};
+
+/* Rows held by every connection's cache together, bounded by
+ * MLF_HISTORY_CACHE_TOTAL_ROWS. */
+static _Atomic size_t cached_rows;
+
+static void series_cache_free(void *p)
+{
+	struct series_cache *sc = p;
+	if (!sc)
+		return;
+	atomic_fetch_sub(&cached_rows, sc->n);
+	free(sc->run_id);
+	free(sc->key);
+	free(sc->rows);
+	free(sc);
+}
+
+static int cmp_series_row(const void *pa, const void *pb)
+{
+	const struct series_row *x = pa, *y = pb;
+	if (x->timestamp != y->timestamp)
+		return x->timestamp < y->timestamp ? -1 : 1;
+	if (x->step != y->step)
+		return x->step < y->step ? -1 : 1;
+	if (x->stored != y->stored)
+		return x->stored < y->stored ? -1 : 1;
+	return x->is_nan - y->is_nan;
+}
+
+/* All rows of the series in MLflow's order, into *rows (malloc'd). */
+static enum mlf_status read_series(struct mlf_conn *c, const char *run_id, const char *key, struct series_row **rows,
+                                   size_t *n, struct mlf_error *err)
 {
 	static const char sql[] = "SELECT value, timestamp, step, is_nan FROM metrics INDEXED BY "
-	                          "index_metrics_run_uuid_key_step WHERE run_uuid = ?1 AND key = ?2 "
-	                          "ORDER BY timestamp, step, value LIMIT ?3 OFFSET ?4";
-	*out = NULL;
+	                          "index_metrics_run_uuid_key_step WHERE run_uuid = ?1 AND key = ?2";
+	*rows = NULL;
 	*n = 0;
-	*next_offset = -1;
 	sqlite3_stmt *st = mlf_stmt(c, sql, err);
 	if (!st)
 		return err->status;
 	mlf_bind_text(st, 1, run_id);
 	mlf_bind_text(st, 2, key);
-	sqlite3_bind_int64(st, 3, max_results > 0 ? max_results + 1 : -1);
-	sqlite3_bind_int64(st, 4, offset);
-	int cap = 0, more = 0;
-	const char *k = mlf_arena_strdup(a, key);
-	enum mlf_status s = push_rows(c, a, st, k, NULL, out, n, &cap, max_results > 0 ? max_results : -1, &more, err);
-	if (s == MLF_OK && more)
+	size_t cap = 0;
+	int rc, sorted = 1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 256;
+			struct series_row *nr = realloc(*rows, cap * sizeof **rows);
+			if (!nr) {
+				sqlite3_reset(st);
+				free(*rows);
+				*rows = NULL;
+				return mlf_fail(err, MLF_INTERNAL_ERROR, "out of memory reading metric history");
+			}
+			*rows = nr;
+		}
+		struct series_row *r = &(*rows)[(*n)++];
+		r->stored = sqlite3_column_double(st, 0);
+		r->timestamp = sqlite3_column_int64(st, 1);
+		r->step = sqlite3_column_int64(st, 2);
+		r->is_nan = sqlite3_column_int(st, 3);
+		if (sorted && *n > 1 && cmp_series_row(r - 1, r) > 0)
+			sorted = 0;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(*rows);
+		*rows = NULL;
+		*n = 0;
+		return mlf_db_error(c, rc, err);
+	}
+	/* Training loops log time and step together: usually in order already. */
+	if (!sorted)
+		qsort(*rows, *n, sizeof **rows, cmp_series_row);
+	return MLF_OK;
+}
+
+static enum mlf_status run_simple(struct mlf_conn *c, const char *sql, int64_t *out, struct mlf_error *err)
+{
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (!st)
+		return err->status;
+	int rc = sqlite3_step(st);
+	if (out && rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MLF_OK : mlf_db_error(c, rc, err);
+}
+
+enum mlf_status mlf_metric_history(struct mlf_conn *c, struct mlf_arena *a, const char *run_id, const char *key,
+                                   int64_t max_results, int64_t offset, int paged, struct mlf_metric **out, int *n,
+                                   int64_t *next_offset, struct mlf_error *err)
+{
+	*out = NULL;
+	*n = 0;
+	*next_offset = -1;
+	/* One read transaction, so data_version describes the rows read. */
+	int own_txn = sqlite3_get_autocommit(c->db);
+	int64_t version = 0;
+	enum mlf_status s = MLF_OK;
+	if (own_txn && (s = run_simple(c, "BEGIN", NULL, err)) != MLF_OK)
+		return s;
+	if ((s = run_simple(c, "PRAGMA data_version", &version, err)) != MLF_OK)
+		goto done;
+	struct series_cache *sc = c->read_cache_free == series_cache_free ? c->read_cache : NULL;
+	struct series_row *rows;
+	size_t total;
+	int from_cache =
+	    offset > 0 && sc && sc->data_version == version && !strcmp(sc->run_id, run_id) && !strcmp(sc->key, key);
+	if (from_cache) {
+		rows = sc->rows;
+		total = sc->n;
+	} else if ((s = read_series(c, run_id, key, &rows, &total, err)) != MLF_OK) {
+		goto done;
+	}
+	size_t from = (uint64_t)offset < total ? (size_t)offset : total;
+	size_t count = total - from;
+	if (max_results > 0 && (uint64_t)max_results < count) {
+		count = (size_t)max_results;
 		*next_offset = offset + max_results;
+	}
+	*out = mlf_arena_alloc(a, (count ? count : 1) * sizeof **out);
+	const char *k = mlf_arena_strdup(a, key);
+	for (size_t i = 0; i < count; i++) {
+		const struct series_row *r = &rows[from + i];
+		struct mlf_metric *m = &(*out)[i];
+		m->key = k;
+		m->value = mlf__stored_to_double(r->stored, r->is_nan);
+		m->timestamp = r->timestamp;
+		m->step = r->step;
+		m->run_id = NULL;
+	}
+	*n = (int)count;
+	if (!from_cache) {
+		/* Keep it when more pages of it will be asked for and it fits. */
+		int keep = paged && *next_offset >= 0 && total <= MLF_HISTORY_CACHE_SERIES_ROWS;
+		if (keep && atomic_fetch_add(&cached_rows, total) + total > MLF_HISTORY_CACHE_TOTAL_ROWS) {
+			atomic_fetch_sub(&cached_rows, total);
+			keep = 0;
+		}
+		struct series_cache *fresh = keep ? calloc(1, sizeof *fresh) : NULL;
+		if (fresh) {
+			fresh->run_id = strdup(run_id);
+			fresh->key = strdup(key);
+			fresh->data_version = version;
+			fresh->rows = rows;
+			fresh->n = total;
+		} else {
+			if (keep)
+				atomic_fetch_sub(&cached_rows, total);
+			free(rows);
+		}
+		if (c->read_cache && c->read_cache_free)
+			c->read_cache_free(c->read_cache);
+		c->read_cache = fresh;
+		c->read_cache_free = fresh ? series_cache_free : NULL;
+	}
+done:
+	if (own_txn)
+		run_simple(c, "COMMIT", NULL, NULL);
 	return s;
 }
 

@@ -197,9 +197,10 @@ enum mlf_status mlf_run_search(struct mlf_conn *c, struct mlf_arena *a, const in
 /* ---- metric history (storage/metrics.c) ---- */
 
 /* A page of one metric's history in (timestamp, step, value) order.
- * max_results <= 0 means all. */
+ * max_results <= 0 means all. paged: the caller hands out page tokens, so
+ * the ordered series may be kept on c for the next pages (metrics.c). */
 enum mlf_status mlf_metric_history(struct mlf_conn *c, struct mlf_arena *a, const char *run_id, const char *key,
-                                   int64_t max_results, int64_t offset, struct mlf_metric **out, int *n,
+                                   int64_t max_results, int64_t offset, int paged, struct mlf_metric **out, int *n,
                                    int64_t *next_offset, struct mlf_error *err);
 
 /* Sampled history of several runs, as get-history-bulk-interval answers:

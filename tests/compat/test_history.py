@@ -61,6 +61,27 @@ def test_raw_history_paging(api, rid):
     assert j["metrics"][0] == {"key": "p", "value": 0.0, "timestamp": 1000, "step": 0}
 
 
+def test_paged_history_keeps_one_order_and_sees_writes_between_pages(api, rid):
+    # timestamps out of step order: the series has to be re-ordered, and the
+    # pages of one read (the server keeps the ordered series between them)
+    # must join up to exactly the full read
+    n = 60
+    log_series(api, rid, "shuffled", n, ts=lambda i: 1000 + (i * 37) % 20, value=lambda i: float(i % 7))
+    full = api.okget("/metrics/get-history", {"run_id": rid, "metric_key": "shuffled"})["metrics"]
+    assert [(m["timestamp"], m["step"], m["value"]) for m in full] == sorted(
+        (1000 + (i * 37) % 20, i, float(i % 7)) for i in range(n))
+    assert api.history(rid, "shuffled", max_results=7) == full
+    # a write between two pages: the next page is cut from the new state
+    q = {"run_id": rid, "metric_key": "shuffled", "max_results": 10}
+    first = api.okget("/metrics/get-history", q)
+    assert first["metrics"] == full[:10]
+    api.okpost("/runs/log-metric", {"run_id": rid, "key": "shuffled", "value": -1.0, "timestamp": 0, "step": 999})
+    second = api.okget("/metrics/get-history", dict(q, page_token=first["next_page_token"]))
+    after = api.okget("/metrics/get-history", {"run_id": rid, "metric_key": "shuffled"})["metrics"]
+    assert after[0]["step"] == 999 and after[1:] == full
+    assert second["metrics"] == after[10:20]
+
+
 def test_history_accepts_run_uuid_and_ajax(api, rid):
     log_series(api, rid, "u", 3)
     a = api.okget("/metrics/get-history", {"run_uuid": rid, "metric_key": "u"})
