@@ -14,9 +14,11 @@
 #define MLF_MAX_HEADER_BYTES "65536" /* civetweb max_request_size (headers only) */
 #define MLF_REQUEST_TIMEOUT_MS "30000"
 #define MLF_KEEP_ALIVE_TIMEOUT_MS "5000"
-#define MLF_STOP_WAKE_DELAY_MS 20    /* pause before waking civetweb's listener on shutdown */
-#define MLF_BUSY_TIMEOUT_MS 20000    /* SQLite busy_timeout, as MLflow sets it */
-#define MLF_GROUP_COMMIT_MAX 512     /* write jobs folded into one transaction */
+#define MLF_STOP_WAKE_DELAY_MS 20     /* pause before waking civetweb's listener on shutdown */
+#define MLF_BUSY_TIMEOUT_MS 20000     /* SQLite busy_timeout, as MLflow sets it */
+#define MLF_GROUP_COMMIT_MAX 512      /* write jobs folded into one transaction */
+#define MLF_WAL_CHECKPOINT_PAGES 1000 /* WAL pages that wake the checkpoint thread (SQLite's default) */
+#define MLF_WAL_MAX_PAGES 4096 /* WAL pages at which the writer finishes a checkpoint itself, so the WAL restarts */
 #define MLF_SQLITE_CACHE_KIB "-8192" /* page cache per connection (negative: KiB); grows only on use */
 
 /* ---- entity keys and values ---- */

@@ -5,6 +5,7 @@
 #include "db.h"
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,7 @@ struct write_job {
 	void *arg;
 	struct mlf_error *err;
 	enum mlf_status status;
-	int done;
+	sem_t done; /* posted by the writer once the job's transaction ended */
 	struct write_job *next;
 };
 
@@ -40,9 +41,15 @@ struct mlf_db {
 	pthread_t writer_thread;
 	pthread_mutex_t mu;
 	pthread_cond_t queue_cv; /* signalled when a job is queued or on stop */
-	pthread_cond_t done_cv;  /* broadcast when a batch finished */
 	struct write_job *head, *tail;
 	int stopping;
+
+	/* Checkpoints run on their own thread and connection, so the writer
+	 * never copies the WAL back into the database while callers wait. */
+	pthread_t ckpt_thread;
+	struct mlf_conn ckpt;
+	pthread_cond_t ckpt_cv; /* signalled when the WAL has grown, or on stop (under mu) */
+	int ckpt_wanted, ckpt_stop, ckpt_started;
 
 	pthread_mutex_t readers_mu;
 	struct mlf_conn **readers; /* owned: every read connection handed out */
@@ -258,6 +265,9 @@ fail:
 }
 
 static void *writer_main(void *p);
+static void *checkpoint_main(void *p);
+static int wal_hook(void *p, sqlite3 *h, const char *schema, int pages);
+static void stop_checkpoints(struct mlf_db *db);
 
 /* Indexes mlflowd adds beside MLflow's own (allowed: they change no table). */
 static const char extra_indexes[] =
@@ -288,7 +298,7 @@ struct mlf_db *mlf_db_open(const struct mlf_db_options *opt, struct mlf_error *e
 	db->default_root = strdup(opt->default_artifact_root ? opt->default_artifact_root : "mlflow-artifacts:/0");
 	pthread_mutex_init(&db->mu, NULL);
 	pthread_cond_init(&db->queue_cv, NULL);
-	pthread_cond_init(&db->done_cv, NULL);
+	pthread_cond_init(&db->ckpt_cv, NULL);
 	pthread_mutex_init(&db->readers_mu, NULL);
 
 	if (open_conn(db, &db->writer, 1, err) < 0)
@@ -331,12 +341,24 @@ struct mlf_db *mlf_db_open(const struct mlf_db_options *opt, struct mlf_error *e
 		mlf_fail(err, MLF_INTERNAL_ERROR, "cannot write to %s: %s", db->path, msg);
 		goto fail;
 	}
+	/* Checkpoints: asked for by wal_hook, run by checkpoint_main. */
+	if (open_conn(db, &db->ckpt, 0, err) < 0)
+		goto fail;
+	exec(h, "PRAGMA wal_autocheckpoint=0", NULL, 0);
+	sqlite3_wal_hook(h, wal_hook, db);
+	if (pthread_create(&db->ckpt_thread, NULL, checkpoint_main, db) != 0) {
+		mlf_fail(err, MLF_INTERNAL_ERROR, "cannot start the checkpoint thread");
+		goto fail;
+	}
+	db->ckpt_started = 1;
 	if (pthread_create(&db->writer_thread, NULL, writer_main, db) != 0) {
 		mlf_fail(err, MLF_INTERNAL_ERROR, "cannot start the writer thread");
 		goto fail;
 	}
 	return db;
 fail:
+	stop_checkpoints(db);
+	conn_close(&db->ckpt);
 	conn_close(&db->writer);
 	free(db->path);
 	free(db->default_root);
@@ -358,6 +380,8 @@ void mlf_db_close(struct mlf_db *db)
 	pthread_cond_signal(&db->queue_cv);
 	pthread_mutex_unlock(&db->mu);
 	pthread_join(db->writer_thread, NULL);
+	stop_checkpoints(db);
+	conn_close(&db->ckpt);
 	for (size_t i = 0; i < db->nreaders; i++) {
 		conn_close(db->readers[i]);
 		free(db->readers[i]);
@@ -366,7 +390,7 @@ void mlf_db_close(struct mlf_db *db)
 	conn_close(&db->writer);
 	pthread_mutex_destroy(&db->mu);
 	pthread_cond_destroy(&db->queue_cv);
-	pthread_cond_destroy(&db->done_cv);
+	pthread_cond_destroy(&db->ckpt_cv);
 	pthread_mutex_destroy(&db->readers_mu);
 	free(db->path);
 	free(db->default_root);
@@ -416,9 +440,11 @@ void mlf_db_thread_exit(struct mlf_db *db)
 enum mlf_status mlf_db_write(struct mlf_db *db, mlf_write_fn fn, void *arg, struct mlf_error *err)
 {
 	struct write_job job = {.fn = fn, .arg = arg, .err = err};
+	sem_init(&job.done, 0, 0);
 	pthread_mutex_lock(&db->mu);
 	if (db->stopping) {
 		pthread_mutex_unlock(&db->mu);
+		sem_destroy(&job.done);
 		return mlf_fail(err, MLF_TEMPORARILY_UNAVAILABLE, "server is shutting down");
 	}
 	if (db->tail)
@@ -427,9 +453,11 @@ enum mlf_status mlf_db_write(struct mlf_db *db, mlf_write_fn fn, void *arg, stru
 		db->head = &job;
 	db->tail = &job;
 	pthread_cond_signal(&db->queue_cv);
-	while (!job.done)
-		pthread_cond_wait(&db->done_cv, &db->mu);
 	pthread_mutex_unlock(&db->mu);
+	/* Each caller is woken alone, when its own transaction has ended. */
+	while (sem_wait(&job.done) != 0)
+		;
+	sem_destroy(&job.done);
 	return job.status;
 }
 
@@ -440,6 +468,58 @@ static int run_sql(struct mlf_conn *c, sqlite3_stmt **cache, const char *sql)
 	int rc = sqlite3_step(*cache);
 	sqlite3_reset(*cache);
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Called by SQLite on the writer's connection after each commit with the
+ * number of pages in the WAL. */
+static int wal_hook(void *p, sqlite3 *h, const char *schema, int pages)
+{
+	struct mlf_db *db = p;
+	if (pages >= MLF_WAL_MAX_PAGES) {
+		/* The checkpointer cannot keep up (or readers hold old snapshots):
+		 * bound the WAL the way SQLite's own auto-checkpoint would. */
+		sqlite3_wal_checkpoint_v2(h, schema, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	} else if (pages >= MLF_WAL_CHECKPOINT_PAGES) {
+		pthread_mutex_lock(&db->mu);
+		if (!db->ckpt_wanted) {
+			db->ckpt_wanted = 1;
+			pthread_cond_signal(&db->ckpt_cv);
+		}
+		pthread_mutex_unlock(&db->mu);
+	}
+	return SQLITE_OK;
+}
+
+/* PASSIVE checkpoints on their own connection: they copy committed pages
+ * into the database file while the writer keeps appending to the WAL;
+ * once a checkpoint has caught up, the next write starts the WAL over. */
+static void *checkpoint_main(void *p)
+{
+	struct mlf_db *db = p;
+	for (;;) {
+		pthread_mutex_lock(&db->mu);
+		while (!db->ckpt_wanted && !db->ckpt_stop)
+			pthread_cond_wait(&db->ckpt_cv, &db->mu);
+		int stop = db->ckpt_stop;
+		db->ckpt_wanted = 0;
+		pthread_mutex_unlock(&db->mu);
+		if (stop)
+			break;
+		sqlite3_wal_checkpoint_v2(db->ckpt.db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	}
+	return NULL;
+}
+
+static void stop_checkpoints(struct mlf_db *db)
+{
+	if (!db->ckpt_started)
+		return;
+	pthread_mutex_lock(&db->mu);
+	db->ckpt_stop = 1;
+	pthread_cond_signal(&db->ckpt_cv);
+	pthread_mutex_unlock(&db->mu);
+	pthread_join(db->ckpt_thread, NULL);
+	db->ckpt_started = 0;
 }
 
 static void *writer_main(void *p)
@@ -500,13 +580,10 @@ static void *writer_main(void *p)
 				}
 			}
 		}
-		pthread_mutex_lock(&db->mu);
 		for (struct write_job *j = batch, *next; j; j = next) {
-			next = j->next;
-			j->done = 1;
+			next = j->next; /* j lives on its caller's stack until posted */
+			sem_post(&j->done);
 		}
-		pthread_cond_broadcast(&db->done_cv);
-		pthread_mutex_unlock(&db->mu);
 	}
 	sqlite3_finalize(begin);
 	sqlite3_finalize(commit);
