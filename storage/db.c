@@ -272,7 +272,8 @@ static void stop_checkpoints(struct mlf_db *db);
 /* Indexes mlflowd adds beside MLflow's own (allowed: they change no table). */
 static const char extra_indexes[] =
     "DROP INDEX IF EXISTS mlflowd_latest_metrics_key_value;"
-    "CREATE INDEX IF NOT EXISTS mlflowd_latest_metrics_key_value_run ON latest_metrics (key, value, is_nan, run_uuid);"
+    "DROP INDEX IF EXISTS mlflowd_latest_metrics_key_value_run;"
+    "CREATE INDEX IF NOT EXISTS mlflowd_latest_metrics_by_value ON latest_metrics (key, value);"
     "CREATE INDEX IF NOT EXISTS mlflowd_runs_experiment_start ON runs (experiment_id, start_time);";
 
 /* Process-wide SQLite settings, before SQLite initializes: every
