@@ -121,15 +121,8 @@ void mlf_json_str(struct mlf_json *j, const char *s)
 
 void mlf_json_int(struct mlf_json *j, int64_t v)
 {
-	char t[24], *e = t + sizeof t, *p = e;
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	do
-		*--p = (char)('0' + u % 10);
-	while (u /= 10);
-	if (v < 0)
-		*--p = '-';
 	sep(j);
-	mlf_buf_append(&j->buf, p, (size_t)(e - p));
+	mlf_buf_put_i64(&j->buf, v);
 }
 
 /* ---- doubles ----

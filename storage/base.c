@@ -158,6 +158,18 @@ void mlf_buf_grow(struct mlf_buf *b, size_t extra)
 	b->cap = cap;
 }
 
+void mlf_buf_put_i64(struct mlf_buf *b, int64_t v)
+{
+	char t[24], *e = t + sizeof t, *p = e;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	mlf_buf_append(b, p, (size_t)(e - p));
+}
+
 void mlf_buf_puts(struct mlf_buf *b, const char *s)
 {
 	mlf_buf_append(b, s, strlen(s));

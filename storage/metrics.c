@@ -231,79 +231,85 @@ done:
 	return s;
 }
 
-/* Fast sampling for long series whose steps are one row per step with no
- * gaps (the usual training loop): the row at index i is then at step
- * first + i, so the rows MLflow's NTILE sampling keeps (the first of each
- * of max_results equal buckets, and the last row in place of the final
- * sample) are found by index lookups at computed steps instead of a scan
- * of the whole series (a count of the index range and one lookup per
- * sampled step). Returns 1 when it produced exactly max_results
- * points (appended to out), 0 when the caller must use the general
- * row-based sampling (short series, gaps, several rows at a sampled step). */
-static int sample_by_steps(struct mlf_conn *c, struct mlf_arena *a, const char *rid, const char *key, int64_t lo,
-                           int64_t hi, int64_t max_results, struct mlf_metric **out, int *n, int *cap)
+struct step_row {
+	int64_t step, rowid;
+};
+
+static int cmp_metric_step(const void *pa, const void *pb)
 {
-	static const char count_sql[] = "SELECT count(*) FROM metrics INDEXED BY index_metrics_run_uuid_key_step "
-	                                "WHERE run_uuid = ?1 AND key = ?2 AND step BETWEEN ?3 AND ?4";
-	static const char min_sql[] = "SELECT min(step) FROM metrics INDEXED BY index_metrics_run_uuid_key_step WHERE "
-	                              "run_uuid = ?1 AND key = ?2 AND step BETWEEN ?3 AND ?4";
-	static const char max_sql[] = "SELECT max(step) FROM metrics INDEXED BY index_metrics_run_uuid_key_step WHERE "
-	                              "run_uuid = ?1 AND key = ?2 AND step BETWEEN ?3 AND ?4";
-	static const char pick_sql[] =
-	    "SELECT value, timestamp, step, is_nan FROM metrics INDEXED BY index_metrics_run_uuid_key_step WHERE "
-	    "run_uuid = ?1 AND key = ?2 "
-	    "AND step IN (SELECT value FROM json_each(?3)) ORDER BY step, timestamp, value, is_nan";
-	const char *const scalar_sql[3] = {count_sql, min_sql, max_sql};
-	int64_t v[3];
+	const struct mlf_metric *x = pa, *y = pb;
+	return x->step < y->step ? -1 : x->step > y->step;
+}
+
+/* Fast sampling for long series with one row per step (the usual training
+ * loop, gaps allowed): MLflow's NTILE over the rows ordered by (step,
+ * timestamp, value) then sees the rows in step order, which is the order
+ * of MLflow's (run_uuid, key, step) index. One pass over that index range
+ * (steps and rowids only, no table access) gives every row's position;
+ * the rows MLflow keeps (the first of each of max_results equal buckets,
+ * and the last row in place of the final sample) are then fetched by
+ * rowid. Returns 1 when it produced exactly max_results points (appended
+ * to out), 0 when the caller must use the general SQL sampling (short
+ * series, or several rows at one step). */
+static int sample_by_rows(struct mlf_conn *c, struct mlf_arena *a, const char *rid, const char *key, int64_t lo,
+                          int64_t hi, int64_t max_results, struct mlf_metric **out, int *n, int *cap)
+{
+	static const char scan_sql[] = "SELECT step, rowid FROM metrics INDEXED BY index_metrics_run_uuid_key_step "
+	                               "WHERE run_uuid = ?1 AND key = ?2 AND step BETWEEN ?3 AND ?4";
+	static const char pick_sql[] = "SELECT value, timestamp, step, is_nan FROM metrics WHERE rowid IN "
+	                               "(SELECT value FROM json_each(?1))";
 	if (max_results < 2)
 		return 0;
-	for (int q = 0; q < 3; q++) {
-		sqlite3_stmt *st = mlf_stmt(c, scalar_sql[q], NULL);
-		if (!st)
-			return 0;
-		sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, lo);
-		sqlite3_bind_int64(st, 4, hi);
-		int ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
-		v[q] = ok ? sqlite3_column_int64(st, 0) : 0;
-		sqlite3_reset(st);
-		if (!ok || (q == 0 && v[0] <= max_results))
-			return 0;
-	}
-	int64_t first = v[1], last = v[2];
-	/* one row per step without gaps: as many rows as steps in the span */
-	if ((long double)last - first + 1 <= max_results || last - first + 1 != v[0])
+	sqlite3_stmt *st = mlf_stmt(c, scan_sql, NULL);
+	if (!st)
 		return 0;
-	/* NTILE(max_results) over total rows: the first r buckets hold q + 1. */
-	int64_t total = last - first + 1, q = total / max_results, r = total % max_results;
-	struct mlf_buf targets = {0};
-	mlf_buf_putc(&targets, '[');
-	for (int64_t b = 0; b < max_results; b++) {
-		int64_t start = b < r ? b * (q + 1) : r * (q + 1) + (b - r) * q;
-		mlf_buf_printf(&targets, "%s%lld", b ? "," : "",
-		               (long long)(b + 1 == max_results ? last : first + start));
-	}
-	mlf_buf_putc(&targets, ']');
-	sqlite3_stmt *st = mlf_stmt(c, pick_sql, NULL);
-	if (!st) {
-		mlf_buf_release(&targets);
-		return 0;
-	}
 	sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, targets.data, (int)targets.len, SQLITE_STATIC);
-	int start = *n, have_step = 0;
-	int64_t prev = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int64_t step = sqlite3_column_int64(st, 2);
-		if (have_step && step == prev) {
-			/* two rows at one step: row index and step no longer agree */
-			*n = start;
-			sqlite3_reset(st);
-			mlf_buf_release(&targets);
-			return 0;
+	sqlite3_bind_int64(st, 3, lo);
+	sqlite3_bind_int64(st, 4, hi);
+	struct step_row *rows = NULL;
+	size_t nrows = 0, rcap = 0;
+	int ok = 1, rc;
+	while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (nrows == rcap) {
+			rcap = rcap ? rcap * 2 : 1024;
+			struct step_row *nr = realloc(rows, rcap * sizeof *rows);
+			if (!nr) {
+				ok = 0;
+				break;
+			}
+			rows = nr;
 		}
+		int64_t step = sqlite3_column_int64(st, 0);
+		if (nrows && rows[nrows - 1].step == step)
+			ok = 0; /* several rows at one step: their order needs timestamp and value */
+		rows[nrows].step = step;
+		rows[nrows++].rowid = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (!ok || (int64_t)nrows <= max_results) {
+		free(rows);
+		return 0;
+	}
+	/* NTILE(max_results) over nrows: the first r buckets hold q + 1. */
+	int64_t total = (int64_t)nrows, q = total / max_results, r = total % max_results;
+	struct mlf_buf ids = {0};
+	mlf_buf_putc(&ids, '[');
+	for (int64_t bkt = 0; bkt < max_results; bkt++) {
+		int64_t at = bkt + 1 == max_results ? total - 1 : bkt < r ? bkt * (q + 1) : r * (q + 1) + (bkt - r) * q;
+		if (bkt)
+			mlf_buf_putc(&ids, ',');
+		mlf_buf_put_i64(&ids, rows[at].rowid);
+	}
+	mlf_buf_putc(&ids, ']');
+	free(rows);
+	if (!(st = mlf_stmt(c, pick_sql, NULL))) {
+		mlf_buf_release(&ids);
+		return 0;
+	}
+	sqlite3_bind_text(st, 1, ids.data, (int)ids.len, SQLITE_STATIC);
+	int start = *n;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == *cap) {
 			int nc = *cap ? *cap * 2 : 64;
 			*out = mlf_arena_grow(a, *out, (size_t)*n, (size_t)nc, sizeof **out);
@@ -314,16 +320,16 @@ static int sample_by_steps(struct mlf_conn *c, struct mlf_arena *a, const char *
 		m->run_id = rid;
 		m->value = mlf__stored_to_double(sqlite3_column_double(st, 0), sqlite3_column_int(st, 3));
 		m->timestamp = sqlite3_column_int64(st, 1);
-		m->step = step;
-		prev = step;
-		have_step = 1;
+		m->step = sqlite3_column_int64(st, 2);
 	}
 	sqlite3_reset(st);
-	mlf_buf_release(&targets);
-	if (*n - start != max_results) {
+	mlf_buf_release(&ids);
+	if (rc != SQLITE_DONE || *n - start != max_results) {
 		*n = start;
 		return 0;
 	}
+	/* fetched in rowid order; MLflow answers in step order */
+	qsort(*out + start, (size_t)max_results, sizeof **out, cmp_metric_step);
 	return 1;
 }
 
@@ -357,8 +363,8 @@ enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_
 	for (int r = 0; r < nruns; r++) {
 		const char *rid = mlf_arena_strdup(a, run_ids[r]);
 		int first = *n;
-		if (sample_by_steps(c, a, rid, k, has_range ? start_step : INT64_MIN, has_range ? end_step : INT64_MAX,
-		                    max_results, out, n, &cap))
+		if (sample_by_rows(c, a, rid, k, has_range ? start_step : INT64_MIN, has_range ? end_step : INT64_MAX,
+		                   max_results, out, n, &cap))
 			continue;
 		sqlite3_stmt *st = mlf_stmt(c, sample_sql, err);
 		if (!st)
