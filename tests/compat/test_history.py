@@ -131,6 +131,32 @@ def test_bulk_interval_sampling_keeps_first_and_last(api, rid, n, max_results):
     assert all(m["run_id"] == rid and m["value"] == float(m["step"]) for m in got)
 
 
+def ntile_sample(rows, n):
+    """MLflow's sampling: rows in (step, timestamp, value) order split into n
+    NTILE buckets, the first row of each kept and the last row in place of
+    the final sample."""
+    if len(rows) <= n:
+        return rows
+    q, r = divmod(len(rows), n)
+    starts = [b * (q + 1) if b < r else r * (q + 1) + (b - r) * q for b in range(n)]
+    return [rows[i] for i in starts[:-1]] + [rows[-1]]
+
+
+@pytest.mark.parametrize("dup", [False, True])
+def test_bulk_interval_picks_mlflows_rows_with_gaps(api, rid, dup):
+    # steps with gaps (one row per step: the server's position-based path);
+    # with dup, one step holds two rows (the general SQL sampling)
+    n = 1237
+    steps = [3 * i + (i % 7 == 0) for i in range(n)]
+    if dup:
+        steps[500] = steps[499]
+    log_series(api, rid, "g", n, step=lambda i: steps[i], value=lambda i: float(i), ts=lambda i: 5000 + i)
+    rows = sorted((steps[i], 5000 + i, float(i)) for i in range(n))
+    for max_results in (320, 100, 7):
+        got = [(m["step"], m["timestamp"], m["value"]) for m in bulk_interval(api, [rid], "g", max_results=max_results)]
+        assert got == ntile_sample(rows, max_results)
+
+
 def test_bulk_interval_max_results_1_returns_last_point(api, rid):
     log_series(api, rid, "m", 50)
     got = bulk_interval(api, [rid], "m", max_results=1)
