@@ -240,11 +240,21 @@ static int shortest_fast(double v, char d[SHORTEST_MAX_DIGITS + 1], int *exp10)
 			break;
 	}
 	x.f = (uint64_t)F;
-	/* Reading back is monotonic in the digit count: binary search. */
-	uint64_t q = candidate(&x, SHORTEST_MAX_DIGITS);
-	if (!q)
-		return 0;
-	int lo = 1, n = SHORTEST_MAX_DIGITS;
+	/* Reading back is monotonic in the digit count. Measured values
+	 * (losses, accuracies) mostly need 16 or 17 digits: try those first,
+	 * then search the shorter counts. */
+	int lo = 1, n = SHORTEST_MAX_DIGITS - 1;
+	uint64_t q = candidate(&x, n), shorter;
+	if (!q) {
+		n = lo = SHORTEST_MAX_DIGITS;
+		if (!(q = candidate(&x, n)))
+			return 0;
+	} else if (!(shorter = candidate(&x, n - 1))) {
+		lo = n;
+	} else {
+		q = shorter;
+		n--;
+	}
 	while (lo < n) {
 		int mid = (lo + n) / 2;
 		uint64_t c = candidate(&x, mid);
@@ -343,18 +353,29 @@ int mlf_format_double(char out[32], double v)
 	return (int)(o - out);
 }
 
-void mlf_json_double(struct mlf_json *j, double v)
+void mlf_json_put_double(struct mlf_buf *b, double v)
 {
 	char t[32];
 	int n = mlf_format_double(t, v);
-	sep(j);
 	if (isnan(v) || isinf(v)) {
-		mlf_buf_putc(&j->buf, '"');
-		mlf_buf_append(&j->buf, t, (size_t)n);
-		mlf_buf_putc(&j->buf, '"');
+		mlf_buf_putc(b, '"');
+		mlf_buf_append(b, t, (size_t)n);
+		mlf_buf_putc(b, '"');
 	} else {
-		mlf_buf_append(&j->buf, t, (size_t)n);
+		mlf_buf_append(b, t, (size_t)n);
 	}
+}
+
+void mlf_json_double(struct mlf_json *j, double v)
+{
+	sep(j);
+	mlf_json_put_double(&j->buf, v);
+}
+
+struct mlf_buf *mlf_json_raw_value(struct mlf_json *j)
+{
+	sep(j);
+	return &j->buf;
 }
 
 void mlf_json_bool(struct mlf_json *j, int v)

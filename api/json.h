@@ -35,6 +35,11 @@ void mlf_json_bool(struct mlf_json *j, int v);
 void mlf_json_null(struct mlf_json *j);
 /* Append already-encoded JSON text as one value. */
 void mlf_json_raw(struct mlf_json *j, const char *text);
+/* The writer's buffer, after the separator, for one value that the caller
+ * writes whole (hot paths writing an object by hand); nesting is unchanged. */
+struct mlf_buf *mlf_json_raw_value(struct mlf_json *j);
+/* A double as mlf_json_double writes it (NaN/Infinity quoted), onto b. */
+void mlf_json_put_double(struct mlf_buf *b, double v);
 
 /* key + value; the _str form writes nothing when s is NULL (unset fields
  * are omitted, as MLflow does). */

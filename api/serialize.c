@@ -22,16 +22,26 @@ void mlf_write_tags(struct mlf_json *j, const char *field, const struct mlf_kv *
 	mlf_json_arr_end(j);
 }
 
+#define PUT_LIT(b, lit) mlf_buf_append((b), lit, sizeof lit - 1)
+
+/* Written by hand: metric histories are the largest answers (hundreds of
+ * thousands of these objects). */
 void mlf_write_metric(struct mlf_json *j, const struct mlf_metric *m, int with_run_id)
 {
-	mlf_json_obj_begin(j);
-	mlf_json_kv_str(j, "key", m->key);
-	mlf_json_kv_double(j, "value", m->value);
-	mlf_json_kv_int(j, "timestamp", m->timestamp);
-	mlf_json_kv_int(j, "step", m->step);
-	if (with_run_id)
-		mlf_json_kv_str(j, "run_id", m->run_id);
-	mlf_json_obj_end(j);
+	struct mlf_buf *b = mlf_json_raw_value(j);
+	PUT_LIT(b, "{\"key\":");
+	mlf_json_escape(b, m->key, strlen(m->key));
+	PUT_LIT(b, ",\"value\":");
+	mlf_json_put_double(b, m->value);
+	PUT_LIT(b, ",\"timestamp\":");
+	mlf_buf_put_i64(b, m->timestamp);
+	PUT_LIT(b, ",\"step\":");
+	mlf_buf_put_i64(b, m->step);
+	if (with_run_id && m->run_id) {
+		PUT_LIT(b, ",\"run_id\":");
+		mlf_json_escape(b, m->run_id, strlen(m->run_id));
+	}
+	mlf_buf_putc(b, '}');
 }
 
 void mlf_write_run_info(struct mlf_json *j, const struct mlf_run_info *i)
