@@ -50,6 +50,7 @@ struct mlf_db {
 	struct mlf_conn ckpt;
 	pthread_cond_t ckpt_cv; /* signalled when the WAL has grown, or on stop (under mu) */
 	int ckpt_wanted, ckpt_stop, ckpt_started;
+	int ckpt_next; /* WAL pages at which to wake the checkpointer next (writer thread only) */
 
 	pthread_mutex_t readers_mu;
 	struct mlf_conn **readers; /* owned: every read connection handed out */
@@ -352,6 +353,7 @@ struct mlf_db *mlf_db_open(const struct mlf_db_options *opt, struct mlf_error *e
 		goto fail;
 	}
 	db->ckpt_started = 1;
+	db->ckpt_next = MLF_WAL_CHECKPOINT_PAGES;
 	if (pthread_create(&db->writer_thread, NULL, writer_main, db) != 0) {
 		mlf_fail(err, MLF_INTERNAL_ERROR, "cannot start the writer thread");
 		goto fail;
@@ -480,7 +482,13 @@ static int wal_hook(void *p, sqlite3 *h, const char *schema, int pages)
 		/* The checkpointer cannot keep up (or readers hold old snapshots):
 		 * bound the WAL the way SQLite's own auto-checkpoint would. */
 		sqlite3_wal_checkpoint_v2(h, schema, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-	} else if (pages >= MLF_WAL_CHECKPOINT_PAGES) {
+	} else if (pages < db->ckpt_next) {
+		if (pages < MLF_WAL_CHECKPOINT_PAGES) /* the WAL started over */
+			db->ckpt_next = MLF_WAL_CHECKPOINT_PAGES;
+	} else {
+		/* one checkpoint per MLF_WAL_CHECKPOINT_PAGES new pages, as
+		 * SQLite's auto-checkpoint would run, but off this thread */
+		db->ckpt_next = pages + MLF_WAL_CHECKPOINT_PAGES;
 		pthread_mutex_lock(&db->mu);
 		if (!db->ckpt_wanted) {
 			db->ckpt_wanted = 1;
