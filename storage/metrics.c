@@ -16,17 +16,12 @@
 
 double mlf__stored_to_double(double v, int is_nan); /* runs.c */
 
+/* Append every row of st (value, timestamp, step, is_nan) to out. */
 static enum mlf_status push_rows(struct mlf_conn *c, struct mlf_arena *a, sqlite3_stmt *st, const char *key,
-                                 const char *run_id, struct mlf_metric **out, int *n, int *cap, int64_t limit,
-                                 int *more, struct mlf_error *err)
+                                 const char *run_id, struct mlf_metric **out, int *n, int *cap, struct mlf_error *err)
 {
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (limit >= 0 && *n >= limit) {
-			if (more)
-				*more = 1;
-			break;
-		}
 		if (*n == *cap) {
 			int nc = *cap ? *cap * 2 : 64;
 			*out = mlf_arena_grow(a, *out, (size_t)*n, (size_t)nc, sizeof **out);
@@ -39,9 +34,8 @@ static enum mlf_status push_rows(struct mlf_conn *c, struct mlf_arena *a, sqlite
 		m->step = sqlite3_column_int64(st, 2);
 		m->run_id = run_id;
 	}
-	int ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
 	sqlite3_reset(st);
-	return ok ? MLF_OK : mlf_db_error(c, rc, err);
+	return rc == SQLITE_DONE ? MLF_OK : mlf_db_error(c, rc, err);
 }
 
 /* ---- one series, paged ----
@@ -309,22 +303,10 @@ static int sample_by_rows(struct mlf_conn *c, struct mlf_arena *a, const char *r
 	}
 	sqlite3_bind_text(st, 1, ids.data, (int)ids.len, SQLITE_STATIC);
 	int start = *n;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == *cap) {
-			int nc = *cap ? *cap * 2 : 64;
-			*out = mlf_arena_grow(a, *out, (size_t)*n, (size_t)nc, sizeof **out);
-			*cap = nc;
-		}
-		struct mlf_metric *m = &(*out)[(*n)++];
-		m->key = key;
-		m->run_id = rid;
-		m->value = mlf__stored_to_double(sqlite3_column_double(st, 0), sqlite3_column_int(st, 3));
-		m->timestamp = sqlite3_column_int64(st, 1);
-		m->step = sqlite3_column_int64(st, 2);
-	}
-	sqlite3_reset(st);
+	struct mlf_error ignored;
+	enum mlf_status s = push_rows(c, a, st, key, rid, out, n, cap, &ignored);
 	mlf_buf_release(&ids);
-	if (rc != SQLITE_DONE || *n - start != max_results) {
+	if (s != MLF_OK || *n - start != max_results) {
 		*n = start;
 		return 0;
 	}
@@ -375,7 +357,7 @@ enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_
 		sqlite3_bind_int(st, 4, has_range);
 		sqlite3_bind_int64(st, 5, start_step);
 		sqlite3_bind_int64(st, 6, end_step);
-		enum mlf_status s = push_rows(c, a, st, k, rid, out, n, &cap, -1, NULL, err);
+		enum mlf_status s = push_rows(c, a, st, k, rid, out, n, &cap, err);
 		if (s != MLF_OK)
 			return s;
 		if (!(st = mlf_stmt(c, last_sql, err)))
@@ -386,7 +368,7 @@ enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_
 		sqlite3_bind_int64(st, 4, start_step);
 		sqlite3_bind_int64(st, 5, end_step);
 		int before = *n;
-		if ((s = push_rows(c, a, st, k, rid, out, n, &cap, -1, NULL, err)) != MLF_OK)
+		if ((s = push_rows(c, a, st, k, rid, out, n, &cap, err)) != MLF_OK)
 			return s;
 		if (*n == before)
 			continue;
