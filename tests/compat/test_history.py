@@ -2,6 +2,7 @@
 raw get-history paging, get-history-bulk-interval sampling, and the ajax get-history-bulk."""
 
 import math
+import sqlite3
 
 import pytest
 
@@ -79,6 +80,21 @@ def test_paged_history_keeps_one_order_and_sees_writes_between_pages(api, rid):
     second = api.okget("/metrics/get-history", dict(q, page_token=first["next_page_token"]))
     after = api.okget("/metrics/get-history", {"run_id": rid, "metric_key": "shuffled"})["metrics"]
     assert after[0]["step"] == 999 and after[1:] == full
+    assert second["metrics"] == after[10:20]
+
+
+def test_paged_history_sees_a_write_by_another_process(api, mlflowd, rid):
+    # a point written straight into the database file by another process
+    # (not through the server) between two pages must show in the next page
+    log_series(api, rid, "ext", 30)
+    q = {"run_id": rid, "metric_key": "ext", "max_results": 10}
+    first = api.okget("/metrics/get-history", q)
+    with sqlite3.connect(mlflowd.db_path, timeout=20) as db:
+        db.execute("INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
+                   "VALUES ('ext', -1.0, 0, ?, 999, 0)", (rid,))
+    second = api.okget("/metrics/get-history", dict(q, page_token=first["next_page_token"]))
+    after = api.okget("/metrics/get-history", {"run_id": rid, "metric_key": "ext"})["metrics"]
+    assert after[0]["step"] == 999 and len(after) == 31
     assert second["metrics"] == after[10:20]
 
 
