@@ -172,6 +172,7 @@ static u128 pow10_u128(int k) /* k <= 38 */
 struct scaled {
 	uint64_t f;
 	u128 r, den, unit; /* one ulp of v is unit / den in X's units */
+	u128 num;          /* X * den = f * den + r */
 	int odd_m, lower_closer;
 };
 
@@ -188,9 +189,9 @@ static uint64_t candidate(const struct scaled *x, int n)
 	else if (j == 0 && (2 * x->r > x->den || (2 * x->r == x->den && (q & 1))))
 		q++;
 	/* c - X in units of 1/den: (q * 10^j - f) * den - r */
-	u128 cden = (u128)(q * p) * x->den, xden = (u128)x->f * x->den + x->r;
-	int above = cden >= xden;
-	u128 diff = above ? cden - xden : xden - cden;
+	u128 cden = (u128)(q * p) * x->den;
+	int above = cden >= x->num;
+	u128 diff = above ? cden - x->num : x->num - cden;
 	u128 twice = (above || !x->lower_closer ? 2 : 4) * diff; /* vs one ulp */
 	return twice < x->unit || (twice == x->unit && !x->odd_m) ? q : 0;
 }
@@ -208,8 +209,10 @@ static int shortest_fast(double v, char d[SHORTEST_MAX_DIGITS + 1], int *exp10)
 	if (be == 0)
 		return 0; /* subnormal: far outside the fast range */
 	uint64_t m = frac | 1ULL << 52;
-	int e = be - 1075;            /* v = m * 2^e */
-	int E = (int)floor(log10(v)); /* may be off by one; fixed below */
+	int e = be - 1075; /* v = m * 2^e, 2^(e+52) <= v < 2^(e+53) */
+	/* floor((e + 52) * log10(2)), exact for |e + 52| < 1650: the decimal
+	 * exponent of v or one less, which the loop below corrects */
+	int E = ((e + 52) * 78913) >> 18;
 	struct scaled x = {.odd_m = (int)(m & 1), .lower_closer = frac == 0 && be > 1};
 	u128 F;
 	for (int attempt = 0;; attempt++) {
@@ -222,15 +225,15 @@ static int shortest_fast(double v, char d[SHORTEST_MAX_DIGITS + 1], int *exp10)
 		    pk > 38 || nk > 38)
 			return 0;
 		x.unit = ((u128)1 << pe) * pow10_u128(pk); /* X = m * unit / den */
-		u128 num = (u128)m * x.unit;
+		x.num = (u128)m * x.unit;
 		if (nk == 0) { /* den a power of two: shifts */
 			x.den = (u128)1 << ne;
-			F = num >> ne;
-			x.r = num & (x.den - 1);
+			F = x.num >> ne;
+			x.r = x.num & (x.den - 1);
 		} else {
 			x.den = ((u128)1 << ne) * pow10_u128(nk);
-			F = num / x.den;
-			x.r = num % x.den;
+			F = x.num / x.den;
+			x.r = x.num % x.den;
 		}
 		if (F >= POW10[SHORTEST_MAX_DIGITS])
 			E++;
@@ -270,12 +273,13 @@ static int shortest_fast(double v, char d[SHORTEST_MAX_DIGITS + 1], int *exp10)
 		n = 1;
 		E++;
 	}
-	while (q % 10 == 0 && n > 1) {
-		q /= 10;
+	int i = n;
+	for (; i >= 2; i -= 2, q /= 100)
+		memcpy(d + i - 2, mlf_digit_pairs + 2 * (q % 100), 2);
+	if (i)
+		d[0] = (char)('0' + q);
+	while (n > 1 && d[n - 1] == '0')
 		n--;
-	}
-	for (int i = n - 1; i >= 0; i--, q /= 10)
-		d[i] = (char)('0' + q % 10);
 	d[n] = '\0';
 	*exp10 = E;
 	return n;

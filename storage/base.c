@@ -158,13 +158,24 @@ void mlf_buf_grow(struct mlf_buf *b, size_t extra)
 	b->cap = cap;
 }
 
+const char mlf_digit_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                  "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                  "8081828384858687888990919293949596979899";
+
 void mlf_buf_put_i64(struct mlf_buf *b, int64_t v)
 {
 	char t[24], *e = t + sizeof t, *p = e;
 	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	do
-		*--p = (char)('0' + u % 10);
-	while (u /= 10);
+	for (; u >= 100; u /= 100) {
+		p -= 2;
+		memcpy(p, mlf_digit_pairs + 2 * (u % 100), 2);
+	}
+	if (u >= 10) {
+		p -= 2;
+		memcpy(p, mlf_digit_pairs + 2 * u, 2);
+	} else {
+		*--p = (char)('0' + u);
+	}
 	if (v < 0)
 		*--p = '-';
 	mlf_buf_append(b, p, (size_t)(e - p));

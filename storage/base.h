@@ -112,6 +112,9 @@ static inline void mlf_buf_putc(struct mlf_buf *b, char c)
 void mlf_buf_puts(struct mlf_buf *b, const char *s);
 /* Decimal digits of v (printf's %lld without printf). */
 void mlf_buf_put_i64(struct mlf_buf *b, int64_t v);
+
+/* "00", "01", ... "99": decimal output two digits per division. */
+extern const char mlf_digit_pairs[201];
 void mlf_buf_printf(struct mlf_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void mlf_buf_vprintf(struct mlf_buf *b, const char *fmt, va_list ap);
 void mlf_buf_reset(struct mlf_buf *b);   /* len = 0, keeps memory */
