@@ -4,11 +4,14 @@
  */
 #include "db.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../api/limits.h"
 
@@ -51,6 +54,19 @@ struct mlf_db {
 	pthread_cond_t ckpt_cv; /* signalled when the WAL has grown, or on stop (under mu) */
 	int ckpt_wanted, ckpt_stop, ckpt_started;
 	int ckpt_next; /* WAL pages at which to wake the checkpointer next (writer thread only) */
+
+	/* Durability, pipelined: the writer commits with synchronous=NORMAL
+	 * (SQLite then syncs only around checkpoints) and hands each committed
+	 * group to the sync thread, which makes the WAL durable with one
+	 * fdatasync for every group committed before the call and only then
+	 * wakes their callers. The next group's SQL runs while the previous
+	 * group's pages go to disk. */
+	pthread_t sync_thread;
+	int wal_fd;               /* owned: the -wal file; -1 when commits sync themselves (synchronous=FULL) */
+	pthread_cond_t sync_cv;   /* signalled when a group committed, or on stop (under mu) */
+	pthread_cond_t synced_cv; /* signalled when the sync thread took the committed groups */
+	struct write_job *unsynced, *unsynced_tail; /* committed, callers not yet woken */
+	int sync_stop, sync_started;
 
 	pthread_mutex_t readers_mu;
 	struct mlf_conn **readers; /* owned: every read connection handed out */
@@ -267,6 +283,8 @@ fail:
 
 static void *writer_main(void *p);
 static void *checkpoint_main(void *p);
+static void start_sync(struct mlf_db *db);
+static void stop_sync(struct mlf_db *db);
 static int wal_hook(void *p, sqlite3 *h, const char *schema, int pages);
 static void stop_checkpoints(struct mlf_db *db);
 
@@ -301,6 +319,9 @@ struct mlf_db *mlf_db_open(const struct mlf_db_options *opt, struct mlf_error *e
 	pthread_mutex_init(&db->mu, NULL);
 	pthread_cond_init(&db->queue_cv, NULL);
 	pthread_cond_init(&db->ckpt_cv, NULL);
+	pthread_cond_init(&db->sync_cv, NULL);
+	pthread_cond_init(&db->synced_cv, NULL);
+	db->wal_fd = -1;
 	pthread_mutex_init(&db->readers_mu, NULL);
 
 	if (open_conn(db, &db->writer, 1, err) < 0)
@@ -354,12 +375,14 @@ struct mlf_db *mlf_db_open(const struct mlf_db_options *opt, struct mlf_error *e
 	}
 	db->ckpt_started = 1;
 	db->ckpt_next = MLF_WAL_CHECKPOINT_PAGES;
+	start_sync(db);
 	if (pthread_create(&db->writer_thread, NULL, writer_main, db) != 0) {
 		mlf_fail(err, MLF_INTERNAL_ERROR, "cannot start the writer thread");
 		goto fail;
 	}
 	return db;
 fail:
+	stop_sync(db);
 	stop_checkpoints(db);
 	conn_close(&db->ckpt);
 	conn_close(&db->writer);
@@ -383,6 +406,7 @@ void mlf_db_close(struct mlf_db *db)
 	pthread_cond_signal(&db->queue_cv);
 	pthread_mutex_unlock(&db->mu);
 	pthread_join(db->writer_thread, NULL);
+	stop_sync(db);
 	stop_checkpoints(db);
 	conn_close(&db->ckpt);
 	for (size_t i = 0; i < db->nreaders; i++) {
@@ -394,6 +418,8 @@ void mlf_db_close(struct mlf_db *db)
 	pthread_mutex_destroy(&db->mu);
 	pthread_cond_destroy(&db->queue_cv);
 	pthread_cond_destroy(&db->ckpt_cv);
+	pthread_cond_destroy(&db->sync_cv);
+	pthread_cond_destroy(&db->synced_cv);
 	pthread_mutex_destroy(&db->readers_mu);
 	free(db->path);
 	free(db->default_root);
@@ -531,6 +557,78 @@ static void stop_checkpoints(struct mlf_db *db)
 	db->ckpt_started = 0;
 }
 
+static void wake_callers(struct write_job *batch)
+{
+	for (struct write_job *j = batch, *next; j; j = next) {
+		next = j->next; /* j lives on its caller's stack until posted */
+		sem_post(&j->done);
+	}
+}
+
+/* The sync thread: one fdatasync of the WAL covers every group committed
+ * before it began; their callers are woken after it returned. */
+static void *sync_main(void *p)
+{
+	struct mlf_db *db = p;
+	for (;;) {
+		pthread_mutex_lock(&db->mu);
+		while (!db->unsynced && !db->sync_stop)
+			pthread_cond_wait(&db->sync_cv, &db->mu);
+		struct write_job *batch = db->unsynced;
+		db->unsynced = db->unsynced_tail = NULL;
+		pthread_cond_signal(&db->synced_cv);
+		pthread_mutex_unlock(&db->mu);
+		if (!batch)
+			break; /* stopping, and nothing left */
+		if (fdatasync(db->wal_fd) != 0) {
+			int e = errno;
+			for (struct write_job *j = batch; j; j = j->next)
+				if (j->status == MLF_OK)
+					j->status = mlf_fail(
+					    j->err, MLF_INTERNAL_ERROR,
+					    "committed, but the write-ahead log could not be synced: %s", strerror(e));
+		}
+		wake_callers(batch);
+	}
+	return NULL;
+}
+
+/* Pipelined durability when the WAL file can be opened beside the
+ * database; otherwise every commit syncs itself (synchronous=FULL). */
+static void start_sync(struct mlf_db *db)
+{
+	char *wal = sqlite3_mprintf("%s-wal", db->path);
+	db->wal_fd = wal ? open(wal, O_RDONLY | O_CLOEXEC) : -1;
+	sqlite3_free(wal);
+	if (db->wal_fd < 0)
+		return;
+	if (exec(db->writer.db, "PRAGMA synchronous=NORMAL", NULL, 0) != SQLITE_OK ||
+	    pthread_create(&db->sync_thread, NULL, sync_main, db) != 0) {
+		exec(db->writer.db, "PRAGMA synchronous=FULL", NULL, 0);
+		close(db->wal_fd);
+		db->wal_fd = -1;
+		return;
+	}
+	db->sync_started = 1;
+}
+
+/* After the writer has stopped: the last groups are synced and woken. */
+static void stop_sync(struct mlf_db *db)
+{
+	if (db->sync_started) {
+		pthread_mutex_lock(&db->mu);
+		db->sync_stop = 1;
+		pthread_cond_signal(&db->sync_cv);
+		pthread_mutex_unlock(&db->mu);
+		pthread_join(db->sync_thread, NULL);
+		db->sync_started = 0;
+	}
+	if (db->wal_fd >= 0) {
+		close(db->wal_fd);
+		db->wal_fd = -1;
+	}
+}
+
 static void *writer_main(void *p)
 {
 	struct mlf_db *db = p;
@@ -538,6 +636,10 @@ static void *writer_main(void *p)
 	sqlite3_stmt *begin = NULL, *commit = NULL, *rollback = NULL, *sp = NULL, *release = NULL, *undo = NULL;
 	for (;;) {
 		pthread_mutex_lock(&db->mu);
+		/* While a committed group waits for the sync thread, jobs gather
+		 * in the queue: one commit per sync, not one per job. */
+		while (db->unsynced)
+			pthread_cond_wait(&db->synced_cv, &db->mu);
 		while (!db->head && !db->stopping)
 			pthread_cond_wait(&db->queue_cv, &db->mu);
 		if (!db->head && db->stopping) {
@@ -589,9 +691,17 @@ static void *writer_main(void *p)
 				}
 			}
 		}
-		for (struct write_job *j = batch, *next; j; j = next) {
-			next = j->next; /* j lives on its caller's stack until posted */
-			sem_post(&j->done);
+		if (db->sync_started) {
+			pthread_mutex_lock(&db->mu);
+			if (db->unsynced_tail)
+				db->unsynced_tail->next = batch;
+			else
+				db->unsynced = batch;
+			db->unsynced_tail = last;
+			pthread_cond_signal(&db->sync_cv);
+			pthread_mutex_unlock(&db->mu);
+		} else {
+			wake_callers(batch);
 		}
 	}
 	sqlite3_finalize(begin);

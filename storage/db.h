@@ -7,8 +7,10 @@
  * thread (read-only use; readers never wait on the writer thanks to WAL).
  * mlf_db_write() queues a job for the one writer thread, which folds the
  * jobs waiting in its queue into one IMMEDIATE transaction (each job inside
- * its own savepoint, so a failing job rolls back alone), commits, and only
- * then wakes the callers: a returned MLF_OK means the job's data is on disk.
+ * its own savepoint, so a failing job rolls back alone) and commits; a
+ * sync thread then fdatasyncs the WAL (while the writer runs the next
+ * group) and only then wakes the callers: a returned MLF_OK means the
+ * job's data is on disk.
  *
  * This header knows nothing of JSON or HTTP.
  */

@@ -149,13 +149,16 @@ def start_mlflowd(
     artifacts: Path | None = None,
     extra_args: list[str] | None = None,
     timeout: float = 30,
+    wrapper: list[str] | None = None,
 ) -> Server:
+    """wrapper: a command that runs mlflowd (strace, say), prepended to its command line."""
     workdir.mkdir(parents=True, exist_ok=True)
     db_path = db_path or workdir / "runs.db"
     artifacts = artifacts or workdir / "artifacts"
     port = free_port()
     log_path = workdir / f"mlflowd-{port}.log"
     cmd = [
+        *(wrapper or []),
         MLFLOWD_BIN,
         "--backend-store",
         str(db_path),

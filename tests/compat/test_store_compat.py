@@ -248,3 +248,72 @@ def test_checkpoints_keep_the_wal_bounded(api, mlflowd):
     assert mlflowd.db_path.stat().st_size > 8 * 2**20, "nothing was checkpointed into the database file"
     with sqlite3.connect(f"file:{mlflowd.db_path}?mode=ro", uri=True) as db:
         assert db.execute("SELECT count(*) FROM metrics WHERE run_uuid = ?", (rid,)).fetchone()[0] == written
+
+
+def _wal_sync_violations(trace_text: str) -> tuple[int, list[str]]:
+    """Reads an `strace -f -y` log of pwrite64, fdatasync, fsync and sendto.
+    Returns the number of HTTP responses seen and those sent while a write to
+    the -wal file had not yet been followed by a completed sync of it."""
+    pending = {}  # pid -> (syscall, first line) of an unfinished call
+    unsynced = None  # the last WAL write not yet covered by a sync
+    responses, bad = 0, []
+    for line in trace_text.splitlines():
+        pid, _, rest = line.partition(" ")
+        rest = rest.lstrip()  # strace pads short pids
+        started = not rest.startswith("<... ")  # a call's first line, else its completion
+        if "<unfinished ...>" in rest:
+            pending[pid] = rest
+        call = rest if started else pending.pop(pid, "") + rest
+        done = "<unfinished ...>" not in rest
+        name = call.split("(", 1)[0]
+        if name == "pwrite64" and "-wal>" in call and started:
+            unsynced = call[:120]
+        elif name in ("fdatasync", "fsync") and "-wal>" in call and done and call.rstrip().endswith("= 0"):
+            unsynced = None
+        elif name == "sendto" and '"HTTP/1.1 ' in call and started:
+            responses += 1
+            if unsynced:
+                bad.append(f"response {call[:90]!r} sent after the unsynced WAL write {unsynced!r}")
+    return responses, bad
+
+
+@pytest.mark.mlflowd_only
+def test_writes_are_answered_only_after_the_wal_is_synced(tmp_path):
+    # The writer commits without a sync of its own and a sync thread makes the
+    # WAL durable for every committed group before their callers answer: in a
+    # sequence of requests, no response may leave while a WAL write is unsynced.
+    import shutil
+    import requests
+
+    if not shutil.which("strace"):
+        pytest.fail("strace not found: scripts/setup --tests installs it")
+    trace = tmp_path / "strace.log"
+    srv = cu.start_mlflowd(tmp_path / "srv", wrapper=[
+        "strace", "-f", "-y", "-qq", "-s", "16", "-o", str(trace),
+        "-e", "trace=pwrite64,fdatasync,fsync,sendto"])
+    try:
+        api = f"{srv.url}/api/2.0/mlflow"
+        s = requests.Session()
+        r = s.post(f"{api}/experiments/create", json={"name": "durable"})
+        assert r.status_code == 200, r.text
+        rid = s.post(f"{api}/runs/create", json={"experiment_id": r.json()["experiment_id"]}).json()["run"]["info"]["run_id"]
+        for i in range(20):
+            r = s.post(f"{api}/runs/log-metric", json={"run_id": rid, "key": "m", "value": i, "timestamp": 1000 + i, "step": i})
+            assert r.status_code == 200, r.text
+        r = s.post(f"{api}/runs/log-batch", json={"run_id": rid, "metrics": [
+            {"key": f"k{k}", "value": 1.5, "timestamp": 5000, "step": 0} for k in range(100)]})
+        assert r.status_code == 200, r.text
+    finally:
+        # SIGTERM to mlflowd itself (strace would not pass its own on)
+        import os
+        import signal
+
+        pid = srv.proc.pid
+        kids = open(f"/proc/{pid}/task/{pid}/children").read().split()
+        for k in kids:
+            os.kill(int(k), signal.SIGTERM)
+        srv.extra["stopped"] = True
+        assert srv.proc.wait(timeout=15) == 0, srv.log_tail()
+    responses, bad = _wal_sync_violations(trace.read_text(errors="replace"))
+    assert responses >= 23, f"only {responses} HTTP responses in the trace"
+    assert not bad, "\n".join(bad[:5])
