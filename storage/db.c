@@ -545,16 +545,23 @@ static void *checkpoint_main(void *p)
 	return NULL;
 }
 
-static void stop_checkpoints(struct mlf_db *db)
+/* Stops a helper thread that waits on cv under db->mu: raises its stop
+ * flag, wakes it and joins it (when it was started). */
+static void stop_helper(struct mlf_db *db, pthread_t thread, int *started, int *stop, pthread_cond_t *cv)
 {
-	if (!db->ckpt_started)
+	if (!*started)
 		return;
 	pthread_mutex_lock(&db->mu);
-	db->ckpt_stop = 1;
-	pthread_cond_signal(&db->ckpt_cv);
+	*stop = 1;
+	pthread_cond_signal(cv);
 	pthread_mutex_unlock(&db->mu);
-	pthread_join(db->ckpt_thread, NULL);
-	db->ckpt_started = 0;
+	pthread_join(thread, NULL);
+	*started = 0;
+}
+
+static void stop_checkpoints(struct mlf_db *db)
+{
+	stop_helper(db, db->ckpt_thread, &db->ckpt_started, &db->ckpt_stop, &db->ckpt_cv);
 }
 
 static void wake_callers(struct write_job *batch)
@@ -615,14 +622,7 @@ static void start_sync(struct mlf_db *db)
 /* After the writer has stopped: the last groups are synced and woken. */
 static void stop_sync(struct mlf_db *db)
 {
-	if (db->sync_started) {
-		pthread_mutex_lock(&db->mu);
-		db->sync_stop = 1;
-		pthread_cond_signal(&db->sync_cv);
-		pthread_mutex_unlock(&db->mu);
-		pthread_join(db->sync_thread, NULL);
-		db->sync_started = 0;
-	}
+	stop_helper(db, db->sync_thread, &db->sync_started, &db->sync_stop, &db->sync_cv);
 	if (db->wal_fd >= 0) {
 		close(db->wal_fd);
 		db->wal_fd = -1;
