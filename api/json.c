@@ -61,13 +61,9 @@ void mlf_json_escape(struct mlf_buf *b, const char *s, size_t n)
 	while (plain < n && (unsigned char)s[plain] >= 0x20 && s[plain] != '"' && s[plain] != '\\')
 		plain++;
 	if (plain == n) { /* nothing to escape: the common case, one copy */
-		if (b->len + n + 3 > b->cap)
-			mlf_buf_grow(b, n + 2);
-		b->data[b->len++] = '"';
-		memcpy(b->data + b->len, s, n);
-		b->len += n;
-		b->data[b->len++] = '"';
-		b->data[b->len] = '\0';
+		mlf_buf_putc(b, '"');
+		mlf_buf_append(b, s, n);
+		mlf_buf_putc(b, '"');
 		return;
 	}
 	mlf_buf_putc(b, '"');

@@ -56,16 +56,16 @@ struct mlf_db {
 	int ckpt_next; /* WAL pages at which to wake the checkpointer next (writer thread only) */
 
 	/* Durability, pipelined: the writer commits with synchronous=NORMAL
-	 * (SQLite then syncs only around checkpoints) and hands each committed
+	 * (SQLite then syncs only around checkpoints) and hands the committed
 	 * group to the sync thread, which makes the WAL durable with one
-	 * fdatasync for every group committed before the call and only then
-	 * wakes their callers. The next group's SQL runs while the previous
-	 * group's pages go to disk. */
+	 * fdatasync and only then wakes the group's callers. The next group's
+	 * SQL runs while the previous group's pages go to disk; the writer
+	 * hands over the next group once the sync thread has taken this one. */
 	pthread_t sync_thread;
-	int wal_fd;               /* owned: the -wal file; -1 when commits sync themselves (synchronous=FULL) */
-	pthread_cond_t sync_cv;   /* signalled when a group committed, or on stop (under mu) */
-	pthread_cond_t synced_cv; /* signalled when the sync thread took the committed groups */
-	struct write_job *unsynced, *unsynced_tail; /* committed, callers not yet woken */
+	int wal_fd;                 /* owned: the -wal file; -1 when commits sync themselves (synchronous=FULL) */
+	pthread_cond_t sync_cv;     /* signalled when a group committed, or on stop (under mu) */
+	pthread_cond_t synced_cv;   /* signalled when the sync thread took the committed groups */
+	struct write_job *unsynced; /* the committed group the sync thread has not taken yet */
 	int sync_stop, sync_started;
 
 	pthread_mutex_t readers_mu;
@@ -572,8 +572,8 @@ static void wake_callers(struct write_job *batch)
 	}
 }
 
-/* The sync thread: one fdatasync of the WAL covers every group committed
- * before it began; their callers are woken after it returned. */
+/* The sync thread: an fdatasync of the WAL per committed group, whose
+ * callers are woken after it returned. */
 static void *sync_main(void *p)
 {
 	struct mlf_db *db = p;
@@ -582,7 +582,7 @@ static void *sync_main(void *p)
 		while (!db->unsynced && !db->sync_stop)
 			pthread_cond_wait(&db->sync_cv, &db->mu);
 		struct write_job *batch = db->unsynced;
-		db->unsynced = db->unsynced_tail = NULL;
+		db->unsynced = NULL;
 		pthread_cond_signal(&db->synced_cv);
 		pthread_mutex_unlock(&db->mu);
 		if (!batch)
@@ -693,11 +693,7 @@ static void *writer_main(void *p)
 		}
 		if (db->sync_started) {
 			pthread_mutex_lock(&db->mu);
-			if (db->unsynced_tail)
-				db->unsynced_tail->next = batch;
-			else
-				db->unsynced = batch;
-			db->unsynced_tail = last;
+			db->unsynced = batch; /* empty: the writer waited for that above */
 			pthread_cond_signal(&db->sync_cv);
 			pthread_mutex_unlock(&db->mu);
 		} else {

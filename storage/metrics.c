@@ -34,8 +34,7 @@ static enum mlf_status push_rows(struct mlf_conn *c, struct mlf_arena *a, sqlite
 		m->step = sqlite3_column_int64(st, 2);
 		m->run_id = run_id;
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? MLF_OK : mlf_db_error(c, rc, err);
+	return mlf_rows_done(c, st, rc, err) ? MLF_OK : err->status;
 }
 
 /* ---- one series, paged ----
@@ -126,12 +125,11 @@ static enum mlf_status read_series(struct mlf_conn *c, const char *run_id, const
 		if (sorted && *n > 1 && cmp_series_row(r - 1, r) > 0)
 			sorted = 0;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	if (!mlf_rows_done(c, st, rc, err)) {
 		free(*rows);
 		*rows = NULL;
 		*n = 0;
-		return mlf_db_error(c, rc, err);
+		return err->status;
 	}
 	/* Training loops log time and step together: usually in order already. */
 	if (!sorted)
