@@ -144,6 +144,37 @@ TEST(doubles_are_shortest_round_trip)
 		check_shortest(pow(10, p));
 }
 
+TEST(integers_print_like_printf)
+{
+	static const int64_t edges[] = {0,         1,         9,
+	                                10,        99,        100,
+	                                101,       999,       1000,
+	                                -1,        -9,        -10,
+	                                -99,       -100,      1714000000000LL,
+	                                INT64_MAX, INT64_MIN, INT64_MIN + 1};
+	struct mlf_buf b = {0};
+	char want[32];
+	uint64_t x = 0x2545F4914F6CDD1DULL;
+	for (int i = 0; i < 20000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		int nedges = (int)(sizeof edges / sizeof *edges);
+		int64_t v = i < nedges ? edges[i] : (int64_t)(x >> (x % 64 + 1)); /* non-negative, any length */
+		if (i >= nedges && i % 2)
+			v = -v;
+		mlf_buf_reset(&b);
+		mlf_buf_put_i64(&b, v);
+		snprintf(want, sizeof want, "%lld", (long long)v);
+		if (strcmp(b.data, want)) {
+			fprintf(stderr, "  %s printed as %s\n", want, b.data);
+			CHECK(0);
+			break;
+		}
+	}
+	mlf_buf_release(&b);
+}
+
 TEST(writer_emits_wire_forms)
 {
 	struct mlf_json j = {0};
@@ -280,6 +311,7 @@ int main(void)
 {
 	RUN(doubles_format_like_mlflow);
 	RUN(doubles_are_shortest_round_trip);
+	RUN(integers_print_like_printf);
 	RUN(writer_emits_wire_forms);
 	RUN(int64_fields_accept_numbers_and_strings);
 	RUN(doubles_accept_protobuf_special_strings);
