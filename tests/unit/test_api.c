@@ -160,7 +160,7 @@ TEST(integers_print_like_printf)
 		x ^= x >> 7;
 		x ^= x << 17;
 		int nedges = (int)(sizeof edges / sizeof *edges);
-		int64_t v = i < nedges ? edges[i] : (int64_t)(x >> (x % 64 + 1)); /* non-negative, any length */
+		int64_t v = i < nedges ? edges[i] : (int64_t)(x >> (x % 63 + 1)); /* non-negative, any length */
 		if (i >= nedges && i % 2)
 			v = -v;
 		mlf_buf_reset(&b);
