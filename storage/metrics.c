@@ -227,12 +227,6 @@ struct step_row {
 	int64_t step, rowid;
 };
 
-static int cmp_metric_step(const void *pa, const void *pb)
-{
-	const struct mlf_metric *x = pa, *y = pb;
-	return x->step < y->step ? -1 : x->step > y->step;
-}
-
 /* Fast sampling for long series with one row per step (the usual training
  * loop, gaps allowed): MLflow's NTILE over the rows ordered by (step,
  * timestamp, value) then sees the rows in step order, which is the order
@@ -248,8 +242,7 @@ static int sample_by_rows(struct mlf_conn *c, struct mlf_arena *a, const char *r
 {
 	static const char scan_sql[] = "SELECT step, rowid FROM metrics INDEXED BY index_metrics_run_uuid_key_step "
 	                               "WHERE run_uuid = ?1 AND key = ?2 AND step BETWEEN ?3 AND ?4";
-	static const char pick_sql[] = "SELECT value, timestamp, step, is_nan FROM metrics WHERE rowid IN "
-	                               "(SELECT value FROM json_each(?1))";
+	static const char pick_sql[] = "SELECT value, timestamp, step, is_nan FROM metrics WHERE rowid = ?1";
 	if (max_results < 2)
 		return 0;
 	sqlite3_stmt *st = mlf_stmt(c, scan_sql, NULL);
@@ -283,40 +276,29 @@ static int sample_by_rows(struct mlf_conn *c, struct mlf_arena *a, const char *r
 		free(rows);
 		return 0;
 	}
-	/* NTILE(max_results) over nrows: the first r buckets hold q + 1. */
+	/* NTILE(max_results) over nrows: the first r buckets hold q + 1. The
+	 * kept rows are fetched one rowid seek each, in bucket order, which is
+	 * MLflow's step order. */
 	int64_t total = (int64_t)nrows, q = total / max_results, r = total % max_results;
-	struct mlf_buf ids = {0};
-	mlf_buf_putc(&ids, '[');
-	for (int64_t bkt = 0; bkt < max_results; bkt++) {
-		int64_t at = bkt + 1 == max_results ? total - 1 : bkt < r ? bkt * (q + 1) : r * (q + 1) + (bkt - r) * q;
-		if (bkt)
-			mlf_buf_putc(&ids, ',');
-		mlf_buf_put_i64(&ids, rows[at].rowid);
-	}
-	mlf_buf_putc(&ids, ']');
-	free(rows);
-	if (!(st = mlf_stmt(c, pick_sql, NULL))) {
-		mlf_buf_release(&ids);
-		return 0;
-	}
-	sqlite3_bind_text(st, 1, ids.data, (int)ids.len, SQLITE_STATIC);
-	int start = *n;
+	int start = *n, ok_rows = (st = mlf_stmt(c, pick_sql, NULL)) != NULL;
 	struct mlf_error ignored;
-	enum mlf_status s = push_rows(c, a, st, key, rid, out, n, cap, &ignored);
-	mlf_buf_release(&ids);
-	if (s != MLF_OK || *n - start != max_results) {
+	for (int64_t bkt = 0; ok_rows && bkt < max_results; bkt++) {
+		int64_t at = bkt + 1 == max_results ? total - 1 : bkt < r ? bkt * (q + 1) : r * (q + 1) + (bkt - r) * q;
+		int before = *n;
+		sqlite3_bind_int64(st, 1, rows[at].rowid);
+		ok_rows = push_rows(c, a, st, key, rid, out, n, cap, &ignored) == MLF_OK && *n == before + 1;
+	}
+	free(rows);
+	if (!ok_rows) {
 		*n = start;
 		return 0;
 	}
-	/* fetched in rowid order; MLflow answers in step order */
-	qsort(*out + start, (size_t)max_results, sizeof **out, cmp_metric_step);
 	return 1;
 }
 
-enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_arena *a, const char *const *run_ids,
-                                                 int nruns, const char *key, int has_range, int64_t start_step,
-                                                 int64_t end_step, int64_t max_results, struct mlf_metric **out, int *n,
-                                                 struct mlf_error *err)
+static enum mlf_status bulk_interval(struct mlf_conn *c, struct mlf_arena *a, const char *const *run_ids, int nruns,
+                                     const char *key, int has_range, int64_t start_step, int64_t end_step,
+                                     int64_t max_results, struct mlf_metric **out, int *n, struct mlf_error *err)
 {
 	/* Per run: split the ordered series into max_results equal buckets
 	 * (NTILE), keep each bucket's first point, and make sure the series'
@@ -387,4 +369,23 @@ enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_
 		(*out)[(*n)++] = last;
 	}
 	return MLF_OK;
+}
+
+enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_arena *a, const char *const *run_ids,
+                                                 int nruns, const char *key, int has_range, int64_t start_step,
+                                                 int64_t end_step, int64_t max_results, struct mlf_metric **out, int *n,
+                                                 struct mlf_error *err)
+{
+	*out = NULL;
+	*n = 0;
+	/* One read transaction: one snapshot for every run, and no lock
+	 * taken and dropped around each statement. */
+	int own_txn = sqlite3_get_autocommit(c->db);
+	if (own_txn && run_simple(c, "BEGIN", NULL, err) != MLF_OK)
+		return err->status;
+	enum mlf_status s =
+	    bulk_interval(c, a, run_ids, nruns, key, has_range, start_step, end_step, max_results, out, n, err);
+	if (own_txn)
+		run_simple(c, "COMMIT", NULL, NULL);
+	return s;
 }
