@@ -269,11 +269,7 @@ static int shortest_fast(double v, char d[SHORTEST_MAX_DIGITS + 1], int *exp10)
 		n = 1;
 		E++;
 	}
-	int i = n;
-	for (; i >= 2; i -= 2, q /= 100)
-		memcpy(d + i - 2, mlf_digit_pairs + 2 * (q % 100), 2);
-	if (i)
-		d[0] = (char)('0' + q);
+	mlf_u64_digits(d + n, q); /* q has exactly n digits */
 	while (n > 1 && d[n - 1] == '0')
 		n--;
 	d[n] = '\0';

@@ -158,24 +158,48 @@ void mlf_buf_grow(struct mlf_buf *b, size_t extra)
 	b->cap = cap;
 }
 
-const char mlf_digit_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-                                  "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-                                  "8081828384858687888990919293949596979899";
+/* "00", "01", ... "99": two digits per division. */
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                     "8081828384858687888990919293949596979899";
 
-void mlf_buf_put_i64(struct mlf_buf *b, int64_t v)
+#define DIGIT_CHUNK 100000000u /* 10^8: eight digits in 32-bit arithmetic */
+
+static char *put_u32_digits(char *p, uint32_t u)
 {
-	char t[24], *e = t + sizeof t, *p = e;
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
 	for (; u >= 100; u /= 100) {
 		p -= 2;
-		memcpy(p, mlf_digit_pairs + 2 * (u % 100), 2);
+		memcpy(p, digit_pairs + 2 * (u % 100), 2);
 	}
 	if (u >= 10) {
 		p -= 2;
-		memcpy(p, mlf_digit_pairs + 2 * u, 2);
+		memcpy(p, digit_pairs + 2 * u, 2);
 	} else {
 		*--p = (char)('0' + u);
 	}
+	return p;
+}
+
+char *mlf_u64_digits(char *end, uint64_t u)
+{
+	char *p = end;
+	/* 64-bit divisions only per eight digits; each chunk of eight then
+	 * in 32 bits, zero-padded */
+	while (u >= DIGIT_CHUNK) {
+		uint32_t low = (uint32_t)(u % DIGIT_CHUNK);
+		u /= DIGIT_CHUNK;
+		for (int i = 0; i < 4; i++, low /= 100) {
+			p -= 2;
+			memcpy(p, digit_pairs + 2 * (low % 100), 2);
+		}
+	}
+	return put_u32_digits(p, (uint32_t)u);
+}
+
+void mlf_buf_put_i64(struct mlf_buf *b, int64_t v)
+{
+	char t[24], *e = t + sizeof t;
+	char *p = mlf_u64_digits(e, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
 	if (v < 0)
 		*--p = '-';
 	mlf_buf_append(b, p, (size_t)(e - p));

@@ -113,8 +113,9 @@ void mlf_buf_puts(struct mlf_buf *b, const char *s);
 /* Decimal digits of v (printf's %lld without printf). */
 void mlf_buf_put_i64(struct mlf_buf *b, int64_t v);
 
-/* "00", "01", ... "99": decimal output two digits per division. */
-extern const char mlf_digit_pairs[201];
+/* Writes the decimal digits of u backwards, ending just before end, and
+ * returns where they start (at most 20 bytes before end). */
+char *mlf_u64_digits(char *end, uint64_t u);
 void mlf_buf_printf(struct mlf_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void mlf_buf_vprintf(struct mlf_buf *b, const char *fmt, va_list ap);
 void mlf_buf_reset(struct mlf_buf *b);   /* len = 0, keeps memory */

@@ -161,6 +161,12 @@ TEST(integers_print_like_printf)
 		x ^= x << 17;
 		int nedges = (int)(sizeof edges / sizeof *edges);
 		int64_t v = i < nedges ? edges[i] : (int64_t)(x >> (x % 63 + 1)); /* non-negative, any length */
+		if (i >= nedges && i < nedges + 3 * 18) { /* 10^k - 1, 10^k, 10^k + 1: every chunk boundary */
+			int64_t p10 = 1;
+			for (int k = 0; k <= (i - nedges) / 3; k++)
+				p10 *= 10;
+			v = p10 - 1 + (i - nedges) % 3;
+		}
 		if (i >= nedges && i % 2)
 			v = -v;
 		mlf_buf_reset(&b);
