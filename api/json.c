@@ -176,10 +176,9 @@ struct scaled {
  * when that reads back as v, else 0. It reads back when its distance to X
  * is below half an ulp (a quarter below a power of two, whose lower
  * neighbour is closer), or exactly half with an even mantissa. */
-static uint64_t candidate(const struct scaled *x, int n)
+static inline __attribute__((always_inline)) uint64_t candidate_p(const struct scaled *x, int j, uint64_t p)
 {
-	int j = SHORTEST_MAX_DIGITS - n;
-	uint64_t p = POW10[j], q = x->f / p, t = x->f % p, half = p / 2;
+	uint64_t q = x->f / p, t = x->f % p, half = p / 2;
 	if (j > 0 && (t > half || (t == half && (x->r > 0 || (q & 1)))))
 		q++;
 	else if (j == 0 && (2 * x->r > x->den || (2 * x->r == x->den && (q & 1))))
@@ -191,6 +190,17 @@ static uint64_t candidate(const struct scaled *x, int n)
 	u128 twice = (above || !x->lower_closer ? 2 : 4) * diff; /* vs one ulp */
 	return twice < x->unit || (twice == x->unit && !x->odd_m) ? q : 0;
 }
+
+/* The same for any n (a division by a table value), and for the 17, 16
+ * and 15 digits nearly every measured value needs, whose constant divisors
+ * the compiler turns into multiplications. */
+static uint64_t candidate(const struct scaled *x, int n)
+{
+	return candidate_p(x, SHORTEST_MAX_DIGITS - n, POW10[SHORTEST_MAX_DIGITS - n]);
+}
+#define CANDIDATE_17(x) candidate_p(x, 0, 1)
+#define CANDIDATE_16(x) candidate_p(x, 1, 10)
+#define CANDIDATE_15(x) candidate_p(x, 2, 100)
 
 /* Shortest digits of v > 0 (finite) by exact integer arithmetic: writes
  * the digits (no trailing zeros) to d, the decimal exponent of the first
@@ -243,12 +253,12 @@ static int shortest_fast(double v, char d[SHORTEST_MAX_DIGITS + 1], int *exp10)
 	 * (losses, accuracies) mostly need 16 or 17 digits: try those first,
 	 * then search the shorter counts. */
 	int lo = 1, n = SHORTEST_MAX_DIGITS - 1;
-	uint64_t q = candidate(&x, n), shorter;
+	uint64_t q = CANDIDATE_16(&x), shorter;
 	if (!q) {
 		n = lo = SHORTEST_MAX_DIGITS;
-		if (!(q = candidate(&x, n)))
+		if (!(q = CANDIDATE_17(&x)))
 			return 0;
-	} else if (!(shorter = candidate(&x, n - 1))) {
+	} else if (!(shorter = CANDIDATE_15(&x))) {
 		lo = n;
 	} else {
 		q = shorter;
