@@ -670,7 +670,10 @@ class Harness:
             info["mem_gib"] = "?"
         info["kernel"] = platform.release()
         info["os"] = first_line(["sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"])
-        info["fs"] = first_line(["stat", "-f", "-c", "%T", str(self.work)])
+        # findmnt names ext4 as such (stat -f reports every ext* as "ext2/ext3")
+        fs = first_line(["findmnt", "-n", "-o", "FSTYPE", "--target", str(self.work)]) \
+            if shutil.which("findmnt") else "?"
+        info["fs"] = fs if fs != "?" else first_line(["stat", "-f", "-c", "%T", str(self.work)])
         info["disk"] = first_line(["sh", "-c", f"df --output=source {shlex.quote(str(self.work))} | tail -1"])
         info["python"] = platform.python_version()
         try:
