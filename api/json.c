@@ -172,16 +172,16 @@ struct scaled {
 	int odd_m, lower_closer;
 };
 
-/* X rounded half-even to n significant digits (to a multiple of 10^(17-n))
+/* X rounded half-even to a multiple of p = 10^(17-n), n significant digits,
  * when that reads back as v, else 0. It reads back when its distance to X
  * is below half an ulp (a quarter below a power of two, whose lower
  * neighbour is closer), or exactly half with an even mantissa. */
-static inline __attribute__((always_inline)) uint64_t candidate_p(const struct scaled *x, int j, uint64_t p)
+static inline __attribute__((always_inline)) uint64_t candidate_p(const struct scaled *x, uint64_t p)
 {
 	uint64_t q = x->f / p, t = x->f % p, half = p / 2;
-	if (j > 0 && (t > half || (t == half && (x->r > 0 || (q & 1)))))
+	if (p > 1 && (t > half || (t == half && (x->r > 0 || (q & 1)))))
 		q++;
-	else if (j == 0 && (2 * x->r > x->den || (2 * x->r == x->den && (q & 1))))
+	else if (p == 1 && (2 * x->r > x->den || (2 * x->r == x->den && (q & 1))))
 		q++;
 	/* c - X in units of 1/den: (q * 10^j - f) * den - r */
 	u128 cden = (u128)(q * p) * x->den;
@@ -196,11 +196,11 @@ static inline __attribute__((always_inline)) uint64_t candidate_p(const struct s
  * the compiler turns into multiplications. */
 static uint64_t candidate(const struct scaled *x, int n)
 {
-	return candidate_p(x, SHORTEST_MAX_DIGITS - n, POW10[SHORTEST_MAX_DIGITS - n]);
+	return candidate_p(x, POW10[SHORTEST_MAX_DIGITS - n]);
 }
-#define CANDIDATE_17(x) candidate_p(x, 0, 1)
-#define CANDIDATE_16(x) candidate_p(x, 1, 10)
-#define CANDIDATE_15(x) candidate_p(x, 2, 100)
+#define CANDIDATE_17(x) candidate_p(x, 1)
+#define CANDIDATE_16(x) candidate_p(x, 10)
+#define CANDIDATE_15(x) candidate_p(x, 100)
 
 /* Shortest digits of v > 0 (finite) by exact integer arithmetic: writes
  * the digits (no trailing zeros) to d, the decimal exponent of the first

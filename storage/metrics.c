@@ -149,6 +149,21 @@ static enum mlf_status run_simple(struct mlf_conn *c, const char *sql, int64_t *
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MLF_OK : mlf_db_error(c, rc, err);
 }
 
+/* Begins a read transaction unless the caller holds one: 1 when it began
+ * one (end it with read_end), 0 when not, -1 on error (err set). */
+static int read_begin(struct mlf_conn *c, struct mlf_error *err)
+{
+	if (!sqlite3_get_autocommit(c->db))
+		return 0;
+	return run_simple(c, "BEGIN", NULL, err) == MLF_OK ? 1 : -1;
+}
+
+static void read_end(struct mlf_conn *c, int own)
+{
+	if (own > 0)
+		run_simple(c, "COMMIT", NULL, NULL);
+}
+
 enum mlf_status mlf_metric_history(struct mlf_conn *c, struct mlf_arena *a, const char *run_id, const char *key,
                                    int64_t max_results, int64_t offset, int paged, struct mlf_metric **out, int *n,
                                    int64_t *next_offset, struct mlf_error *err)
@@ -157,11 +172,11 @@ enum mlf_status mlf_metric_history(struct mlf_conn *c, struct mlf_arena *a, cons
 	*n = 0;
 	*next_offset = -1;
 	/* One read transaction, so data_version describes the rows read. */
-	int own_txn = sqlite3_get_autocommit(c->db);
+	int own_txn = read_begin(c, err);
 	int64_t version = 0;
 	enum mlf_status s = MLF_OK;
-	if (own_txn && (s = run_simple(c, "BEGIN", NULL, err)) != MLF_OK)
-		return s;
+	if (own_txn < 0)
+		return err->status;
 	if ((s = run_simple(c, "PRAGMA data_version", &version, err)) != MLF_OK)
 		goto done;
 	struct series_cache *sc = c->read_cache_free == series_cache_free ? c->read_cache : NULL;
@@ -218,8 +233,7 @@ enum mlf_status mlf_metric_history(struct mlf_conn *c, struct mlf_arena *a, cons
 		c->read_cache_free = fresh ? series_cache_free : NULL;
 	}
 done:
-	if (own_txn)
-		run_simple(c, "COMMIT", NULL, NULL);
+	read_end(c, own_txn);
 	return s;
 }
 
@@ -316,9 +330,7 @@ static enum mlf_status bulk_interval(struct mlf_conn *c, struct mlf_arena *a, co
 	    "run_uuid = ?1 AND key = ?2 "
 	    "AND (?3 = 0 OR step BETWEEN ?4 AND ?5) ORDER BY step DESC, timestamp DESC, value DESC, is_nan DESC LIMIT "
 	    "1";
-	*out = NULL;
-	*n = 0;
-	int cap = 0;
+	int cap = 0; /* *out and *n start empty (the caller set them) */
 	const char *k = mlf_arena_strdup(a, key);
 	if (max_results < 1)
 		max_results = 1;
@@ -380,12 +392,11 @@ enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_
 	*n = 0;
 	/* One read transaction: one snapshot for every run, and no lock
 	 * taken and dropped around each statement. */
-	int own_txn = sqlite3_get_autocommit(c->db);
-	if (own_txn && run_simple(c, "BEGIN", NULL, err) != MLF_OK)
+	int own_txn = read_begin(c, err);
+	if (own_txn < 0)
 		return err->status;
 	enum mlf_status s =
 	    bulk_interval(c, a, run_ids, nruns, key, has_range, start_step, end_step, max_results, out, n, err);
-	if (own_txn)
-		run_simple(c, "COMMIT", NULL, NULL);
+	read_end(c, own_txn);
 	return s;
 }
