@@ -147,3 +147,32 @@ def test_log_inputs_limits(api):
     assert_invalid(post_tag("t3", "k", "v" * 501), "'value' exceeds the maximum length of 500 characters")
     names = [i["dataset"]["name"] for i in api.get_run(rid)["inputs"]["dataset_inputs"]]
     assert sorted(names) == sorted(["a" * 500, "c", "t1"])
+
+
+def test_search_runs_page_keeps_each_runs_inputs_and_outputs(client, logged):
+    # One search page holds several runs: every run gets its own dataset
+    # inputs (with their tags) and logged-model inputs and outputs, no other run's.
+    from mlflow.entities import LoggedModelInput, LoggedModelOutput
+
+    eid = logged["eid"]
+    m1 = client.create_logged_model(experiment_id=eid, name="m-in").model_id
+    m2 = client.create_logged_model(experiment_id=eid, name="m-out").model_id
+    client.log_inputs(logged["a"], models=[LoggedModelInput(m1)])
+    client.log_outputs(logged["a"], models=[LoggedModelOutput(m2, 3)])
+    client.log_outputs(logged["b"], models=[LoggedModelOutput(m1, 7)])
+    runs = {r.info.run_name: r for r in client.search_runs([eid])}
+    assert set(runs) == {"A", "B", "C"}
+
+    def datasets(r):
+        return [(i.dataset.name, {t.key: t.value for t in i.tags}) for i in r.inputs.dataset_inputs]
+
+    assert datasets(runs["A"]) == [("train-df", {"mlflow.data.context": "training", "extra": "t"}),
+                                   ("np-data", {"mlflow.data.context": "eval"})]
+    assert datasets(runs["B"]) == [("valid-df", {"mlflow.data.context": "validation"}),
+                                   ("train-df", {"mlflow.data.context": "training"})]
+    assert datasets(runs["C"]) == []
+    assert [m.model_id for m in runs["A"].inputs.model_inputs] == [m1]
+    assert [(m.model_id, m.step) for m in runs["A"].outputs.model_outputs] == [(m2, 3)]
+    assert [m.model_id for m in runs["B"].inputs.model_inputs] == []
+    assert [(m.model_id, m.step) for m in runs["B"].outputs.model_outputs] == [(m1, 7)]
+    assert not runs["C"].inputs.model_inputs and not runs["C"].outputs.model_outputs
