@@ -252,16 +252,33 @@ int64_t mlf_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void mlf_uuid_hex(char out[33])
+static void uuid_to_hex(const uuid_t u, char out[33])
 {
-	uuid_t u;
 	static const char hex[] = "0123456789abcdef";
-	uuid_generate_random(u);
 	for (int i = 0; i < 16; i++) {
 		out[2 * i] = hex[u[i] >> 4];
 		out[2 * i + 1] = hex[u[i] & 15];
 	}
 	out[32] = '\0';
+}
+
+void mlf_uuid_hex(char out[33])
+{
+	uuid_t u;
+	uuid_generate_random(u);
+	uuid_to_hex(u, out);
+}
+
+void mlf_uuid7_hex(char out[33])
+{
+	uuid_t u;
+	uuid_generate_random(u);
+	uint64_t ms = (uint64_t)mlf_now_ms();
+	for (int i = 0; i < 6; i++)
+		u[i] = (unsigned char)(ms >> (40 - 8 * i));
+	u[6] = (unsigned char)(0x70 | (u[6] & 0x0f)); /* version 7 */
+	u[8] = (unsigned char)(0x80 | (u[8] & 0x3f)); /* RFC 9562 variant */
+	uuid_to_hex(u, out);
 }
 
 void mlf_uuid_str(char out[37])

@@ -126,6 +126,12 @@ int64_t mlf_now_ms(void);
 
 /* 32 lowercase hex characters of a random UUID4 into out[33]. */
 void mlf_uuid_hex(char out[33]);
+/* 32 lowercase hex characters of a time-ordered UUID7 (RFC 9562: 48 bits
+ * of Unix milliseconds, then 74 random bits) into out[33]. Used for run
+ * and logged-model ids: the rows keyed by a new id then go near the end of
+ * the run_uuid-led indexes instead of at a random place, so those indexes
+ * stay fuller and a recent run's rows share pages. */
+void mlf_uuid7_hex(char out[33]);
 /* Canonical 36-character UUID4 text into out[37]. */
 void mlf_uuid_str(char out[37]);
 

@@ -262,7 +262,7 @@ static enum mlf_status create_fn(struct mlf_conn *c, void *arg, struct mlf_error
 	struct mlf_logged_model *o = j->out;
 	memset(o, 0, sizeof *o);
 	char hex[33];
-	mlf_uuid_hex(hex);
+	mlf_uuid7_hex(hex);
 	o->model_id = mlf_arena_printf(j->a, "m-%s", hex);
 	o->experiment_id = in->experiment_id;
 	if (in->name) {

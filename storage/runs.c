@@ -483,7 +483,7 @@ static enum mlf_status create_fn(struct mlf_conn *c, void *arg, struct mlf_error
 		name = generated;
 	}
 	char run_id[33];
-	mlf_uuid_hex(run_id);
+	mlf_uuid7_hex(run_id);
 	size_t ll = location ? strlen(location) : 0;
 	char *artifact_uri = mlf_arena_printf(j->a, "%s%s%s/artifacts", location ? location : "",
 	                                      ll && location[ll - 1] == '/' ? "" : "/", run_id);

@@ -6,6 +6,7 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "api.h"
 #include "unit.h"
@@ -304,6 +305,25 @@ TEST(base64_round_trip)
 	mlf_arena_release(&a);
 }
 
+TEST(run_ids_are_time_ordered_uuid7)
+{
+	char a[33], b[33], c[33];
+	int64_t before = mlf_now_ms();
+	mlf_uuid7_hex(a);
+	mlf_uuid7_hex(c);
+	int64_t after = mlf_now_ms();
+	struct timespec pause = {0, 3 * 1000 * 1000};
+	nanosleep(&pause, NULL);
+	mlf_uuid7_hex(b);
+	CHECK(strlen(a) == 32 && strspn(a, "0123456789abcdef") == 32);
+	CHECK(a[12] == '7' && strchr("89ab", a[16]));
+	int64_t ms = (int64_t)strtoll(
+	    (char[]){a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], 0}, NULL, 16);
+	CHECK(ms >= before && ms <= after);
+	CHECK(strcmp(a, b) < 0 && strcmp(c, b) < 0); /* a later millisecond sorts after */
+	CHECK(strcmp(a + 13, c + 13) != 0);          /* the rest is random */
+}
+
 TEST(status_table_matches_mlflow)
 {
 	CHECK(mlf_status_http(MLF_RESOURCE_DOES_NOT_EXIST) == 404);
@@ -325,6 +345,7 @@ int main(void)
 	RUN(keys_follow_mlflow_rules);
 	RUN(lengths_count_code_points);
 	RUN(base64_round_trip);
+	RUN(run_ids_are_time_ordered_uuid7);
 	RUN(status_table_matches_mlflow);
 	DONE();
 }
