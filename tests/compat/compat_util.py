@@ -229,6 +229,38 @@ def stop_stock(srv: Server) -> None:
 
 
 # --------------------------------------------------------------------------------------
+# strace logs
+# --------------------------------------------------------------------------------------
+
+
+def wal_sync_violations(trace_text: str) -> tuple[int, list[str]]:
+    """Reads an `strace -f -y` log of pwrite64, fdatasync, fsync and sendto.
+    Returns the number of HTTP responses seen and those sent while a write to
+    the -wal file had not yet been followed by a completed sync of it."""
+    pending = {}  # pid -> (syscall, first line) of an unfinished call
+    unsynced = None  # the last WAL write not yet covered by a sync
+    responses, bad = 0, []
+    for line in trace_text.splitlines():
+        pid, _, rest = line.partition(" ")
+        rest = rest.lstrip()  # strace pads short pids
+        started = not rest.startswith("<... ")  # a call's first line, else its completion
+        if "<unfinished ...>" in rest:
+            pending[pid] = rest
+        call = rest if started else pending.pop(pid, "") + rest
+        done = "<unfinished ...>" not in rest
+        name = call.split("(", 1)[0]
+        if name == "pwrite64" and "-wal>" in call and started:
+            unsynced = call[:120]
+        elif name in ("fdatasync", "fsync") and "-wal>" in call and done and call.rstrip().endswith("= 0"):
+            unsynced = None
+        elif name == "sendto" and '"HTTP/1.1 ' in call and started:
+            responses += 1
+            if unsynced:
+                bad.append(f"response {call[:90]!r} sent after the unsynced WAL write {unsynced!r}")
+    return responses, bad
+
+
+# --------------------------------------------------------------------------------------
 # raw HTTP
 # --------------------------------------------------------------------------------------
 

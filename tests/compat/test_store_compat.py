@@ -250,33 +250,6 @@ def test_checkpoints_keep_the_wal_bounded(api, mlflowd):
         assert db.execute("SELECT count(*) FROM metrics WHERE run_uuid = ?", (rid,)).fetchone()[0] == written
 
 
-def _wal_sync_violations(trace_text: str) -> tuple[int, list[str]]:
-    """Reads an `strace -f -y` log of pwrite64, fdatasync, fsync and sendto.
-    Returns the number of HTTP responses seen and those sent while a write to
-    the -wal file had not yet been followed by a completed sync of it."""
-    pending = {}  # pid -> (syscall, first line) of an unfinished call
-    unsynced = None  # the last WAL write not yet covered by a sync
-    responses, bad = 0, []
-    for line in trace_text.splitlines():
-        pid, _, rest = line.partition(" ")
-        rest = rest.lstrip()  # strace pads short pids
-        started = not rest.startswith("<... ")  # a call's first line, else its completion
-        if "<unfinished ...>" in rest:
-            pending[pid] = rest
-        call = rest if started else pending.pop(pid, "") + rest
-        done = "<unfinished ...>" not in rest
-        name = call.split("(", 1)[0]
-        if name == "pwrite64" and "-wal>" in call and started:
-            unsynced = call[:120]
-        elif name in ("fdatasync", "fsync") and "-wal>" in call and done and call.rstrip().endswith("= 0"):
-            unsynced = None
-        elif name == "sendto" and '"HTTP/1.1 ' in call and started:
-            responses += 1
-            if unsynced:
-                bad.append(f"response {call[:90]!r} sent after the unsynced WAL write {unsynced!r}")
-    return responses, bad
-
-
 @pytest.mark.mlflowd_only
 def test_writes_are_answered_only_after_the_wal_is_synced(tmp_path):
     # The writer commits without a sync of its own and a sync thread makes the
@@ -314,6 +287,6 @@ def test_writes_are_answered_only_after_the_wal_is_synced(tmp_path):
             os.kill(int(k), signal.SIGTERM)
         srv.extra["stopped"] = True
         assert srv.proc.wait(timeout=15) == 0, srv.log_tail()
-    responses, bad = _wal_sync_violations(trace.read_text(errors="replace"))
+    responses, bad = cu.wal_sync_violations(trace.read_text(errors="replace"))
     assert responses >= 23, f"only {responses} HTTP responses in the trace"
     assert not bad, "\n".join(bad[:5])
