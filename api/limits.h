@@ -58,6 +58,8 @@
 #define MLF_BULK_HISTORY_MAX_RESULTS 25000
 #define MLF_HISTORY_CACHE_SERIES_ROWS 1000000 /* longest series kept between pages of one read (32 B/row) */
 #define MLF_HISTORY_CACHE_TOTAL_ROWS 2000000  /* rows kept by all read connections together */
+#define MLF_HISTORY_SPLIT_MIN_STEPS 16384     /* step span from which one series is read by two threads */
+#define MLF_JSON_SPLIT_MIN_METRICS 2048       /* metrics in one answer from which two threads write its JSON */
 #define MLF_SEARCH_DATASETS_MAX_EXPERIMENTS 20
 #define MLF_SEARCH_DATASETS_MAX_RESULTS 1000 /* dataset summaries answered */
 #define MLF_MAX_FILTER_LENGTH 65536          /* mlflowd's own cap on a filter string */

@@ -19,6 +19,7 @@
 
 #include "../api/limits.h"
 #include "../storage/db.h"
+#include "../storage/pool.h"
 #include "config.h"
 #include "http.h"
 
@@ -164,6 +165,12 @@ static long parse_num(const char *s, const char *what, long lo, long hi)
 	return v;
 }
 
+/* A pool helper stops: close the read connection its tasks opened. */
+static void pool_thread_exit(void *db)
+{
+	mlf_db_thread_exit(db);
+}
+
 int main(int argc, char **argv)
 {
 	struct mlf_config cfg = {
@@ -282,9 +289,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mlflowd: %s\n", err.msg);
 		return 1;
 	}
+	mlf_pool_start(pool_thread_exit, db);
 	struct mlf_server *srv = mlf_server_start(&cfg, db, &err);
 	if (!srv) {
 		fprintf(stderr, "mlflowd: %s\n", err.msg);
+		mlf_pool_stop();
 		mlf_db_close(db);
 		return 1;
 	}
@@ -295,6 +304,7 @@ int main(int argc, char **argv)
 	sigwait(&sigs, &sig);
 	fprintf(stderr, "mlflowd: %s received, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	mlf_server_stop(srv);
+	mlf_pool_stop();
 	mlf_db_close(db);
 	free(root0);
 	free(dest);

@@ -207,6 +207,7 @@ static int exec(sqlite3 *db, const char *sql, char *msg, size_t n)
 static int open_conn(struct mlf_db *db, struct mlf_conn *c, int create, struct mlf_error *err)
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+	c->owner = db;
 	int rc = sqlite3_open_v2(db->path, &c->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		mlf_fail(err, MLF_INTERNAL_ERROR, "cannot open database %s: %s", db->path,

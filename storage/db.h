@@ -29,6 +29,7 @@ struct mlf_db;
 /* One SQLite connection with its statement cache. */
 struct mlf_conn {
 	sqlite3 *db;
+	struct mlf_db *owner;                 /* borrowed: the store it belongs to */
 	void *read_cache;                     /* owned: a reader's cached result, freed by: */
 	void (*read_cache_free)(void *cache); /* set together with read_cache */
 	struct mlf_stmt_slot *slots;          /* owned: statement cache */

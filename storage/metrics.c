@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../api/limits.h"
+#include "pool.h"
 #include "tracking.h"
 
 double mlf__stored_to_double(double v, int is_nan); /* runs.c */
@@ -90,53 +91,6 @@ static int cmp_series_row(const void *pa, const void *pb)
 	return x->is_nan - y->is_nan;
 }
 
-/* All rows of the series in MLflow's order, into *rows (malloc'd). */
-static enum mlf_status read_series(struct mlf_conn *c, const char *run_id, const char *key, struct series_row **rows,
-                                   size_t *n, struct mlf_error *err)
-{
-	static const char sql[] = "SELECT value, timestamp, step, is_nan FROM metrics INDEXED BY "
-	                          "index_metrics_run_uuid_key_step WHERE run_uuid = ?1 AND key = ?2";
-	*rows = NULL;
-	*n = 0;
-	sqlite3_stmt *st = mlf_stmt(c, sql, err);
-	if (!st)
-		return err->status;
-	mlf_bind_text(st, 1, run_id);
-	mlf_bind_text(st, 2, key);
-	size_t cap = 0;
-	int rc, sorted = 1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 256;
-			struct series_row *nr = realloc(*rows, cap * sizeof **rows);
-			if (!nr) {
-				sqlite3_reset(st);
-				free(*rows);
-				*rows = NULL;
-				return mlf_fail(err, MLF_INTERNAL_ERROR, "out of memory reading metric history");
-			}
-			*rows = nr;
-		}
-		struct series_row *r = &(*rows)[(*n)++];
-		r->stored = sqlite3_column_double(st, 0);
-		r->timestamp = sqlite3_column_int64(st, 1);
-		r->step = sqlite3_column_int64(st, 2);
-		r->is_nan = sqlite3_column_int(st, 3);
-		if (sorted && *n > 1 && cmp_series_row(r - 1, r) > 0)
-			sorted = 0;
-	}
-	if (!mlf_rows_done(c, st, rc, err)) {
-		free(*rows);
-		*rows = NULL;
-		*n = 0;
-		return err->status;
-	}
-	/* Training loops log time and step together: usually in order already. */
-	if (!sorted)
-		qsort(*rows, *n, sizeof **rows, cmp_series_row);
-	return MLF_OK;
-}
-
 static enum mlf_status run_simple(struct mlf_conn *c, const char *sql, int64_t *out, struct mlf_error *err)
 {
 	sqlite3_stmt *st = mlf_stmt(c, sql, err);
@@ -164,6 +118,155 @@ static void read_end(struct mlf_conn *c, int own)
 		run_simple(c, "COMMIT", NULL, NULL);
 }
 
+/* The rows of the series with steps in [lo, hi], in index (step) order,
+ * into *rows (malloc'd); *sorted tells whether they are in MLflow's order. */
+static enum mlf_status read_steps(struct mlf_conn *c, const char *run_id, const char *key, int64_t lo, int64_t hi,
+                                  struct series_row **rows, size_t *n, int *sorted, struct mlf_error *err)
+{
+	static const char sql[] = "SELECT value, timestamp, step, is_nan FROM metrics INDEXED BY "
+	                          "index_metrics_run_uuid_key_step WHERE run_uuid = ?1 AND key = ?2 "
+	                          "AND step BETWEEN ?3 AND ?4";
+	*rows = NULL;
+	*n = 0;
+	*sorted = 1;
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (!st)
+		return err->status;
+	mlf_bind_text(st, 1, run_id);
+	mlf_bind_text(st, 2, key);
+	sqlite3_bind_int64(st, 3, lo);
+	sqlite3_bind_int64(st, 4, hi);
+	size_t cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 256;
+			struct series_row *nr = realloc(*rows, cap * sizeof **rows);
+			if (!nr) {
+				sqlite3_reset(st);
+				free(*rows);
+				*rows = NULL;
+				*n = 0;
+				return mlf_fail(err, MLF_INTERNAL_ERROR, "out of memory reading metric history");
+			}
+			*rows = nr;
+		}
+		struct series_row *r = &(*rows)[(*n)++];
+		r->stored = sqlite3_column_double(st, 0);
+		r->timestamp = sqlite3_column_int64(st, 1);
+		r->step = sqlite3_column_int64(st, 2);
+		r->is_nan = sqlite3_column_int(st, 3);
+		if (*sorted && *n > 1 && cmp_series_row(r - 1, r) > 0)
+			*sorted = 0;
+	}
+	if (!mlf_rows_done(c, st, rc, err)) {
+		free(*rows);
+		*rows = NULL;
+		*n = 0;
+		return err->status;
+	}
+	return MLF_OK;
+}
+
+/* ---- a long series read in two step ranges at once ----
+ *
+ * A long series is read by two threads (pool.h), each on its own read
+ * connection, one half of the step range each. The halves are used only
+ * when the caller's connection shows, by its data_version read before and
+ * after, that nothing was committed in between: then every connection saw
+ * the caller's snapshot. */
+
+struct split_read {
+	struct mlf_db *db;
+	const char *run_id, *key;
+	int64_t lo[2], hi[2];
+	struct series_row *rows[2]; /* owned: each half's rows */
+	size_t n[2];
+	int sorted[2];
+	enum mlf_status s[2];
+	struct mlf_error err[2];
+};
+
+static void split_task(void *p, int i)
+{
+	struct split_read *sr = p;
+	struct mlf_conn *c = mlf_db_read(sr->db, &sr->err[i]);
+	int own = c ? read_begin(c, &sr->err[i]) : -1;
+	if (own < 0) {
+		sr->s[i] = sr->err[i].status;
+		return;
+	}
+	sr->s[i] = read_steps(c, sr->run_id, sr->key, sr->lo[i], sr->hi[i], &sr->rows[i], &sr->n[i], &sr->sorted[i],
+	                      &sr->err[i]);
+	read_end(c, own);
+}
+
+/* The first and last step of the series (0 when it has no rows). */
+static int step_bounds(struct mlf_conn *c, const char *run_id, const char *key, int64_t *first, int64_t *last)
+{
+	static const char first_sql[] = "SELECT step FROM metrics INDEXED BY index_metrics_run_uuid_key_step "
+	                                "WHERE run_uuid = ?1 AND key = ?2 ORDER BY step LIMIT 1";
+	static const char last_sql[] = "SELECT step FROM metrics INDEXED BY index_metrics_run_uuid_key_step "
+	                               "WHERE run_uuid = ?1 AND key = ?2 ORDER BY step DESC LIMIT 1";
+	const char *sqls[2] = {first_sql, last_sql};
+	int64_t *outs[2] = {first, last};
+	for (int i = 0; i < 2; i++) {
+		sqlite3_stmt *st = mlf_stmt(c, sqls[i], NULL);
+		if (!st)
+			return 0;
+		sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			*outs[i] = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW)
+			return 0;
+	}
+	return 1;
+}
+
+/* Try the two-thread read of the series; c holds the read transaction
+ * its caller began (*own_txn) at data_version `version`. Returns 1 with
+ * the rows (in step order; *sorted as read_steps) when it read them, 0
+ * when the caller must read the series itself (short series, no helper,
+ * a commit in between, an error); either way *own_txn tells whether c
+ * still holds a transaction the caller must end. */
+static int read_split(struct mlf_conn *c, int *own_txn, int64_t version, const char *run_id, const char *key,
+                      struct series_row **rows, size_t *n, int *sorted)
+{
+	int64_t first, last, v2 = -1;
+	if (*own_txn <= 0 || mlf_pool_helpers() == 0 || !step_bounds(c, run_id, key, &first, &last) ||
+	    (uint64_t)last - (uint64_t)first < MLF_HISTORY_SPLIT_MIN_STEPS)
+		return 0;
+	struct split_read sr = {.db = c->owner, .run_id = run_id, .key = key};
+	int64_t mid = first + (int64_t)(((uint64_t)last - (uint64_t)first) / 2);
+	sr.lo[0] = first;
+	sr.hi[0] = mid;
+	sr.lo[1] = mid + 1;
+	sr.hi[1] = last;
+	mlf_pool_run(2, split_task, &sr);
+	read_end(c, *own_txn);
+	*own_txn = 0;
+	if (run_simple(c, "PRAGMA data_version", &v2, NULL) != MLF_OK)
+		v2 = -1;
+	int ok = v2 == version && sr.s[0] == MLF_OK && sr.s[1] == MLF_OK;
+	struct series_row *all = ok ? realloc(sr.rows[0], (sr.n[0] + sr.n[1] + 1) * sizeof *all) : NULL;
+	if (!all) {
+		free(sr.rows[0]);
+		free(sr.rows[1]);
+		return 0;
+	}
+	if (sr.n[1])
+		memcpy(all + sr.n[0], sr.rows[1], sr.n[1] * sizeof *all);
+	*rows = all;
+	*n = sr.n[0] + sr.n[1];
+	*sorted = sr.sorted[0] && sr.sorted[1] &&
+	          !(sr.n[0] && sr.n[1] && cmp_series_row(&all[sr.n[0] - 1], &all[sr.n[0]]) > 0);
+	free(sr.rows[1]);
+	return 1;
+}
+
 enum mlf_status mlf_metric_history(struct mlf_conn *c, struct mlf_arena *a, const char *run_id, const char *key,
                                    int64_t max_results, int64_t offset, int paged, struct mlf_metric **out, int *n,
                                    int64_t *next_offset, struct mlf_error *err)
@@ -187,8 +290,25 @@ enum mlf_status mlf_metric_history(struct mlf_conn *c, struct mlf_arena *a, cons
 	if (from_cache) {
 		rows = sc->rows;
 		total = sc->n;
-	} else if ((s = read_series(c, run_id, key, &rows, &total, err)) != MLF_OK) {
-		goto done;
+	} else {
+		int sorted;
+		if (!read_split(c, &own_txn, version, run_id, key, &rows, &total, &sorted)) {
+			/* Read here, in a read transaction of c (again, when the split
+			 * read ended the first one). */
+			if (!own_txn && sqlite3_get_autocommit(c->db)) {
+				if ((own_txn = read_begin(c, err)) < 0 ||
+				    (s = run_simple(c, "PRAGMA data_version", &version, err)) != MLF_OK) {
+					s = err->status;
+					goto done;
+				}
+			}
+			if ((s = read_steps(c, run_id, key, INT64_MIN, INT64_MAX, &rows, &total, &sorted, err)) !=
+			    MLF_OK)
+				goto done;
+		}
+		/* Training loops log time and step together: usually in order already. */
+		if (!sorted)
+			qsort(rows, total, sizeof *rows, cmp_series_row);
 	}
 	size_t from = (uint64_t)offset < total ? (size_t)offset : total;
 	size_t count = total - from;
@@ -310,13 +430,14 @@ static int sample_by_rows(struct mlf_conn *c, struct mlf_arena *a, const char *r
 	return 1;
 }
 
-static enum mlf_status bulk_interval(struct mlf_conn *c, struct mlf_arena *a, const char *const *run_ids, int nruns,
-                                     const char *key, int has_range, int64_t start_step, int64_t end_step,
-                                     int64_t max_results, struct mlf_metric **out, int *n, struct mlf_error *err)
+/* One run's sample: split the ordered series into max_results equal
+ * buckets (NTILE), keep each bucket's first point, and make sure the
+ * series' last point is kept (replacing the final sample when at the cap).
+ * Appends to *out (grown in a, *cap its capacity). */
+static enum mlf_status sample_run(struct mlf_conn *c, struct mlf_arena *a, const char *rid, const char *k,
+                                  int has_range, int64_t start_step, int64_t end_step, int64_t max_results,
+                                  struct mlf_metric **out, int *n, int *cap, struct mlf_error *err)
 {
-	/* Per run: split the ordered series into max_results equal buckets
-	 * (NTILE), keep each bucket's first point, and make sure the series'
-	 * last point is kept (replacing the final sample when at the cap). */
 	static const char sample_sql[] =
 	    "WITH b AS (SELECT value, timestamp, step, is_nan, "
 	    "NTILE(?3) OVER (ORDER BY step, timestamp, value, is_nan) AS bucket FROM metrics INDEXED BY "
@@ -330,57 +451,84 @@ static enum mlf_status bulk_interval(struct mlf_conn *c, struct mlf_arena *a, co
 	    "run_uuid = ?1 AND key = ?2 "
 	    "AND (?3 = 0 OR step BETWEEN ?4 AND ?5) ORDER BY step DESC, timestamp DESC, value DESC, is_nan DESC LIMIT "
 	    "1";
-	int cap = 0; /* *out and *n start empty (the caller set them) */
-	const char *k = mlf_arena_strdup(a, key);
-	if (max_results < 1)
-		max_results = 1;
-	for (int r = 0; r < nruns; r++) {
-		const char *rid = mlf_arena_strdup(a, run_ids[r]);
-		int first = *n;
-		if (sample_by_rows(c, a, rid, k, has_range ? start_step : INT64_MIN, has_range ? end_step : INT64_MAX,
-		                   max_results, out, n, &cap))
-			continue;
-		sqlite3_stmt *st = mlf_stmt(c, sample_sql, err);
-		if (!st)
-			return err->status;
-		mlf_bind_text(st, 1, rid);
-		mlf_bind_text(st, 2, key);
-		sqlite3_bind_int64(st, 3, max_results);
-		sqlite3_bind_int(st, 4, has_range);
-		sqlite3_bind_int64(st, 5, start_step);
-		sqlite3_bind_int64(st, 6, end_step);
-		enum mlf_status s = push_rows(c, a, st, k, rid, out, n, &cap, err);
-		if (s != MLF_OK)
-			return s;
-		if (!(st = mlf_stmt(c, last_sql, err)))
-			return err->status;
-		mlf_bind_text(st, 1, rid);
-		mlf_bind_text(st, 2, key);
-		sqlite3_bind_int(st, 3, has_range);
-		sqlite3_bind_int64(st, 4, start_step);
-		sqlite3_bind_int64(st, 5, end_step);
-		int before = *n;
-		if ((s = push_rows(c, a, st, k, rid, out, n, &cap, err)) != MLF_OK)
-			return s;
-		if (*n == before)
-			continue;
-		struct mlf_metric last = (*out)[*n - 1];
-		(*n)--;
-		int have = *n - first;
-		if (have > 0) {
-			struct mlf_metric *p = &(*out)[*n - 1];
-			int same = p->step == last.step && p->timestamp == last.timestamp &&
-			           ((isnan(p->value) && isnan(last.value)) || p->value == last.value);
-			if (same)
-				continue;
-			if (have >= max_results) {
-				*p = last;
-				continue;
-			}
+	int first = *n;
+	if (sample_by_rows(c, a, rid, k, has_range ? start_step : INT64_MIN, has_range ? end_step : INT64_MAX,
+	                   max_results, out, n, cap))
+		return MLF_OK;
+	sqlite3_stmt *st = mlf_stmt(c, sample_sql, err);
+	if (!st)
+		return err->status;
+	mlf_bind_text(st, 1, rid);
+	mlf_bind_text(st, 2, k);
+	sqlite3_bind_int64(st, 3, max_results);
+	sqlite3_bind_int(st, 4, has_range);
+	sqlite3_bind_int64(st, 5, start_step);
+	sqlite3_bind_int64(st, 6, end_step);
+	enum mlf_status s = push_rows(c, a, st, k, rid, out, n, cap, err);
+	if (s != MLF_OK)
+		return s;
+	if (!(st = mlf_stmt(c, last_sql, err)))
+		return err->status;
+	mlf_bind_text(st, 1, rid);
+	mlf_bind_text(st, 2, k);
+	sqlite3_bind_int(st, 3, has_range);
+	sqlite3_bind_int64(st, 4, start_step);
+	sqlite3_bind_int64(st, 5, end_step);
+	int before = *n;
+	if ((s = push_rows(c, a, st, k, rid, out, n, cap, err)) != MLF_OK)
+		return s;
+	if (*n == before)
+		return MLF_OK;
+	struct mlf_metric last = (*out)[*n - 1];
+	(*n)--;
+	int have = *n - first;
+	if (have > 0) {
+		struct mlf_metric *p = &(*out)[*n - 1];
+		int same = p->step == last.step && p->timestamp == last.timestamp &&
+		           ((isnan(p->value) && isnan(last.value)) || p->value == last.value);
+		if (same)
+			return MLF_OK;
+		if (have >= max_results) {
+			*p = last;
+			return MLF_OK;
 		}
-		(*out)[(*n)++] = last;
 	}
+	(*out)[(*n)++] = last;
 	return MLF_OK;
+}
+
+/* The runs of one bulk-interval read, sampled in parallel: each run on
+ * the read connection of the thread that takes it, into its own part. */
+struct bulk_part {
+	struct mlf_arena a; /* owned: holds pts */
+	struct mlf_metric *pts;
+	int n, cap;
+	enum mlf_status s;
+	struct mlf_error err;
+};
+
+struct bulk_job {
+	struct mlf_db *db;
+	const char *const *run_ids; /* borrowed, arena copies */
+	const char *key;
+	int has_range;
+	int64_t start_step, end_step, max_results;
+	struct bulk_part *parts; /* owned by the caller: one per run */
+};
+
+static void bulk_task(void *p, int i)
+{
+	struct bulk_job *j = p;
+	struct bulk_part *part = &j->parts[i];
+	struct mlf_conn *c = mlf_db_read(j->db, &part->err);
+	int own = c ? read_begin(c, &part->err) : -1;
+	if (own < 0) {
+		part->s = part->err.status;
+		return;
+	}
+	part->s = sample_run(c, &part->a, j->run_ids[i], j->key, j->has_range, j->start_step, j->end_step,
+	                     j->max_results, &part->pts, &part->n, &part->cap, &part->err);
+	read_end(c, own);
 }
 
 enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_arena *a, const char *const *run_ids,
@@ -390,13 +538,63 @@ enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_
 {
 	*out = NULL;
 	*n = 0;
-	/* One read transaction: one snapshot for every run, and no lock
-	 * taken and dropped around each statement. */
+	if (max_results < 1)
+		max_results = 1;
+	const char *k = mlf_arena_strdup(a, key);
+	const char **rids = mlf_arena_alloc(a, (size_t)(nruns > 0 ? nruns : 1) * sizeof *rids);
+	for (int r = 0; r < nruns; r++)
+		rids[r] = mlf_arena_strdup(a, run_ids[r]);
+	/* One snapshot for every run: with helper threads, each run is read
+	 * on the connection of the thread that takes it, and the answer is
+	 * used only when this connection's data_version, read before and
+	 * after, shows that nothing was committed in between; otherwise the
+	 * runs are read again here, in one read transaction. */
 	int own_txn = read_begin(c, err);
 	if (own_txn < 0)
 		return err->status;
-	enum mlf_status s =
-	    bulk_interval(c, a, run_ids, nruns, key, has_range, start_step, end_step, max_results, out, n, err);
+	enum mlf_status s = MLF_OK;
+	int64_t v1 = 0, v2 = -1;
+	if (nruns > 1 && own_txn > 0 && mlf_pool_helpers() > 0 &&
+	    run_simple(c, "PRAGMA data_version", &v1, NULL) == MLF_OK) {
+		struct bulk_part *parts = calloc((size_t)nruns, sizeof *parts);
+		struct bulk_job job = {c->owner, rids, k, has_range, start_step, end_step, max_results, parts};
+		if (parts) {
+			mlf_pool_run(nruns, bulk_task, &job);
+			read_end(c, own_txn);
+			own_txn = 0;
+			if (run_simple(c, "PRAGMA data_version", &v2, NULL) != MLF_OK)
+				v2 = -1;
+		}
+		int total = 0, failed = -1;
+		for (int r = 0; parts && r < nruns; r++) {
+			total += parts[r].n;
+			if (parts[r].s != MLF_OK && failed < 0)
+				failed = r;
+		}
+		if (parts && v1 == v2) {
+			if (failed >= 0) {
+				*err = parts[failed].err;
+				s = err->status;
+			} else {
+				*out = mlf_arena_alloc(a, (size_t)(total ? total : 1) * sizeof **out);
+				for (int r = 0; r < nruns; r++) {
+					if (parts[r].n)
+						memcpy(*out + *n, parts[r].pts, (size_t)parts[r].n * sizeof **out);
+					*n += parts[r].n;
+				}
+			}
+		}
+		for (int r = 0; parts && r < nruns; r++)
+			mlf_arena_release(&parts[r].a);
+		free(parts);
+		if (v1 == v2)
+			return s;
+		if (!own_txn && (own_txn = read_begin(c, err)) < 0)
+			return err->status;
+	}
+	int cap = 0;
+	for (int r = 0; r < nruns && s == MLF_OK; r++)
+		s = sample_run(c, a, rids[r], k, has_range, start_step, end_step, max_results, out, n, &cap, err);
 	read_end(c, own_txn);
 	return s;
 }

@@ -3,10 +3,12 @@ raw get-history paging, get-history-bulk-interval sampling, and the ajax get-his
 
 import math
 import sqlite3
+import threading
+import time
 
 import pytest
 
-from compat_util import AJAX, assert_invalid, uniq
+from compat_util import AJAX, Api, assert_invalid, uniq
 
 BULK_INTERVAL = AJAX + "/metrics/get-history-bulk-interval"
 BULK = AJAX + "/metrics/get-history-bulk"
@@ -32,6 +34,59 @@ def test_client_history_over_25000_points(client, api, rid):
     assert [m.step for m in hist] == list(range(n))
     assert hist[-1].value == float(n - 1) and hist[-1].timestamp == 1000 + n - 1
     assert client.get_run(rid).data.metrics["big"] == float(n - 1)
+
+
+def test_long_history_keeps_mlflows_order_across_step_ranges(client, api, rid):
+    # a series this long is read in two step ranges at once and its JSON
+    # written in two halves; timestamps that run against the steps make the
+    # halves interleave in MLflow's (timestamp, step, value) order
+    n = 40_000
+    log_series(api, rid, "long", n, ts=lambda i: 1000 + (i * 7919) % 5000, value=lambda i: float(i % 13))
+    want = sorted((1000 + (i * 7919) % 5000, i, float(i % 13)) for i in range(n))
+    got = [(m.timestamp, m.step, m.value) for m in client.get_metric_history(rid, "long")]
+    assert got == want
+    raw = api.okget("/metrics/get-history", {"run_id": rid, "metric_key": "long"})["metrics"]
+    assert [(m["timestamp"], m["step"], m["value"]) for m in raw] == want
+    assert raw[0] == {"key": "long", "value": want[0][2], "timestamp": want[0][0], "step": want[0][1]}
+
+
+def test_long_history_read_is_one_snapshot_under_concurrent_writes(api, rid):
+    # every log-batch of the writer adds a point at step 10 and one at step
+    # 39,990, one in each half of the series' step range, so a read that
+    # mixed two snapshots (one range before a batch, the other after it)
+    # would hold more points at one of the two steps
+    log_series(api, rid, "snap", 40_000)
+    stop = threading.Event()
+    errors = []
+
+    def writer():
+        w = Api(api.server)
+        k = 1
+        while not stop.is_set():
+            r = w.post("/runs/log-batch", {"run_id": rid, "metrics": [
+                {"key": "snap", "value": float(k), "timestamp": 100_000 + k, "step": step}
+                for step in (10, 39_990)]})
+            if r.status_code != 200:
+                errors.append(r.text)
+                return
+            k += 1
+
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        reads = []
+        deadline = time.monotonic() + 4
+        while time.monotonic() < deadline or len(reads) < 10:
+            ms = api.okget("/metrics/get-history", {"run_id": rid, "metric_key": "snap"})["metrics"]
+            low = sum(1 for m in ms if m["step"] == 10)
+            high = sum(1 for m in ms if m["step"] == 39_990)
+            reads.append(low)
+            assert low == high, f"read {len(reads)} mixed two snapshots: {low} vs {high} points"
+    finally:
+        stop.set()
+        t.join()
+    assert not errors, errors[0]
+    assert reads[-1] > reads[0], "the writer committed nothing during the reads"
 
 
 def test_history_ordering_timestamp_step_value(client, api, rid):
