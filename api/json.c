@@ -3,6 +3,8 @@
  */
 #include "json.h"
 
+#include "../storage/pool.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -440,4 +442,36 @@ void mlf_json_release(struct mlf_json *j)
 	mlf_buf_release(&j->buf);
 	j->depth = 0;
 	j->after_key = 0;
+}
+
+/* ---- long arrays on two threads ---- */
+
+struct elems_split {
+	struct mlf_json *out; /* borrowed: inside the open array */
+	struct mlf_json tail; /* owned: the second half, elements after the first */
+	int n, half;
+	mlf_json_elem_fn fn;
+	const void *ctx;
+};
+
+static void elems_task(void *p, int part)
+{
+	struct elems_split *w = p;
+	struct mlf_json *j = part ? &w->tail : w->out;
+	for (int i = part ? w->half : 0, end = part ? w->n : w->half; i < end; i++)
+		w->fn(j, w->ctx, i);
+}
+
+void mlf_json_elems(struct mlf_json *j, int n, int split_from, mlf_json_elem_fn fn, const void *ctx)
+{
+	if (n < 2 || n < split_from || mlf_pool_helpers() == 0) {
+		for (int i = 0; i < n; i++)
+			fn(j, ctx, i);
+		return;
+	}
+	struct elems_split w = {.out = j, .n = n, .half = n / 2, .fn = fn, .ctx = ctx};
+	w.tail.depth = 1; /* inside the array, after an element */
+	mlf_pool_run(2, elems_task, &w);
+	mlf_buf_append(&j->buf, w.tail.buf.data, w.tail.buf.len);
+	mlf_buf_release(&w.tail.buf);
 }

@@ -60,6 +60,8 @@
 #define MLF_HISTORY_CACHE_TOTAL_ROWS 2000000  /* rows kept by all read connections together */
 #define MLF_HISTORY_SPLIT_MIN_STEPS 16384     /* step span from which one series is read by two threads */
 #define MLF_JSON_SPLIT_MIN_METRICS 2048       /* metrics in one answer from which two threads write its JSON */
+#define MLF_FILL_SPLIT_MIN_RUNS 64            /* runs in a search page from which the pool loads their contents */
+#define MLF_JSON_SPLIT_MIN_RUNS 64            /* runs in a search page from which two threads write its JSON */
 #define MLF_SEARCH_DATASETS_MAX_EXPERIMENTS 20
 #define MLF_SEARCH_DATASETS_MAX_RESULTS 1000 /* dataset summaries answered */
 #define MLF_MAX_FILTER_LENGTH 65536          /* mlflowd's own cap on a filter string */

@@ -7,27 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../storage/pool.h"
 #include "../storage/search.h"
 #include "api.h"
 #include "limits.h"
 
-/* The metrics of a long answer are written by two threads (pool.h): the
- * first half into the response, the second into a buffer of its own that
- * is then appended. */
-struct metrics_split {
-	struct mlf_json *out; /* borrowed: the response, inside the open array */
-	struct mlf_json tail; /* owned: the second half, elements after the first */
+struct metrics_out {
 	const struct mlf_metric *ms;
-	int n, half, with_run_id;
+	int with_run_id;
 };
 
-static void metrics_task(void *p, int i)
+static void write_metric_elem(struct mlf_json *j, const void *ctx, int i)
 {
-	struct metrics_split *w = p;
-	struct mlf_json *j = i ? &w->tail : w->out;
-	for (int k = i ? w->half : 0, end = i ? w->n : w->half; k < end; k++)
-		mlf_write_metric(j, &w->ms[k], w->with_run_id);
+	const struct metrics_out *o = ctx;
+	mlf_write_metric(j, &o->ms[i], o->with_run_id);
 }
 
 static void write_metrics(struct mlf_req *req, const struct mlf_metric *ms, int n, int with_run_id,
@@ -37,17 +29,8 @@ static void write_metrics(struct mlf_req *req, const struct mlf_metric *ms, int 
 	if (n) {
 		mlf_json_key(&req->out, "metrics");
 		mlf_json_arr_begin(&req->out);
-		if (n >= MLF_JSON_SPLIT_MIN_METRICS && mlf_pool_helpers() > 0) {
-			struct metrics_split w = {
-			    .out = &req->out, .ms = ms, .n = n, .half = n / 2, .with_run_id = with_run_id};
-			w.tail.depth = 1; /* inside the array, after an element */
-			mlf_pool_run(2, metrics_task, &w);
-			mlf_buf_append(&req->out.buf, w.tail.buf.data, w.tail.buf.len);
-			mlf_buf_release(&w.tail.buf);
-		} else {
-			for (int i = 0; i < n; i++)
-				mlf_write_metric(&req->out, &ms[i], with_run_id);
-		}
+		struct metrics_out o = {ms, with_run_id};
+		mlf_json_elems(&req->out, n, MLF_JSON_SPLIT_MIN_METRICS, write_metric_elem, &o);
 		mlf_json_arr_end(&req->out);
 	}
 	mlf_json_kv_str(&req->out, "next_page_token", next_token);

@@ -266,6 +266,11 @@ static enum mlf_status parse_view(struct mlf_req *req, const char *field, enum m
 	return mlf_bad_type(req, field, v);
 }
 
+static void write_run_elem(struct mlf_json *j, const void *runs, int i)
+{
+	mlf_write_run(j, &((const struct mlf_run *)runs)[i]);
+}
+
 enum mlf_status mlf_api_runs_search(struct mlf_req *req)
 {
 	enum mlf_status s;
@@ -328,8 +333,7 @@ enum mlf_status mlf_api_runs_search(struct mlf_req *req)
 	if (n) {
 		mlf_json_key(&req->out, "runs");
 		mlf_json_arr_begin(&req->out);
-		for (int i = 0; i < n; i++)
-			mlf_write_run(&req->out, &runs[i]);
+		mlf_json_elems(&req->out, n, MLF_JSON_SPLIT_MIN_RUNS, write_run_elem, runs);
 		mlf_json_arr_end(&req->out);
 	}
 	if (next >= 0)

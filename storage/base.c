@@ -142,6 +142,23 @@ void mlf_arena_release(struct mlf_arena *a)
 	a->head = NULL;
 }
 
+void mlf_arena_adopt(struct mlf_arena *dst, struct mlf_arena *src)
+{
+	struct mlf_arena_chunk *last = src->head;
+	if (!last)
+		return;
+	while (last->next)
+		last = last->next;
+	/* after dst's current chunk, which keeps serving new allocations */
+	if (dst->head) {
+		last->next = dst->head->next;
+		dst->head->next = src->head;
+	} else {
+		dst->head = src->head;
+	}
+	src->head = NULL;
+}
+
 /* ---- buffers ---- */
 
 void mlf_buf_grow(struct mlf_buf *b, size_t extra)

@@ -78,6 +78,9 @@ char *mlf_arena_printf(struct mlf_arena *a, const char *fmt, ...) __attribute__(
 void *mlf_arena_grow(struct mlf_arena *a, void *old, size_t old_n, size_t new_n, size_t elem);
 /* Free every chunk; the arena may be reused afterwards. */
 void mlf_arena_release(struct mlf_arena *a);
+/* Move every chunk of src into dst: what was allocated from src then
+ * lives until dst is released; src is left empty. */
+void mlf_arena_adopt(struct mlf_arena *dst, struct mlf_arena *src);
 
 /* ---- growable buffer ---- */
 

@@ -192,6 +192,38 @@ char *mlf_col_text(struct mlf_arena *a, sqlite3_stmt *st, int i)
 	return mlf_arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, i));
 }
 
+/* ---- read transactions ---- */
+
+static enum mlf_status run_simple(struct mlf_conn *c, const char *sql, int64_t *out, struct mlf_error *err)
+{
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (!st)
+		return err ? err->status : MLF_INTERNAL_ERROR;
+	int rc = sqlite3_step(st);
+	if (out && rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MLF_OK : mlf_db_error(c, rc, err);
+}
+
+int mlf_read_begin(struct mlf_conn *c, struct mlf_error *err)
+{
+	if (!sqlite3_get_autocommit(c->db))
+		return 0;
+	return run_simple(c, "BEGIN", NULL, err) == MLF_OK ? 1 : -1;
+}
+
+void mlf_read_end(struct mlf_conn *c, int own)
+{
+	if (own > 0)
+		run_simple(c, "COMMIT", NULL, NULL);
+}
+
+enum mlf_status mlf_data_version(struct mlf_conn *c, int64_t *version, struct mlf_error *err)
+{
+	return run_simple(c, "PRAGMA data_version", version, err);
+}
+
 /* ---- opening ---- */
 
 static int exec(sqlite3 *db, const char *sql, char *msg, size_t n)

@@ -86,6 +86,15 @@ enum mlf_status mlf_step_done(struct mlf_conn *c, sqlite3_stmt *st, struct mlf_e
  * cached statement of c); use from the thread that owns c, like c itself. */
 int mlf_rows_done(struct mlf_conn *c, sqlite3_stmt *st, int rc, struct mlf_error *err);
 
+/* Begin a read transaction on c unless c already holds one: 1 when it
+ * began one (end it with mlf_read_end), 0 when not, -1 on error (err set). */
+int mlf_read_begin(struct mlf_conn *c, struct mlf_error *err);
+/* End the transaction mlf_read_begin began (own > 0); nothing otherwise. */
+void mlf_read_end(struct mlf_conn *c, int own);
+/* PRAGMA data_version of c: equal values read on one connection (inside
+ * or outside a transaction) mean no other connection committed between
+ * the two snapshots. err may be NULL. */
+enum mlf_status mlf_data_version(struct mlf_conn *c, int64_t *version, struct mlf_error *err);
 /* Bind helpers: text may be NULL (binds NULL). The text is copied. */
 void mlf_bind_text(sqlite3_stmt *st, int i, const char *s);
 

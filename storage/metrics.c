@@ -91,33 +91,6 @@ static int cmp_series_row(const void *pa, const void *pb)
 	return x->is_nan - y->is_nan;
 }
 
-static enum mlf_status run_simple(struct mlf_conn *c, const char *sql, int64_t *out, struct mlf_error *err)
-{
-	sqlite3_stmt *st = mlf_stmt(c, sql, err);
-	if (!st)
-		return err->status;
-	int rc = sqlite3_step(st);
-	if (out && rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MLF_OK : mlf_db_error(c, rc, err);
-}
-
-/* Begins a read transaction unless the caller holds one: 1 when it began
- * one (end it with read_end), 0 when not, -1 on error (err set). */
-static int read_begin(struct mlf_conn *c, struct mlf_error *err)
-{
-	if (!sqlite3_get_autocommit(c->db))
-		return 0;
-	return run_simple(c, "BEGIN", NULL, err) == MLF_OK ? 1 : -1;
-}
-
-static void read_end(struct mlf_conn *c, int own)
-{
-	if (own > 0)
-		run_simple(c, "COMMIT", NULL, NULL);
-}
-
 /* The rows of the series with steps in [lo, hi], in index (step) order,
  * into *rows (malloc'd); *sorted tells whether they are in MLflow's order. */
 static enum mlf_status read_steps(struct mlf_conn *c, const char *run_id, const char *key, int64_t lo, int64_t hi,
@@ -191,14 +164,14 @@ static void split_task(void *p, int i)
 {
 	struct split_read *sr = p;
 	struct mlf_conn *c = mlf_db_read(sr->db, &sr->err[i]);
-	int own = c ? read_begin(c, &sr->err[i]) : -1;
+	int own = c ? mlf_read_begin(c, &sr->err[i]) : -1;
 	if (own < 0) {
 		sr->s[i] = sr->err[i].status;
 		return;
 	}
 	sr->s[i] = read_steps(c, sr->run_id, sr->key, sr->lo[i], sr->hi[i], &sr->rows[i], &sr->n[i], &sr->sorted[i],
 	                      &sr->err[i]);
-	read_end(c, own);
+	mlf_read_end(c, own);
 }
 
 /* The first and last step of the series (0 when it has no rows). */
@@ -246,9 +219,9 @@ static int read_split(struct mlf_conn *c, int *own_txn, int64_t version, const c
 	sr.lo[1] = mid + 1;
 	sr.hi[1] = last;
 	mlf_pool_run(2, split_task, &sr);
-	read_end(c, *own_txn);
+	mlf_read_end(c, *own_txn);
 	*own_txn = 0;
-	if (run_simple(c, "PRAGMA data_version", &v2, NULL) != MLF_OK)
+	if (mlf_data_version(c, &v2, NULL) != MLF_OK)
 		v2 = -1;
 	int ok = v2 == version && sr.s[0] == MLF_OK && sr.s[1] == MLF_OK;
 	struct series_row *all = ok ? realloc(sr.rows[0], (sr.n[0] + sr.n[1] + 1) * sizeof *all) : NULL;
@@ -275,12 +248,12 @@ enum mlf_status mlf_metric_history(struct mlf_conn *c, struct mlf_arena *a, cons
 	*n = 0;
 	*next_offset = -1;
 	/* One read transaction, so data_version describes the rows read. */
-	int own_txn = read_begin(c, err);
+	int own_txn = mlf_read_begin(c, err);
 	int64_t version = 0;
 	enum mlf_status s = MLF_OK;
 	if (own_txn < 0)
 		return err->status;
-	if ((s = run_simple(c, "PRAGMA data_version", &version, err)) != MLF_OK)
+	if ((s = mlf_data_version(c, &version, err)) != MLF_OK)
 		goto done;
 	struct series_cache *sc = c->read_cache_free == series_cache_free ? c->read_cache : NULL;
 	struct series_row *rows;
@@ -296,8 +269,8 @@ enum mlf_status mlf_metric_history(struct mlf_conn *c, struct mlf_arena *a, cons
 			/* Read here, in a read transaction of c (again, when the split
 			 * read ended the first one). */
 			if (!own_txn && sqlite3_get_autocommit(c->db)) {
-				if ((own_txn = read_begin(c, err)) < 0 ||
-				    (s = run_simple(c, "PRAGMA data_version", &version, err)) != MLF_OK) {
+				if ((own_txn = mlf_read_begin(c, err)) < 0 ||
+				    (s = mlf_data_version(c, &version, err)) != MLF_OK) {
 					s = err->status;
 					goto done;
 				}
@@ -353,7 +326,7 @@ enum mlf_status mlf_metric_history(struct mlf_conn *c, struct mlf_arena *a, cons
 		c->read_cache_free = fresh ? series_cache_free : NULL;
 	}
 done:
-	read_end(c, own_txn);
+	mlf_read_end(c, own_txn);
 	return s;
 }
 
@@ -521,14 +494,14 @@ static void bulk_task(void *p, int i)
 	struct bulk_job *j = p;
 	struct bulk_part *part = &j->parts[i];
 	struct mlf_conn *c = mlf_db_read(j->db, &part->err);
-	int own = c ? read_begin(c, &part->err) : -1;
+	int own = c ? mlf_read_begin(c, &part->err) : -1;
 	if (own < 0) {
 		part->s = part->err.status;
 		return;
 	}
 	part->s = sample_run(c, &part->a, j->run_ids[i], j->key, j->has_range, j->start_step, j->end_step,
 	                     j->max_results, &part->pts, &part->n, &part->cap, &part->err);
-	read_end(c, own);
+	mlf_read_end(c, own);
 }
 
 enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_arena *a, const char *const *run_ids,
@@ -549,20 +522,19 @@ enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_
 	 * used only when this connection's data_version, read before and
 	 * after, shows that nothing was committed in between; otherwise the
 	 * runs are read again here, in one read transaction. */
-	int own_txn = read_begin(c, err);
+	int own_txn = mlf_read_begin(c, err);
 	if (own_txn < 0)
 		return err->status;
 	enum mlf_status s = MLF_OK;
 	int64_t v1 = 0, v2 = -1;
-	if (nruns > 1 && own_txn > 0 && mlf_pool_helpers() > 0 &&
-	    run_simple(c, "PRAGMA data_version", &v1, NULL) == MLF_OK) {
+	if (nruns > 1 && own_txn > 0 && mlf_pool_helpers() > 0 && mlf_data_version(c, &v1, NULL) == MLF_OK) {
 		struct bulk_part *parts = calloc((size_t)nruns, sizeof *parts);
 		struct bulk_job job = {c->owner, rids, k, has_range, start_step, end_step, max_results, parts};
 		if (parts) {
 			mlf_pool_run(nruns, bulk_task, &job);
-			read_end(c, own_txn);
+			mlf_read_end(c, own_txn);
 			own_txn = 0;
-			if (run_simple(c, "PRAGMA data_version", &v2, NULL) != MLF_OK)
+			if (mlf_data_version(c, &v2, NULL) != MLF_OK)
 				v2 = -1;
 		}
 		int total = 0, failed = -1;
@@ -589,12 +561,12 @@ enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_
 		free(parts);
 		if (v1 == v2)
 			return s;
-		if (!own_txn && (own_txn = read_begin(c, err)) < 0)
+		if (!own_txn && (own_txn = mlf_read_begin(c, err)) < 0)
 			return err->status;
 	}
 	int cap = 0;
 	for (int r = 0; r < nruns && s == MLF_OK; r++)
 		s = sample_run(c, a, rids[r], k, has_range, start_step, end_step, max_results, out, n, &cap, err);
-	read_end(c, own_txn);
+	mlf_read_end(c, own_txn);
 	return s;
 }

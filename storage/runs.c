@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../api/limits.h"
+#include "pool.h"
 #include "search.h"
 #include "tracking.h"
 
@@ -183,23 +185,29 @@ double mlf__stored_to_double(double v, int is_nan)
 }
 
 /* Load metrics, params, tags, inputs and outputs of runs[0..n). */
-static enum mlf_status fill_runs(struct mlf_conn *c, struct mlf_arena *a, struct mlf_run *runs, int n,
-                                 struct mlf_error *err)
+/* What fill_runs() shares with its parts: the page's runs and their ids. */
+struct fill_ctx {
+	struct run_index *ix;
+	struct mlf_run *runs;
+	const char *ids; /* JSON array of the run ids */
+	int *cap;        /* six capacities per run, one per array the parts grow */
+};
+
+/* The five parts of a page, one query each; a part grows only its own
+ * arrays of the runs, so the parts may run at once (from their own arenas
+ * and connections). */
+enum { FILL_METRICS, FILL_PARAMS, FILL_TAGS, FILL_INPUTS, FILL_MODELS, FILL_PARTS };
+
+static enum mlf_status fill_metrics(struct mlf_conn *c, struct mlf_arena *a, const struct fill_ctx *f,
+                                    struct mlf_error *err)
 {
-	if (n == 0)
-		return MLF_OK;
-	struct run_index ix;
-	index_build(a, &ix, runs, n);
-	char *ids = ids_json(a, runs, n);
-	int *cap = mlf_arena_alloc(a, sizeof(int) * (size_t)n * 6);
 	sqlite3_stmt *st;
 	int rc;
-
 	if (!(st = mlf_stmt(c, SQL_PAGE_METRICS, err)))
 		return err->status;
-	sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, f->ids, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int i = index_find(&ix, (const char *)sqlite3_column_text(st, 0));
+		int i = index_find(f->ix, (const char *)sqlite3_column_text(st, 0));
 		if (i < 0)
 			continue;
 		struct mlf_metric m = {
@@ -207,39 +215,51 @@ static enum mlf_status fill_runs(struct mlf_conn *c, struct mlf_arena *a, struct
 		    .value = mlf__stored_to_double(sqlite3_column_double(st, 2), sqlite3_column_int(st, 5)),
 		    .timestamp = sqlite3_column_int64(st, 3),
 		    .step = sqlite3_column_int64(st, 4)};
-		PUSH(a, runs[i].metrics, runs[i].nmetrics, cap[6 * i], m);
+		PUSH(a, f->runs[i].metrics, f->runs[i].nmetrics, f->cap[6 * i], m);
 	}
 	if (!mlf_rows_done(c, st, rc, err))
 		return err->status;
 
-	const char *kv_sql[2] = {SQL_PAGE_PARAMS, SQL_PAGE_TAGS};
-	for (int t = 0; t < 2; t++) {
-		if (!(st = mlf_stmt(c, kv_sql[t], err)))
-			return err->status;
-		sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			int i = index_find(&ix, (const char *)sqlite3_column_text(st, 0));
-			if (i < 0)
-				continue;
-			struct mlf_kv kv = {mlf_col_text(a, st, 1), mlf_col_text(a, st, 2)};
-			if (t == 0)
-				PUSH(a, runs[i].params, runs[i].nparams, cap[6 * i + 1], kv);
-			else
-				PUSH(a, runs[i].tags, runs[i].ntags, cap[6 * i + 2], kv);
-		}
-		if (!mlf_rows_done(c, st, rc, err))
-			return err->status;
-	}
+	return MLF_OK;
+}
 
+static enum mlf_status fill_kv(struct mlf_conn *c, struct mlf_arena *a, const struct fill_ctx *f, int t,
+                               struct mlf_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+	if (!(st = mlf_stmt(c, t == 0 ? SQL_PAGE_PARAMS : SQL_PAGE_TAGS, err)))
+		return err->status;
+	sqlite3_bind_text(st, 1, f->ids, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int i = index_find(f->ix, (const char *)sqlite3_column_text(st, 0));
+		if (i < 0)
+			continue;
+		struct mlf_kv kv = {mlf_col_text(a, st, 1), mlf_col_text(a, st, 2)};
+		if (t == 0)
+			PUSH(a, f->runs[i].params, f->runs[i].nparams, f->cap[6 * i + 1], kv);
+		else
+			PUSH(a, f->runs[i].tags, f->runs[i].ntags, f->cap[6 * i + 2], kv);
+	}
+	if (!mlf_rows_done(c, st, rc, err))
+		return err->status;
+	return MLF_OK;
+}
+
+static enum mlf_status fill_inputs(struct mlf_conn *c, struct mlf_arena *a, const struct fill_ctx *f,
+                                   struct mlf_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
 	/* Dataset inputs, then their tags (matched by input_uuid). */
 	const char **input_uuids = NULL;
 	int ninputs_total = 0, cap_inputs = 0;
 	int *input_run = NULL, cap_ir = 0, nir = 0;
 	if (!(st = mlf_stmt(c, SQL_PAGE_DATASETS, err)))
 		return err->status;
-	sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, f->ids, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int i = index_find(&ix, (const char *)sqlite3_column_text(st, 0));
+		int i = index_find(f->ix, (const char *)sqlite3_column_text(st, 0));
 		if (i < 0)
 			continue;
 		struct mlf_dataset_input in = {0};
@@ -249,7 +269,7 @@ static enum mlf_status fill_runs(struct mlf_conn *c, struct mlf_arena *a, struct
 		in.dataset.source = mlf_col_text(a, st, 5);
 		in.dataset.schema = mlf_col_text(a, st, 6);
 		in.dataset.profile = mlf_col_text(a, st, 7);
-		PUSH(a, runs[i].inputs, runs[i].ninputs, cap[6 * i + 3], in);
+		PUSH(a, f->runs[i].inputs, f->runs[i].ninputs, f->cap[6 * i + 3], in);
 		PUSH(a, input_uuids, ninputs_total, cap_inputs, mlf_col_text(a, st, 1));
 		PUSH(a, input_run, nir, cap_ir, i);
 	}
@@ -259,7 +279,7 @@ static enum mlf_status fill_runs(struct mlf_conn *c, struct mlf_arena *a, struct
 		int *tagcap = mlf_arena_alloc(a, sizeof(int) * (size_t)ninputs_total);
 		if (!(st = mlf_stmt(c, SQL_PAGE_INPUT_TAGS, err)))
 			return err->status;
-		sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 1, f->ids, -1, SQLITE_STATIC);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			const char *uuid = (const char *)sqlite3_column_text(st, 1);
 			for (int k = 0; k < ninputs_total; k++) {
@@ -271,7 +291,7 @@ static enum mlf_status fill_runs(struct mlf_conn *c, struct mlf_arena *a, struct
 				for (int q = 0; q < k; q++)
 					if (input_run[q] == i)
 						pos++;
-				struct mlf_dataset_input *in = &runs[i].inputs[pos];
+				struct mlf_dataset_input *in = &f->runs[i].inputs[pos];
 				struct mlf_kv kv = {mlf_col_text(a, st, 2), mlf_col_text(a, st, 3)};
 				PUSH(a, in->tags, in->ntags, tagcap[k], kv);
 				break;
@@ -281,22 +301,109 @@ static enum mlf_status fill_runs(struct mlf_conn *c, struct mlf_arena *a, struct
 			return err->status;
 	}
 
+	return MLF_OK;
+}
+
+static enum mlf_status fill_models(struct mlf_conn *c, struct mlf_arena *a, const struct fill_ctx *f,
+                                   struct mlf_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
 	if (!(st = mlf_stmt(c, SQL_PAGE_MODELS, err)))
 		return err->status;
-	sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, f->ids, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int i = index_find(&ix, (const char *)sqlite3_column_text(st, 0));
+		int i = index_find(f->ix, (const char *)sqlite3_column_text(st, 0));
 		if (i < 0)
 			continue;
 		struct mlf_model_io m = {mlf_col_text(a, st, 2), sqlite3_column_int64(st, 3)};
 		if (!strcmp((const char *)sqlite3_column_text(st, 1), "RUN_INPUT"))
-			PUSH(a, runs[i].model_inputs, runs[i].nmodel_inputs, cap[6 * i + 4], m);
+			PUSH(a, f->runs[i].model_inputs, f->runs[i].nmodel_inputs, f->cap[6 * i + 4], m);
 		else
-			PUSH(a, runs[i].model_outputs, runs[i].nmodel_outputs, cap[6 * i + 5], m);
+			PUSH(a, f->runs[i].model_outputs, f->runs[i].nmodel_outputs, f->cap[6 * i + 5], m);
 	}
 	if (!mlf_rows_done(c, st, rc, err))
 		return err->status;
 	return MLF_OK;
+}
+
+static enum mlf_status fill_part(struct mlf_conn *c, struct mlf_arena *a, const struct fill_ctx *f, int part,
+                                 struct mlf_error *err)
+{
+	switch (part) {
+	case FILL_METRICS: return fill_metrics(c, a, f, err);
+	case FILL_PARAMS: return fill_kv(c, a, f, 0, err);
+	case FILL_TAGS: return fill_kv(c, a, f, 1, err);
+	case FILL_INPUTS: return fill_inputs(c, a, f, err);
+	default: return fill_models(c, a, f, err);
+	}
+}
+
+static void fill_ctx_init(struct mlf_arena *a, struct fill_ctx *f, struct run_index *ix, struct mlf_run *runs, int n)
+{
+	index_build(a, ix, runs, n);
+	f->ix = ix;
+	f->runs = runs;
+	f->ids = ids_json(a, runs, n);
+	f->cap = mlf_arena_alloc(a, sizeof(int) * (size_t)n * 6);
+}
+
+/* Load the metrics, params, tags, dataset inputs and model inputs and
+ * outputs of runs[0..n) (whose info is set), on c. */
+static enum mlf_status fill_runs(struct mlf_conn *c, struct mlf_arena *a, struct mlf_run *runs, int n,
+                                 struct mlf_error *err)
+{
+	if (n == 0)
+		return MLF_OK;
+	struct run_index ix;
+	struct fill_ctx f;
+	fill_ctx_init(a, &f, &ix, runs, n);
+	enum mlf_status s = MLF_OK;
+	for (int part = 0; part < FILL_PARTS && s == MLF_OK; part++)
+		s = fill_part(c, a, &f, part, err);
+	return s;
+}
+
+/* fill_runs() with its parts spread over the pool's threads, each on the
+ * read connection of the thread that takes it. */
+struct fill_job {
+	struct mlf_db *db;
+	const struct fill_ctx *f;
+	struct mlf_arena a[FILL_PARTS]; /* owned until adopted by the request's arena */
+	enum mlf_status s[FILL_PARTS];
+	struct mlf_error err[FILL_PARTS];
+};
+
+static void fill_task(void *p, int part)
+{
+	struct fill_job *j = p;
+	struct mlf_conn *c = mlf_db_read(j->db, &j->err[part]);
+	int own = c ? mlf_read_begin(c, &j->err[part]) : -1;
+	if (own < 0) {
+		j->s[part] = j->err[part].status;
+		return;
+	}
+	j->s[part] = fill_part(c, &j->a[part], j->f, part, &j->err[part]);
+	mlf_read_end(c, own);
+}
+
+static enum mlf_status fill_runs_parallel(struct mlf_conn *c, struct mlf_arena *a, struct mlf_run *runs, int n,
+                                          struct mlf_error *err)
+{
+	struct run_index ix;
+	struct fill_ctx f;
+	fill_ctx_init(a, &f, &ix, runs, n);
+	struct fill_job j = {.db = c->owner, .f = &f};
+	mlf_pool_run(FILL_PARTS, fill_task, &j);
+	enum mlf_status s = MLF_OK;
+	for (int part = 0; part < FILL_PARTS; part++) {
+		mlf_arena_adopt(a, &j.a[part]);
+		if (s == MLF_OK && j.s[part] != MLF_OK) {
+			*err = j.err[part];
+			s = err->status;
+		}
+	}
+	return s;
 }
 
 enum mlf_status mlf_run_get(struct mlf_conn *c, struct mlf_arena *a, const char *run_id, struct mlf_run *out,
@@ -311,10 +418,17 @@ enum mlf_status mlf_run_get(struct mlf_conn *c, struct mlf_arena *a, const char 
 
 /* ---- search ---- */
 
-enum mlf_status mlf_run_search(struct mlf_conn *c, struct mlf_arena *a, const int64_t *exp_ids, int n_exp,
-                               enum mlf_view_type view, const char *filter, const char *const *order_by, int n_order_by,
-                               int64_t max_results, int64_t offset, struct mlf_run **out, int *n, int64_t *next_offset,
-                               struct mlf_error *err)
+/* One search: the page's runs, then their contents, in one read
+ * transaction of c. With parallel set (c outside a transaction, the pool
+ * has helpers), a long page's contents are read by the pool on other
+ * connections; *retry is then set when c's data_version shows a commit
+ * since the page was chosen (the threads may have seen another snapshot),
+ * and the caller searches again without the pool. */
+static enum mlf_status search_once(struct mlf_conn *c, struct mlf_arena *a, const int64_t *exp_ids, int n_exp,
+                                   enum mlf_view_type view, const char *filter, const char *const *order_by,
+                                   int n_order_by, int64_t max_results, int64_t offset, int parallel,
+                                   struct mlf_run **out, int *n, int64_t *next_offset, int *retry,
+                                   struct mlf_error *err)
 {
 	*out = NULL;
 	*n = 0;
@@ -337,10 +451,19 @@ enum mlf_status mlf_run_search(struct mlf_conn *c, struct mlf_arena *a, const in
 		mlf_buf_printf(&sql, " AND (%s)", q.where);
 	mlf_buf_printf(&sql, " ORDER BY %s LIMIT ?%d OFFSET ?%d", q.order, q.nbinds + 2, q.nbinds + 3);
 
+	int own = mlf_read_begin(c, err);
+	int64_t v1 = -1, v2 = -2;
+	if (own < 0) {
+		mlf_buf_release(&sql);
+		return err->status;
+	}
+	parallel = parallel && own > 0 && mlf_data_version(c, &v1, NULL) == MLF_OK;
 	sqlite3_stmt *st = mlf_stmt_dynamic(c, sql.data, err);
 	mlf_buf_release(&sql);
-	if (!st)
+	if (!st) {
+		mlf_read_end(c, own);
 		return err->status;
+	}
 	mlf_search_bind(st, &q);
 	struct mlf_buf ids = {0};
 	mlf_buf_putc(&ids, '[');
@@ -368,12 +491,39 @@ enum mlf_status mlf_run_search(struct mlf_conn *c, struct mlf_arena *a, const in
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		s = mlf_db_error(c, rc, err);
 		sqlite3_finalize(st);
+		mlf_read_end(c, own);
 		return s;
 	}
 	sqlite3_finalize(st);
-	s = fill_runs(c, a, runs, count, err);
+	if (parallel && count >= MLF_FILL_SPLIT_MIN_RUNS) {
+		s = fill_runs_parallel(c, a, runs, count, err);
+		mlf_read_end(c, own);
+		own = 0;
+		if (mlf_data_version(c, &v2, NULL) != MLF_OK || v2 != v1) {
+			*retry = 1;
+			*next_offset = -1;
+			return MLF_OK;
+		}
+	} else {
+		s = fill_runs(c, a, runs, count, err);
+	}
+	mlf_read_end(c, own);
 	*out = runs;
 	*n = count;
+	return s;
+}
+
+enum mlf_status mlf_run_search(struct mlf_conn *c, struct mlf_arena *a, const int64_t *exp_ids, int n_exp,
+                               enum mlf_view_type view, const char *filter, const char *const *order_by, int n_order_by,
+                               int64_t max_results, int64_t offset, struct mlf_run **out, int *n, int64_t *next_offset,
+                               struct mlf_error *err)
+{
+	int retry = 0;
+	enum mlf_status s = search_once(c, a, exp_ids, n_exp, view, filter, order_by, n_order_by, max_results, offset,
+	                                mlf_pool_helpers() > 0, out, n, next_offset, &retry, err);
+	if (s == MLF_OK && retry)
+		s = search_once(c, a, exp_ids, n_exp, view, filter, order_by, n_order_by, max_results, offset, 0, out,
+		                n, next_offset, &retry, err);
 	return s;
 }
 

@@ -176,3 +176,47 @@ def test_search_runs_page_keeps_each_runs_inputs_and_outputs(client, logged):
     assert [m.model_id for m in runs["B"].inputs.model_inputs] == []
     assert [(m.model_id, m.step) for m in runs["B"].outputs.model_outputs] == [(m1, 7)]
     assert not runs["C"].inputs.model_inputs and not runs["C"].outputs.model_outputs
+
+
+def test_search_page_of_many_runs_gives_each_run_its_own_contents(client, api):
+    # A page this long has its runs' contents loaded by several threads at
+    # once and its JSON written in two halves: every run must still get
+    # exactly its own params, tags, latest metrics, dataset inputs and
+    # logged-model outputs, and the page must keep the search's order.
+    from mlflow.entities import Dataset, DatasetInput, InputTag, LoggedModelOutput
+
+    eid = api.create_experiment()
+    n = 150
+    ids = {}
+    for i in range(n):
+        rid = api.create_run(eid, run_name=f"r{i:03d}", start_time=1_000_000 + i)
+        api.okpost("/runs/log-batch", {"run_id": rid,
+                                       "params": [{"key": "p", "value": str(i)}],
+                                       "tags": [{"key": "t", "value": f"tag{i}"}],
+                                       "metrics": [{"key": "m", "value": float(s * i), "timestamp": 5, "step": s}
+                                                   for s in range(3)]})
+        ids[i] = rid
+    for i in range(0, n, 10):
+        ds = Dataset(name=f"ds{i}", digest=f"d{i}", source_type="local", source=f"/data/{i}")
+        client.log_inputs(ids[i], datasets=[DatasetInput(ds, [InputTag("which", str(i))])])
+    models = {}
+    for i in range(0, n, 25):
+        models[i] = client.create_logged_model(experiment_id=eid, name=f"model{i}").model_id
+        client.log_outputs(ids[i], models=[LoggedModelOutput(models[i], i)])
+    page = api.search_runs([eid], max_results=1000)["runs"]
+    assert [r["info"]["run_name"] for r in page] == [f"r{i:03d}" for i in reversed(range(n))]
+    for r in page:
+        i = int(r["info"]["run_name"][1:])
+        data = r["data"]
+        assert r["info"]["run_id"] == ids[i]
+        assert data["params"] == [{"key": "p", "value": str(i)}]
+        assert {t["key"]: t["value"] for t in data["tags"]}["t"] == f"tag{i}"
+        assert [(m["key"], m["value"], m["step"]) for m in data["metrics"]] == [("m", float(2 * i), 2)]
+        inputs = r.get("inputs", {}).get("dataset_inputs", [])
+        assert [(d["dataset"]["name"], d["tags"]) for d in inputs] == (
+            [(f"ds{i}", [{"key": "which", "value": str(i)}])] if i % 10 == 0 else [])
+        outputs = r.get("outputs", {}).get("model_outputs", [])
+        assert outputs == ([{"model_id": models[i], "step": i}] if i % 25 == 0 else [])
+    # the stock client decodes the same page
+    runs = client.search_runs([eid], max_results=1000)
+    assert [r.data.params["p"] for r in runs] == [str(i) for i in reversed(range(n))]

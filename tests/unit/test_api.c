@@ -5,9 +5,12 @@
  * length rules, base64.
  */
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "../storage/pool.h"
 #include "api.h"
 #include "unit.h"
 
@@ -324,6 +327,58 @@ TEST(run_ids_are_time_ordered_uuid7)
 	CHECK(strcmp(a + 13, c + 13) != 0);          /* the rest is random */
 }
 
+struct pool_probe {
+	_Atomic int runs[257];
+	_Atomic int concurrent, most;
+};
+
+static void pool_probe_task(void *p, int i)
+{
+	struct pool_probe *pp = p;
+	int now = atomic_fetch_add(&pp->concurrent, 1) + 1;
+	int most = atomic_load(&pp->most);
+	while (now > most && !atomic_compare_exchange_weak(&pp->most, &most, now))
+		;
+	atomic_fetch_add(&pp->runs[i], 1);
+	struct timespec pause = {0, 200 * 1000};
+	nanosleep(&pause, NULL);
+	atomic_fetch_sub(&pp->concurrent, 1);
+}
+
+static void *pool_caller(void *p)
+{
+	mlf_pool_run(257, pool_probe_task, p);
+	return NULL;
+}
+
+TEST(pool_runs_every_task_once)
+{
+	/* without helpers: every task in the caller, one at a time */
+	static struct pool_probe solo, many[4];
+	mlf_pool_run(257, pool_probe_task, &solo);
+	for (int i = 0; i < 257; i++)
+		CHECK(solo.runs[i] == 1);
+	CHECK(solo.most == 1);
+	int helpers = mlf_pool_start(NULL, NULL);
+	CHECK(helpers >= 0 && helpers <= MLF_POOL_MAX_HELPERS);
+	CHECK(mlf_pool_helpers() == helpers);
+	/* four callers at once share the helpers; each job's tasks run once */
+	pthread_t t[4];
+	for (int k = 0; k < 4; k++)
+		CHECK(pthread_create(&t[k], NULL, pool_caller, &many[k]) == 0);
+	for (int k = 0; k < 4; k++)
+		pthread_join(t[k], NULL);
+	for (int k = 0; k < 4; k++) {
+		for (int i = 0; i < 257; i++)
+			CHECK(many[k].runs[i] == 1);
+		CHECK(many[k].most >= 1 && many[k].most <= 1 + helpers);
+	}
+	mlf_pool_stop();
+	CHECK(mlf_pool_helpers() == 0);
+	mlf_pool_run(1, pool_probe_task, &solo);
+	CHECK(solo.runs[0] == 2);
+}
+
 TEST(status_table_matches_mlflow)
 {
 	CHECK(mlf_status_http(MLF_RESOURCE_DOES_NOT_EXIST) == 404);
@@ -346,6 +401,7 @@ int main(void)
 	RUN(lengths_count_code_points);
 	RUN(base64_round_trip);
 	RUN(run_ids_are_time_ordered_uuid7);
+	RUN(pool_runs_every_task_once);
 	RUN(status_table_matches_mlflow);
 	DONE();
 }
