@@ -349,7 +349,8 @@ static int sample_by_rows(struct mlf_conn *c, struct mlf_arena *a, const char *r
 {
 	static const char scan_sql[] = "SELECT step, rowid FROM metrics INDEXED BY index_metrics_run_uuid_key_step "
 	                               "WHERE run_uuid = ?1 AND key = ?2 AND step BETWEEN ?3 AND ?4";
-	static const char pick_sql[] = "SELECT value, timestamp, step, is_nan FROM metrics WHERE rowid = ?1";
+	static const char pick_sql[] = "SELECT m.value, m.timestamp, m.step, m.is_nan FROM json_each(?1) AS j "
+	                               "CROSS JOIN metrics AS m ON m.rowid = j.value";
 	if (max_results < 2)
 		return 0;
 	sqlite3_stmt *st = mlf_stmt(c, scan_sql, NULL);
@@ -387,14 +388,24 @@ static int sample_by_rows(struct mlf_conn *c, struct mlf_arena *a, const char *r
 	 * kept rows are fetched one rowid seek each, in bucket order, which is
 	 * MLflow's step order. */
 	int64_t total = (int64_t)nrows, q = total / max_results, r = total % max_results;
+	/* The kept rows' rowids, in bucket order (MLflow's step order), are
+	 * walked as a JSON array, one rowid seek each, in one statement. */
+	struct mlf_buf ids = {0};
+	mlf_buf_putc(&ids, '[');
+	for (int64_t bkt = 0; bkt < max_results; bkt++) {
+		int64_t at = bkt + 1 == max_results ? total - 1 : bkt < r ? bkt * (q + 1) : r * (q + 1) + (bkt - r) * q;
+		if (bkt)
+			mlf_buf_putc(&ids, ',');
+		mlf_buf_put_i64(&ids, rows[at].rowid);
+	}
+	mlf_buf_putc(&ids, ']');
 	int start = *n, ok_rows = (st = mlf_stmt(c, pick_sql, NULL)) != NULL;
 	struct mlf_error ignored;
-	for (int64_t bkt = 0; ok_rows && bkt < max_results; bkt++) {
-		int64_t at = bkt + 1 == max_results ? total - 1 : bkt < r ? bkt * (q + 1) : r * (q + 1) + (bkt - r) * q;
-		int before = *n;
-		sqlite3_bind_int64(st, 1, rows[at].rowid);
-		ok_rows = push_rows(c, a, st, key, rid, out, n, cap, &ignored) == MLF_OK && *n == before + 1;
+	if (ok_rows) {
+		sqlite3_bind_text(st, 1, ids.data, (int)ids.len, SQLITE_STATIC);
+		ok_rows = push_rows(c, a, st, key, rid, out, n, cap, &ignored) == MLF_OK && *n == start + max_results;
 	}
+	mlf_buf_release(&ids);
 	free(rows);
 	if (!ok_rows) {
 		*n = start;
