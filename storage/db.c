@@ -67,6 +67,13 @@ struct mlf_db {
 	pthread_cond_t synced_cv;   /* signalled when the sync thread took the committed groups */
 	struct write_job *unsynced; /* the committed group the sync thread has not taken yet */
 	int sync_stop, sync_started;
+	/* errno of the first failed fdatasync of the WAL, 0 while none failed
+	 * (under mu). The kernel may have dropped the failed pages and report
+	 * the next sync as a success, and SQLite drops every WAL frame after a
+	 * missing one when it recovers, so no later commit is durable either:
+	 * from then on every write is refused, until a restart recovers the
+	 * database from what reached the disk. */
+	int sync_failed;
 
 	pthread_mutex_t readers_mu;
 	struct mlf_conn **readers; /* owned: every read connection handed out */
@@ -499,15 +506,24 @@ void mlf_db_thread_exit(struct mlf_db *db)
 
 /* ---- the writer ---- */
 
+static enum mlf_status refuse_write(int sync_errno, struct mlf_error *err)
+{
+	return mlf_fail(err, MLF_INTERNAL_ERROR,
+	                "writes are refused: the write-ahead log could not be synced (%s); restart mlflowd",
+	                strerror(sync_errno));
+}
+
 enum mlf_status mlf_db_write(struct mlf_db *db, mlf_write_fn fn, void *arg, struct mlf_error *err)
 {
 	struct write_job job = {.fn = fn, .arg = arg, .err = err};
 	sem_init(&job.done, 0, 0);
 	pthread_mutex_lock(&db->mu);
-	if (db->stopping) {
+	if (db->stopping || db->sync_failed) {
+		int failed = db->sync_failed;
 		pthread_mutex_unlock(&db->mu);
 		sem_destroy(&job.done);
-		return mlf_fail(err, MLF_TEMPORARILY_UNAVAILABLE, "server is shutting down");
+		return failed ? refuse_write(failed, err)
+		              : mlf_fail(err, MLF_TEMPORARILY_UNAVAILABLE, "server is shutting down");
 	}
 	if (db->tail)
 		db->tail->next = &job;
@@ -620,14 +636,21 @@ static void *sync_main(void *p)
 		pthread_mutex_unlock(&db->mu);
 		if (!batch)
 			break; /* stopping, and nothing left */
-		if (fdatasync(db->wal_fd) != 0) {
-			int e = errno;
-			for (struct write_job *j = batch; j; j = j->next)
-				if (j->status == MLF_OK)
-					j->status = mlf_fail(
-					    j->err, MLF_INTERNAL_ERROR,
-					    "committed, but the write-ahead log could not be synced: %s", strerror(e));
-		}
+		int e = fdatasync(db->wal_fd) != 0 ? errno : 0;
+		pthread_mutex_lock(&db->mu);
+		if (e && !db->sync_failed)
+			db->sync_failed = e;
+		int failed = db->sync_failed;
+		pthread_mutex_unlock(&db->mu);
+		/* A group committed after a failed sync follows WAL frames that may
+		 * be lost: it is not durable even when its own sync succeeds. */
+		for (struct write_job *j = batch; failed && j; j = j->next)
+			if (j->status == MLF_OK)
+				j->status =
+				    mlf_fail(j->err, MLF_INTERNAL_ERROR,
+				             "committed, but the write-ahead log could not be synced (%s), so it "
+				             "may not survive a crash; writes are refused until mlflowd restarts",
+				             strerror(failed));
 		wake_callers(batch);
 	}
 	return NULL;
@@ -689,7 +712,14 @@ static void *writer_main(void *p)
 		if (!db->head)
 			db->tail = NULL;
 		last->next = NULL;
+		int failed = db->sync_failed;
 		pthread_mutex_unlock(&db->mu);
+		if (failed) { /* queued before the failure: not run */
+			for (struct write_job *j = batch; j; j = j->next)
+				j->status = refuse_write(failed, j->err);
+			wake_callers(batch);
+			continue;
+		}
 
 		int rc = run_sql(c, &begin, "BEGIN IMMEDIATE");
 		if (rc != SQLITE_OK) {

@@ -60,7 +60,9 @@ void mlf_db_thread_exit(struct mlf_db *db);
 typedef enum mlf_status (*mlf_write_fn)(struct mlf_conn *c, void *arg, struct mlf_error *err);
 
 /* Run fn(arg) as a write job and wait until its transaction is committed
- * (or rolled back). Thread-safe. arg is borrowed for the duration. */
+ * (or rolled back). Thread-safe. arg is borrowed for the duration. Once an
+ * fdatasync of the WAL has failed, that group and every later write get
+ * MLF_INTERNAL_ERROR, until the process restarts. */
 enum mlf_status mlf_db_write(struct mlf_db *db, mlf_write_fn fn, void *arg, struct mlf_error *err);
 
 /* Prepared statement for sql on c, cached by the address of sql (so sql
