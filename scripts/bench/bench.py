@@ -541,6 +541,7 @@ class Harness:
         self.notes = {"stock": [], "mlflowd": []}
         self.commands = {}
         self.noise = []  # background CPU % (other processes) during each timed run
+        self.calib = []  # [phase, ms of the fixed CPU workload (calib.c) at its start]
         self.errors = []
         self.data = Dataset(self.sc)
         self.wrk_invocation = 0
@@ -559,6 +560,7 @@ class Harness:
             "sqlite_ceiling": ["-lsqlite3"],
             "civetweb_ceiling": ["-lcivetweb", "-lpthread"],
             "reqlat": [],
+            "calib": [],
         }
         for name, libs in progs.items():
             cmd = [cc, "-O2", "-D_GNU_SOURCE", "-o", str(self.bin / name), str(BENCH / f"{name}.c")] + libs
@@ -735,6 +737,15 @@ class Harness:
         return info
 
     # ---- ceilings ----------------------------------------------------------
+
+    def calibrate(self, phase):
+        """Time the fixed CPU workload (calib.c) at the start of a phase, so
+        the report shows how fast the machine ran then."""
+        r = run_cmd([str(self.bin / "calib")])
+        m = re.search(r"calib_ms=([0-9.]+)", r.stdout or "")
+        if m:
+            self.calib.append([phase, float(m.group(1))])
+            log(f"CPU calibration at {phase}: {float(m.group(1)):.1f} ms")
 
     def run_ceilings(self):
         sc = self.sc
@@ -1393,6 +1404,7 @@ class Harness:
         log(f"==== {kind} ====")
         reads = bool({"W5", "W7", "W9"} & set(wl))
         # P1: empty db: W0 (startup, idle), W1, W3 (a fresh db for W3 at small/full)
+        self.calibrate(f"{kind}: empty-db phase (W0, W1, W3)")
         srv = self.new_server(kind, "empty")
         try:
             self.start(srv, "startup_empty_ms", warm=False)
@@ -1443,6 +1455,7 @@ class Harness:
             r["idle_seeded_rss_mb"] = srv.rss_kb() / 1024
             if {"W5", "W7"} & set(wl):
                 self.check_reads(srv, eid, names)
+                self.calibrate(f"{kind}: reads (W5, W7)")
                 self.time_reads(srv, eid, names)
             if "W9" in wl:
                 self.soak(srv, eid, names)
@@ -1466,6 +1479,7 @@ class Harness:
             if step == "ceilings":
                 if "ceilings" not in a.workloads:
                     continue
+                self.calibrate("ceilings")
                 try:
                     self.run_ceilings()
                 except Exception as e:
@@ -1479,6 +1493,7 @@ class Harness:
                 self.errors.append(f"{step}: {e}")
                 log(f"[{step}] aborted: {e}")
                 traceback.print_exc()
+        self.calibrate("end")
         self.compare_answers()
         self.info["loadavg_at_end"] = open("/proc/loadavg").read().split()[0]
 
@@ -1855,30 +1870,39 @@ class Report:
                      "checkpoint itself (4–6 ms, during which jobs queue). With no checkpoints at all the p99 "
                      "fell to 4–5 ms but throughput fell by 15% (the growing WAL); a 16–32k-page bound lowered the "
                      "server-side p99 from 6.4 to 5 ms and left the client's unchanged.")
+            L.append("- **Reads on both cores**: a long read uses the machine's second core through a small pool "
+                     "of helper threads (`storage/pool.c`, one per CPU beyond the first), each with its own read "
+                     "connection. The answer of a parallel read is used only when the request's own connection "
+                     "shows by `PRAGMA data_version` that nothing was committed meanwhile (one snapshot); "
+                     "otherwise the read runs again on one connection. With two cores the read figures below "
+                     "are therefore bounded by about half of the work, plus what stays serial.")
             L.append(f"- **W7 get-history** ({fmt(m.get('w7_hist_big_p50'), ' ms')} for "
                      f"{sc['hist_points']:,} points in pages of 25,000): MLflow orders a series by "
                      "(timestamp, step, value) and no MLflow index holds that order, so the first page reads the "
                      "whole series through the `(run_uuid, key, step)` index, one table lookup per point "
-                     "(about a quarter of a microsecond each), and keeps it on the read connection for the "
-                     "following pages; the rest is JSON (about 80 bytes per point, of which the shortest "
-                     "round-trip form of each value takes 55–90 ns on this machine) and the loopback transfer. "
-                     "By instruction count (callgrind) a 100,000-point read is about 55% SQLite and 35% JSON.")
+                     "(about a quarter of a microsecond each), in two step ranges on two threads, and keeps it "
+                     "on the read connection for the following pages; each page's JSON (about 80 bytes per "
+                     "point, of which the shortest round-trip form of each value takes 55–90 ns on this "
+                     "machine) is written in two halves on two threads, then sent over loopback. By instruction "
+                     "count (callgrind) a 100,000-point read is about 55% SQLite and 35% JSON.")
             L.append(f"- **W7 get-history-bulk-interval** ({fmt(m.get('w7_bulk_p50'), ' ms')}): MLflow's sampling "
                      "keeps the first row of each of 320 equal buckets of every run's rows; mlflowd steps once "
                      "through each run's `(run_uuid, key, step)` index range (steps and rowids only) to place "
-                     "every row, then fetches the kept rows by rowid. SQLite's per-row cost (about 0.15 µs "
-                     "per index entry stepped through, about 1 µs per row fetched) and the JSON of the points "
-                     "make up the time.")
+                     "every row, then fetches the kept rows by rowid in one statement; the runs are shared "
+                     "between the two threads. SQLite's per-row cost (about 0.15 µs per index entry stepped "
+                     "through, about 0.7 µs per row fetched) and the JSON of the points make up the time.")
             L.append("- **W5 search-runs**: the metric filter and order walk mlflowd's `latest_metrics (key, value)` "
                      "index; the 1000-per-page figure is mostly reading and writing 1000 full runs (params, tags, "
-                     "latest metrics, inputs) as JSON.")
+                     "latest metrics, inputs) as JSON. The page's five content queries run on the two threads, "
+                     "and its JSON is written in two halves.")
             L.append("- **DB size**: MLflow's tables, with mlflowd's two small indexes (`latest_metrics (key, value)`"
                      " and `runs (experiment_id, start_time)`), whose size grows with runs × keys, not with points."
-                     " In a seeded database of this scale (SQLite's dbstat) they take 2.1 and 0.2 MiB; MLflow's own"
-                     " b-trees are as large as stock's, filled as SQLite fills them (the run_uuid-led indexes about"
-                     " 84% full, since each run's rows land at a random place), so the two extra indexes are what"
-                     " can put mlflowd a fraction of a percent above stock. Page size does not help: 1 KiB pages"
-                     " made W1 20–30% faster but W3 15% and get-history 13% slower, and a vacuumed file 2.4% larger.")
+                     " In a seeded database of this scale (SQLite's dbstat) they take 2.1 and 0.2 MiB. Run ids are"
+                     " time-ordered (UUID version 7: milliseconds first, then random bits), so a new run's rows go"
+                     " near the end of MLflow's run_uuid-led indexes; with stock's random UUID4 ids each run's rows"
+                     " land at a random place and those indexes end about 82–84% full (about 88% with ordered ids"
+                     " in a simulation of this seeding). Page size does not help: 1 KiB pages made W1 20–30% faster"
+                     " but W3 15% and get-history 13% slower, and a vacuumed file 2.4% larger.")
             L.append("")
 
         # ---- details
@@ -1989,6 +2013,11 @@ class Report:
                  f"{info['background_cpu_pct_at_start']}%; loadavg at end {info.get('loadavg_at_end', '?')}. "
                  f"CPU used by other processes during timed runs: median {med(h.noise) or 0:.0f}%, max "
                  f"{max(h.noise) if h.noise else 0:.0f}% of the machine.")
+        if h.calib:
+            L.append("- CPU calibration: a fixed single-core workload (`scripts/bench/calib.c`: sort and format "
+                     "200,000 doubles; median of 7) timed at the start of each phase. The same machine gave "
+                     "different speeds over the run; lower is faster: "
+                     + "; ".join(f"{p} {ms:.1f} ms" for p, ms in h.calib) + ".")
         L.append(f"- Versions: MLflow {info['mlflow']} (Python {info['python']}, its SQLite "
                  f"{info['python_sqlite']}); {info['mlflowd_version']} (binary sha256 {info.get('mlflowd_sha256', '?')}, built "
                  f"{info.get('mlflowd_mtime', '?')}) at git {info['git']}"
@@ -2167,6 +2196,7 @@ def main():
         h = Harness(a)
         for k in ("info", "res", "gates", "notes", "noise", "errors", "commands"):
             setattr(h, k, saved[k])
+        h.calib = saved.get("calib", [])
         for i in range(h.data.n_runs):
             h.data.search_run(i)
         Path(a.out).write_text(Report(h).build())
@@ -2179,6 +2209,7 @@ def main():
         raw = h.work / "results.json"
         raw.write_text(json.dumps({"scale": a.scale, "servers": a.servers, "pin": a.pin, "info": h.info,
                                    "res": h.res, "gates": h.gates, "notes": h.notes, "noise": h.noise,
+                                   "calib": h.calib,
                                    "errors": h.errors, "commands": h.commands, "answers": h.answers},
                                   indent=1, default=str))
         text = Report(h).build()
