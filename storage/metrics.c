@@ -163,9 +163,9 @@ struct split_read {
 static void split_task(void *p, int i)
 {
 	struct split_read *sr = p;
-	struct mlf_conn *c = mlf_db_read(sr->db, &sr->err[i]);
-	int own = c ? mlf_read_begin(c, &sr->err[i]) : -1;
-	if (own < 0) {
+	int own;
+	struct mlf_conn *c = mlf_db_read_txn(sr->db, &own, &sr->err[i]);
+	if (!c) {
 		sr->s[i] = sr->err[i].status;
 		return;
 	}
@@ -504,9 +504,9 @@ static void bulk_task(void *p, int i)
 {
 	struct bulk_job *j = p;
 	struct bulk_part *part = &j->parts[i];
-	struct mlf_conn *c = mlf_db_read(j->db, &part->err);
-	int own = c ? mlf_read_begin(c, &part->err) : -1;
-	if (own < 0) {
+	int own;
+	struct mlf_conn *c = mlf_db_read_txn(j->db, &own, &part->err);
+	if (!c) {
 		part->s = part->err.status;
 		return;
 	}

@@ -198,18 +198,35 @@ struct fill_ctx {
  * and connections). */
 enum { FILL_METRICS, FILL_PARAMS, FILL_TAGS, FILL_INPUTS, FILL_MODELS, FILL_PARTS };
 
+/* Prepare a page query of c (its ?1 the page's run ids); NULL on error. */
+static sqlite3_stmt *page_query(struct mlf_conn *c, const char *sql, const struct fill_ctx *f, struct mlf_error *err)
+{
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (st)
+		sqlite3_bind_text(st, 1, f->ids, -1, SQLITE_STATIC);
+	return st;
+}
+
+/* Step st to its next row whose column 0 names one of the page's runs:
+ * that run's index, or -1 when the rows ended (*rc: the last step's result). */
+static int next_page_row(sqlite3_stmt *st, const struct fill_ctx *f, int *rc)
+{
+	while ((*rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int i = index_find(f->ix, (const char *)sqlite3_column_text(st, 0));
+		if (i >= 0)
+			return i;
+	}
+	return -1;
+}
+
 static enum mlf_status fill_metrics(struct mlf_conn *c, struct mlf_arena *a, const struct fill_ctx *f,
                                     struct mlf_error *err)
 {
 	sqlite3_stmt *st;
 	int rc;
-	if (!(st = mlf_stmt(c, SQL_PAGE_METRICS, err)))
+	if (!(st = page_query(c, SQL_PAGE_METRICS, f, err)))
 		return err->status;
-	sqlite3_bind_text(st, 1, f->ids, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int i = index_find(f->ix, (const char *)sqlite3_column_text(st, 0));
-		if (i < 0)
-			continue;
+	for (int i; (i = next_page_row(st, f, &rc)) >= 0;) {
 		struct mlf_metric m = {
 		    .key = mlf_col_text(a, st, 1),
 		    .value = mlf__stored_to_double(sqlite3_column_double(st, 2), sqlite3_column_int(st, 5)),
@@ -228,13 +245,9 @@ static enum mlf_status fill_kv(struct mlf_conn *c, struct mlf_arena *a, const st
 {
 	sqlite3_stmt *st;
 	int rc;
-	if (!(st = mlf_stmt(c, t == 0 ? SQL_PAGE_PARAMS : SQL_PAGE_TAGS, err)))
+	if (!(st = page_query(c, t == 0 ? SQL_PAGE_PARAMS : SQL_PAGE_TAGS, f, err)))
 		return err->status;
-	sqlite3_bind_text(st, 1, f->ids, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int i = index_find(f->ix, (const char *)sqlite3_column_text(st, 0));
-		if (i < 0)
-			continue;
+	for (int i; (i = next_page_row(st, f, &rc)) >= 0;) {
 		struct mlf_kv kv = {mlf_col_text(a, st, 1), mlf_col_text(a, st, 2)};
 		if (t == 0)
 			PUSH(a, f->runs[i].params, f->runs[i].nparams, f->cap[6 * i + 1], kv);
@@ -255,13 +268,9 @@ static enum mlf_status fill_inputs(struct mlf_conn *c, struct mlf_arena *a, cons
 	const char **input_uuids = NULL;
 	int ninputs_total = 0, cap_inputs = 0;
 	int *input_run = NULL, cap_ir = 0, nir = 0;
-	if (!(st = mlf_stmt(c, SQL_PAGE_DATASETS, err)))
+	if (!(st = page_query(c, SQL_PAGE_DATASETS, f, err)))
 		return err->status;
-	sqlite3_bind_text(st, 1, f->ids, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int i = index_find(f->ix, (const char *)sqlite3_column_text(st, 0));
-		if (i < 0)
-			continue;
+	for (int i; (i = next_page_row(st, f, &rc)) >= 0;) {
 		struct mlf_dataset_input in = {0};
 		in.dataset.name = mlf_col_text(a, st, 2);
 		in.dataset.digest = mlf_col_text(a, st, 3);
@@ -277,9 +286,8 @@ static enum mlf_status fill_inputs(struct mlf_conn *c, struct mlf_arena *a, cons
 		return err->status;
 	if (ninputs_total) {
 		int *tagcap = mlf_arena_alloc(a, sizeof(int) * (size_t)ninputs_total);
-		if (!(st = mlf_stmt(c, SQL_PAGE_INPUT_TAGS, err)))
+		if (!(st = page_query(c, SQL_PAGE_INPUT_TAGS, f, err)))
 			return err->status;
-		sqlite3_bind_text(st, 1, f->ids, -1, SQLITE_STATIC);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			const char *uuid = (const char *)sqlite3_column_text(st, 1);
 			for (int k = 0; k < ninputs_total; k++) {
@@ -309,13 +317,9 @@ static enum mlf_status fill_models(struct mlf_conn *c, struct mlf_arena *a, cons
 {
 	sqlite3_stmt *st;
 	int rc;
-	if (!(st = mlf_stmt(c, SQL_PAGE_MODELS, err)))
+	if (!(st = page_query(c, SQL_PAGE_MODELS, f, err)))
 		return err->status;
-	sqlite3_bind_text(st, 1, f->ids, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int i = index_find(f->ix, (const char *)sqlite3_column_text(st, 0));
-		if (i < 0)
-			continue;
+	for (int i; (i = next_page_row(st, f, &rc)) >= 0;) {
 		struct mlf_model_io m = {mlf_col_text(a, st, 2), sqlite3_column_int64(st, 3)};
 		if (!strcmp((const char *)sqlite3_column_text(st, 1), "RUN_INPUT"))
 			PUSH(a, f->runs[i].model_inputs, f->runs[i].nmodel_inputs, f->cap[6 * i + 4], m);
@@ -377,9 +381,9 @@ struct fill_job {
 static void fill_task(void *p, int part)
 {
 	struct fill_job *j = p;
-	struct mlf_conn *c = mlf_db_read(j->db, &j->err[part]);
-	int own = c ? mlf_read_begin(c, &j->err[part]) : -1;
-	if (own < 0) {
+	int own;
+	struct mlf_conn *c = mlf_db_read_txn(j->db, &own, &j->err[part]);
+	if (!c) {
 		j->s[part] = j->err[part].status;
 		return;
 	}
