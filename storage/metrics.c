@@ -528,53 +528,41 @@ enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_
 	const char **rids = mlf_arena_alloc(a, (size_t)(nruns > 0 ? nruns : 1) * sizeof *rids);
 	for (int r = 0; r < nruns; r++)
 		rids[r] = mlf_arena_strdup(a, run_ids[r]);
-	/* One snapshot for every run: with helper threads, each run is read
-	 * on the connection of the thread that takes it, and the answer is
-	 * used only when this connection's data_version, read before and
-	 * after, shows that nothing was committed in between; otherwise the
-	 * runs are read again here, in one read transaction. */
+	/* Every write touches one run, so what a reader can tell apart is
+	 * each run's own snapshot; MLflow too reads the runs one by one. With
+	 * helper threads the runs are shared out, each sampled in a read
+	 * transaction of the connection of the thread that takes it. */
+	if (nruns > 1 && mlf_pool_helpers() > 0) {
+		struct bulk_part *parts = calloc((size_t)nruns, sizeof *parts);
+		if (parts) {
+			struct bulk_job job = {c->owner, rids, k, has_range, start_step, end_step, max_results, parts};
+			mlf_pool_run(nruns, bulk_task, &job);
+			enum mlf_status s = MLF_OK;
+			int total = 0;
+			for (int r = 0; r < nruns; r++) {
+				total += parts[r].n;
+				if (s == MLF_OK && parts[r].s != MLF_OK) {
+					*err = parts[r].err;
+					s = err->status;
+				}
+			}
+			*out = mlf_arena_alloc(a, (size_t)(total ? total : 1) * sizeof **out);
+			for (int r = 0; r < nruns; r++) {
+				if (s == MLF_OK && parts[r].n) {
+					memcpy(*out + *n, parts[r].pts, (size_t)parts[r].n * sizeof **out);
+					*n += parts[r].n;
+				}
+				mlf_arena_release(&parts[r].a);
+			}
+			free(parts);
+			return s;
+		}
+	}
+	/* One read transaction: no lock taken and dropped around each statement. */
 	int own_txn = mlf_read_begin(c, err);
 	if (own_txn < 0)
 		return err->status;
 	enum mlf_status s = MLF_OK;
-	int64_t v1 = 0, v2 = -1;
-	if (nruns > 1 && own_txn > 0 && mlf_pool_helpers() > 0 && mlf_data_version(c, &v1, NULL) == MLF_OK) {
-		struct bulk_part *parts = calloc((size_t)nruns, sizeof *parts);
-		struct bulk_job job = {c->owner, rids, k, has_range, start_step, end_step, max_results, parts};
-		if (parts) {
-			mlf_pool_run(nruns, bulk_task, &job);
-			mlf_read_end(c, own_txn);
-			own_txn = 0;
-			if (mlf_data_version(c, &v2, NULL) != MLF_OK)
-				v2 = -1;
-		}
-		int total = 0, failed = -1;
-		for (int r = 0; parts && r < nruns; r++) {
-			total += parts[r].n;
-			if (parts[r].s != MLF_OK && failed < 0)
-				failed = r;
-		}
-		if (parts && v1 == v2) {
-			if (failed >= 0) {
-				*err = parts[failed].err;
-				s = err->status;
-			} else {
-				*out = mlf_arena_alloc(a, (size_t)(total ? total : 1) * sizeof **out);
-				for (int r = 0; r < nruns; r++) {
-					if (parts[r].n)
-						memcpy(*out + *n, parts[r].pts, (size_t)parts[r].n * sizeof **out);
-					*n += parts[r].n;
-				}
-			}
-		}
-		for (int r = 0; parts && r < nruns; r++)
-			mlf_arena_release(&parts[r].a);
-		free(parts);
-		if (v1 == v2)
-			return s;
-		if (!own_txn && (own_txn = mlf_read_begin(c, err)) < 0)
-			return err->status;
-	}
 	int cap = 0;
 	for (int r = 0; r < nruns && s == MLF_OK; r++)
 		s = sample_run(c, a, rids[r], k, has_range, start_step, end_step, max_results, out, n, &cap, err);
