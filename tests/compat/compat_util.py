@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -405,3 +406,35 @@ def copy_db(src: Path, dst: Path) -> Path:
         if Path(str(src) + suffix).exists():
             shutil.copyfile(str(src) + suffix, str(dst) + suffix)
     return dst
+
+
+def read_while_writing(api: Api, batch, read, seconds: float = 4, min_reads: int = 10) -> list:
+    """Call read() again and again for `seconds` (and at least min_reads times) while
+    another thread, on a connection of its own, posts the log-batch bodies batch(1),
+    batch(2), ...; returns read()'s results. read() asserts what each read must show;
+    a refused write fails the caller."""
+    stop = threading.Event()
+    errors = []
+
+    def writer():
+        w = Api(api.server)
+        k = 1
+        while not stop.is_set():
+            r = w.post("/runs/log-batch", batch(k))
+            if r.status_code != 200:
+                errors.append(r.text)
+                return
+            k += 1
+
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        reads = []
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline or len(reads) < min_reads:
+            reads.append(read(len(reads) + 1))
+    finally:
+        stop.set()
+        t.join()
+    assert not errors, errors[0]
+    return reads

@@ -3,12 +3,10 @@ raw get-history paging, get-history-bulk-interval sampling, and the ajax get-his
 
 import math
 import sqlite3
-import threading
-import time
 
 import pytest
 
-from compat_util import AJAX, Api, assert_invalid, uniq
+from compat_util import AJAX, assert_invalid, read_while_writing, uniq
 
 BULK_INTERVAL = AJAX + "/metrics/get-history-bulk-interval"
 BULK = AJAX + "/metrics/get-history-bulk"
@@ -56,36 +54,19 @@ def test_long_history_read_is_one_snapshot_under_concurrent_writes(api, rid):
     # mixed two snapshots (one range before a batch, the other after it)
     # would hold more points at one of the two steps
     log_series(api, rid, "snap", 40_000)
-    stop = threading.Event()
-    errors = []
 
-    def writer():
-        w = Api(api.server)
-        k = 1
-        while not stop.is_set():
-            r = w.post("/runs/log-batch", {"run_id": rid, "metrics": [
-                {"key": "snap", "value": float(k), "timestamp": 100_000 + k, "step": step}
-                for step in (10, 39_990)]})
-            if r.status_code != 200:
-                errors.append(r.text)
-                return
-            k += 1
+    def batch(k):
+        return {"run_id": rid, "metrics": [{"key": "snap", "value": float(k), "timestamp": 100_000 + k, "step": step}
+                                           for step in (10, 39_990)]}
 
-    t = threading.Thread(target=writer)
-    t.start()
-    try:
-        reads = []
-        deadline = time.monotonic() + 4
-        while time.monotonic() < deadline or len(reads) < 10:
-            ms = api.okget("/metrics/get-history", {"run_id": rid, "metric_key": "snap"})["metrics"]
-            low = sum(1 for m in ms if m["step"] == 10)
-            high = sum(1 for m in ms if m["step"] == 39_990)
-            reads.append(low)
-            assert low == high, f"read {len(reads)} mixed two snapshots: {low} vs {high} points"
-    finally:
-        stop.set()
-        t.join()
-    assert not errors, errors[0]
+    def read(i):
+        ms = api.okget("/metrics/get-history", {"run_id": rid, "metric_key": "snap"})["metrics"]
+        low = sum(1 for m in ms if m["step"] == 10)
+        high = sum(1 for m in ms if m["step"] == 39_990)
+        assert low == high, f"read {i} mixed two snapshots: {low} vs {high} points"
+        return low
+
+    reads = read_while_writing(api, batch, read)
     assert reads[-1] > reads[0], "the writer committed nothing during the reads"
 
 

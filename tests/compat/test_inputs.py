@@ -226,44 +226,25 @@ def test_search_page_is_one_snapshot_under_concurrent_writes(api):
     # A long page's metrics and tags are loaded by different threads; a
     # writer that sets a tag and logs the metric of the same value in one
     # log-batch must never be seen half done (a page mixing two snapshots).
-    import threading
-    import time
-
-    from compat_util import Api
+    from compat_util import read_while_writing
 
     eid = api.create_experiment()
     rids = [api.create_run(eid, start_time=1_000 + i) for i in range(80)]
     hot = rids[40]
-    stop = threading.Event()
-    errors = []
 
-    def writer():
-        w = Api(api.server)
-        k = 1
-        while not stop.is_set():
-            r = w.post("/runs/log-batch", {"run_id": hot, "tags": [{"key": "k", "value": str(k)}],
-                                           "metrics": [{"key": "m", "value": float(k), "timestamp": k, "step": k}]})
-            if r.status_code != 200:
-                errors.append(r.text)
-                return
-            k += 1
+    def batch(k):
+        return {"run_id": hot, "tags": [{"key": "k", "value": str(k)}],
+                "metrics": [{"key": "m", "value": float(k), "timestamp": k, "step": k}]}
 
-    t = threading.Thread(target=writer)
-    t.start()
-    try:
-        seen = []
-        deadline = time.monotonic() + 4
-        while time.monotonic() < deadline or len(seen) < 10:
-            page = api.search_runs([eid], max_results=1000)["runs"]
-            assert len(page) == 80
-            run = next(r for r in page if r["info"]["run_id"] == hot)
-            tag = {x["key"]: x["value"] for x in run["data"].get("tags", [])}.get("k")
-            metric = {x["key"]: x["value"] for x in run["data"].get("metrics", [])}.get("m")
-            assert (tag is None and metric is None) or float(tag) == metric, (
-                f"page {len(seen) + 1} mixed two snapshots: tag k={tag}, metric m={metric}")
-            seen.append(metric)
-    finally:
-        stop.set()
-        t.join()
-    assert not errors, errors[0]
-    assert seen[-1] and seen[-1] > (seen[0] or 0), "the writer committed nothing during the searches"
+    def read(i):
+        page = api.search_runs([eid], max_results=1000)["runs"]
+        assert len(page) == 80
+        run = next(r for r in page if r["info"]["run_id"] == hot)
+        tag = {x["key"]: x["value"] for x in run["data"].get("tags", [])}.get("k")
+        metric = {x["key"]: x["value"] for x in run["data"].get("metrics", [])}.get("m")
+        assert (tag is None and metric is None) or float(tag) == metric, (
+            f"page {i} mixed two snapshots: tag k={tag}, metric m={metric}")
+        return metric or 0
+
+    seen = read_while_writing(api, batch, read)
+    assert seen[-1] > seen[0], "the writer committed nothing during the searches"
