@@ -13,7 +13,9 @@
  *           log-batch per transaction; GROUP > 1: what group commit of GROUP
  *           concurrent log-batches could reach);
  *   commit: COMMITS transactions of one point each (the shape of one
- *           log-metric call), with the same latest_metrics upsert.
+ *           log-metric call), with the same latest_metrics upsert; each
+ *           commit is timed, for the latency percentiles of a lone commit
+ *           (SQLite's own checkpoints included, as they fall).
  *
  * Settings as mlflowd uses them: journal_mode=WAL, foreign_keys=ON and the
  * synchronous mode given on the command line (FULL by default).
@@ -35,6 +37,12 @@
 #define ROWS_PER_TXN (KEYS_PER_BATCH * STEPS_PER_BATCH)
 
 static const char RUN[] = "0123456789abcdef0123456789abcdef";
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
 
 static double now_s(void)
 {
@@ -214,16 +222,24 @@ int main(int argc, char **argv)
 	long long bytes = file_size(path) + file_size(wal);
 
 	/* commit: one point per transaction, like one log-metric call. */
+	double *lat = malloc((size_t)(commits > 0 ? commits : 1) * sizeof *lat);
+	if (!lat) {
+		fprintf(stderr, "sqlite_ceiling: out of memory\n");
+		return 1;
+	}
 	t0 = now_s();
 	for (long long i = 0; i < commits; i++, step++) {
 		const char *key = keys[i % KEYS_PER_BATCH];
 		double v = next_value();
+		double t1 = now_s();
 		run_stmt(db, s.begin, "begin");
 		insert_point(db, &s, key, v, ts0 + step, step);
 		upsert_latest(db, &s, key, v, ts0 + step, step);
 		run_stmt(db, s.commit, "commit");
+		lat[i] = now_s() - t1;
 	}
 	double t_commit = now_s() - t0;
+	qsort(lat, (size_t)commits, sizeof *lat, cmp_double);
 
 	printf("sqlite_version=%s\n", sqlite3_libversion());
 	printf("synchronous=%s\n", sync);
@@ -236,6 +252,11 @@ int main(int argc, char **argv)
 	printf("commit_txns=%lld\n", commits);
 	printf("commit_seconds=%.6f\n", t_commit);
 	printf("commit_txn_per_s=%.1f\n", commits > 0 ? (double)commits / t_commit : 0.0);
+	if (commits > 0) {
+		printf("commit_p50_ms=%.3f\n", lat[(commits - 1) / 2] * 1e3);
+		printf("commit_p99_ms=%.3f\n", lat[(commits - 1) * 99 / 100] * 1e3);
+	}
+	free(lat);
 
 	sqlite3_finalize(s.ins);
 	sqlite3_finalize(s.latest);
