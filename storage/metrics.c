@@ -347,19 +347,26 @@ struct step_row {
 static int sample_by_rows(struct mlf_conn *c, struct mlf_arena *a, const char *rid, const char *key, int64_t lo,
                           int64_t hi, int64_t max_results, struct mlf_metric **out, int *n, int *cap)
 {
+	/* Without a step range the bounds are left out: SQLite then checks
+	 * each index entry against the (run_uuid, key) prefix only. */
 	static const char scan_sql[] = "SELECT step, rowid FROM metrics INDEXED BY index_metrics_run_uuid_key_step "
 	                               "WHERE run_uuid = ?1 AND key = ?2 AND step BETWEEN ?3 AND ?4";
+	static const char scan_all_sql[] = "SELECT step, rowid FROM metrics INDEXED BY index_metrics_run_uuid_key_step "
+	                                   "WHERE run_uuid = ?1 AND key = ?2";
+	int whole = lo == INT64_MIN && hi == INT64_MAX;
 	static const char pick_sql[] = "SELECT m.value, m.timestamp, m.step, m.is_nan FROM json_each(?1) AS j "
 	                               "CROSS JOIN metrics AS m ON m.rowid = j.value";
 	if (max_results < 2)
 		return 0;
-	sqlite3_stmt *st = mlf_stmt(c, scan_sql, NULL);
+	sqlite3_stmt *st = mlf_stmt(c, whole ? scan_all_sql : scan_sql, NULL);
 	if (!st)
 		return 0;
 	sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, lo);
-	sqlite3_bind_int64(st, 4, hi);
+	if (!whole) {
+		sqlite3_bind_int64(st, 3, lo);
+		sqlite3_bind_int64(st, 4, hi);
+	}
 	struct step_row *rows = NULL;
 	size_t nrows = 0, rcap = 0;
 	int ok = 1, rc;
