@@ -157,4 +157,9 @@ enum mlf_status mlf_validate_run_id(struct mlf_req *req, const char *run_id);
 void mlf_write_run_info(struct mlf_json *j, const struct mlf_run_info *info);
 void mlf_write_run(struct mlf_json *j, const struct mlf_run *run);
 void mlf_write_metric(struct mlf_json *j, const struct mlf_metric *m, int with_run_id);
+/* The same, with m's key and run id already as JSON strings (quoted and
+ * escaped) when key_json / run_json are not NULL: for long lists whose
+ * points share them. Both are borrowed. */
+void mlf_write_metric_with(struct mlf_json *j, const struct mlf_metric *m, const struct mlf_buf *key_json,
+                           int with_run_id, const struct mlf_buf *run_json);
 void mlf_write_tags(struct mlf_json *j, const char *field, const struct mlf_kv *kv, int n);

@@ -11,15 +11,20 @@
 #include "api.h"
 #include "limits.h"
 
+/* A list of metrics to write: the points of a history share one key
+ * string and, run by run, one run id string, so those are escaped once
+ * (key_json when every point has the same key; run_json[i] for point i). */
 struct metrics_out {
 	const struct mlf_metric *ms;
 	int with_run_id;
+	const struct mlf_buf *key_json;  /* borrowed, or NULL */
+	const struct mlf_buf **run_json; /* borrowed: n entries, or NULL */
 };
 
 static void write_metric_elem(struct mlf_json *j, const void *ctx, int i)
 {
 	const struct metrics_out *o = ctx;
-	mlf_write_metric(j, &o->ms[i], o->with_run_id);
+	mlf_write_metric_with(j, &o->ms[i], o->key_json, o->with_run_id, o->run_json ? o->run_json[i] : NULL);
 }
 
 static void write_metrics(struct mlf_req *req, const struct mlf_metric *ms, int n, int with_run_id,
@@ -29,8 +34,35 @@ static void write_metrics(struct mlf_req *req, const struct mlf_metric *ms, int 
 	if (n) {
 		mlf_json_key(&req->out, "metrics");
 		mlf_json_arr_begin(&req->out);
-		struct metrics_out o = {ms, with_run_id};
+		struct metrics_out o = {ms, with_run_id, NULL, NULL};
+		/* The escaped strings, in the arena; their buffers are freed below. */
+		int same_key = 1, nbufs = 0, runs = 0;
+		for (int i = 0; i < n; i++) {
+			same_key = same_key && ms[i].key == ms[0].key;
+			runs += with_run_id && ms[i].run_id && (!i || ms[i].run_id != ms[i - 1].run_id);
+		}
+		struct mlf_buf *bufs = mlf_arena_alloc(&req->arena, (size_t)(runs + 1) * sizeof *bufs);
+		if (same_key && ms[0].key) {
+			mlf_json_escape(&bufs[nbufs], ms[0].key, strlen(ms[0].key));
+			o.key_json = &bufs[nbufs++];
+		}
+		if (with_run_id) {
+			const struct mlf_buf **rj = mlf_arena_alloc(&req->arena, (size_t)n * sizeof *rj);
+			for (int i = 0; i < n; i++) {
+				if (!ms[i].run_id)
+					continue;
+				if (i && ms[i].run_id == ms[i - 1].run_id) {
+					rj[i] = rj[i - 1];
+					continue;
+				}
+				mlf_json_escape(&bufs[nbufs], ms[i].run_id, strlen(ms[i].run_id));
+				rj[i] = &bufs[nbufs++];
+			}
+			o.run_json = rj;
+		}
 		mlf_json_elems(&req->out, n, MLF_JSON_SPLIT_MIN_METRICS, write_metric_elem, &o);
+		for (int i = 0; i < nbufs; i++)
+			mlf_buf_release(&bufs[i]);
 		mlf_json_arr_end(&req->out);
 	}
 	mlf_json_kv_str(&req->out, "next_page_token", next_token);

@@ -26,11 +26,15 @@ void mlf_write_tags(struct mlf_json *j, const char *field, const struct mlf_kv *
 
 /* Written by hand: metric histories are the largest answers (hundreds of
  * thousands of these objects). */
-void mlf_write_metric(struct mlf_json *j, const struct mlf_metric *m, int with_run_id)
+void mlf_write_metric_with(struct mlf_json *j, const struct mlf_metric *m, const struct mlf_buf *key_json,
+                           int with_run_id, const struct mlf_buf *run_json)
 {
 	struct mlf_buf *b = mlf_json_raw_value(j);
 	PUT_LIT(b, "{\"key\":");
-	mlf_json_escape(b, m->key, strlen(m->key));
+	if (key_json)
+		mlf_buf_append(b, key_json->data, key_json->len);
+	else
+		mlf_json_escape(b, m->key, strlen(m->key));
 	PUT_LIT(b, ",\"value\":");
 	mlf_json_put_double(b, m->value);
 	PUT_LIT(b, ",\"timestamp\":");
@@ -39,9 +43,17 @@ void mlf_write_metric(struct mlf_json *j, const struct mlf_metric *m, int with_r
 	mlf_buf_put_i64(b, m->step);
 	if (with_run_id && m->run_id) {
 		PUT_LIT(b, ",\"run_id\":");
-		mlf_json_escape(b, m->run_id, strlen(m->run_id));
+		if (run_json)
+			mlf_buf_append(b, run_json->data, run_json->len);
+		else
+			mlf_json_escape(b, m->run_id, strlen(m->run_id));
 	}
 	mlf_buf_putc(b, '}');
+}
+
+void mlf_write_metric(struct mlf_json *j, const struct mlf_metric *m, int with_run_id)
+{
+	mlf_write_metric_with(j, m, NULL, with_run_id, NULL);
 }
 
 void mlf_write_run_info(struct mlf_json *j, const struct mlf_run_info *i)
