@@ -2034,9 +2034,11 @@ class Report:
                  f"CPU used by other processes during timed runs: median {med(h.noise) or 0:.0f}%, max "
                  f"{max(h.noise) if h.noise else 0:.0f}% of the machine.")
         if h.calib:
+            cs = [ms for _, ms in h.calib]
+            spread = ("The same machine gave different speeds over the run" if max(cs) > 1.1 * min(cs)
+                      else "The machine's speed stayed within 10% over the run")
             L.append("- CPU calibration: a fixed single-core workload (`scripts/bench/calib.c`: sort and format "
-                     "200,000 doubles; median of 7) timed at the start of each phase. The same machine gave "
-                     "different speeds over the run; lower is faster: "
+                     f"200,000 doubles; median of 7) timed at the start of each phase. {spread}; lower is faster: "
                      + "; ".join(f"{p} {ms:.1f} ms" for p, ms in h.calib) + ".")
         L.append(f"- Versions: MLflow {info['mlflow']} (Python {info['python']}, its SQLite "
                  f"{info['python_sqlite']}); {info['mlflowd_version']} (binary sha256 {info.get('mlflowd_sha256', '?')}, built "
