@@ -220,11 +220,15 @@ int mlf_read_begin(struct mlf_conn *c, struct mlf_error *err)
 	return run_simple(c, "BEGIN", NULL, err) == MLF_OK ? 1 : -1;
 }
 
-struct mlf_conn *mlf_db_read_txn(struct mlf_db *db, int *own, struct mlf_error *err)
+enum mlf_status mlf_db_read_in_txn(struct mlf_db *db, mlf_read_fn fn, void *arg, int i, struct mlf_error *err)
 {
 	struct mlf_conn *c = mlf_db_read(db, err);
-	*own = c ? mlf_read_begin(c, err) : -1;
-	return *own < 0 ? NULL : c;
+	int own = c ? mlf_read_begin(c, err) : -1;
+	if (own < 0)
+		return err->status;
+	enum mlf_status s = fn(c, arg, i, err);
+	mlf_read_end(c, own);
+	return s;
 }
 
 void mlf_read_end(struct mlf_conn *c, int own)

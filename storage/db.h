@@ -91,11 +91,13 @@ int mlf_rows_done(struct mlf_conn *c, sqlite3_stmt *st, int rc, struct mlf_error
 /* Begin a read transaction on c unless c already holds one: 1 when it
  * began one (end it with mlf_read_end), 0 when not, -1 on error (err set). */
 int mlf_read_begin(struct mlf_conn *c, struct mlf_error *err);
-/* The calling thread's read connection (mlf_db_read) inside a read
- * transaction (*own as mlf_read_begin returns it): what a pool task
- * reading for another thread's request starts with. NULL on error (err
- * set). */
-struct mlf_conn *mlf_db_read_txn(struct mlf_db *db, int *own, struct mlf_error *err);
+/* A read on connection c for item i of arg (the pool's task index). */
+typedef enum mlf_status (*mlf_read_fn)(struct mlf_conn *c, void *arg, int i, struct mlf_error *err);
+/* Run fn on the calling thread's read connection (mlf_db_read) inside a
+ * read transaction of its own: what a pool task reading for another
+ * thread's request does. Returns fn's status, or the error of getting the
+ * connection or beginning the transaction (err set either way). */
+enum mlf_status mlf_db_read_in_txn(struct mlf_db *db, mlf_read_fn fn, void *arg, int i, struct mlf_error *err);
 /* End the transaction mlf_read_begin began (own > 0); nothing otherwise. */
 void mlf_read_end(struct mlf_conn *c, int own);
 /* PRAGMA data_version of c: equal values read on one connection (inside

@@ -160,18 +160,16 @@ struct split_read {
 	struct mlf_error err[2];
 };
 
+static enum mlf_status split_read_half(struct mlf_conn *c, void *p, int i, struct mlf_error *err)
+{
+	struct split_read *sr = p;
+	return read_steps(c, sr->run_id, sr->key, sr->lo[i], sr->hi[i], &sr->rows[i], &sr->n[i], &sr->sorted[i], err);
+}
+
 static void split_task(void *p, int i)
 {
 	struct split_read *sr = p;
-	int own;
-	struct mlf_conn *c = mlf_db_read_txn(sr->db, &own, &sr->err[i]);
-	if (!c) {
-		sr->s[i] = sr->err[i].status;
-		return;
-	}
-	sr->s[i] = read_steps(c, sr->run_id, sr->key, sr->lo[i], sr->hi[i], &sr->rows[i], &sr->n[i], &sr->sorted[i],
-	                      &sr->err[i]);
-	mlf_read_end(c, own);
+	sr->s[i] = mlf_db_read_in_txn(sr->db, split_read_half, sr, i, &sr->err[i]);
 }
 
 /* The first and last step of the series (0 when it has no rows). */
@@ -507,19 +505,18 @@ struct bulk_job {
 	struct bulk_part *parts; /* owned by the caller: one per run */
 };
 
-static void bulk_task(void *p, int i)
+static enum mlf_status bulk_sample_run(struct mlf_conn *c, void *p, int i, struct mlf_error *err)
 {
 	struct bulk_job *j = p;
 	struct bulk_part *part = &j->parts[i];
-	int own;
-	struct mlf_conn *c = mlf_db_read_txn(j->db, &own, &part->err);
-	if (!c) {
-		part->s = part->err.status;
-		return;
-	}
-	part->s = sample_run(c, &part->a, j->run_ids[i], j->key, j->has_range, j->start_step, j->end_step,
-	                     j->max_results, &part->pts, &part->n, &part->cap, &part->err);
-	mlf_read_end(c, own);
+	return sample_run(c, &part->a, j->run_ids[i], j->key, j->has_range, j->start_step, j->end_step, j->max_results,
+	                  &part->pts, &part->n, &part->cap, err);
+}
+
+static void bulk_task(void *p, int i)
+{
+	struct bulk_job *j = p;
+	j->parts[i].s = mlf_db_read_in_txn(j->db, bulk_sample_run, j, i, &j->parts[i].err);
 }
 
 enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_arena *a, const char *const *run_ids,

@@ -184,7 +184,6 @@ double mlf__stored_to_double(double v, int is_nan)
 	return is_nan ? NAN : v;
 }
 
-/* Load metrics, params, tags, inputs and outputs of runs[0..n). */
 /* What fill_runs() shares with its parts: the page's runs and their ids. */
 struct fill_ctx {
 	struct run_index *ix;
@@ -378,17 +377,16 @@ struct fill_job {
 	struct mlf_error err[FILL_PARTS];
 };
 
+static enum mlf_status fill_job_part(struct mlf_conn *c, void *p, int part, struct mlf_error *err)
+{
+	struct fill_job *j = p;
+	return fill_part(c, &j->a[part], j->f, part, err);
+}
+
 static void fill_task(void *p, int part)
 {
 	struct fill_job *j = p;
-	int own;
-	struct mlf_conn *c = mlf_db_read_txn(j->db, &own, &j->err[part]);
-	if (!c) {
-		j->s[part] = j->err[part].status;
-		return;
-	}
-	j->s[part] = fill_part(c, &j->a[part], j->f, part, &j->err[part]);
-	mlf_read_end(c, own);
+	j->s[part] = mlf_db_read_in_txn(j->db, fill_job_part, j, part, &j->err[part]);
 }
 
 static enum mlf_status fill_runs_parallel(struct mlf_conn *c, struct mlf_arena *a, struct mlf_run *runs, int n,
