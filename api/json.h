@@ -33,13 +33,13 @@ void mlf_json_int(struct mlf_json *j, int64_t v);
 void mlf_json_double(struct mlf_json *j, double v);
 void mlf_json_bool(struct mlf_json *j, int v);
 void mlf_json_null(struct mlf_json *j);
-/* Append already-encoded JSON text as one value. */
 /* Write the elements 0..n-1 of an array (j is inside it) with fn. From
  * split_from elements on, when the pool (storage/pool.h) has helpers, the
  * second half is written on another thread into a buffer of its own and
  * then appended; fn must then be safe to run on two threads at once. */
 typedef void (*mlf_json_elem_fn)(struct mlf_json *j, const void *ctx, int i);
 void mlf_json_elems(struct mlf_json *j, int n, int split_from, mlf_json_elem_fn fn, const void *ctx);
+/* Append already-encoded JSON text as one value. */
 void mlf_json_raw(struct mlf_json *j, const char *text);
 /* The writer's buffer, after the separator, for one value that the caller
  * writes whole (hot paths writing an object by hand); nesting is unchanged. */

@@ -7,6 +7,7 @@
 #include "pool.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 struct pool_job {
@@ -25,6 +26,7 @@ static struct {
 	struct pool_job *queue; /* borrowed: jobs with tasks left to claim, oldest first */
 	pthread_t threads[MLF_POOL_MAX_HELPERS];
 	int nthreads, stop;
+	_Atomic int helpers; /* nthreads, for readers outside mu (every request asks) */
 	void (*on_exit)(void *);
 	void *exit_arg;
 } pool = {.mu = PTHREAD_MUTEX_INITIALIZER, .work_cv = PTHREAD_COND_INITIALIZER, .done_cv = PTHREAD_COND_INITIALIZER};
@@ -85,6 +87,7 @@ int mlf_pool_start(void (*on_exit)(void *arg), void *arg)
 	while (pool.nthreads < want && pthread_create(&pool.threads[pool.nthreads], NULL, helper_main, NULL) == 0)
 		pool.nthreads++;
 	int n = pool.nthreads;
+	atomic_store(&pool.helpers, n);
 	pthread_mutex_unlock(&pool.mu);
 	return n;
 }
@@ -93,6 +96,7 @@ void mlf_pool_stop(void)
 {
 	pthread_mutex_lock(&pool.mu);
 	pool.stop = 1;
+	atomic_store(&pool.helpers, 0);
 	pthread_cond_broadcast(&pool.work_cv);
 	int n = pool.nthreads;
 	pthread_mutex_unlock(&pool.mu);
@@ -105,10 +109,7 @@ void mlf_pool_stop(void)
 
 int mlf_pool_helpers(void)
 {
-	pthread_mutex_lock(&pool.mu);
-	int n = pool.nthreads;
-	pthread_mutex_unlock(&pool.mu);
-	return n;
+	return atomic_load(&pool.helpers);
 }
 
 void mlf_pool_run(int n, mlf_task_fn fn, void *ctx)
