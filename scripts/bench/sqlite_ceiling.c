@@ -15,16 +15,24 @@
  *   commit: COMMITS transactions of one point each (the shape of one
  *           log-metric call), with the same latest_metrics upsert; each
  *           commit is timed, for the latency percentiles of a lone commit
- *           (SQLite's own checkpoints included, as they fall).
+ *           (SQLite's own checkpoints included, as they fall), and the
+ *           commits slower than SLOW_COMMIT_MS are counted with the share
+ *           of the time they took (while one commit waits that long, every
+ *           request that arrives at a server waits too); with SPIN > 0,
+ *           SPIN threads keep CPUs busy meanwhile (as a server's other
+ *           threads do), which shows what a busy machine does to a commit's
+ *           wait for the disk.
  *
  * Settings as mlflowd uses them: journal_mode=WAL, foreign_keys=ON and the
  * synchronous mode given on the command line (FULL by default).
  *
- * Usage: sqlite_ceiling SCHEMA.sql DB POINTS COMMITS [FULL|NORMAL|OFF] [GROUP]
+ * Usage: sqlite_ceiling SCHEMA.sql DB POINTS COMMITS [FULL|NORMAL|OFF] [GROUP] [SPIN]
  * Output: key=value lines on stdout, parsed by scripts/bench/bench.py.
  * This is a benchmark helper, not part of the server.
  */
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +43,22 @@
 #define KEYS_PER_BATCH 100
 #define STEPS_PER_BATCH 10
 #define ROWS_PER_TXN (KEYS_PER_BATCH * STEPS_PER_BATCH)
+#define SLOW_COMMIT_MS 5.0 /* a commit slower than this counts as stalled */
 
 static const char RUN[] = "0123456789abcdef0123456789abcdef";
+
+enum { MAX_SPIN = 16 };
+static atomic_int spin_stop;
+
+/* A thread that only burns CPU until spin_stop is set. */
+static void *spin_main(void *arg)
+{
+	volatile unsigned long n = 0;
+	(void)arg;
+	while (!atomic_load_explicit(&spin_stop, memory_order_relaxed))
+		n++;
+	return NULL;
+}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -145,7 +167,7 @@ static void upsert_latest(sqlite3 *db, struct stmts *s, const char *key, double 
 int main(int argc, char **argv)
 {
 	if (argc < 5) {
-		fprintf(stderr, "usage: %s SCHEMA.sql DB POINTS COMMITS [FULL|NORMAL|OFF] [GROUP]\n", argv[0]);
+		fprintf(stderr, "usage: %s SCHEMA.sql DB POINTS COMMITS [FULL|NORMAL|OFF] [GROUP] [SPIN]\n", argv[0]);
 		return 2;
 	}
 	const char *schema_path = argv[1], *path = argv[2];
@@ -154,6 +176,9 @@ int main(int argc, char **argv)
 	int group = argc > 6 ? atoi(argv[6]) : 1;
 	if (group < 1)
 		group = 1;
+	int spin = argc > 7 ? atoi(argv[7]) : 0;
+	if (spin < 0 || spin > MAX_SPIN)
+		spin = 0;
 	char wal[4096], shm[4096], pragma[128];
 	snprintf(wal, sizeof wal, "%s-wal", path);
 	snprintf(shm, sizeof shm, "%s-shm", path);
@@ -227,6 +252,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sqlite_ceiling: out of memory\n");
 		return 1;
 	}
+	pthread_t spinners[MAX_SPIN];
+	for (int i = 0; i < spin; i++)
+		if (pthread_create(&spinners[i], NULL, spin_main, NULL) != 0) {
+			fprintf(stderr, "sqlite_ceiling: cannot start a spinning thread\n");
+			return 1;
+		}
 	t0 = now_s();
 	for (long long i = 0; i < commits; i++, step++) {
 		const char *key = keys[i % KEYS_PER_BATCH];
@@ -239,11 +270,22 @@ int main(int argc, char **argv)
 		lat[i] = now_s() - t1;
 	}
 	double t_commit = now_s() - t0;
+	atomic_store(&spin_stop, 1);
+	for (int i = 0; i < spin; i++)
+		pthread_join(spinners[i], NULL);
+	long long slow = 0;
+	double slow_s = 0;
+	for (long long i = 0; i < commits; i++)
+		if (lat[i] * 1e3 > SLOW_COMMIT_MS) {
+			slow++;
+			slow_s += lat[i];
+		}
 	qsort(lat, (size_t)commits, sizeof *lat, cmp_double);
 
 	printf("sqlite_version=%s\n", sqlite3_libversion());
 	printf("synchronous=%s\n", sync);
 	printf("group=%d\n", group);
+	printf("spin=%d\n", spin);
 	printf("batch_points=%lld\n", done);
 	printf("batch_seconds=%.6f\n", t_batch);
 	printf("batch_points_per_s=%.1f\n", (double)done / t_batch);
@@ -255,6 +297,10 @@ int main(int argc, char **argv)
 	if (commits > 0) {
 		printf("commit_p50_ms=%.3f\n", lat[(commits - 1) / 2] * 1e3);
 		printf("commit_p99_ms=%.3f\n", lat[(commits - 1) * 99 / 100] * 1e3);
+		printf("commit_p999_ms=%.3f\n", lat[(commits - 1) * 999 / 1000] * 1e3);
+		printf("commit_max_ms=%.3f\n", lat[commits - 1] * 1e3);
+		printf("commit_slow_per_s=%.2f\n", (double)slow / t_commit);
+		printf("commit_slow_time_pct=%.2f\n", 100.0 * slow_s / t_commit);
 	}
 	free(lat);
 
