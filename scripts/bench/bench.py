@@ -1986,7 +1986,7 @@ class Report:
                      "disk is served by its host), a sync issued while a CPU is busy now and then completes only "
                      "at the next 100-ms boundary, 10–20 ms late. " + spin_txt +
                      "A client that sends one request at a time meets only the one commit that waits, so a lone "
-                     f"commit's p99 stays at {fmt(c.get('sqlite_commit_p99_FULL_spin1', {}).get('med'), ' ms')}; a "
+                     f"commit's p99 with a CPU busy stays at {fmt(c.get('sqlite_commit_p99_FULL_spin1', {}).get('med'), ' ms')}; a "
                      "server under load holds back every request that arrives during the wait (at 8,000 req/s a "
                      "15 ms wait holds about 120), so the open-loop p90 and p99 are set by these waits, and the "
                      "closed loop hides most of them because its clients stop sending while they wait. Traced in "
