@@ -232,20 +232,33 @@ def test_fresh_mlflowd_db_schema_matches_stock(fresh_db_template, tmp_path):
 
 @pytest.mark.mlflowd_only
 def test_checkpoints_keep_the_wal_bounded(api, mlflowd):
-    # ~60 log-batches of 100 keys x 10 steps rewrite several hundred pages each
-    # (well over the 4096-page WAL bound); the checkpoint thread and the
-    # writer's own checkpoint past the bound copy them into the database file
-    # and let the WAL start over, so it never holds the whole history
+    # Log-batches of 100 keys x 10 steps rewrite hundreds of pages each; the
+    # checkpoint thread (and past the bound of MLF_WAL_MAX_PAGES, 32768 pages,
+    # the writer's own checkpoint) copy them into the database file and let
+    # the WAL start over, so it never holds the whole history. Batches go on
+    # until the WAL has started over, which the checkpoint sequence number in
+    # its header counts, and the WAL stays within the bound meanwhile (400
+    # batches would write far more frames than the bound).
+    wal = mlflowd.db_path.with_name(mlflowd.db_path.name + "-wal")
+    bound = (32768 + 1000) * (4096 + 24) + 32  # the bound plus one batch's frames
+
+    def restarts():
+        with open(wal, "rb") as f:
+            return int.from_bytes(f.read(16)[12:16], "big")
+
     rid = api.create_run(api.create_experiment())
-    for b in range(60):
+    batches = 0
+    while batches < 400 and (batches < 10 or restarts() == 0):
+        b = batches
         api.okpost("/runs/log-batch", {"run_id": rid, "metrics": [
             {"key": f"k{k:03d}", "value": float(b * 10 + s), "timestamp": 1000 + b * 10 + s, "step": b * 10 + s}
             for s in range(10) for k in range(100)]})
-    wal = mlflowd.db_path.with_name(mlflowd.db_path.name + "-wal")
-    written = 60 * 1000
-    assert api.okget("/metrics/get-history", {"run_id": rid, "metric_key": "k042"})["metrics"][-1]["step"] == 599
-    assert wal.stat().st_size < 24 * 2**20, "the WAL grew without checkpoints"
-    assert mlflowd.db_path.stat().st_size > 8 * 2**20, "nothing was checkpointed into the database file"
+        batches += 1
+        assert wal.stat().st_size < bound, f"the WAL grew past its bound after {batches} batches"
+    assert restarts() > 0, f"the WAL never started over in {batches} batches"
+    written = batches * 1000
+    assert api.okget("/metrics/get-history", {"run_id": rid, "metric_key": "k042"})["metrics"][-1]["step"] == written // 100 - 1
+    assert mlflowd.db_path.stat().st_size > 2**20, "nothing was checkpointed into the database file"
     with sqlite3.connect(f"file:{mlflowd.db_path}?mode=ro", uri=True) as db:
         assert db.execute("SELECT count(*) FROM metrics WHERE run_uuid = ?", (rid,)).fetchone()[0] == written
 
