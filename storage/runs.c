@@ -876,25 +876,16 @@ static enum mlf_status insert_model_metric(struct mlf_conn *c, const struct mlf_
 }
 
 /* Metrics: every point into metrics (a repeated point is a no-op), the
- * latest per key into latest_metrics. The caller's strings outlive the
- * job, so they are bound without copies. */
-static enum mlf_status log_metrics(struct mlf_conn *c, const struct mlf_batch *b, int64_t exp_id, struct mlf_error *err)
+ * latest per key into latest_metrics. sm holds the batch's points in
+ * primary-key order (prepared by the caller's thread, not the writer's).
+ * The caller's strings outlive the job, so they are bound without copies. */
+static enum mlf_status log_metrics(struct mlf_conn *c, const struct mlf_batch *b, const struct stored_metric *sm,
+                                   int64_t exp_id, struct mlf_error *err)
 {
 	enum mlf_status s = MLF_OK;
-	struct stored_metric *sm = malloc(sizeof *sm * (size_t)b->nmetrics);
-	if (!sm)
-		return mlf_fail(err, MLF_INTERNAL_ERROR, "out of memory");
-	for (int i = 0; i < b->nmetrics; i++) {
-		sm[i].m = &b->metrics[i];
-		sm[i].v = to_stored(b->metrics[i].value, &sm[i].is_nan);
-	}
-	qsort(sm, (size_t)b->nmetrics, sizeof *sm, cmp_stored);
-
 	sqlite3_stmt *ins = mlf_stmt(c, SQL_METRIC_INSERT, err);
-	if (!ins) {
-		free(sm);
+	if (!ins)
 		return err->status;
-	}
 	const struct stored_metric *best = NULL;
 	for (int i = 0; i < b->nmetrics && s == MLF_OK; i++) {
 		const struct stored_metric *x = &sm[i];
@@ -937,19 +928,24 @@ static enum mlf_status log_metrics(struct mlf_conn *c, const struct mlf_batch *b
 			}
 		}
 	}
-	free(sm);
 	return s;
 }
 
+struct batch_job {
+	const struct mlf_batch *b;
+	const struct stored_metric *sm; /* b's metrics in primary-key order */
+};
+
 static enum mlf_status batch_fn(struct mlf_conn *c, void *arg, struct mlf_error *err)
 {
-	const struct mlf_batch *b = arg;
+	const struct batch_job *j = arg;
+	const struct mlf_batch *b = j->b;
 	int64_t exp_id = 0;
 	enum mlf_status s = check_active(c, b->run_id, &exp_id, err);
 	if (s == MLF_OK && b->nparams)
 		s = log_params(c, b, err);
 	if (s == MLF_OK && b->nmetrics)
-		s = log_metrics(c, b, exp_id, err);
+		s = log_metrics(c, b, j->sm, exp_id, err);
 	for (int i = 0; i < b->ntags && s == MLF_OK; i++)
 		s = set_tag(c, b->run_id, b->tags[i].key, b->tags[i].value, err);
 	return s;
@@ -957,7 +953,22 @@ static enum mlf_status batch_fn(struct mlf_conn *c, void *arg, struct mlf_error 
 
 enum mlf_status mlf_run_log_batch(struct mlf_db *db, const struct mlf_batch *b, struct mlf_error *err)
 {
-	return mlf_db_write(db, batch_fn, (void *)b, err);
+	/* The metrics are mapped and sorted here, on the request's thread, so
+	 * the single writer spends its time on SQLite alone. */
+	struct stored_metric *sm = NULL;
+	if (b->nmetrics) {
+		if (!(sm = malloc(sizeof *sm * (size_t)b->nmetrics)))
+			return mlf_fail(err, MLF_INTERNAL_ERROR, "out of memory");
+		for (int i = 0; i < b->nmetrics; i++) {
+			sm[i].m = &b->metrics[i];
+			sm[i].v = to_stored(b->metrics[i].value, &sm[i].is_nan);
+		}
+		qsort(sm, (size_t)b->nmetrics, sizeof *sm, cmp_stored);
+	}
+	struct batch_job j = {b, sm};
+	enum mlf_status s = mlf_db_write(db, batch_fn, &j, err);
+	free(sm);
+	return s;
 }
 
 struct tag_job {
