@@ -21,8 +21,9 @@
 /* WAL pages (128 MiB) at which the writer finishes a checkpoint itself, so
  * the WAL restarts. Under sustained writes the checkpoint thread never
  * catches up with the last frame, so only this restarts the WAL, and the
- * writer pauses for it: a larger bound pauses it less often (log-batch
- * throughput +12-27% over 4096 pages); an idle moment restarts it sooner.
+ * writer pauses for it, copying what the checkpoint thread has not (about
+ * 10-16 ms under sustained log-batches): a larger bound pauses it less
+ * often; an idle moment restarts it sooner.
  * While the checkpoint thread is mid-round the writer's checkpoint is
  * refused and retried after the next commit, so the WAL can pass the bound
  * by what commits meanwhile (a few MiB; up to 14 MiB with 4 batch writers). */

@@ -54,6 +54,7 @@ struct mlf_db {
 	pthread_cond_t ckpt_cv; /* signalled when the WAL has grown, or on stop (under mu) */
 	int ckpt_wanted, ckpt_stop, ckpt_started;
 	int ckpt_next; /* WAL pages at which to wake the checkpointer next (writer thread only) */
+	int wal_pages; /* WAL pages after the last commit (writer thread only) */
 
 	/* Durability, pipelined: the writer commits with synchronous=NORMAL
 	 * (SQLite then syncs only around checkpoints) and hands the committed
@@ -564,14 +565,18 @@ static int run_sql(struct mlf_conn *c, sqlite3_stmt **cache, const char *sql)
 static int wal_hook(void *p, sqlite3 *h, const char *schema, int pages)
 {
 	struct mlf_db *db = p;
+	/* A WAL shorter than after the last commit has started over. (Its
+	 * length alone does not tell: one commit of a busy group can write
+	 * more pages than MLF_WAL_CHECKPOINT_PAGES, and the checkpointer would
+	 * then sleep until the WAL reached its bound.) */
+	if (pages < db->wal_pages)
+		db->ckpt_next = MLF_WAL_CHECKPOINT_PAGES;
+	db->wal_pages = pages;
 	if (pages >= MLF_WAL_MAX_PAGES) {
 		/* The checkpointer cannot keep up (or readers hold old snapshots):
 		 * bound the WAL the way SQLite's own auto-checkpoint would. */
 		sqlite3_wal_checkpoint_v2(h, schema, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-	} else if (pages < db->ckpt_next) {
-		if (pages < MLF_WAL_CHECKPOINT_PAGES) /* the WAL started over */
-			db->ckpt_next = MLF_WAL_CHECKPOINT_PAGES;
-	} else {
+	} else if (pages >= db->ckpt_next) {
 		/* one checkpoint per MLF_WAL_CHECKPOINT_PAGES new pages, as
 		 * SQLite's auto-checkpoint would run, but off this thread */
 		db->ckpt_next = pages + MLF_WAL_CHECKPOINT_PAGES;

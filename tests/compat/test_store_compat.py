@@ -4,6 +4,7 @@ MLflow is served by mlflowd with the same data. Both directions also keep writin
 
 import math
 import sqlite3
+import time
 
 import pytest
 from mlflow import MlflowClient
@@ -309,6 +310,53 @@ def test_wal_stays_bounded_under_concurrent_batches(api, mlflowd):
     assert wal_restarts(wal) > 0, "the WAL never started over"
     with sqlite3.connect(f"file:{mlflowd.db_path}?mode=ro", uri=True) as db:
         assert db.execute("SELECT count(*) FROM metrics").fetchone()[0] == writers * batches * 1000
+
+
+def wal_index(db_path) -> tuple[int, int, int]:
+    """(salt, last frame, frames copied into the database) from the -shm
+    wal-index: aSalt[0] and mxFrame of its header, nBackfill of the
+    checkpoint info that follows the header's two copies (native order)."""
+    with open(db_path.with_name(db_path.name + "-shm"), "rb") as f:
+        h = f.read(100)
+    u32 = lambda off: int.from_bytes(h[off:off + 4], "little")
+    return u32(32), u32(16), u32(96)
+
+
+@pytest.mark.mlflowd_only
+def test_checkpoint_thread_wakes_after_a_restart_by_a_large_commit(api, mlflowd):
+    # Batches of 1000 keys x 1 step grow the run's index segments until one
+    # commit writes more WAL pages than MLF_WAL_CHECKPOINT_PAGES (1000). When
+    # such a commit is the first after the WAL started over, the checkpoint
+    # thread must still be woken and copy it into the database file; it used
+    # to sleep until the WAL reached its bound, leaving the writer to copy
+    # the whole WAL itself while every caller waited.
+    wal = mlflowd.db_path.with_name(mlflowd.db_path.name + "-wal")
+    rid = api.create_run(api.create_experiment())
+
+    def batch(b):
+        api.okpost("/runs/log-batch", {"run_id": rid, "metrics": [
+            {"key": f"m{k:04d}", "value": float(b), "timestamp": 1000 + b, "step": b} for k in range(1000)]})
+
+    b, restarts, first = 0, wal_restarts(wal) if wal.exists() else 0, None
+    while b < 300 and first is None:
+        batch(b)
+        b += 1
+        if wal_restarts(wal) != restarts:
+            restarts = wal_restarts(wal)
+            # the WAL started over before this batch's commit, which is its first
+            salt, frames, _ = wal_index(mlflowd.db_path)
+            if frames > 1000:
+                first = salt
+    assert first is not None, f"no commit of over 1000 pages opened a new WAL in {b} batches"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        salt, frames, backfilled = wal_index(mlflowd.db_path)
+        assert salt == first, "the WAL started over again with no write"
+        if backfilled > 0:
+            break
+        time.sleep(0.01)
+    assert backfilled == frames, f"the checkpoint thread copied {backfilled} of the WAL's {frames} pages"
+    assert api.okget("/metrics/get-history", {"run_id": rid, "metric_key": "m0999"})["metrics"][-1]["step"] == b - 1
 
 
 @pytest.mark.mlflowd_only
