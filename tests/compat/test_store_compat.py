@@ -4,6 +4,7 @@ MLflow is served by mlflowd with the same data. Both directions also keep writin
 
 import math
 import sqlite3
+import threading
 import time
 
 import pytest
@@ -283,8 +284,6 @@ def test_wal_stays_bounded_under_concurrent_batches(api, mlflowd):
     # WAL starts over only through the writer's own checkpoint at the bound.
     # The -wal file is overwritten in place after a restart, never shrunk,
     # so its size at the end is the largest the WAL ever was.
-    import threading
-
     wal = mlflowd.db_path.with_name(mlflowd.db_path.name + "-wal")
     eid = api.create_experiment()
     writers, batches, errors = 4, 80, []
@@ -318,8 +317,8 @@ def wal_index(db_path) -> tuple[int, int, int]:
     checkpoint info that follows the header's two copies (native order)."""
     with open(db_path.with_name(db_path.name + "-shm"), "rb") as f:
         h = f.read(100)
-    u32 = lambda off: int.from_bytes(h[off:off + 4], "little")
-    return u32(32), u32(16), u32(96)
+    salt, mx_frame, backfill = (int.from_bytes(h[off:off + 4], "little") for off in (32, 16, 96))
+    return salt, mx_frame, backfill
 
 
 @pytest.mark.mlflowd_only
