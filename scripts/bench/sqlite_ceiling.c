@@ -11,7 +11,10 @@
  *           1000 shaped like a maximal log-batch (100 keys x 10 steps) and
  *           followed by one latest_metrics upsert per key (GROUP = 1: one
  *           log-batch per transaction; GROUP > 1: what group commit of GROUP
- *           concurrent log-batches could reach);
+ *           concurrent log-batches could reach); the batches go to RUNS runs
+ *           in turn, as the benchmark's W3 clients send them (its concurrency
+ *           c logs to c runs), so that the (run_uuid, key, step) index is
+ *           touched in as many places as under W3;
  *   commit: COMMITS transactions of one point each (the shape of one
  *           log-metric call), with the same latest_metrics upsert; each
  *           commit is timed, for the latency percentiles of a lone commit
@@ -26,7 +29,7 @@
  * Settings as mlflowd uses them: journal_mode=WAL, foreign_keys=ON and the
  * synchronous mode given on the command line (FULL by default).
  *
- * Usage: sqlite_ceiling SCHEMA.sql DB POINTS COMMITS [FULL|NORMAL|OFF] [GROUP] [SPIN]
+ * Usage: sqlite_ceiling SCHEMA.sql DB POINTS COMMITS [FULL|NORMAL|OFF] [GROUP] [SPIN] [RUNS]
  * Output: key=value lines on stdout, parsed by scripts/bench/bench.py.
  * This is a benchmark helper, not part of the server.
  */
@@ -44,8 +47,12 @@
 #define STEPS_PER_BATCH 10
 #define ROWS_PER_TXN (KEYS_PER_BATCH * STEPS_PER_BATCH)
 #define SLOW_COMMIT_MS 5.0 /* a commit slower than this counts as stalled */
+#define MAX_RUNS 64        /* runs the batches rotate over */
+#define RUN_ID_LEN 32
 
-static const char RUN[] = "0123456789abcdef0123456789abcdef";
+/* The runs' ids; insert_point and upsert_latest log to run_ids[cur_run]. */
+static char run_ids[MAX_RUNS][RUN_ID_LEN + 1];
+static int cur_run;
 
 enum { MAX_SPIN = 16 };
 static atomic_int spin_stop;
@@ -149,7 +156,7 @@ static void insert_point(sqlite3 *db, struct stmts *s, const char *key, double v
 	sqlite3_bind_text(s->ins, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_double(s->ins, 2, v);
 	sqlite3_bind_int64(s->ins, 3, ts);
-	sqlite3_bind_text(s->ins, 4, RUN, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->ins, 4, run_ids[cur_run], -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s->ins, 5, step);
 	run_stmt(db, s->ins, "insert metric");
 }
@@ -160,14 +167,15 @@ static void upsert_latest(sqlite3 *db, struct stmts *s, const char *key, double 
 	sqlite3_bind_double(s->latest, 2, v);
 	sqlite3_bind_int64(s->latest, 3, ts);
 	sqlite3_bind_int64(s->latest, 4, step);
-	sqlite3_bind_text(s->latest, 5, RUN, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->latest, 5, run_ids[cur_run], -1, SQLITE_STATIC);
 	run_stmt(db, s->latest, "upsert latest_metrics");
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 5) {
-		fprintf(stderr, "usage: %s SCHEMA.sql DB POINTS COMMITS [FULL|NORMAL|OFF] [GROUP] [SPIN]\n", argv[0]);
+		fprintf(stderr, "usage: %s SCHEMA.sql DB POINTS COMMITS [FULL|NORMAL|OFF] [GROUP] [SPIN] [RUNS]\n",
+		        argv[0]);
 		return 2;
 	}
 	const char *schema_path = argv[1], *path = argv[2];
@@ -179,6 +187,9 @@ int main(int argc, char **argv)
 	int spin = argc > 7 ? atoi(argv[7]) : 0;
 	if (spin < 0 || spin > MAX_SPIN)
 		spin = 0;
+	int nruns = argc > 8 ? atoi(argv[8]) : 1;
+	if (nruns < 1 || nruns > MAX_RUNS)
+		nruns = 1;
 	char wal[4096], shm[4096], pragma[128];
 	snprintf(wal, sizeof wal, "%s-wal", path);
 	snprintf(shm, sizeof shm, "%s-shm", path);
@@ -198,12 +209,16 @@ int main(int argc, char **argv)
 	exec(db, "INSERT INTO experiments(experiment_id, name, artifact_location, lifecycle_stage, "
 	         "creation_time, last_update_time) VALUES (1, 'ceiling', '/tmp', 'active', 0, 0)");
 	char sql[512];
-	snprintf(sql, sizeof sql,
-	         "INSERT INTO runs(run_uuid, name, source_type, source_name, entry_point_name, user_id, status, "
-	         "start_time, source_version, lifecycle_stage, artifact_uri, experiment_id) VALUES "
-	         "('%s', 'r', 'UNKNOWN', '', '', 'u', 'RUNNING', 0, '', 'active', '/tmp', 1)",
-	         RUN);
-	exec(db, sql);
+	for (int r = 0; r < nruns; r++) {
+		snprintf(run_ids[r], sizeof run_ids[r], "%0*x", RUN_ID_LEN, 0xc0ffee00 + r);
+		snprintf(
+		    sql, sizeof sql,
+		    "INSERT INTO runs(run_uuid, name, source_type, source_name, entry_point_name, user_id, status, "
+		    "start_time, source_version, lifecycle_stage, artifact_uri, experiment_id) VALUES "
+		    "('%.*s', 'r', 'UNKNOWN', '', '', 'u', 'RUNNING', 0, '', 'active', '/tmp', 1)",
+		    RUN_ID_LEN, run_ids[r]);
+		exec(db, sql);
+	}
 	exec(db, "COMMIT");
 	free(schema);
 
@@ -230,6 +245,7 @@ int main(int argc, char **argv)
 	while (done < points) {
 		run_stmt(db, s.begin, "begin");
 		for (int g = 0; g < group && done < points; g++) {
+			cur_run = (int)(done / ROWS_PER_TXN % nruns);
 			for (int j = 0; j < STEPS_PER_BATCH; j++, step++)
 				for (int k = 0; k < KEYS_PER_BATCH; k++)
 					insert_point(db, &s, keys[k], next_value(), ts0 + step, step);
@@ -246,7 +262,8 @@ int main(int argc, char **argv)
 	exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
 	long long bytes = file_size(path) + file_size(wal);
 
-	/* commit: one point per transaction, like one log-metric call. */
+	/* commit: one point per transaction, like one log-metric call, on one run. */
+	cur_run = 0;
 	double *lat = malloc((size_t)(commits > 0 ? commits : 1) * sizeof *lat);
 	if (!lat) {
 		fprintf(stderr, "sqlite_ceiling: out of memory\n");
@@ -286,6 +303,7 @@ int main(int argc, char **argv)
 	printf("synchronous=%s\n", sync);
 	printf("group=%d\n", group);
 	printf("spin=%d\n", spin);
+	printf("runs=%d\n", nruns);
 	printf("batch_points=%lld\n", done);
 	printf("batch_seconds=%.6f\n", t_batch);
 	printf("batch_points_per_s=%.1f\n", (double)done / t_batch);
