@@ -50,10 +50,6 @@
 #define MAX_RUNS 64        /* runs the batches rotate over */
 #define RUN_ID_LEN 32
 
-/* The runs' ids; insert_point and upsert_latest log to run_ids[cur_run]. */
-static char run_ids[MAX_RUNS][RUN_ID_LEN + 1];
-static int cur_run;
-
 enum { MAX_SPIN = 16 };
 static atomic_int spin_stop;
 
@@ -151,23 +147,25 @@ static void run_stmt(sqlite3 *db, sqlite3_stmt *st, const char *what)
 	sqlite3_reset(st);
 }
 
-static void insert_point(sqlite3 *db, struct stmts *s, const char *key, double v, long long ts, long long step)
+static void insert_point(sqlite3 *db, struct stmts *s, const char *run, const char *key, double v, long long ts,
+                         long long step)
 {
 	sqlite3_bind_text(s->ins, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_double(s->ins, 2, v);
 	sqlite3_bind_int64(s->ins, 3, ts);
-	sqlite3_bind_text(s->ins, 4, run_ids[cur_run], -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->ins, 4, run, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s->ins, 5, step);
 	run_stmt(db, s->ins, "insert metric");
 }
 
-static void upsert_latest(sqlite3 *db, struct stmts *s, const char *key, double v, long long ts, long long step)
+static void upsert_latest(sqlite3 *db, struct stmts *s, const char *run, const char *key, double v, long long ts,
+                          long long step)
 {
 	sqlite3_bind_text(s->latest, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_double(s->latest, 2, v);
 	sqlite3_bind_int64(s->latest, 3, ts);
 	sqlite3_bind_int64(s->latest, 4, step);
-	sqlite3_bind_text(s->latest, 5, run_ids[cur_run], -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->latest, 5, run, -1, SQLITE_STATIC);
 	run_stmt(db, s->latest, "upsert latest_metrics");
 }
 
@@ -209,6 +207,7 @@ int main(int argc, char **argv)
 	exec(db, "INSERT INTO experiments(experiment_id, name, artifact_location, lifecycle_stage, "
 	         "creation_time, last_update_time) VALUES (1, 'ceiling', '/tmp', 'active', 0, 0)");
 	char sql[512];
+	char run_ids[MAX_RUNS][RUN_ID_LEN + 1];
 	for (int r = 0; r < nruns; r++) {
 		snprintf(run_ids[r], sizeof run_ids[r], "%0*x", RUN_ID_LEN, 0xc0ffee00 + r);
 		snprintf(
@@ -245,12 +244,12 @@ int main(int argc, char **argv)
 	while (done < points) {
 		run_stmt(db, s.begin, "begin");
 		for (int g = 0; g < group && done < points; g++) {
-			cur_run = (int)(done / ROWS_PER_TXN % nruns);
+			const char *run = run_ids[done / ROWS_PER_TXN % nruns];
 			for (int j = 0; j < STEPS_PER_BATCH; j++, step++)
 				for (int k = 0; k < KEYS_PER_BATCH; k++)
-					insert_point(db, &s, keys[k], next_value(), ts0 + step, step);
+					insert_point(db, &s, run, keys[k], next_value(), ts0 + step, step);
 			for (int k = 0; k < KEYS_PER_BATCH; k++)
-				upsert_latest(db, &s, keys[k], next_value(), ts0 + step - 1, step - 1);
+				upsert_latest(db, &s, run, keys[k], next_value(), ts0 + step - 1, step - 1);
 			done += ROWS_PER_TXN;
 		}
 		run_stmt(db, s.commit, "commit");
@@ -263,7 +262,6 @@ int main(int argc, char **argv)
 	long long bytes = file_size(path) + file_size(wal);
 
 	/* commit: one point per transaction, like one log-metric call, on one run. */
-	cur_run = 0;
 	double *lat = malloc((size_t)(commits > 0 ? commits : 1) * sizeof *lat);
 	if (!lat) {
 		fprintf(stderr, "sqlite_ceiling: out of memory\n");
@@ -281,8 +279,8 @@ int main(int argc, char **argv)
 		double v = next_value();
 		double t1 = now_s();
 		run_stmt(db, s.begin, "begin");
-		insert_point(db, &s, key, v, ts0 + step, step);
-		upsert_latest(db, &s, key, v, ts0 + step, step);
+		insert_point(db, &s, run_ids[0], key, v, ts0 + step, step);
+		upsert_latest(db, &s, run_ids[0], key, v, ts0 + step, step);
 		run_stmt(db, s.commit, "commit");
 		lat[i] = now_s() - t1;
 	}
