@@ -191,6 +191,19 @@ def proc_stat_cpu(pid):
     return int(rest[11]) + int(rest[12])
 
 
+def thread_cpu(pids):
+    """CPU ticks of every thread of `pids`, keyed by (pid, tid)."""
+    out = {}
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            out[(pid, int(tid))] = proc_stat_cpu(f"{pid}/task/{tid}")
+    return out
+
+
 def proc_kb(pid, path, field):
     try:
         with open(f"/proc/{pid}/{path}") as f:
@@ -375,6 +388,9 @@ class Server:
 
     def cpu_s(self):
         return sum(proc_stat_cpu(p) for p in self.pids()) / CLK_TCK
+
+    def thread_cpu(self):
+        return thread_cpu(self.pids())
 
     def nprocs(self):
         return len(self.pids())
@@ -604,11 +620,15 @@ class Harness:
         if self.args.pin:
             cmd = ["taskset", "-c", "0"] + cmd
         srv_cpu0 = server.cpu_s() if isinstance(server, Server) else 0
+        thr0 = server.thread_cpu() if isinstance(server, Server) else {}
         ch0 = children_cpu_s()
         b0, t0 = sys_cpu()
+        m0 = time.monotonic()
         r = run_cmd(cmd)
+        wall = time.monotonic() - m0
         b1, t1 = sys_cpu()
         ch1 = children_cpu_s()
+        thr1 = server.thread_cpu() if isinstance(server, Server) else {}
         srv_cpu1 = server.cpu_s() if isinstance(server, Server) else 0
         m = re.search(r"^BENCHJSON (\{.*\})$", r.stdout, re.M)
         if r.returncode != 0 or not m:
@@ -619,6 +639,10 @@ class Harness:
         js["ok"] = js["requests"] - js["err_status"]
         js["rps"] = js["ok"] / secs if secs else 0
         js["server_cpu_s"] = srv_cpu1 - srv_cpu0
+        # the busiest server thread's share of one core (mlflowd's single
+        # SQLite writer under W3), over the wall time of the wrk run
+        busiest = max((v - thr0[k] for k, v in thr1.items() if k in thr0), default=0)
+        js["busiest_thread_pct"] = 100.0 * busiest / CLK_TCK / wall if wall > 0 and thr0 else None
         js["client_cpu_s"] = ch1 - ch0
         # CPU used by everything else on the machine while we measured
         ncpu = os.cpu_count() or 1
@@ -943,7 +967,8 @@ class Harness:
                 errs = js["err_status"] + js["err_timeout"] + js["err_connect"] + js["err_read"] + js["err_write"]
                 log(f"[{kind}] {wid} c={c} rep {rep + 1}/{sc['reps']}: {js['rps']:,.0f} req/s "
                     f"({js['rps'] * points_per_req:,.0f} points/s), p50 {js['p50_us'] / 1e3:.2f} ms, "
-                    f"p99 {js['p99_us'] / 1e3:.2f} ms, errors {errs}, other CPU {js['other_cpu_pct']:.0f}%")
+                    f"p99 {js['p99_us'] / 1e3:.2f} ms, errors {errs}, other CPU {js['other_cpu_pct']:.0f}%, "
+                    f"busiest server thread {js['busiest_thread_pct'] or 0:.0f}% of a core")
             r[f"{wid}_c{c}_rps"] = summary([x["rps"] for x in rows])
             r[f"{wid}_c{c}_pps"] = summary([x["rps"] * points_per_req for x in rows])
             r[f"{wid}_c{c}_p50"] = summary([x["p50_us"] / 1e3 for x in rows])
@@ -954,6 +979,8 @@ class Harness:
             tot_ok = sum(x["ok"] for x in rows)
             cpu = sum(x["server_cpu_s"] for x in rows)
             r[f"{wid}_c{c}_cpu_ms_per_req"] = 1e3 * cpu / tot_ok if tot_ok else None
+            busy = [x["busiest_thread_pct"] for x in rows if x.get("busiest_thread_pct") is not None]
+            r[f"{wid}_c{c}_busiest_pct"] = summary(busy) if busy else None
             r[f"{wid}_c{c}_raw"] = rows
         if wid == "W1" and OPEN_LOOP_CONC in conc_list:
             self.w1_open_loop(srv, path, runfile, run_ids)
@@ -1982,20 +2009,50 @@ class Report:
             L.append("")
             g1 = c.get("sqlite_batch_FULL")
             out_of_reach = (", so the 150k points/s target is above what SQLite itself reaches with MLflow's "
-                            "layout on this disk" if best_grp and best_grp[2]["med"] < 150000 else "")
+                            "layout on this machine" if best_grp and best_grp[2]["med"] < 150000 else "")
             reach = [f"{fmt(g1)} points/s with one batch"] + [f"{fmt(v)} with {what}" for _, what, v in grp]
             reach = ", ".join(reach[:-1]) + " and " + reach[-1] if len(reach) > 1 else reach[0]
             passes = (" Here mlflowd passes the one-batch figure: the program inserts, commits, syncs and "
                       "checkpoints on one thread (without SQLite's checkpoints it gains 4–8%), while mlflowd "
                       "parses on the worker threads and checkpoints on a thread of its own."
                       if best3 and g1 and best3 > g1["med"] else "")
-            L.append(f"- **W3 log-batch** ({fmt(best3)} points/s at best): SQLite's inserts. Every point goes "
-                     "into MLflow's four b-trees (the table, the 6-column primary key led by `key`, the "
-                     "`run_uuid` index and the `(run_uuid, key, step)` index), and a 100-key batch touches about "
-                     "100 leaf pages of each key-led index, all rewritten to the WAL and synced before the answer. "
+            busy = [(cc, (m.get(f"W3_c{cc}_busiest_pct") or {}).get("med")) for cc in sc["w3_conc"]]
+            busy = [(cc, v) for cc, v in busy if v is not None]
+            if busy:
+                # this run's own figure: the busiest mlflowd thread during each W3 measurement
+                busy_w3 = ("In this run the busiest mlflowd thread, the writer, was busy "
+                           + ", ".join(f"{v:.0f}% of a core at c={cc}" for cc, v in busy)
+                           + " (median over the repetitions; at c=1 each batch also waits for its client and "
+                           "its sync). ")
+            else:
+                busy_w3 = ("Per-thread CPU (from /proc, 6 s inside 12-s W3 runs of 2026-12-03): the writer "
+                           "thread was busy 87–91% of a core at c=4 and c=16 (59% at c=1, where each batch also "
+                           "waits for its client and its sync). ")
+            # the writer's CPU per 1000-point batch, where it was busiest
+            top = max(busy, key=lambda x: x[1]) if busy else None
+            rps = (m.get(f"W3_c{top[0]}_rps") or {}).get("med") if top else None
+            if top and rps:
+                ms = top[1] / 100 / rps * 1e3
+                per_batch = (f"At c={top[0]} that is {ms:.1f} ms of one core per 1000 points, so a writer "
+                             f"busy all the time would reach about {1e3 / ms:.0f}k points/s on this machine. ")
+            else:
+                per_batch = ("At c=4 that was about 8.6 ms of one core per 1000 points, so a writer busy all "
+                             "the time would reach about 116k points/s on this machine. ")
+            busy_w3 += ("Beside it the checkpoint thread took 16–26% of a core and the sync thread under 5% "
+                        "(measured on 2026-12-03). ")
+            L.append(f"- **W3 log-batch** ({fmt(best3)} points/s at best): the one writer that SQLite allows per "
+                     "database, busy with SQLite's own work. Every point goes into MLflow's four b-trees (the "
+                     "table, the 6-column primary key led by `key`, the `run_uuid` index and the "
+                     "`(run_uuid, key, step)` index), and a 100-key batch touches about 100 leaf pages of each "
+                     "key-led index, all rewritten to the WAL and synced before the answer. " + busy_w3 +
+                     "By perf with DWARF call graphs at "
+                     "c=4, 70% of the writer's own work is the batch's inserts (b-tree seeks, inserts and "
+                     "rebalancing) and 30% the commit, which writes the batch's WAL frames; mlflowd's code outside "
+                     "SQLite takes under 2% of it. " + per_batch +
+                     "More clients only queue behind the writer. "
                      f"The raw SQLite program reaches {reach} per transaction{out_of_reach}; "
-                     "mlflowd's own work (HTTP, JSON, validation) runs on the worker threads beside the single "
-                     "writer, checkpoints run on a thread of their own, and concurrent batches share a commit. "
+                     "mlflowd's own work (HTTP, JSON, validation, sorting the batch) runs on the worker threads, "
+                     "checkpoints run on a thread of their own, and concurrent batches share a commit. "
                      "A batch writes about 540 WAL frames (2.2 MB): appending to the end of each key's range in "
                      "the middle of a key-led index makes SQLite split a full leaf about every other batch, "
                      "rebalancing it with two neighbours and their parent (in the `(run_uuid, key, step)` index, "
@@ -2004,20 +2061,21 @@ class Report:
                      "checkpoint itself at 32,768 pages (128 MiB), about every 0.4 s; it copies only what the "
                      "checkpoint thread has not (10–16 ms). Until 2026-12-03 the checkpoint thread was not woken "
                      "again after a restart whose first commit wrote over 1,000 pages, so the writer copied the "
-                     "whole WAL at the bound (about 65 ms every 0.4 s); fixing that left W3's throughput within "
-                     "noise on this 2-core machine (the checkpoint thread's copying takes about 0.2 of a core from "
-                     "the writer and the load generator) and cut its p99 at c=4 from 88–138 ms to 39–45 ms. "
-                     "Neither a 64 MiB page cache, nor 8 or 16 KiB pages, nor a WITHOUT ROWID metrics table "
-                     "(raw SQLite 54k/88k points/s against 95k/167k) raised it. 2 KiB pages for new databases "
-                     "raised it by 0–7% but made the param-filter search about 30% slower and bulk-interval at "
-                     "c=8 about 10% slower, so the page stays at SQLite's 4 KiB; without foreign-key checks raw "
-                     "SQLite gains nothing with synchronous=FULL (3–9% with it off). The figure follows the "
-                     "disk's write bandwidth: on a slow afternoon of the same day raw SQLite reached only "
-                     "49–51k points/s with one batch per transaction and 93–96k with ten batches of one run, and "
-                     "mlflowd 71–80k at c=4, so the fraction of the ceiling is the figure that carries from run "
-                     "to run. Spread over as many runs as W3's clients log to, group commit gains less (that "
-                     "afternoon 59–60k points/s with 4 batches of 4 runs, 68–79k with 16 of 16, against 90–99k "
-                     "with 10 of one run): each run's batch lands in leaves of its own in the "
+                     "whole WAL at the bound (about 65 ms every 0.4 s); fixing that cut W3's p99 at c=4 from "
+                     "88–138 ms to 39–45 ms and left its throughput within noise. "
+                     "What did not raise it: a 64 MiB page cache, 8 or 16 KiB pages, a WITHOUT ROWID metrics table "
+                     "(raw SQLite 54k/88k points/s against 95k/167k); 2 KiB pages for new databases (W3 +0–7%, "
+                     "but the param-filter search about 30% and bulk-interval at c=8 about 10% slower); and, in "
+                     "mlflowd itself (interleaved A/B runs), the writer without foreign-key checks (within noise), "
+                     "waking the checkpoint thread every 8,000 WAL pages instead of 1,000 (a quarter fewer bytes "
+                     "written, W3 +4–6% at c=4 but its p99 57 → 70 ms, as the writer copies more at the bound), or "
+                     "keeping freed heap memory mapped (13,000 page faults a second fewer, within noise). "
+                     "The figure follows the machine's speed: on a slow afternoon of the same day (CPU calibration "
+                     "63–66 ms) raw SQLite reached only 49–51k points/s with one batch per transaction and 93–96k "
+                     "with ten batches of one run, and mlflowd 71–80k at c=4, so the fraction of the ceiling is the "
+                     "figure that carries from run to run. Spread over as many runs as W3's clients log to, group "
+                     "commit gains less (that afternoon 59–60k points/s with 4 batches of 4 runs, 68–79k with 16 "
+                     "of 16, against 90–99k with 10 of one run): each run's batch lands in leaves of its own in the "
                      "`(run_uuid, key, step)` index, so the ceilings now measure that shape." + passes)
             L.append(f"- **W1 log-metric** ({fmt(m.get('W1_c16_rps'))} req/s at c=16): the writer thread, "
                      "which per group commit writes every page the group dirtied to the WAL (each point touches "
@@ -2112,8 +2170,9 @@ class Report:
         L.append("")
         L.append("### Write workloads (W1, W3)")
         L.append("")
-        L.append("| server | workload | c | req/s | points/s | p50 ms | p99 ms | errors | server CPU ms/request |")
-        L.append("|---|---|---|---|---|---|---|---|---|")
+        L.append("| server | workload | c | req/s | points/s | p50 ms | p99 ms | errors | server CPU ms/request "
+                 "| busiest server thread, % of a core |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|")
         for kind in h.args.servers:
             r = h.res[kind]
             for wid, cl, ppr in (("W1", sc["w1_conc"], 1), ("W3", sc["w3_conc"], 1000)):
@@ -2123,11 +2182,12 @@ class Report:
                     L.append(f"| {kind} | {wid} | {cc} | {fmt_range(r[f'{wid}_c{cc}_rps'])} | "
                              f"{fmt(r[f'{wid}_c{cc}_pps'])} | {fmt(r[f'{wid}_c{cc}_p50'])} | "
                              f"{fmt(r[f'{wid}_c{cc}_p99'])} | {r[f'{wid}_c{cc}_errors']} of "
-                             f"{r[f'{wid}_c{cc}_requests']:,} | {fmt(r.get(f'{wid}_c{cc}_cpu_ms_per_req'))} |")
+                             f"{r[f'{wid}_c{cc}_requests']:,} | {fmt(r.get(f'{wid}_c{cc}_cpu_ms_per_req'))} | "
+                             f"{fmt(r.get(f'{wid}_c{cc}_busiest_pct'))} |")
             for wid in ("W1", "W3"):
                 if r.get(f"{wid}_locked_in_log"):
                     L.append(f"| {kind} | {wid} | | \"database is locked\" in the server log: "
-                             f"{r[f'{wid}_locked_in_log']} times | | | | | |")
+                             f"{r[f'{wid}_locked_in_log']} times | | | | | | |")
         L.append("")
         L.append("### Memory, size, seeding")
         L.append("")
