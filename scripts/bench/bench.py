@@ -2077,6 +2077,15 @@ class Report:
                      "commit gains less (that afternoon 59–60k points/s with 4 batches of 4 runs, 68–79k with 16 "
                      "of 16, against 90–99k with 10 of one run): each run's batch lands in leaves of its own in the "
                      "`(run_uuid, key, step)` index, so the ceilings now measure that shape." + passes)
+            raw16 = [x for x in m.get("W1_c16_raw") or [] if x.get("busiest_thread_pct") is not None]
+            w1_cpu = ""
+            if raw16:
+                # this run's CPU at c=16: the server's threads together, wrk, the busiest server thread
+                srv = statistics.median(x["server_cpu_s"] / x["seconds"] for x in raw16)
+                cli = statistics.median(x["client_cpu_s"] / x["seconds"] for x in raw16)
+                top = statistics.median(x["busiest_thread_pct"] for x in raw16)
+                w1_cpu = (f" In this run at c=16 mlflowd's threads used {srv:.2f} of the two cores together and "
+                          f"wrk {cli:.2f} (medians), and no mlflowd thread was busier than {top:.0f}% of a core.")
             L.append(f"- **W1 log-metric** ({fmt(m.get('W1_c16_rps'))} req/s at c=16): the writer thread, "
                      "which per group commit writes every page the group dirtied to the WAL (each point touches "
                      "the leaf pages of four metric b-trees and of latest_metrics), while the sync thread "
@@ -2085,7 +2094,7 @@ class Report:
                      f"{fmt(c.get('civetweb_post_c16'))} req/s for the same POST, and one SQLite commit per point "
                      f"reaches {fmt(c.get('sqlite_commit_FULL'))} commits/s. Measured with an instrumented build "
                      "(6 s at c=16): groups of 5–6 jobs (median; at most 16) write about 28 WAL frames (115 KB) "
-                     "each; the WAL sync takes 0.45–0.5 ms at the median.")
+                     "each; the WAL sync takes 0.45–0.5 ms at the median." + w1_cpu)
             spin = c.get("sqlite_commit_slow_time_pct_FULL_spin1")
             quiet = c.get("sqlite_commit_slow_time_pct_FULL")
             slow_s = c.get("sqlite_commit_slow_per_s_FULL_spin1")
