@@ -2018,24 +2018,25 @@ class Report:
                       if best3 and g1 and best3 > g1["med"] else "")
             busy = [(cc, (m.get(f"W3_c{cc}_busiest_pct") or {}).get("med")) for cc in sc["w3_conc"]]
             busy = [(cc, v) for cc, v in busy if v is not None]
+            c1_waits = "at c=1 each batch also waits for its client and its sync"
             if busy:
-                # this run's own figure: the busiest mlflowd thread during each W3 measurement
-                busy_w3 = ("In this run the busiest mlflowd thread, the writer, was busy "
+                # this run's own figure: the busiest mlflowd thread during each W3 measurement (the harness
+                # does not name threads; the perf profiles below show it is the writer)
+                busy_w3 = ("In this run the busiest mlflowd thread (the writer, by the perf profiles of "
+                           "2026-12-03) was busy "
                            + ", ".join(f"{v:.0f}% of a core at c={cc}" for cc, v in busy)
-                           + " (median over the repetitions; at c=1 each batch also waits for its client and "
-                           "its sync). ")
+                           + f" (median over the repetitions; {c1_waits}). ")
             else:
                 busy_w3 = ("Per-thread CPU (from /proc, 6 s inside 12-s W3 runs of 2026-12-03): the writer "
-                           "thread was busy 87–91% of a core at c=4 and c=16 (59% at c=1, where each batch also "
-                           "waits for its client and its sync). ")
+                           f"thread was busy 87–91% of a core at c=4 and c=16, 59% at c=1 ({c1_waits}). ")
             # the writer's CPU per 1000-point batch at each c > 1 (at c=1 it also waits)
             per = [(cc, v / 100 / m[f"W3_c{cc}_rps"]["med"] * 1e3) for cc, v in busy
                    if cc > 1 and (m.get(f"W3_c{cc}_rps") or {}).get("med")]
             if per:
                 least = min(ms for _, ms in per)
                 per_batch = ("That is " + ", ".join(f"{ms:.1f} ms at c={cc}" for cc, ms in per)
-                             + f" of one core per 1000 points, so a writer busy all the time would reach about {1e3 / least:.0f}k points/s "
-                             "on this machine. ")
+                             + " of one core per 1000 points, so a writer busy all the time would reach about "
+                             f"{1e3 / least:.0f}k points/s on this machine. ")
             else:
                 per_batch = ("At c=4 that was about 8.6 ms of one core per 1000 points, so a writer busy all "
                              "the time would reach about 116k points/s on this machine. ")
