@@ -596,6 +596,7 @@ static int wal_hook(void *p, sqlite3 *h, const char *schema, int pages)
 static void *checkpoint_main(void *p)
 {
 	struct mlf_db *db = p;
+	pthread_setname_np(pthread_self(), "mlflowd-ckpt");
 	for (;;) {
 		pthread_mutex_lock(&db->mu);
 		while (!db->ckpt_wanted && !db->ckpt_stop)
@@ -642,6 +643,7 @@ static void wake_callers(struct write_job *batch)
 static void *sync_main(void *p)
 {
 	struct mlf_db *db = p;
+	pthread_setname_np(pthread_self(), "mlflowd-sync");
 	for (;;) {
 		pthread_mutex_lock(&db->mu);
 		while (!db->unsynced && !db->sync_stop)
@@ -704,6 +706,7 @@ static void stop_sync(struct mlf_db *db)
 static void *writer_main(void *p)
 {
 	struct mlf_db *db = p;
+	pthread_setname_np(pthread_self(), "mlflowd-writer");
 	struct mlf_conn *c = &db->writer;
 	sqlite3_stmt *begin = NULL, *commit = NULL, *rollback = NULL, *sp = NULL, *release = NULL, *undo = NULL;
 	for (;;) {

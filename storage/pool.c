@@ -59,6 +59,7 @@ static void run_task(struct pool_job *j, int i)
 static void *helper_main(void *unused)
 {
 	(void)unused;
+	pthread_setname_np(pthread_self(), "mlflowd-pool");
 	pthread_mutex_lock(&pool.mu);
 	for (;;) {
 		while (!pool.stop && !pool.queue)

@@ -192,7 +192,7 @@ def proc_stat_cpu(pid):
 
 
 def thread_cpu(pids):
-    """CPU ticks of every thread of `pids`, keyed by (pid, tid)."""
+    """(CPU ticks, thread name) of every thread of `pids`, keyed by (pid, tid)."""
     out = {}
     for pid in pids:
         try:
@@ -200,7 +200,12 @@ def thread_cpu(pids):
         except OSError:
             continue
         for tid in tids:
-            out[(pid, int(tid))] = proc_stat_cpu(f"{pid}/task/{tid}")
+            try:
+                with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                    name = f.read().strip()
+            except OSError:
+                name = "?"
+            out[(pid, int(tid))] = (proc_stat_cpu(f"{pid}/task/{tid}"), name)
     return out
 
 
@@ -639,10 +644,18 @@ class Harness:
         js["ok"] = js["requests"] - js["err_status"]
         js["rps"] = js["ok"] / secs if secs else 0
         js["server_cpu_s"] = srv_cpu1 - srv_cpu0
-        # the busiest server thread's share of one core (mlflowd's single
-        # SQLite writer under W3), over the wall time of the wrk run
-        busiest = max((v - thr0[k] for k, v in thr1.items() if k in thr0), default=0)
-        js["busiest_thread_pct"] = 100.0 * busiest / CLK_TCK / wall if wall > 0 and thr0 else None
+        # each server thread's share of one core over the wall time of the wrk
+        # run, summed by thread name (mlflowd names its threads), and the
+        # busiest single thread (mlflowd's SQLite writer under W3)
+        busy = [(v - thr0[k][0], name) for k, (v, name) in thr1.items() if k in thr0]
+        pct = 100.0 / CLK_TCK / wall if wall > 0 else 0.0
+        top = max(busy, default=(0, None))
+        js["busiest_thread_pct"] = top[0] * pct if busy and pct else None
+        js["busiest_thread"] = top[1] if busy and pct else None
+        by_name = {}
+        for ticks, name in busy:
+            by_name[name] = by_name.get(name, 0.0) + ticks * pct
+        js["thread_pct"] = by_name
         js["client_cpu_s"] = ch1 - ch0
         # CPU used by everything else on the machine while we measured
         ncpu = os.cpu_count() or 1
@@ -968,7 +981,8 @@ class Harness:
                 log(f"[{kind}] {wid} c={c} rep {rep + 1}/{sc['reps']}: {js['rps']:,.0f} req/s "
                     f"({js['rps'] * points_per_req:,.0f} points/s), p50 {js['p50_us'] / 1e3:.2f} ms, "
                     f"p99 {js['p99_us'] / 1e3:.2f} ms, errors {errs}, other CPU {js['other_cpu_pct']:.0f}%, "
-                    f"busiest server thread {js['busiest_thread_pct'] or 0:.0f}% of a core")
+                    f"busiest server thread {js['busiest_thread_pct'] or 0:.0f}% of a core "
+                    f"({js.get('busiest_thread') or '?'})")
             r[f"{wid}_c{c}_rps"] = summary([x["rps"] for x in rows])
             r[f"{wid}_c{c}_pps"] = summary([x["rps"] * points_per_req for x in rows])
             r[f"{wid}_c{c}_p50"] = summary([x["p50_us"] / 1e3 for x in rows])
@@ -981,6 +995,12 @@ class Harness:
             r[f"{wid}_c{c}_cpu_ms_per_req"] = 1e3 * cpu / tot_ok if tot_ok else None
             busy = [x["busiest_thread_pct"] for x in rows if x.get("busiest_thread_pct") is not None]
             r[f"{wid}_c{c}_busiest_pct"] = summary(busy) if busy else None
+            names = [x["busiest_thread"] for x in rows if x.get("busiest_thread")]
+            r[f"{wid}_c{c}_busiest_name"] = max(set(names), key=names.count) if names else None
+            # per thread name, over the repetitions that saw it
+            r[f"{wid}_c{c}_thread_pct"] = {
+                n: summary([x["thread_pct"][n] for x in rows if n in x.get("thread_pct", {})])
+                for n in sorted({n for x in rows for n in x.get("thread_pct", {})})}
             r[f"{wid}_c{c}_raw"] = rows
         if wid == "W1" and OPEN_LOOP_CONC in conc_list:
             self.w1_open_loop(srv, path, runfile, run_ids)
@@ -1648,6 +1668,12 @@ class Harness:
 # ---------------------------------------------------------------------------
 
 
+def busiest_name(r, wid, c):
+    """' (name)' of the busiest server thread in a write workload's table row, if known."""
+    name = r.get(f"{wid}_c{c}_busiest_name")
+    return f" (`{name}`)" if name else ""
+
+
 def fmt(v, unit=""):
     if v is None:
         return "—"
@@ -2019,9 +2045,19 @@ class Report:
             busy = [(cc, (m.get(f"W3_c{cc}_busiest_pct") or {}).get("med")) for cc in sc["w3_conc"]]
             busy = [(cc, v) for cc, v in busy if v is not None]
             c1_waits = "at c=1 each batch also waits for its client and its sync"
-            if busy:
-                # this run's own figure: the busiest mlflowd thread during each W3 measurement (the harness
-                # does not name threads; the perf profiles below show it is the writer)
+            names = {cc: m.get(f"W3_c{cc}_busiest_name") for cc, _ in busy}
+            if busy and all(names.values()):
+                # this run's own figures, by the names mlflowd gives its threads
+                who = sorted(set(names.values()))
+                if who == ["mlflowd-writer"]:
+                    who = "was the writer (`mlflowd-writer`) at every concurrency, busy "
+                else:
+                    who = ("was " + ", ".join(f"`{names[cc]}` at c={cc}" for cc, _ in busy) + ", busy ")
+                busy_w3 = ("In this run the busiest mlflowd thread " + who
+                           + ", ".join(f"{v:.0f}% of a core at c={cc}" for cc, v in busy)
+                           + f" (median over the repetitions; {c1_waits}). ")
+            elif busy:
+                # results from before mlflowd named its threads: the perf profiles show it is the writer
                 busy_w3 = ("In this run the busiest mlflowd thread (the writer, by the perf profiles of "
                            "2026-12-03) was busy "
                            + ", ".join(f"{v:.0f}% of a core at c={cc}" for cc, v in busy)
@@ -2040,8 +2076,19 @@ class Report:
             else:
                 per_batch = ("At c=4 that was about 8.6 ms of one core per 1000 points, so a writer busy all "
                              "the time would reach about 116k points/s on this machine. ")
-            busy_w3 += ("Beside it the checkpoint thread took 16–26% of a core and the sync thread under 5% "
-                        "(measured on 2026-12-03). ")
+            helpers = {}
+            for cc in sc["w3_conc"]:
+                for n, v in (m.get(f"W3_c{cc}_thread_pct") or {}).items():
+                    if n in ("mlflowd-ckpt", "mlflowd-sync") and v:
+                        helpers.setdefault(n, []).append(v["med"])
+            if len(helpers) == 2:
+                rng = {n: (f"{min(v):.0f}–{max(v):.0f}%" if round(min(v)) != round(max(v)) else f"{min(v):.0f}%")
+                       for n, v in helpers.items()}
+                busy_w3 += (f"Beside it the checkpoint thread took {rng['mlflowd-ckpt']} of a core and the sync "
+                            f"thread {rng['mlflowd-sync']} (medians at each concurrency). ")
+            else:
+                busy_w3 += ("Beside it the checkpoint thread took 16–26% of a core and the sync thread under 5% "
+                            "(measured on 2026-12-03). ")
             L.append(f"- **W3 log-batch** ({fmt(best3)} points/s at best): the one writer that SQLite allows per "
                      "database, busy with SQLite's own work. Every point goes into MLflow's four b-trees (the "
                      "table, the 6-column primary key led by `key`, the `run_uuid` index and the "
@@ -2194,7 +2241,7 @@ class Report:
                              f"{fmt(r[f'{wid}_c{cc}_pps'])} | {fmt(r[f'{wid}_c{cc}_p50'])} | "
                              f"{fmt(r[f'{wid}_c{cc}_p99'])} | {r[f'{wid}_c{cc}_errors']} of "
                              f"{r[f'{wid}_c{cc}_requests']:,} | {fmt(r.get(f'{wid}_c{cc}_cpu_ms_per_req'))} | "
-                             f"{fmt(r.get(f'{wid}_c{cc}_busiest_pct'))} |")
+                             f"{fmt(r.get(f'{wid}_c{cc}_busiest_pct'))}{busiest_name(r, wid, cc)} |")
             for wid in ("W1", "W3"):
                 if r.get(f"{wid}_locked_in_log"):
                     L.append(f"| {kind} | {wid} | | \"database is locked\" in the server log: "
