@@ -419,7 +419,7 @@ struct mlf_db *mlf_db_open(const struct mlf_db_options *opt, struct mlf_error *e
 	/* Checkpoints: asked for by wal_hook, run by checkpoint_main. */
 	if (open_conn(db, &db->ckpt, 0, err) < 0)
 		goto fail;
-	exec(h, "PRAGMA wal_autocheckpoint=0", NULL, 0);
+	exec(h, "PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=" MLF_SQLITE_WRITER_CACHE_KIB, NULL, 0);
 	sqlite3_wal_hook(h, wal_hook, db);
 	if (pthread_create(&db->ckpt_thread, NULL, checkpoint_main, db) != 0) {
 		mlf_fail(err, MLF_INTERNAL_ERROR, "cannot start the checkpoint thread");
