@@ -2116,7 +2116,7 @@ class Report:
                      "2026-12-03; in interleaved runs in ABBA order W3 gained 4–5% at c=1, 6–8% at c=4 and 8–12% at "
                      "c=16, W1 and the reads stayed within noise, and peak RSS under writes went from 33 to 57 MiB): "
                      "batches of many runs in one commit touch a leaf per run and key, more than 8 MiB holds. "
-                     "What did not raise it: an earlier trial of a 64 MiB cache (at c=4 alone), "
+                     "What did not raise it: a 64 MiB cache in an earlier trial (no gain measured then), "
                      "8 or 16 KiB pages, a WITHOUT ROWID metrics table "
                      "(raw SQLite 54k/88k points/s against 95k/167k); 2 KiB pages for new databases (W3 +0–7%, "
                      "but the param-filter search about 30% and bulk-interval at c=8 about 10% slower); and, in "
@@ -2138,8 +2138,10 @@ class Report:
                 srv = statistics.median(x["server_cpu_s"] / x["seconds"] for x in raw16)
                 cli = statistics.median(x["client_cpu_s"] / x["seconds"] for x in raw16)
                 top = statistics.median(x["busiest_thread_pct"] for x in raw16)
+                who = m.get("W1_c16_busiest_name")
                 w1_cpu = (f" In this run at c=16 mlflowd's threads used {srv:.2f} of the two cores together and "
-                          f"wrk {cli:.2f} (medians), and no mlflowd thread was busier than {top:.0f}% of a core.")
+                          f"wrk {cli:.2f} (medians), and no mlflowd thread was busier than {top:.0f}% of a core"
+                          + (f" (the busiest was `{who}`)." if who else "."))
             L.append(f"- **W1 log-metric** ({fmt(m.get('W1_c16_rps'))} req/s at c=16): the writer thread, "
                      "which per group commit writes every page the group dirtied to the WAL (each point touches "
                      "the leaf pages of four metric b-trees and of latest_metrics), while the sync thread "
