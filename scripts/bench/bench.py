@@ -862,6 +862,7 @@ class Harness:
                     res[f"sqlite_commit_{f}_{sfx}"] = summary([float(k[f"commit_{f}"]) for k in rows])
             res[f"sqlite_bytes_per_m_{sfx}"] = summary([float(k["bytes_per_million_points"]) for k in rows])
             res["sqlite_version"] = rows[0]["sqlite_version"]
+            res["sqlite_cache_size"] = rows[0].get("cache_size")
             also = ", ".join(f"'FULL {g} 0 {n}'" for _, g, _, _, n in groups)
             self.commands.setdefault(
                 f"sqlite ceiling (also run with {also}, 'NORMAL 1 0 1' and, with 1000 points and more commits, "
@@ -1922,9 +1923,15 @@ class Report:
             L.append("")
         sq_abs = (c.get("sqlite_batch_FULL") or {}).get("med")
         if sq_abs and sq_abs < 150000:
-            L.append(f"The absolute W3 target (150,000 points/s) is above this machine's raw SQLite ceiling "
-                     f"({sq_abs:,.0f} points/s in 1000-row transactions, see Ceilings): on this disk the "
-                     f"fraction of the ceiling is the meaningful figure.")
+            if best_grp and best_grp[2]["med"] >= 150000:
+                L.append(f"The absolute W3 target (150,000 points/s) is above this machine's raw SQLite figure "
+                         f"with one log-batch per transaction ({sq_abs:,.0f} points/s, see Ceilings), but raw "
+                         f"SQLite with {best_grp[1]} per transaction reaches {best_grp[2]['med']:,.0f}: only "
+                         f"group commit over many runs brings it within reach.")
+            else:
+                L.append(f"The absolute W3 target (150,000 points/s) is above this machine's raw SQLite ceiling "
+                         f"({sq_abs:,.0f} points/s in 1000-row transactions, see Ceilings): on this disk the "
+                         f"fraction of the ceiling is the meaningful figure.")
             st3 = [(cc, (s.get(f"W3_c{cc}_pps") or {}).get("med")) for cc in sc["w3_conc"]]
             st3 = [(cc, v) for cc, v in st3 if v]
             if st3 and best_grp:
@@ -1955,8 +1962,12 @@ class Report:
         L.append("| ceiling | figure |")
         L.append("|---|---|")
         if c.get("sqlite_batch_FULL"):
-            L.append(f"| SQLite {c.get('sqlite_version', '')}, MLflow's metrics tables, WAL, synchronous=FULL, "
-                     f"1000-row transactions (100 keys × 10 steps + latest_metrics upsert), prepared statements: "
+            # since 2026-12-03 the program uses mlflowd's writer settings and says so
+            kib = c.get("sqlite_cache_size")
+            settings = (f"mlflowd's writer settings (multi-thread mode, no memory statistics, "
+                        f"{-int(kib) // 1024} MiB page cache), " if kib else "")
+            L.append(f"| SQLite {c.get('sqlite_version', '')}, MLflow's metrics tables, {settings}WAL, "
+                     f"synchronous=FULL, 1000-row transactions (100 keys × 10 steps + latest_metrics upsert), prepared statements: "
                      f"points/s | {fmt_range(c['sqlite_batch_FULL'])} |")
             L.append(f"| same, one point per transaction (log-metric shape): commits/s | "
                      f"{fmt_range(c['sqlite_commit_FULL'])} |")

@@ -26,7 +26,9 @@
  *           threads do), which shows what a busy machine does to a commit's
  *           wait for the disk.
  *
- * Settings as mlflowd uses them: journal_mode=WAL, foreign_keys=ON and the
+ * Settings as mlflowd's writer uses them: SQLite in multi-thread mode
+ * without memory statistics, journal_mode=WAL, foreign_keys=ON, the writer's
+ * page cache (MLF_SQLITE_WRITER_CACHE_KIB in api/limits.h) and the
  * synchronous mode given on the command line (FULL by default).
  *
  * Usage: sqlite_ceiling SCHEMA.sql DB POINTS COMMITS [FULL|NORMAL|OFF] [GROUP] [SPIN] [RUNS]
@@ -42,6 +44,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "../../api/limits.h"
 
 #define KEYS_PER_BATCH 100
 #define STEPS_PER_BATCH 10
@@ -196,8 +200,11 @@ int main(int argc, char **argv)
 	unlink(shm);
 
 	sqlite3 *db = NULL;
+	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if (sqlite3_open(path, &db) != SQLITE_OK)
 		die(db, "open");
+	exec(db, "PRAGMA cache_size=" MLF_SQLITE_WRITER_CACHE_KIB);
 	exec(db, "PRAGMA journal_mode=WAL");
 	snprintf(pragma, sizeof pragma, "PRAGMA foreign_keys=ON; PRAGMA synchronous=%s", sync);
 	exec(db, pragma);
@@ -298,6 +305,7 @@ int main(int argc, char **argv)
 	qsort(lat, (size_t)commits, sizeof *lat, cmp_double);
 
 	printf("sqlite_version=%s\n", sqlite3_libversion());
+	printf("cache_size=%s\n", MLF_SQLITE_WRITER_CACHE_KIB);
 	printf("synchronous=%s\n", sync);
 	printf("group=%d\n", group);
 	printf("spin=%d\n", spin);
