@@ -1,6 +1,7 @@
 """The mlflowd command line: --help, --version, bad flags, startup failures (port in use,
 unwritable or foreign database, database at another alembic head), SIGTERM, restart."""
 
+import os
 import signal
 import socket
 import sqlite3
@@ -209,6 +210,31 @@ def test_default_artifact_root(mlflowd_factory, tmp_path):
 def test_workers_flag(mlflowd_factory):
     srv = mlflowd_factory(extra_args=["--workers", "2"])
     assert requests.get(srv.url + "/health", timeout=10).text.strip() == "OK"
+
+
+POOL_MAX_HELPERS = 3  # MLF_POOL_MAX_HELPERS in storage/pool.h
+
+
+def test_thread_names(mlflowd_factory):
+    """Every thread is named (README, "How it works"; the benchmark reads these names): two request
+    workers with --workers 2, one writer, sync and checkpoint thread, and one pool helper per CPU
+    beyond the first."""
+    srv = mlflowd_factory(extra_args=["--workers", "2"])
+    api = cu.Api(srv)
+    api.log_metric(api.create_run(api.create_experiment()), "m", 1.0)  # the write path has run
+    pid = srv.proc.pid
+    names = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/comm") as f:
+            name = f.read().strip()
+        names[name] = names.get(name, 0) + 1
+    cpus = os.sysconf("SC_NPROCESSORS_ONLN")
+    helpers = min(max(cpus - 1, 0), POOL_MAX_HELPERS)
+    expected = {"mlflowd": 1, "civetweb-master": 1, "civetweb-worker": 2, "mlflowd-writer": 1,
+                "mlflowd-sync": 1, "mlflowd-ckpt": 1}
+    if helpers:
+        expected["mlflowd-pool"] = helpers
+    assert names == expected
 
 
 def test_version_endpoint(mlflowd):
