@@ -1967,8 +1967,8 @@ class Report:
             settings = (f"mlflowd's writer settings (multi-thread mode, no memory statistics, "
                         f"{-int(kib) // 1024} MiB page cache), " if kib else "")
             L.append(f"| SQLite {c.get('sqlite_version', '')}, MLflow's metrics tables, {settings}WAL, "
-                     f"synchronous=FULL, 1000-row transactions (100 keys × 10 steps + latest_metrics upsert), prepared statements: "
-                     f"points/s | {fmt_range(c['sqlite_batch_FULL'])} |")
+                     f"synchronous=FULL, 1000-row transactions (100 keys × 10 steps + latest_metrics upsert), "
+                     f"prepared statements: points/s | {fmt_range(c['sqlite_batch_FULL'])} |")
             L.append(f"| same, one point per transaction (log-metric shape): commits/s | "
                      f"{fmt_range(c['sqlite_commit_FULL'])} |")
             if c.get("sqlite_commit_p99_FULL"):
@@ -2136,7 +2136,8 @@ class Report:
                      "written, W3 +4–6% at c=4 but its p99 57 → 70 ms, as the writer copies more at the bound), or "
                      "keeping freed heap memory mapped (13,000 page faults a second fewer, within noise). "
                      "The figure follows the machine's speed: on a slow afternoon of the same day (CPU calibration "
-                     "63–66 ms) raw SQLite reached only 49–51k points/s with one batch per transaction and 93–96k "
+                     "63–66 ms), with the program still on SQLite's default settings, raw SQLite reached only "
+                     "49–51k points/s with one batch per transaction and 93–96k "
                      "with ten batches of one run, and mlflowd 71–80k at c=4, so the fraction of the ceiling is the "
                      "figure that carries from run to run. Spread over as many runs as W3's clients log to, group "
                      "commit gains less (that afternoon 59–60k points/s with 4 batches of 4 runs, 68–79k with 16 "
