@@ -14,11 +14,14 @@
 #include <unistd.h>
 
 #include "../api/limits.h"
+#include "wal_vfs.h"
 
 const char MLF_ALEMBIC_HEAD[] = "dc11669786a5";
 
 /* The schema text, generated at build time from storage/schema.sql. */
 extern const char mlf_schema_sql[];
+
+static const char *wal_vfs; /* the VFS every connection opens with (configure_sqlite) */
 
 #define STMT_CACHE_SLOTS 256 /* per connection; more distinct statements are prepared per use */
 
@@ -259,7 +262,7 @@ static int open_conn(struct mlf_db *db, struct mlf_conn *c, int create, struct m
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
 	c->owner = db;
-	int rc = sqlite3_open_v2(db->path, &c->db, flags, NULL);
+	int rc = sqlite3_open_v2(db->path, &c->db, flags, wal_vfs);
 	if (rc != SQLITE_OK) {
 		mlf_fail(err, MLF_INTERNAL_ERROR, "cannot open database %s: %s", db->path,
 		         c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
@@ -360,6 +363,8 @@ static void configure_sqlite(void)
 	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	sqlite3_initialize();
+	/* The WAL-write gathering VFS, when it registers; SQLite's default otherwise. */
+	wal_vfs = mlf_wal_vfs_register() == SQLITE_OK ? MLF_WAL_VFS_NAME : NULL;
 }
 
 struct mlf_db *mlf_db_open(const struct mlf_db_options *opt, struct mlf_error *err)
@@ -655,6 +660,9 @@ static void *sync_main(void *p)
 		if (!batch)
 			break; /* stopping, and nothing left */
 		int e = fdatasync(db->wal_fd) != 0 ? errno : 0;
+		/* a WAL write that failed where SQLite could not be told (wal_vfs.h) */
+		if (!e && mlf_wal_vfs_failed())
+			e = EIO;
 		pthread_mutex_lock(&db->mu);
 		if (e && !db->sync_failed)
 			db->sync_failed = e;
