@@ -28,8 +28,9 @@
  *
  * Settings as mlflowd's writer uses them: SQLite in multi-thread mode
  * without memory statistics, journal_mode=WAL, foreign_keys=ON, the writer's
- * page cache (MLF_SQLITE_WRITER_CACHE_KIB in api/limits.h) and the
- * synchronous mode given on the command line (FULL by default).
+ * page cache (MLF_SQLITE_WRITER_CACHE_KIB in api/limits.h), the VFS that
+ * gathers WAL writes (storage/wal_vfs.c, compiled in) and the synchronous
+ * mode given on the command line (FULL by default).
  *
  * Usage: sqlite_ceiling SCHEMA.sql DB POINTS COMMITS [FULL|NORMAL|OFF] [GROUP] [SPIN] [RUNS]
  * Output: key=value lines on stdout, parsed by scripts/bench/bench.py.
@@ -46,6 +47,7 @@
 #include <unistd.h>
 
 #include "../../api/limits.h"
+#include "../../storage/wal_vfs.h"
 
 #define KEYS_PER_BATCH 100
 #define STEPS_PER_BATCH 10
@@ -202,7 +204,8 @@ int main(int argc, char **argv)
 	sqlite3 *db = NULL;
 	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-	if (sqlite3_open(path, &db) != SQLITE_OK)
+	if (mlf_wal_vfs_register() != SQLITE_OK ||
+	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, MLF_WAL_VFS_NAME) != SQLITE_OK)
 		die(db, "open");
 	exec(db, "PRAGMA cache_size=" MLF_SQLITE_WRITER_CACHE_KIB);
 	exec(db, "PRAGMA journal_mode=WAL");
@@ -306,6 +309,7 @@ int main(int argc, char **argv)
 
 	printf("sqlite_version=%s\n", sqlite3_libversion());
 	printf("cache_size=%s\n", MLF_SQLITE_WRITER_CACHE_KIB);
+	printf("vfs=%s\n", MLF_WAL_VFS_NAME);
 	printf("synchronous=%s\n", sync);
 	printf("group=%d\n", group);
 	printf("spin=%d\n", spin);
