@@ -19,8 +19,8 @@
 #include "unit.h"
 #include "wal_vfs.h"
 
-#define ROWS 400      /* rows of one transaction */
-#define ROW_BYTES 900 /* blob bytes per row: about four rows per 4 KiB page */
+#define ROWS 400         /* rows of one transaction */
+#define ROW_BYTES 900    /* blob bytes per row: about four rows per 4 KiB page */
 #define DIR_MAX_LEN 64   /* the temporary folder's path */
 #define PATH_MAX_LEN 128 /* a file in it */
 
@@ -62,8 +62,7 @@ static int setup(void)
 	counting_vfs.zName = "counting";
 	counting_vfs.xOpen = counting_open;
 	snprintf(dir, sizeof dir, "/tmp/mlflowd-walvfs-XXXXXX");
-	if (sqlite3_vfs_register(&counting_vfs, 1) != SQLITE_OK || !mkdtemp(dir) ||
-	    mlf_wal_vfs_register() != SQLITE_OK)
+	if (sqlite3_vfs_register(&counting_vfs, 1) != SQLITE_OK || !mkdtemp(dir) || mlf_wal_vfs_register() != SQLITE_OK)
 		return -1;
 	return 0;
 }
@@ -132,8 +131,8 @@ static long long rows_after_crash(const char *name)
 	char src[PATH_MAX_LEN], dst[PATH_MAX_LEN], cmd[8 * PATH_MAX_LEN];
 	path_of(src, name);
 	path_of(dst, "crash-copy.db");
-	snprintf(cmd, sizeof cmd, "rm -f '%s' '%s-wal' '%s-shm' && cp '%s' '%s' && cp '%s-wal' '%s-wal'", dst, dst,
-	         dst, src, dst, src, dst);
+	snprintf(cmd, sizeof cmd, "rm -f '%s' '%s-wal' '%s-shm' && cp '%s' '%s' && cp '%s-wal' '%s-wal'", dst, dst, dst,
+	         src, dst, src, dst);
 	if (system(cmd) != 0)
 		return -2;
 	sqlite3 *c = open_db(dst, "unix");
