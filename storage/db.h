@@ -6,8 +6,9 @@
  * Threading: mlf_db_read() hands out a connection owned by the calling
  * thread (read-only use; readers never wait on the writer thanks to WAL).
  * mlf_db_write() queues a job for the one writer thread, which folds the
- * jobs waiting in its queue into one IMMEDIATE transaction (each job inside
- * its own savepoint, so a failing job rolls back alone) and commits; a
+ * jobs waiting in its queue into one IMMEDIATE transaction and commits (a
+ * failing job rolls back alone: its group is then run again with a
+ * savepoint per job, so a job must change nothing but the database); a
  * sync thread then fdatasyncs the WAL (while the writer runs the next
  * group) and only then wakes the callers: a returned MLF_OK means the
  * job's data is on disk.
@@ -56,7 +57,9 @@ struct mlf_conn *mlf_db_read(struct mlf_db *db, struct mlf_error *err);
 void mlf_db_thread_exit(struct mlf_db *db);
 
 /* A write job: runs on the writer connection inside a transaction. Return
- * MLF_OK to keep its changes, anything else to roll them back. */
+ * MLF_OK to keep its changes, anything else to roll them back. It may run
+ * again after a rollback of its group, so it changes nothing outside the
+ * database but the outputs it sets in arg. */
 typedef enum mlf_status (*mlf_write_fn)(struct mlf_conn *c, void *arg, struct mlf_error *err);
 
 /* Run fn(arg) as a write job and wait until its transaction is committed
@@ -64,6 +67,10 @@ typedef enum mlf_status (*mlf_write_fn)(struct mlf_conn *c, void *arg, struct ml
  * fdatasync of the WAL has failed, that group and every later write get
  * MLF_INTERNAL_ERROR, until the process restarts. */
 enum mlf_status mlf_db_write(struct mlf_db *db, mlf_write_fn fn, void *arg, struct mlf_error *err);
+
+/* The write jobs waiting in the queue (not the group the writer is
+ * running): for tests and diagnostics. Thread-safe. */
+int mlf_db_queued(struct mlf_db *db);
 
 /* Prepared statement for sql on c, cached by the address of sql (so sql
  * must be a string constant). The statement is reset and its bindings

@@ -1,0 +1,188 @@
+/*
+ * test_db.c: unit tests of storage/db.c's single writer: jobs queued
+ * together share one transaction, a failing job rolls back alone (none of
+ * its rows stay, every other job of its group commits), and a group whose
+ * jobs all succeed runs each job once.
+ */
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "unit.h"
+
+#define JOBS 24            /* jobs queued behind the blocker, one group */
+#define QUEUE_WAIT_MS 5000 /* how long to wait for them to be queued */
+
+static struct mlf_db *db;
+
+static enum mlf_status create_table_fn(struct mlf_conn *c, void *arg, struct mlf_error *err)
+{
+	(void)arg;
+	sqlite3_stmt *st = mlf_stmt(c, "CREATE TABLE IF NOT EXISTS unit_rows (job INTEGER NOT NULL)", err);
+	return st ? mlf_step_done(c, st, err) : err->status;
+}
+
+/* The first job: holds the writer until the others are queued. */
+static sem_t blocker_running, blocker_release;
+static enum mlf_status blocker_fn(struct mlf_conn *c, void *arg, struct mlf_error *err)
+{
+	(void)c, (void)arg, (void)err;
+	sem_post(&blocker_running);
+	while (sem_wait(&blocker_release) != 0)
+		;
+	return MLF_OK;
+}
+
+struct row_job {
+	int id;
+	int fail;          /* fail after inserting its rows */
+	_Atomic int calls; /* times the writer ran it */
+	enum mlf_status status;
+	struct mlf_error err;
+};
+
+/* Inserts three rows, then fails when asked to (its rows must not stay). */
+static enum mlf_status row_fn(struct mlf_conn *c, void *arg, struct mlf_error *err)
+{
+	struct row_job *j = arg;
+	atomic_fetch_add(&j->calls, 1);
+	for (int i = 0; i < 3; i++) {
+		sqlite3_stmt *st = mlf_stmt(c, "INSERT INTO unit_rows (job) VALUES (?1)", err);
+		if (!st)
+			return err->status;
+		sqlite3_bind_int(st, 1, j->id);
+		enum mlf_status s = mlf_step_done(c, st, err);
+		if (s != MLF_OK)
+			return s;
+	}
+	return j->fail ? mlf_fail(err, MLF_INVALID_PARAMETER_VALUE, "job %d refused", j->id) : MLF_OK;
+}
+
+static void *blocker_main(void *p)
+{
+	struct mlf_error err = {0};
+	*(enum mlf_status *)p = mlf_db_write(db, blocker_fn, NULL, &err);
+	return NULL;
+}
+
+static void *row_main(void *p)
+{
+	struct row_job *j = p;
+	j->status = mlf_db_write(db, row_fn, j, &j->err);
+	return NULL;
+}
+
+static int rows_of(int id)
+{
+	struct mlf_error err = {0};
+	struct mlf_conn *c = mlf_db_read(db, &err);
+	sqlite3_stmt *st = c ? mlf_stmt(c, "SELECT count(*) FROM unit_rows WHERE job = ?1", &err) : NULL;
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, id);
+	int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_reset(st);
+	return n;
+}
+
+/* Queues JOBS row jobs behind a blocker, so that the writer takes them as
+ * one group; returns 1 when they were all queued together. */
+static int run_as_one_group(struct row_job *jobs)
+{
+	pthread_t blocker, t[JOBS];
+	enum mlf_status blocker_status = MLF_INTERNAL_ERROR;
+	sem_init(&blocker_running, 0, 0);
+	sem_init(&blocker_release, 0, 0);
+	if (pthread_create(&blocker, NULL, blocker_main, &blocker_status) != 0)
+		return 0;
+	while (sem_wait(&blocker_running) != 0)
+		;
+	for (int i = 0; i < JOBS; i++)
+		pthread_create(&t[i], NULL, row_main, &jobs[i]);
+	int waited = 0;
+	while (mlf_db_queued(db) < JOBS && waited < QUEUE_WAIT_MS) {
+		nanosleep(&(struct timespec){0, 1000 * 1000}, NULL);
+		waited++;
+	}
+	int queued = mlf_db_queued(db) == JOBS;
+	sem_post(&blocker_release);
+	pthread_join(blocker, NULL);
+	for (int i = 0; i < JOBS; i++)
+		pthread_join(t[i], NULL);
+	sem_destroy(&blocker_running);
+	sem_destroy(&blocker_release);
+	return queued && blocker_status == MLF_OK;
+}
+
+TEST(group_without_failures_runs_each_job_once)
+{
+	static struct row_job jobs[JOBS];
+	for (int i = 0; i < JOBS; i++)
+		jobs[i] = (struct row_job){.id = 100 + i};
+	CHECK(run_as_one_group(jobs));
+	for (int i = 0; i < JOBS; i++) {
+		CHECK(jobs[i].status == MLF_OK);
+		CHECK(jobs[i].calls == 1);
+		CHECK(rows_of(jobs[i].id) == 3);
+	}
+}
+
+TEST(failing_jobs_roll_back_alone)
+{
+	static struct row_job jobs[JOBS];
+	for (int i = 0; i < JOBS; i++)
+		jobs[i] = (struct row_job){.id = 200 + i, .fail = i % 3 == 1};
+	CHECK(run_as_one_group(jobs));
+	int reruns = 0;
+	for (int i = 0; i < JOBS; i++) {
+		if (jobs[i].fail) {
+			CHECK(jobs[i].status == MLF_INVALID_PARAMETER_VALUE);
+			char want[64];
+			snprintf(want, sizeof want, "job %d refused", jobs[i].id);
+			CHECK_STR(jobs[i].err.msg, want);
+			CHECK(rows_of(jobs[i].id) == 0);
+		} else {
+			CHECK(jobs[i].status == MLF_OK);
+			CHECK(rows_of(jobs[i].id) == 3);
+		}
+		CHECK(jobs[i].calls >= 1 && jobs[i].calls <= 2);
+		reruns += jobs[i].calls - 1;
+	}
+	CHECK(reruns >= 1); /* the group ran once without savepoints, then with them */
+}
+
+TEST(lone_failing_job_runs_once)
+{
+	struct row_job j = {.id = 300, .fail = 1};
+	j.status = mlf_db_write(db, row_fn, &j, &j.err);
+	CHECK(j.status == MLF_INVALID_PARAMETER_VALUE);
+	CHECK(j.calls == 1);
+	CHECK(rows_of(300) == 0);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/mlflowd-test-db-XXXXXX", path[64], cmd[96];
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(path, sizeof path, "%s/t.db", dir);
+	struct mlf_error err = {0};
+	db = mlf_db_open(&(struct mlf_db_options){.path = path, .default_artifact_root = dir}, &err);
+	if (!db || mlf_db_write(db, create_table_fn, NULL, &err) != MLF_OK) {
+		fprintf(stderr, "cannot open a store in %s: %s\n", dir, err.msg);
+		return 1;
+	}
+	RUN(group_without_failures_runs_each_job_once);
+	RUN(failing_jobs_roll_back_alone);
+	RUN(lone_failing_job_runs_once);
+	mlf_db_thread_exit(db);
+	mlf_db_close(db);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	DONE();
+}
