@@ -9,6 +9,7 @@ import time
 
 import pytest
 from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
 from mlflow.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag, ViewType
 
 import compat_util as cu
@@ -412,3 +413,47 @@ def test_writes_are_answered_only_after_the_wal_is_synced(tmp_path):
     batch = lines[sent[-2] + 1:sent[-1]]
     wal_writes = [ln for ln in batch if "pwrite64(" in ln and "-wal>" in ln and "<... " not in ln]
     assert 0 < len(wal_writes) <= 10, f"{len(wal_writes)} WAL writes for one 1000-point log-batch"
+
+
+@pytest.mark.mlflowd_only
+def test_failing_batches_in_shared_transactions_roll_back_alone(client):
+    # Eight MlflowClient threads log batches at once, so the writer folds
+    # them into shared transactions; every other batch inserts a new param
+    # and then changes an existing one, which fails it after it wrote. Each
+    # failed batch must leave nothing, and every accepted batch must stay,
+    # whichever batches shared its transaction.
+    eid = client.create_experiment("shared-transactions")
+    threads_n, rounds, errors, refused = 8, 30, [], []
+    runs = [client.create_run(eid).info.run_id for _ in range(threads_n)]
+    for rid in runs:
+        client.log_param(rid, "p", "0")
+
+    def write(rid):
+        try:
+            for i in range(rounds):
+                metrics = [Metric(f"m{k}", float(i), 1700000000000 + i, i) for k in range(100)]
+                if i % 2:
+                    try:
+                        client.log_batch(rid, metrics=[Metric("bad", 1.0, 1, i)],
+                                         params=[Param(f"new{i}", "x"), Param("p", "changed")])
+                        errors.append(f"batch {i} of {rid} was accepted")
+                    except MlflowException as e:
+                        refused.append(e.error_code)
+                else:
+                    client.log_batch(rid, metrics=metrics)
+        except Exception as e:  # reported by the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=write, args=(rid,)) for rid in runs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert refused == ["INVALID_PARAMETER_VALUE"] * (threads_n * rounds // 2)
+    for rid in runs:
+        run = client.get_run(rid)
+        assert run.data.params == {"p": "0"}
+        assert "bad" not in run.data.metrics
+        history = client.get_metric_history(rid, "m7")
+        assert sorted(m.step for m in history) == list(range(0, rounds, 2))
