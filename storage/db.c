@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../api/limits.h"
@@ -612,6 +613,10 @@ static void *checkpoint_main(void *p)
 {
 	struct mlf_db *db = p;
 	pthread_setname_np(pthread_self(), "mlflowd-ckpt");
+	/* Background work: below the writer, which it would otherwise preempt
+	 * on a busy machine. Best effort: it runs at the default priority
+	 * when the call fails. */
+	setpriority(PRIO_PROCESS, (id_t)gettid(), MLF_CHECKPOINT_NICE);
 	for (;;) {
 		pthread_mutex_lock(&db->mu);
 		while (!db->ckpt_wanted && !db->ckpt_stop)

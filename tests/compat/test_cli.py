@@ -237,6 +237,27 @@ def test_thread_names(mlflowd_factory):
     assert names == expected
 
 
+def test_checkpoint_thread_runs_below_the_writer(mlflowd_factory):
+    """The checkpoint thread lowers its own priority by MLF_CHECKPOINT_NICE (api/limits.h), so on a
+    busy machine it does not preempt the SQLite writer; every other thread keeps the process's."""
+    srv = mlflowd_factory(extra_args=["--workers", "2"])
+    api = cu.Api(srv)
+    api.log_metric(api.create_run(api.create_experiment()), "m", 1.0)
+    pid = srv.proc.pid
+    nice = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/comm") as f:
+            name = f.read().strip()
+        with open(f"/proc/{pid}/task/{tid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        nice.setdefault(name, set()).add(int(fields[16]))  # field 19 of stat: nice
+    base = nice["mlflowd"]
+    assert len(base) == 1
+    (b,) = base
+    assert nice["mlflowd-ckpt"] == {min(b + 10, 19)}
+    assert all(v == base for k, v in nice.items() if k != "mlflowd-ckpt"), nice
+
+
 def test_version_endpoint(mlflowd):
     r = requests.get(mlflowd.url + "/version", timeout=10)
     assert r.status_code == 200
