@@ -99,6 +99,7 @@ PRE_312 = "_pre312"
 OPEN_LOOP_CONC = 16  # connections of W1's open-loop runs (the c of the W1 target)
 OPEN_LOOP_FRACTIONS = (0.5, 0.8)  # offered rates, as fractions of each server's closed-loop max
 W1_TARGET_RPS = 8000  # the W1 target's rate, at which its p99 is judged
+RAM_DIR = Path("/dev/shm")  # tmpfs: mlflowd's W3 runs once more with its database here, off the disk
 
 # ---------------------------------------------------------------------------
 # small utilities
@@ -161,6 +162,28 @@ def sys_cpu():
 def children_cpu_s():
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
+
+
+def block_device(path):
+    """The /proc/diskstats name of the block device holding `path` (a
+    partition's own name when it is on one), or None (tmpfs, overlay)."""
+    st = os.stat(path)
+    try:
+        return os.path.basename(os.readlink(f"/sys/dev/block/{os.major(st.st_dev)}:{os.minor(st.st_dev)}"))
+    except OSError:
+        return None
+
+
+def disk_written_bytes(dev):
+    """Bytes written to block device `dev` since boot (/proc/diskstats), or None."""
+    if not dev:
+        return None
+    with open("/proc/diskstats") as f:
+        for line in f:
+            v = line.split()
+            if len(v) > 9 and v[2] == dev:
+                return int(v[9]) * 512  # sectors written, always of 512 bytes there
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -580,6 +603,7 @@ class Harness:
             self.mlflowd_bin = str(self.bin / "mlflowd")
             shutil.copy2(args.mlflowd, self.mlflowd_bin)
         self.acc = {"ok": 0, "slack": 0}  # 2xx answers and in-flight slack of write runs
+        self.disk = block_device(self.work)  # where the databases live: its writes are counted
 
     # ---- tools -------------------------------------------------------------
 
@@ -635,9 +659,12 @@ class Harness:
         thr0 = server.thread_cpu() if isinstance(server, Server) else {}
         ch0 = children_cpu_s()
         b0, t0 = sys_cpu()
+        on_disk = isinstance(server, Server) and server.db.parent == self.work
+        dw0 = disk_written_bytes(self.disk) if on_disk else None
         m0 = time.monotonic()
         r = run_cmd(cmd)
         wall = time.monotonic() - m0
+        dw1 = disk_written_bytes(self.disk) if dw0 is not None else None
         b1, t1 = sys_cpu()
         ch1 = children_cpu_s()
         thr1 = server.thread_cpu() if isinstance(server, Server) else {}
@@ -664,6 +691,9 @@ class Harness:
             by_name[name] = by_name.get(name, 0.0) + ticks * pct
         js["thread_pct"] = by_name
         js["client_cpu_s"] = ch1 - ch0
+        # what the disk holding the database received meanwhile (the server's
+        # own writes and whatever the kernel wrote back for it then)
+        js["disk_write_bytes"] = dw1 - dw0 if dw0 is not None and dw1 is not None else None
         # CPU used by everything else on the machine while we measured
         ncpu = os.cpu_count() or 1
         busy_s = (b1 - b0) / CLK_TCK
@@ -1013,7 +1043,9 @@ class Harness:
                     f"({js['rps'] * points_per_req:,.0f} points/s), p50 {js['p50_us'] / 1e3:.2f} ms, "
                     f"p99 {js['p99_us'] / 1e3:.2f} ms, errors {errs}, other CPU {js['other_cpu_pct']:.0f}%, "
                     f"busiest server thread {js['busiest_thread_pct'] or 0:.0f}% of a core "
-                    f"({js.get('busiest_thread') or '?'})")
+                    f"({js.get('busiest_thread') or '?'})"
+                    + (f", disk writes {js['disk_write_bytes'] / 1e6 / js['seconds']:,.0f} MB/s"
+                       if js.get("disk_write_bytes") is not None else ""))
             r[f"{wid}_c{c}_rps"] = summary([x["rps"] for x in rows])
             r[f"{wid}_c{c}_pps"] = summary([x["rps"] * points_per_req for x in rows])
             r[f"{wid}_c{c}_p50"] = summary([x["p50_us"] / 1e3 for x in rows])
@@ -1024,6 +1056,11 @@ class Harness:
             tot_ok = sum(x["ok"] for x in rows)
             cpu = sum(x["server_cpu_s"] for x in rows)
             r[f"{wid}_c{c}_cpu_ms_per_req"] = 1e3 * cpu / tot_ok if tot_ok else None
+            disk = [x for x in rows if x.get("disk_write_bytes") is not None]
+            disk_points = sum(x["ok"] for x in disk) * points_per_req
+            if disk_points:
+                r[f"{wid}_c{c}_disk_mb_s"] = summary([x["disk_write_bytes"] / 1e6 / x["seconds"] for x in disk])
+                r[f"{wid}_c{c}_disk_kib_per_point"] = sum(x["disk_write_bytes"] for x in disk) / 1024 / disk_points
             busy = [x["busiest_thread_pct"] for x in rows if x.get("busiest_thread_pct") is not None]
             r[f"{wid}_c{c}_busiest_pct"] = summary(busy) if busy else None
             names = [x["busiest_thread"] for x in rows if x.get("busiest_thread")]
@@ -1075,6 +1112,35 @@ class Harness:
             for q in ("p50", "p90", "p99"):
                 r[f"W1_{tag}_{q}"] = summary([x[f"{q}_ms"] for x in rows])
             r[f"W1_{tag}_rps"] = summary([x["iters"] / x["seconds"] for x in rows if x["seconds"] > 0])
+
+    def w3_in_ram(self, disk_db):
+        """mlflowd's W3 again on a fresh database in RAM (tmpfs: nothing
+        reaches the disk and every sync returns at once), as W3ram: what
+        W3 reaches when only the CPU bounds it, so the report can tell the
+        disk's share from the writer's."""
+        sc = self.sc
+        used = sum(Path(str(disk_db) + x).stat().st_size for x in ("", "-wal") if Path(str(disk_db) + x).exists())
+        need = 2 * used + 256 * 2**20
+        if not RAM_DIR.is_dir() or shutil.disk_usage(RAM_DIR).free < need:
+            self.notes["mlflowd"].append(f"W3 with the database in RAM not run: {RAM_DIR} is missing or has less "
+                                         f"than {need / 2**20:,.0f} MiB free")
+            log(f"[mlflowd] W3 in RAM skipped: {RAM_DIR} missing or under {need / 2**20:,.0f} MiB free")
+            return
+        ram = Path(tempfile.mkdtemp(prefix="mlflowd-bench-", dir=RAM_DIR))
+        srv = self.new_server("mlflowd", "w3-ram", ram / "mlflowd-w3-ram.db")
+        shown = self.commands.get("mlflowd server")
+        try:
+            self.start(srv, "startup_ram_ms")
+            self.commands.pop("mlflowd server", None)
+            if shown:
+                self.commands["mlflowd server"] = shown
+            self.commands["mlflowd server, W3 with the database in RAM"] = srv.display_command().replace(
+                str(ram), f"{RAM_DIR}/$RAM")
+            self.write_workload(srv, "W3ram", "log_batch", f"{API}/runs/log-batch", sc["w3_conc"], 1000,
+                                "key LIKE 'metric_%'", [100, 10])
+        finally:
+            srv.stop()
+            shutil.rmtree(ram, ignore_errors=True)
 
     def w3_limits(self, srv):
         """A 1001-metric log-batch must be refused with 400 INVALID_PARAMETER_VALUE."""
@@ -1584,6 +1650,10 @@ class Harness:
                                     "key LIKE 'metric_%'", [100, 10])
                 self.w3_limits(srv)
             r["peak_rss_write_mb"] = srv.peak_rss_kb() / 1024
+            if "W3" in wl and kind == "mlflowd":
+                if not sc["single_start"]:
+                    srv.stop()  # nothing else runs meanwhile (at tiny scale it stays up, idle)
+                self.w3_in_ram(srv.db)
             if not reads:
                 return
             # P2: seed through the REST API (same server at tiny scale)
@@ -2054,6 +2124,11 @@ class Report:
                          f"({fmt(c[f'civetweb_post_p99_c{cc}']['med'], ' ms')}) |")
         if c.get("civetweb_get_c16"):
             L.append(f"| civetweb GET /health, c=16: req/s | {fmt_range(c['civetweb_get_c16'])} |")
+        ram = [(cc, m[f"W3ram_c{cc}_pps"]) for cc in sc["w3_conc"] if m.get(f"W3ram_c{cc}_pps")]
+        if ram:
+            L.append(f"| mlflowd's own W3 on a fresh database in RAM (tmpfs: nothing reaches the disk, syncs return at "
+                     f"once), " + " / ".join(f"c={cc}" for cc, _ in ram) + ": points/s | "
+                     + " / ".join(fmt_range(v) for _, v in ram) + " |")
         L.append("")
         L.append("mlflowd as a fraction of the ceilings:")
         L.append("")
@@ -2074,6 +2149,9 @@ class Report:
             best3 = max((m.get(f"W3_c{cc}_pps") or {"med": 0})["med"] for cc in sc["w3_conc"]) if any(
                 m.get(f"W3_c{cc}_pps") for cc in sc["w3_conc"]) else None
             frac("W3 log-batch, best points/s over c", best3, c.get("sqlite_batch_FULL"), 0.6)
+            for cc in sc["w3_conc"]:
+                frac(f"W3 log-batch c={cc} points/s vs the same with the database in RAM",
+                     m.get(f"W3_c{cc}_pps"), m.get(f"W3ram_c{cc}_pps"))
             for cc, what, v in grp:
                 if cc:
                     frac(f"W3 log-batch c={cc} points/s vs {what} per transaction", m.get(f"W3_c{cc}_pps"), v)
@@ -2166,8 +2244,38 @@ class Report:
             else:
                 busy_w3 += ("Beside it the checkpoint thread took 16–26% of a core and the sync thread under 5% "
                             "(measured on 2026-12-03). ")
+            # this run's split of W3 between the disk and the CPU (since 2026-12-06)
+            ram = [(cc, m[f"W3ram_c{cc}_pps"]["med"], (m.get(f"W3ram_c{cc}_busiest_pct") or {}).get("med"))
+                   for cc in sc["w3_conc"] if m.get(f"W3ram_c{cc}_pps")]
+            disk_split = ""
+            if ram:
+                best_ram = max(v for _, v, _ in ram)
+                wbusy = [b for cc, _, b in ram if b is not None and cc > 1]
+                share = [m[f"W3_c{cc}_pps"]["med"] / v for cc, v, _ in ram if m.get(f"W3_c{cc}_pps")]
+                disk_split = ("On a fresh database in RAM (tmpfs, "
+                              "where nothing reaches the disk and every sync returns at once) mlflowd reached "
+                              + ", ".join(f"{fmt(v)} at c={cc}" for cc, v, _ in ram) + " points/s"
+                              + (f", its writer busy {min(wbusy):.0f}–{max(wbusy):.0f}% of a core at c > 1"
+                                 if wbusy else "")
+                              + (f"; on the disk W3 reached {min(share):.0%}–{max(share):.0%} of that"
+                                 if share else "")
+                              + (". So even with no disk at all W3 stays below 150k points/s on this machine: the "
+                                 "writer's CPU for SQLite's work bounds it first. " if best_ram < 150000 else ". "))
+            kib = [(cc, m.get(f"W3_c{cc}_disk_kib_per_point"), m.get(f"W3_c{cc}_disk_mb_s"))
+                   for cc in sc["w3_conc"] if m.get(f"W3_c{cc}_disk_kib_per_point")]
+            if kib:
+                sk = [s.get(f"W3_c{cc}_disk_kib_per_point") for cc, _, _ in kib if s.get(f"W3_c{cc}_disk_kib_per_point")]
+                disk_split += ("The disk received "
+                               + ", ".join(f"{fmt(mb)} MB/s ({k:.1f} KiB per point) at c={cc}" for cc, k, mb in kib)
+                               + " from mlflowd under W3 (WAL frames and the checkpoints' copies, /proc/diskstats)"
+                               + (f", and {min(sk):.1f}–{max(sk):.1f} KiB per point from stock (rollback journal "
+                                  "and database file)" if sk else "")
+                               + (f": a point takes about {m['bytes_per_m_points'] / 1e6:.0f} bytes in the "
+                                  "database file, but SQLite writes whole 4 KiB pages. "
+                                  if m.get("bytes_per_m_points") else ". "))
             L.append(f"- **W3 log-batch** ({fmt(best3)} points/s at best): the one writer that SQLite allows per "
-                     "database, busy with SQLite's own work. Every point goes into MLflow's four b-trees (the "
+                     "database, busy with SQLite's own work. " + disk_split + "Every point goes into MLflow's four "
+                     "b-trees (the "
                      "table, the 6-column primary key led by `key`, the `run_uuid` index and the "
                      "`(run_uuid, key, step)` index), and a 100-key batch touches about 100 leaf pages of each "
                      "key-led index, all rewritten to the WAL and synced before the answer. " + busy_w3 +
@@ -2328,23 +2436,27 @@ class Report:
         L.append("### Write workloads (W1, W3)")
         L.append("")
         L.append("| server | workload | c | req/s | points/s | p50 ms | p99 ms | errors | server CPU ms/request "
-                 "| busiest server thread, % of a core |")
-        L.append("|---|---|---|---|---|---|---|---|---|---|")
+                 "| busiest server thread, % of a core | disk writes MB/s (KiB per point) |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|---|")
         for kind in h.args.servers:
             r = h.res[kind]
-            for wid, cl, ppr in (("W1", sc["w1_conc"], 1), ("W3", sc["w3_conc"], 1000)):
+            for wid, cl, label in (("W1", sc["w1_conc"], "W1"), ("W3", sc["w3_conc"], "W3"),
+                                   ("W3ram", sc["w3_conc"], "W3, database in RAM")):
                 for cc in cl:
                     if not r.get(f"{wid}_c{cc}_rps"):
                         continue
-                    L.append(f"| {kind} | {wid} | {cc} | {fmt_range(r[f'{wid}_c{cc}_rps'])} | "
+                    dk = r.get(f"{wid}_c{cc}_disk_mb_s")
+                    disk = (f"{fmt(dk)} ({fmt(r[f'{wid}_c{cc}_disk_kib_per_point'])})" if dk
+                            else "none (in RAM)" if wid == "W3ram" else "—")
+                    L.append(f"| {kind} | {label} | {cc} | {fmt_range(r[f'{wid}_c{cc}_rps'])} | "
                              f"{fmt(r[f'{wid}_c{cc}_pps'])} | {fmt(r[f'{wid}_c{cc}_p50'])} | "
                              f"{fmt(r[f'{wid}_c{cc}_p99'])} | {r[f'{wid}_c{cc}_errors']} of "
                              f"{r[f'{wid}_c{cc}_requests']:,} | {fmt(r.get(f'{wid}_c{cc}_cpu_ms_per_req'))} | "
-                             f"{fmt(r.get(f'{wid}_c{cc}_busiest_pct'))}{busiest_name(r, wid, cc)} |")
+                             f"{fmt(r.get(f'{wid}_c{cc}_busiest_pct'))}{busiest_name(r, wid, cc)} | {disk} |")
             for wid in ("W1", "W3"):
                 if r.get(f"{wid}_locked_in_log"):
                     L.append(f"| {kind} | {wid} | | \"database is locked\" in the server log: "
-                             f"{r[f'{wid}_locked_in_log']} times | | | | | | |")
+                             f"{r[f'{wid}_locked_in_log']} times | | | | | | | |")
         L.append("")
         L.append("### Memory, size, seeding")
         L.append("")
