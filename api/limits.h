@@ -28,7 +28,7 @@
  * refused and retried after the next commit, so the WAL can pass the bound
  * by what commits meanwhile (a few MiB; up to 14 MiB with 4 batch writers). */
 #define MLF_WAL_MAX_PAGES 32768
-/* Nice value the checkpoint thread gives itself (Linux: per thread). It is
+/* What the checkpoint thread adds to its own nice value (Linux: per thread). It is
  * background work; on two cores at equal priority it preempted the single
  * SQLite writer under sustained log-batches (W3 +10% at c=4 in interleaved
  * runs, W1 unchanged, 2026-12-06). Lowering a priority needs no privilege. */

@@ -614,9 +614,12 @@ static void *checkpoint_main(void *p)
 	struct mlf_db *db = p;
 	pthread_setname_np(pthread_self(), "mlflowd-ckpt");
 	/* Background work: below the writer, which it would otherwise preempt
-	 * on a busy machine. Best effort: it runs at the default priority
-	 * when the call fails. */
-	setpriority(PRIO_PROCESS, (id_t)gettid(), MLF_CHECKPOINT_NICE);
+	 * on a busy machine (the kernel caps the nice value at 19). Best
+	 * effort: it keeps the process's priority when a call fails. */
+	errno = 0;
+	int nice = getpriority(PRIO_PROCESS, (id_t)gettid());
+	if (errno == 0)
+		setpriority(PRIO_PROCESS, (id_t)gettid(), nice + MLF_CHECKPOINT_NICE);
 	for (;;) {
 		pthread_mutex_lock(&db->mu);
 		while (!db->ckpt_wanted && !db->ckpt_stop)
