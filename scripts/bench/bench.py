@@ -1128,12 +1128,10 @@ class Harness:
             return
         ram = Path(tempfile.mkdtemp(prefix="mlflowd-bench-", dir=RAM_DIR))
         srv = self.new_server("mlflowd", "w3-ram", ram / "mlflowd-w3-ram.db")
-        shown = self.commands.get("mlflowd server")
+        shown = self.commands.get("mlflowd server")  # start() records the RAM server's command there
         try:
             self.start(srv, "startup_ram_ms")
-            self.commands.pop("mlflowd server", None)
-            if shown:
-                self.commands["mlflowd server"] = shown
+            self.commands["mlflowd server"] = shown
             self.commands["mlflowd server, W3 with the database in RAM"] = srv.display_command().replace(
                 str(ram), f"{RAM_DIR}/$RAM")
             self.write_workload(srv, "W3ram", "log_batch", f"{API}/runs/log-batch", sc["w3_conc"], 1000,
