@@ -89,11 +89,7 @@ static void respond(struct mg_connection *conn, int status, const char *ctype, c
 static void respond_error(struct mg_connection *conn, const struct mlf_error *err, const char *extra)
 {
 	struct mlf_buf b = {0};
-	mlf_buf_puts(&b, "{\"error_code\": ");
-	mlf_json_escape(&b, mlf_status_name(err->status), strlen(mlf_status_name(err->status)));
-	mlf_buf_puts(&b, ", \"message\": ");
-	mlf_json_escape(&b, err->msg, strlen(err->msg));
-	mlf_buf_puts(&b, "}");
+	mlf_json_error_body(&b, err->status, err->msg);
 	respond(conn, mlf_status_http(err->status), "application/json", b.data, b.len, extra);
 	mlf_buf_release(&b);
 }
@@ -102,11 +98,7 @@ static void respond_error_status(struct mg_connection *conn, int http, enum mlf_
                                  const char *extra)
 {
 	struct mlf_buf b = {0};
-	mlf_buf_puts(&b, "{\"error_code\": ");
-	mlf_json_escape(&b, mlf_status_name(st), strlen(mlf_status_name(st)));
-	mlf_buf_puts(&b, ", \"message\": ");
-	mlf_json_escape(&b, msg, strlen(msg));
-	mlf_buf_puts(&b, "}");
+	mlf_json_error_body(&b, st, msg);
 	respond(conn, http, "application/json", b.data, b.len, extra);
 	mlf_buf_release(&b);
 }

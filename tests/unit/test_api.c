@@ -446,6 +446,21 @@ TEST(float_text_keeps_python_type)
 	mlf_arena_release(&req.arena);
 }
 
+TEST(error_body_is_mlflows_and_always_utf8)
+{
+	struct mlf_buf b = {0};
+	mlf_json_error_body(&b, MLF_RESOURCE_DOES_NOT_EXIST, "No run \xe2\x82");
+	mlf_buf_putc(&b, '\0');
+	CHECK_STR(b.data,
+	          "{\"error_code\": \"RESOURCE_DOES_NOT_EXIST\", \"message\": \"No run \xef\xbf\xbd\xef\xbf\xbd\", "
+	          "\"sqlstate\": \"KAM00\", \"error_class\": \"RESOURCE_NOT_FOUND\"}");
+	mlf_buf_reset(&b);
+	mlf_json_error_body(&b, MLF_REQUEST_LIMIT_EXCEEDED, "big");
+	mlf_buf_putc(&b, '\0');
+	CHECK_STR(b.data, "{\"error_code\": \"REQUEST_LIMIT_EXCEEDED\", \"message\": \"big\"}");
+	mlf_buf_release(&b);
+}
+
 int main(void)
 {
 	RUN(doubles_format_like_mlflow);
@@ -463,5 +478,6 @@ int main(void)
 	RUN(status_table_matches_mlflow);
 	RUN(request_text_refused_before_decoding);
 	RUN(float_text_keeps_python_type);
+	RUN(error_body_is_mlflows_and_always_utf8);
 	DONE();
 }
