@@ -81,6 +81,25 @@ enum mlf_status mlf_artifact_path_check(struct mlf_arena *a, const char *path, i
 	return MLF_OK;
 }
 
+enum mlf_status mlf_artifact_client_path(struct mlf_arena *a, const char *in, int allow_empty, const char **out,
+                                         struct mlf_error *err)
+{
+	if (strlen(in) > MLF_MAX_ARTIFACT_PATH_LENGTH * 3)
+		return invalid_path(err);
+	const char *cur = in;
+	for (int round = 0;; round++) {
+		if (round == MLF_ARTIFACT_DECODE_ROUNDS)
+			return invalid_path(err);
+		const char *next = mlf_unquote(a, cur);
+		if (!next)
+			return invalid_path(err);
+		if (!strcmp(next, cur))
+			break;
+		cur = next;
+	}
+	return mlf_artifact_path_check(a, cur, allow_empty, out, err);
+}
+
 const char *mlf_artifact_path_join(struct mlf_arena *a, const char *base, const char *rel)
 {
 	if (!base || !*base)
