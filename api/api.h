@@ -116,6 +116,26 @@ enum mlf_status mlf_api_assessments_update(struct mlf_req *req);
 enum mlf_status mlf_api_assessments_delete(struct mlf_req *req);
 enum mlf_status mlf_api_otlp_traces(struct mlf_req *req);
 
+/* ---- request text (api/decode.c) ---- */
+
+/* Set on a cJSON number item whose text had a fraction or an exponent
+ * ("9.0", "1e3"): a float to Python, whose messages say so. cJSON's own
+ * type bits end below it and its type tests mask them. */
+#define MLF_JSON_FLOAT_TEXT (1 << 12)
+
+/* MLF_OK when s[0..n) is well-formed UTF-8 without a NUL byte, else
+ * MLF_INVALID_PARAMETER_VALUE with err naming `where` ("the query
+ * string"). */
+enum mlf_status mlf_text_check(const char *s, size_t n, const char *where, struct mlf_error *err);
+/* Decode a JSON request body into a new object (the caller owns it and
+ * frees it with cJSON_Delete). A body that is empty, malformed, too deep
+ * or not an object decodes to {} (MLflow's get_json(silent=True)); a
+ * JSON string is decoded once more (old clients double-encode). Text that
+ * is not UTF-8 or holds a NUL (raw or as \u0000, at either level) is
+ * refused: NULL with err filled (MLF_INVALID_PARAMETER_VALUE). Numbers
+ * written as floats carry MLF_JSON_FLOAT_TEXT. */
+cJSON *mlf_decode_body(const char *body, size_t n, struct mlf_error *err);
+
 /* ---- request decoding helpers (api/decode.c) ----
  * Each getter looks a field up case-sensitively in req->in. "Required"
  * getters fail with MLflow's "Missing value for required parameter" error

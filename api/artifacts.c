@@ -38,27 +38,11 @@ static enum mlf_status invalid_path(struct mlf_req *req)
 	return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE, "Invalid path");
 }
 
-/* A client path: decoded until stable (at most MLF_ARTIFACT_DECODE_ROUNDS
- * rounds, as MLflow's _decode), then checked. */
+/* A client path: decoded until stable, then checked
+ * (mlf_artifact_client_path). */
 static enum mlf_status client_path(struct mlf_req *req, const char *in, int allow_empty, const char **out)
 {
-	if (strlen(in) > MLF_MAX_ARTIFACT_PATH_LENGTH * 3)
-		return invalid_path(req);
-	const char *cur = in;
-	int stable = 0;
-	for (int round = 0; round < MLF_ARTIFACT_DECODE_ROUNDS; round++) {
-		const char *next = mlf_unquote(&req->arena, cur);
-		if (!next)
-			return invalid_path(req);
-		if (!strcmp(next, cur)) {
-			stable = 1;
-			break;
-		}
-		cur = next;
-	}
-	if (!stable)
-		return invalid_path(req);
-	return mlf_artifact_path_check(&req->arena, cur, allow_empty, out, &req->err);
+	return mlf_artifact_client_path(&req->arena, in, allow_empty, out, &req->err);
 }
 
 /* First value of a query parameter, decoded once as a form value ('+' is a

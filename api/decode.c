@@ -4,11 +4,13 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../storage/search.h"
 #include "api.h"
+#include "limits.h"
 
 #define MAX_SHOWN_VALUE 200 /* characters of a bad value echoed in an error */
 
@@ -18,6 +20,153 @@ cJSON *mlf_get_item(struct mlf_req *req, const char *name)
 	return v && !cJSON_IsNull(v) ? v : NULL;
 }
 
+/* ---- request text ---- */
+
+/* The text checks of a JSON request body or of the strings of a query.
+ * Every string a request carries ends up in SQLite as C text and is read
+ * back by Python: invalid UTF-8 would be stored as given and make stock
+ * MLflow's reader (and any JSON answer holding it) fail, and a NUL would
+ * silently cut a key, value or location short. Both are refused before
+ * any handler runs. */
+
+static enum mlf_status bad_utf8(struct mlf_error *err, const char *where, size_t at)
+{
+	return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
+	                "Invalid request: %s is not valid UTF-8 (byte %zu). Every string must be UTF-8 text.", where,
+	                at);
+}
+
+static enum mlf_status nul_char(struct mlf_error *err, const char *where)
+{
+	return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
+	                "Invalid request: %s holds the character U+0000 (NUL), which no MLflow field may contain.",
+	                where);
+}
+
+enum mlf_status mlf_text_check(const char *s, size_t n, const char *where, struct mlf_error *err)
+{
+	size_t ok = mlf_utf8_valid_prefix(s, n);
+	if (ok < n)
+		return bad_utf8(err, where, ok);
+	if (memchr(s, '\0', n))
+		return nul_char(err, where);
+	return MLF_OK;
+}
+
+static int number_char(char c)
+{
+	return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
+
+/* Check the raw JSON text s[0..n) (mlf_text_check, and no \u0000 escape
+ * in a string) and note, for each number token in order, whether it was
+ * written with a fraction or an exponent (1 byte per number onto floats). */
+static enum mlf_status scan_json_text(const char *s, size_t n, struct mlf_buf *floats, struct mlf_error *err)
+{
+	enum mlf_status st = mlf_text_check(s, n, "the request body", err);
+	if (st != MLF_OK)
+		return st;
+	int in_str = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (in_str) {
+			if (c == '\\') {
+				if (n - i >= 6 && !memcmp(s + i + 1, "u0000", 5))
+					return nul_char(err, "the request body");
+				i++;
+			} else if (c == '"') {
+				in_str = 0;
+			}
+		} else if (c == '"') {
+			in_str = 1;
+		} else if (c == '-' || (c >= '0' && c <= '9')) {
+			char is_float = 0;
+			for (; i < n && number_char(s[i]); i++)
+				is_float |= s[i] == '.' || s[i] == 'e' || s[i] == 'E';
+			mlf_buf_putc(floats, is_float);
+			i--;
+		}
+	}
+	return MLF_OK;
+}
+
+/* Flag the number items of v and its siblings, in document order (the
+ * order of the tokens scan_json_text saw), that were written as floats. */
+static void mark_floats(cJSON *v, const struct mlf_buf *floats, size_t *k)
+{
+	for (; v; v = v->next) {
+		if (cJSON_IsNumber(v)) {
+			if (*k < floats->len && floats->data[*k])
+				v->type |= MLF_JSON_FLOAT_TEXT;
+			(*k)++;
+		} else if (v->child) {
+			mark_floats(v->child, floats, k);
+		}
+	}
+}
+
+/* Depth of nesting outside strings; rejects bodies nested deeper than the
+ * limit before cJSON recurses into them. */
+static int json_depth_ok(const char *s, size_t n)
+{
+	int depth = 0, in_str = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+		} else if (c == '"') {
+			in_str = 1;
+		} else if (c == '{' || c == '[') {
+			if (++depth > MLF_MAX_JSON_DEPTH)
+				return 0;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		}
+	}
+	return 1;
+}
+
+/* Parse one JSON text (checked) into v; NULL when malformed or too deep. */
+static enum mlf_status parse_checked(const char *text, size_t n, cJSON **v, struct mlf_error *err)
+{
+	struct mlf_buf floats = {0};
+	*v = NULL;
+	enum mlf_status st = scan_json_text(text, n, &floats, err);
+	if (st == MLF_OK && json_depth_ok(text, n)) {
+		const char *end = NULL;
+		*v = cJSON_ParseWithLengthOpts(text, n, &end, 0);
+		size_t k = 0;
+		mark_floats(*v, &floats, &k);
+	}
+	mlf_buf_release(&floats);
+	return st;
+}
+
+cJSON *mlf_decode_body(const char *body, size_t n, struct mlf_error *err)
+{
+	cJSON *v = NULL;
+	if (n > 0 && parse_checked(body, n, &v, err) != MLF_OK)
+		return NULL;
+	if (v && cJSON_IsString(v)) { /* double-encoded by an old client */
+		cJSON *w = NULL;
+		enum mlf_status st = parse_checked(v->valuestring, strlen(v->valuestring), &w, err);
+		cJSON_Delete(v);
+		if (st != MLF_OK)
+			return NULL;
+		v = w;
+	}
+	if (!v || !cJSON_IsObject(v)) {
+		cJSON_Delete(v);
+		return cJSON_CreateObject();
+	}
+	return v;
+}
+
+/* ---- typed access ---- */
+
 static const char *py_type(const cJSON *v)
 {
 	if (cJSON_IsString(v))
@@ -25,7 +174,7 @@ static const char *py_type(const cJSON *v)
 	if (cJSON_IsBool(v))
 		return "bool";
 	if (cJSON_IsNumber(v))
-		return v->valuedouble == floor(v->valuedouble) && fabs(v->valuedouble) < 1e18 ? "int" : "float";
+		return v->type & MLF_JSON_FLOAT_TEXT ? "float" : "int";
 	if (cJSON_IsArray(v))
 		return "list";
 	if (cJSON_IsObject(v))
@@ -35,9 +184,22 @@ static const char *py_type(const cJSON *v)
 
 enum mlf_status mlf_bad_type(struct mlf_req *req, const char *name, cJSON *v)
 {
-	char *text = v ? cJSON_PrintUnformatted(v) : NULL;
-	if (text && strlen(text) > MAX_SHOWN_VALUE)
-		strcpy(text + MAX_SHOWN_VALUE - 3, "...");
+	char *text = NULL;
+	if (v && cJSON_IsNumber(v) && (v->type & MLF_JSON_FLOAT_TEXT)) { /* as Python's repr of a float */
+		text = cJSON_malloc(32);
+		if (text && isinf(v->valuedouble))
+			snprintf(text, 32, "%s", v->valuedouble > 0 ? "inf" : "-inf");
+		else if (text)
+			mlf_format_double(text, v->valuedouble);
+	} else if (v) {
+		text = cJSON_PrintUnformatted(v);
+	}
+	if (text && strlen(text) > MAX_SHOWN_VALUE) { /* cut at a character boundary */
+		size_t cut = MAX_SHOWN_VALUE - 3;
+		while (cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80)
+			cut--;
+		strcpy(text + cut, "...");
+	}
 	mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
 	         "Invalid value %s for parameter '%s' supplied:  Hint: Value was of type '%s'. See the API docs for "
 	         "more information about request parameters.",

@@ -430,6 +430,65 @@ void mlf_json_kv_bool(struct mlf_json *j, const char *key, int v)
 	mlf_json_bool(j, v);
 }
 
+/* ---- error bodies ---- */
+
+/* MLflow's error_classification.py: error code -> (sqlstate, error_class). */
+static const struct {
+	enum mlf_status st;
+	const char *sqlstate, *error_class;
+} error_classes[] = {
+    {MLF_BAD_REQUEST, "KAM00", "INVALID_PARAMETER_VALUE"},
+    {MLF_ENDPOINT_NOT_FOUND, "KAM00", "RESOURCE_NOT_FOUND"},
+    {MLF_INTERNAL_ERROR, "XXM00", "CLIENT_INTERNAL_ERROR"},
+    {MLF_INVALID_PARAMETER_VALUE, "KAM00", "INVALID_PARAMETER_VALUE"},
+    {MLF_INVALID_STATE, "XXM00", "CLIENT_INTERNAL_ERROR"},
+    {MLF_PERMISSION_DENIED, "KAM00", "PERMISSION_DENIED"},
+    {MLF_RESOURCE_ALREADY_EXISTS, "KAM00", "RESOURCE_ALREADY_EXISTS"},
+    {MLF_RESOURCE_DOES_NOT_EXIST, "KAM00", "RESOURCE_NOT_FOUND"},
+    {MLF_TEMPORARILY_UNAVAILABLE, "XXM00", "CLIENT_INTERNAL_ERROR"},
+};
+
+/* s as a JSON string with every byte that does not start well-formed
+ * UTF-8 replaced by U+FFFD. */
+static void escape_utf8_safe(struct mlf_buf *b, const char *s)
+{
+	size_t n = strlen(s), ok = mlf_utf8_valid_prefix(s, n);
+	if (ok == n) {
+		mlf_json_escape(b, s, n);
+		return;
+	}
+	struct mlf_buf clean = {0};
+	for (size_t i = 0; i < n;) {
+		int l = mlf_utf8_seq_len((const unsigned char *)s + i, n - i);
+		if (l == 0) {
+			mlf_buf_puts(&clean, "\xEF\xBF\xBD");
+			i++;
+		} else {
+			mlf_buf_append(&clean, s + i, (size_t)l);
+			i += (size_t)l;
+		}
+	}
+	mlf_json_escape(b, clean.data, clean.len);
+	mlf_buf_release(&clean);
+}
+
+void mlf_json_error_body(struct mlf_buf *b, enum mlf_status st, const char *msg)
+{
+	const char *code = mlf_status_name(st);
+	mlf_buf_puts(b, "{\"error_code\": ");
+	mlf_json_escape(b, code, strlen(code));
+	mlf_buf_puts(b, ", \"message\": ");
+	escape_utf8_safe(b, msg ? msg : "");
+	for (size_t i = 0; i < sizeof error_classes / sizeof error_classes[0]; i++) {
+		if (error_classes[i].st != st)
+			continue;
+		mlf_buf_printf(b, ", \"sqlstate\": \"%s\", \"error_class\": \"%s\"", error_classes[i].sqlstate,
+		               error_classes[i].error_class);
+		break;
+	}
+	mlf_buf_puts(b, "}");
+}
+
 void mlf_json_reset(struct mlf_json *j)
 {
 	mlf_buf_reset(&j->buf);

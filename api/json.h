@@ -62,6 +62,13 @@ void mlf_json_escape(struct mlf_buf *b, const char *s, size_t n);
  * quotes. Returns the length written into out[32]. */
 int mlf_format_double(char out[32], double v);
 
+/* MLflow's error body onto b: {"error_code", "message", "sqlstate",
+ * "error_class"} as MlflowException.serialize_as_json writes it (the last
+ * two derived from the code as MLflow derives them, absent for codes it
+ * has no class for). Bytes of msg that are not UTF-8 (a message cut short,
+ * user text echoed) are written as U+FFFD, so the body is always JSON. */
+void mlf_json_error_body(struct mlf_buf *b, enum mlf_status st, const char *msg);
+
 void mlf_json_reset(struct mlf_json *j);
 void mlf_json_release(struct mlf_json *j);
 

@@ -89,11 +89,7 @@ static void respond(struct mg_connection *conn, int status, const char *ctype, c
 static void respond_error(struct mg_connection *conn, const struct mlf_error *err, const char *extra)
 {
 	struct mlf_buf b = {0};
-	mlf_buf_puts(&b, "{\"error_code\": ");
-	mlf_json_escape(&b, mlf_status_name(err->status), strlen(mlf_status_name(err->status)));
-	mlf_buf_puts(&b, ", \"message\": ");
-	mlf_json_escape(&b, err->msg, strlen(err->msg));
-	mlf_buf_puts(&b, "}");
+	mlf_json_error_body(&b, err->status, err->msg);
 	respond(conn, mlf_status_http(err->status), "application/json", b.data, b.len, extra);
 	mlf_buf_release(&b);
 }
@@ -102,11 +98,7 @@ static void respond_error_status(struct mg_connection *conn, int http, enum mlf_
                                  const char *extra)
 {
 	struct mlf_buf b = {0};
-	mlf_buf_puts(&b, "{\"error_code\": ");
-	mlf_json_escape(&b, mlf_status_name(st), strlen(mlf_status_name(st)));
-	mlf_buf_puts(&b, ", \"message\": ");
-	mlf_json_escape(&b, msg, strlen(msg));
-	mlf_buf_puts(&b, "}");
+	mlf_json_error_body(&b, st, msg);
 	respond(conn, http, "application/json", b.data, b.len, extra);
 	mlf_buf_release(&b);
 }
@@ -296,8 +288,10 @@ static void add_query_value(cJSON *obj, const char *key, const char *val)
 	}
 }
 
-/* Parse a query string into an object; repeated keys become arrays. */
-static cJSON *parse_query(struct mlf_arena *a, const char *qs)
+/* Parse a query string into an object; repeated keys become arrays.
+ * NULL with err filled when a decoded key or value is not UTF-8 text or
+ * holds a NUL (mlf_text_check). */
+static cJSON *parse_query(struct mlf_arena *a, const char *qs, struct mlf_error *err)
 {
 	cJSON *obj = cJSON_CreateObject();
 	if (!qs)
@@ -313,8 +307,14 @@ static cJSON *parse_query(struct mlf_arena *a, const char *qs)
 		if (klen > 0) {
 			char *kraw = mlf_arena_strndup(a, p, klen);
 			char *vraw = eq ? mlf_arena_strndup(a, eq + 1, len - klen - 1) : mlf_arena_strdup(a, "");
-			if (mg_url_decode(kraw, (int)klen, key, (int)n + 1, 1) >= 0 &&
-			    mg_url_decode(vraw, (int)strlen(vraw), val, (int)n + 1, 1) >= 0)
+			int kl = mg_url_decode(kraw, (int)klen, key, (int)n + 1, 1);
+			int vl = kl >= 0 ? mg_url_decode(vraw, (int)strlen(vraw), val, (int)n + 1, 1) : -1;
+			if (vl >= 0 && (mlf_text_check(key, (size_t)kl, "the query string", err) != MLF_OK ||
+			                mlf_text_check(val, (size_t)vl, "the query string", err) != MLF_OK)) {
+				cJSON_Delete(obj);
+				return NULL;
+			}
+			if (vl >= 0)
 				add_query_value(obj, key, val);
 		}
 		p += len;
@@ -322,51 +322,6 @@ static cJSON *parse_query(struct mlf_arena *a, const char *qs)
 			p++;
 	}
 	return obj;
-}
-
-/* Depth of nesting outside strings; rejects bodies nested deeper than the
- * limit before cJSON recurses into them. */
-static int json_depth_ok(const char *s, size_t n)
-{
-	int depth = 0, in_str = 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = 0;
-		} else if (c == '"') {
-			in_str = 1;
-		} else if (c == '{' || c == '[') {
-			if (++depth > MLF_MAX_JSON_DEPTH)
-				return 0;
-		} else if (c == '}' || c == ']') {
-			depth--;
-		}
-	}
-	return 1;
-}
-
-/* Parse body into an object. Malformed or non-object bodies count as {}
- * (MLflow's get_json(silent=True)); a JSON string is decoded once more. */
-static cJSON *parse_body(const char *body, size_t n)
-{
-	if (n == 0 || !json_depth_ok(body, n))
-		return cJSON_CreateObject();
-	const char *end = NULL;
-	cJSON *v = cJSON_ParseWithLengthOpts(body, n, &end, 0);
-	if (v && cJSON_IsString(v)) {
-		const char *inner = v->valuestring;
-		cJSON *w = json_depth_ok(inner, strlen(inner)) ? cJSON_Parse(inner) : NULL;
-		cJSON_Delete(v);
-		v = w;
-	}
-	if (!v || !cJSON_IsObject(v)) {
-		cJSON_Delete(v);
-		return cJSON_CreateObject();
-	}
-	return v;
 }
 
 enum body_result { BODY_OK, BODY_TOO_LARGE, BODY_ERROR };
@@ -554,7 +509,9 @@ static int dispatch_path(struct mg_connection *conn, const char *path)
 
 	int status = 200;
 	if (route->flags & MLF_ROUTE_RAW) {
-		req.in = parse_query(&req.arena, ri->query_string);
+		req.in = parse_query(&req.arena, ri->query_string, &req.err);
+		if (!req.in)
+			goto refused;
 		enum mlf_status st = route->handler(&req);
 		if (!req.raw_done) {
 			if (st != MLF_OK)
@@ -567,7 +524,9 @@ static int dispatch_path(struct mg_connection *conn, const char *path)
 	}
 
 	if (!strcmp(method, "GET") || !strcmp(method, "HEAD")) {
-		req.in = parse_query(&req.arena, ri->query_string);
+		req.in = parse_query(&req.arena, ri->query_string, &req.err);
+		if (!req.in)
+			goto refused;
 	} else {
 		if ((!strcmp(method, "POST") || !strcmp(method, "PUT"))) {
 			const char *ct = mg_get_header(conn, "Content-Type");
@@ -603,8 +562,10 @@ static int dispatch_path(struct mg_connection *conn, const char *path)
 			}
 			goto out;
 		}
-		req.in = parse_body(body.data, body.len);
+		req.in = mlf_decode_body(body.data, body.len, &req.err);
 		mlf_buf_release(&body);
+		if (!req.in)
+			goto refused;
 	}
 
 	enum mlf_status st = route->handler(&req);
@@ -618,6 +579,10 @@ static int dispatch_path(struct mg_connection *conn, const char *path)
 			mlf_buf_puts(&req.out.buf, "{}");
 		respond(conn, 200, "application/json", req.out.buf.data, req.out.buf.len, cors);
 	}
+	goto out;
+refused: /* request text that is not UTF-8 or holds a NUL */
+	respond_error(conn, &req.err, cors);
+	status = mlf_status_http(req.err.status);
 out:
 	cJSON_Delete(req.in);
 	mlf_json_release(&req.out);

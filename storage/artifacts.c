@@ -21,36 +21,6 @@
 
 /* ---- path checks ---- */
 
-/* Length of the valid UTF-8 sequence at s (1..4), 0 if invalid: overlong
- * forms, surrogates and code points above U+10FFFF are invalid. */
-static int utf8_len(const unsigned char *s)
-{
-	unsigned c = s[0];
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		return (s[1] & 0xC0) == 0x80 ? 2 : 0;
-	if (c >= 0xE0 && c <= 0xEF) {
-		if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-			return 0;
-		if (c == 0xE0 && s[1] < 0xA0)
-			return 0; /* overlong */
-		if (c == 0xED && s[1] >= 0xA0)
-			return 0; /* surrogate */
-		return 3;
-	}
-	if (c >= 0xF0 && c <= 0xF4) {
-		if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-			return 0;
-		if (c == 0xF0 && s[1] < 0x90)
-			return 0; /* overlong */
-		if (c == 0xF4 && s[1] >= 0x90)
-			return 0; /* > U+10FFFF */
-		return 4;
-	}
-	return 0;
-}
-
 static enum mlf_status invalid_path(struct mlf_error *err)
 {
 	return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE, "Invalid path");
@@ -102,13 +72,32 @@ enum mlf_status mlf_artifact_path_check(struct mlf_arena *a, const char *path, i
 		}
 		if (s[i] < 0x20 || s[i] == 0x7F || s[i] == '\\' || s[i] == '#')
 			return invalid_path(err);
-		int l = utf8_len(s + i);
-		if (l == 0 || i + (size_t)l > n)
+		int l = mlf_utf8_seq_len(s + i, n - i);
+		if (l == 0)
 			return invalid_path(err);
 		i += (size_t)l;
 	}
 	*out = mlf_arena_strndup(a, path, n);
 	return MLF_OK;
+}
+
+enum mlf_status mlf_artifact_client_path(struct mlf_arena *a, const char *in, int allow_empty, const char **out,
+                                         struct mlf_error *err)
+{
+	if (strlen(in) > MLF_MAX_ARTIFACT_PATH_LENGTH * 3)
+		return invalid_path(err);
+	const char *cur = in;
+	for (int round = 0;; round++) {
+		if (round == MLF_ARTIFACT_DECODE_ROUNDS)
+			return invalid_path(err);
+		const char *next = mlf_unquote(a, cur);
+		if (!next)
+			return invalid_path(err);
+		if (!strcmp(next, cur))
+			break;
+		cur = next;
+	}
+	return mlf_artifact_path_check(a, cur, allow_empty, out, err);
 }
 
 const char *mlf_artifact_path_join(struct mlf_arena *a, const char *base, const char *rel)

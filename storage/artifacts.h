@@ -35,6 +35,13 @@
 enum mlf_status mlf_artifact_path_check(struct mlf_arena *a, const char *path, int allow_empty, const char **out,
                                         struct mlf_error *err);
 
+/* A path as a client sent it: percent-decoded until stable (at most
+ * MLF_ARTIFACT_DECODE_ROUNDS rounds, as MLflow's _decode; still changing
+ * after them, or decoding to a NUL, is refused), then checked by
+ * mlf_artifact_path_check. */
+enum mlf_status mlf_artifact_client_path(struct mlf_arena *a, const char *in, int allow_empty, const char **out,
+                                         struct mlf_error *err);
+
 /* "a/b" + "c/d" -> "a/b/c/d" (either may be ""); both must be checked. */
 const char *mlf_artifact_path_join(struct mlf_arena *a, const char *base, const char *rel);
 

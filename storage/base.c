@@ -371,6 +371,45 @@ char *mlf_base64_decode(struct mlf_arena *a, const char *s, size_t *out_len)
 
 /* ---- URI text ---- */
 
+int mlf_utf8_seq_len(const unsigned char *s, size_t avail)
+{
+	if (avail == 0)
+		return 0;
+	unsigned c = s[0];
+	if (c < 0x80)
+		return 1;
+	int n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+	if (n == 0 || avail < (size_t)n)
+		return 0;
+	for (int k = 1; k < n; k++)
+		if ((s[k] & 0xC0) != 0x80)
+			return 0;
+	if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xF0 && s[1] < 0x90))
+		return 0; /* overlong */
+	if (c == 0xED && s[1] >= 0xA0)
+		return 0; /* surrogate */
+	if (c == 0xF4 && s[1] >= 0x90)
+		return 0; /* above U+10FFFF */
+	return n;
+}
+
+size_t mlf_utf8_valid_prefix(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < n) {
+		if (u[i] < 0x80) { /* ASCII runs: the common case */
+			i++;
+			continue;
+		}
+		int l = mlf_utf8_seq_len(u + i, n - i);
+		if (l == 0)
+			return i;
+		i += (size_t)l;
+	}
+	return n;
+}
+
 int mlf_hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')

@@ -143,6 +143,17 @@ void mlf_uuid_str(char out[37]);
 char *mlf_base64_encode(struct mlf_arena *a, const void *p, size_t n);
 char *mlf_base64_decode(struct mlf_arena *a, const char *s, size_t *out_len);
 
+/* ---- text ---- */
+
+/* Length (1..4) of the well-formed UTF-8 sequence at s, of which avail
+ * bytes may be read; 0 when it is not one: a stray continuation byte, a
+ * truncated sequence, an overlong form, a surrogate (U+D800..DFFF) or a
+ * code point above U+10FFFF. */
+int mlf_utf8_seq_len(const unsigned char *s, size_t avail);
+/* Offset of the first byte of s[0..n) that does not start a well-formed
+ * UTF-8 sequence, or n when all of it is UTF-8. A NUL byte is valid here. */
+size_t mlf_utf8_valid_prefix(const char *s, size_t n);
+
 /* ---- URI text ---- */
 
 /* Value of a hex digit, -1 for any other character. */

@@ -388,6 +388,79 @@ TEST(status_table_matches_mlflow)
 	CHECK_STR(mlf_status_name(MLF_INVALID_PARAMETER_VALUE), "INVALID_PARAMETER_VALUE");
 }
 
+TEST(request_text_refused_before_decoding)
+{
+	static const char *bad[] = {
+	    "{\"name\": \"a\xff\"}",                  /* never UTF-8 */
+	    "{\"name\": \"a\xe2\x82\"}",              /* cut short */
+	    "{\"name\": \"\xed\xa0\x80\"}",           /* surrogate */
+	    "{\"name\": \"\xc0\xaf\"}",               /* overlong */
+	    "{\"name\": \"a\\u0000b\"}",              /* NUL escape */
+	    "\"{\\\"name\\\": \\\"a\\\\u0000\\\"}\"", /* NUL escape, double-encoded */
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct mlf_error err = {0};
+		cJSON *v = mlf_decode_body(bad[i], strlen(bad[i]), &err);
+		CHECK(v == NULL);
+		CHECK(err.status == MLF_INVALID_PARAMETER_VALUE);
+		cJSON_Delete(v);
+	}
+	struct mlf_error err = {0};
+	cJSON *v = mlf_decode_body("{\"n\": \"a\0"
+	                           "b\"}",
+	                           12, &err); /* raw NUL */
+	CHECK(v == NULL && err.status == MLF_INVALID_PARAMETER_VALUE);
+	/* an escaped backslash before u0000 is text, not a NUL */
+	const char *escaped = "{\"n\": \"\\\\u0000\"}";
+	v = mlf_decode_body(escaped, strlen(escaped), &err);
+	CHECK(v && cJSON_IsString(cJSON_GetObjectItem(v, "n")));
+	CHECK_STR(cJSON_GetObjectItem(v, "n")->valuestring, "\\u0000");
+	cJSON_Delete(v);
+	CHECK(mlf_text_check("a\xc3\xa9", 3, "x", &err) == MLF_OK);
+	CHECK(mlf_text_check("a\x00", 2, "x", &err) == MLF_INVALID_PARAMETER_VALUE);
+}
+
+TEST(float_text_keeps_python_type)
+{
+	const char *body = "{\"a\": 9.0, \"b\": 9, \"c\": [1e3, -2, \"3.0\", {\"d\": 0.5}], \"e\": -1E+2}";
+	struct mlf_error err = {0};
+	cJSON *v = mlf_decode_body(body, strlen(body), &err);
+	CHECK(v != NULL);
+	cJSON *c = cJSON_GetObjectItem(v, "c");
+	CHECK(cJSON_GetObjectItem(v, "a")->type & MLF_JSON_FLOAT_TEXT);
+	CHECK(!(cJSON_GetObjectItem(v, "b")->type & MLF_JSON_FLOAT_TEXT));
+	CHECK(cJSON_IsNumber(cJSON_GetObjectItem(v, "a")));
+	CHECK(cJSON_GetArrayItem(c, 0)->type & MLF_JSON_FLOAT_TEXT);
+	CHECK(!(cJSON_GetArrayItem(c, 1)->type & MLF_JSON_FLOAT_TEXT));
+	CHECK(cJSON_GetObjectItem(cJSON_GetArrayItem(c, 3), "d")->type & MLF_JSON_FLOAT_TEXT);
+	CHECK(cJSON_GetObjectItem(v, "e")->type & MLF_JSON_FLOAT_TEXT);
+	struct mlf_req req = {.in = v, .method = "POST"};
+	const char *s;
+	CHECK(mlf_get_str(&req, "a", 0, &s) == MLF_INVALID_PARAMETER_VALUE);
+	CHECK(strstr(req.err.msg, "Invalid value 9.0 for parameter 'a'") && strstr(req.err.msg, "type 'float'"));
+	CHECK(mlf_get_str(&req, "b", 0, &s) == MLF_INVALID_PARAMETER_VALUE);
+	CHECK(strstr(req.err.msg, "Invalid value 9 for parameter 'b'") && strstr(req.err.msg, "type 'int'"));
+	CHECK(mlf_get_str(&req, "e", 0, &s) == MLF_INVALID_PARAMETER_VALUE);
+	CHECK(strstr(req.err.msg, "Invalid value -100.0 "));
+	cJSON_Delete(v);
+	mlf_arena_release(&req.arena);
+}
+
+TEST(error_body_is_mlflows_and_always_utf8)
+{
+	struct mlf_buf b = {0};
+	mlf_json_error_body(&b, MLF_RESOURCE_DOES_NOT_EXIST, "No run \xe2\x82");
+	mlf_buf_putc(&b, '\0');
+	CHECK_STR(b.data,
+	          "{\"error_code\": \"RESOURCE_DOES_NOT_EXIST\", \"message\": \"No run \xef\xbf\xbd\xef\xbf\xbd\", "
+	          "\"sqlstate\": \"KAM00\", \"error_class\": \"RESOURCE_NOT_FOUND\"}");
+	mlf_buf_reset(&b);
+	mlf_json_error_body(&b, MLF_REQUEST_LIMIT_EXCEEDED, "big");
+	mlf_buf_putc(&b, '\0');
+	CHECK_STR(b.data, "{\"error_code\": \"REQUEST_LIMIT_EXCEEDED\", \"message\": \"big\"}");
+	mlf_buf_release(&b);
+}
+
 int main(void)
 {
 	RUN(doubles_format_like_mlflow);
@@ -403,5 +476,8 @@ int main(void)
 	RUN(run_ids_are_time_ordered_uuid7);
 	RUN(pool_runs_every_task_once);
 	RUN(status_table_matches_mlflow);
+	RUN(request_text_refused_before_decoding);
+	RUN(float_text_keeps_python_type);
+	RUN(error_body_is_mlflows_and_always_utf8);
 	DONE();
 }
