@@ -109,5 +109,15 @@
 #define MLF_TRACE_BATCH_MAX 100       /* trace ids of one batchGet */
 #define MLF_TRACE_LINK_MAX 100        /* traces linked to a run in one request */
 #define MLF_OTLP_DRAIN_CHUNK 16384    /* bytes of an OTLP body read at a time */
+#define MLF_OTLP_MAX_DEPTH 32         /* nesting of OTLP attribute values (arrays, maps) */
+#define MLF_OTLP_MAX_LIST 100000      /* entries of one OTLP list, map, attribute set or event list */
+#define MLF_OTLP_MAX_SPANS 100000     /* spans of one OTLP request */
+#define MLF_OTLP_PREVIEW_MAX 1000     /* characters of a trace preview taken from the root span */
+#define MLF_OTLP_REQUEST_ID_ATTR "mlflow.traceRequestId"
+#define MLF_OTLP_SPAN_TYPE_ATTR "mlflow.spanType"
+#define MLF_OTLP_INPUTS_ATTR "mlflow.spanInputs"
+#define MLF_OTLP_OUTPUTS_ATTR "mlflow.spanOutputs"
+#define MLF_OTLP_TRACE_TAG_PREFIX "mlflow.traceTag."
+#define MLF_OTLP_EXPERIMENT_HEADER "x-mlflow-experiment-id"
 
 #endif

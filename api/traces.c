@@ -21,6 +21,7 @@
 #include "../storage/traces.h"
 #include "api.h"
 #include "limits.h"
+#include "otlp.h"
 
 /* ================================================================
  * protobuf JSON time forms
@@ -309,7 +310,8 @@ static enum mlf_status decode_trace_info(struct mlf_req *req, cJSON *o, struct m
 		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE, "Invalid request_time '%.100s'", rt);
 	if (dur) {
 		if (parse_duration(dur, &t->execution_ms))
-			return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE, "Invalid execution_duration '%.100s'", dur);
+			return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE, "Invalid execution_duration '%.100s'",
+			                dur);
 		t->has_execution = 1;
 	}
 	if (!t->state)
@@ -732,8 +734,8 @@ static enum mlf_status batch(struct mlf_req *req, int with_spans)
 	if (s != MLF_OK)
 		return s;
 	if (n > MLF_TRACE_BATCH_MAX)
-		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE, "At most %d trace IDs can be requested at once.",
-		                MLF_TRACE_BATCH_MAX);
+		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
+		                "At most %d trace IDs can be requested at once.", MLF_TRACE_BATCH_MAX);
 	struct mlf_conn *c = mlf_db_read(req->db, &req->err);
 	if (!c)
 		return req->err.status;
@@ -974,8 +976,8 @@ enum mlf_status mlf_api_assessments_get(struct mlf_req *req)
 	if (!c)
 		return req->err.status;
 	struct mlf_assessment x;
-	enum mlf_status s =
-	    mlf_assessment_get(c, &req->arena, trace_id_param(req), req->nparams > 1 ? req->params[1] : "", &x, &req->err);
+	enum mlf_status s = mlf_assessment_get(c, &req->arena, trace_id_param(req),
+	                                       req->nparams > 1 ? req->params[1] : "", &x, &req->err);
 	if (s != MLF_OK)
 		return s;
 	answer_assessment(req, &x);
@@ -1018,7 +1020,8 @@ enum mlf_status mlf_api_assessments_update(struct mlf_req *req)
 	if (mask_has(mask, "assessment_name", "assessmentName") &&
 	    (s = mlf_obj_str(req, o, "assessment_name", 1, &x.name)) != MLF_OK)
 		return s;
-	if (mask_has(mask, "rationale", "rationale") && (s = mlf_obj_str(req, o, "rationale", 0, &x.rationale)) != MLF_OK)
+	if (mask_has(mask, "rationale", "rationale") &&
+	    (s = mlf_obj_str(req, o, "rationale", 0, &x.rationale)) != MLF_OK)
 		return s;
 	int want_fb = mask_has(mask, "feedback", "feedback"), want_ex = mask_has(mask, "expectation", "expectation");
 	if (want_fb && want_ex)
@@ -1034,8 +1037,8 @@ enum mlf_status mlf_api_assessments_update(struct mlf_req *req)
 		cJSON *obj = cJSON_GetObjectItemCaseSensitive(o, want_fb ? "feedback" : "expectation");
 		cJSON *v = cJSON_IsObject(obj) ? assessment_value(req, obj, x.type) : NULL;
 		if (!v)
-			return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE, "The %s of an assessment needs a value.",
-			                x.type);
+			return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
+			                "The %s of an assessment needs a value.", x.type);
 		x.value = print_json(&req->arena, v);
 		aggregate_of(v, &x);
 		cJSON_Delete(v);
@@ -1063,23 +1066,64 @@ enum mlf_status mlf_api_assessments_update(struct mlf_req *req)
 
 enum mlf_status mlf_api_assessments_delete(struct mlf_req *req)
 {
-	enum mlf_status s = mlf_assessment_delete(req->db, trace_id_param(req), req->nparams > 1 ? req->params[1] : "",
-	                                          &req->err);
+	enum mlf_status s =
+	    mlf_assessment_delete(req->db, trace_id_param(req), req->nparams > 1 ? req->params[1] : "", &req->err);
 	if (s != MLF_OK)
 		return s;
 	mlf_json_raw(&req->out, "{}");
 	return MLF_OK;
 }
 
-/* POST /v1/traces: OTLP span export. Spans are not kept in the tracking
- * store yet: this answer makes the client keep each trace's spans as its
- * traces.json artifact instead (its own fallback). */
+/* POST /v1/traces: OTLP span export (protobuf), as MLflow's server takes
+ * it: spans of the experiment named by the x-mlflow-experiment-id header
+ * are kept in the tracking store, their traces created when the spans come
+ * before the trace info. */
 enum mlf_status mlf_api_otlp_traces(struct mlf_req *req)
 {
-	/* read the body so that the connection stays in step */
-	char buf[MLF_OTLP_DRAIN_CHUNK];
-	long long total = 0, got;
-	while (total <= MLF_MAX_JSON_BODY && (got = mlf_http_read(req, buf, sizeof buf)) > 0)
-		total += got;
-	return mlf_fail(&req->err, MLF_NOT_IMPLEMENTED, "REST OTLP span logging is not supported by this server.");
+	long long len = mlf_http_content_length(req);
+	if (len > MLF_MAX_JSON_BODY) {
+		struct mlf_error e;
+		mlf_fail(&e, MLF_REQUEST_LIMIT_EXCEEDED, "Request body exceeds the limit of %d bytes.",
+		         MLF_MAX_JSON_BODY);
+		struct mlf_json j = {0};
+		mlf_json_obj_begin(&j);
+		mlf_json_kv_str(&j, "error_code", mlf_status_name(e.status));
+		mlf_json_kv_str(&j, "message", e.msg);
+		mlf_json_obj_end(&j);
+		mlf_http_begin(req, 413, "application/json", (long long)j.buf.len, "Connection: close\r\n");
+		mlf_http_write(req, j.buf.data, j.buf.len);
+		mlf_json_release(&j);
+		req->raw_done = 1;
+		return MLF_REQUEST_LIMIT_EXCEEDED;
+	}
+	struct mlf_buf body = {0};
+	char chunk[MLF_OTLP_DRAIN_CHUNK];
+	long long got;
+	while ((got = mlf_http_read(req, chunk, sizeof chunk)) > 0 && body.len <= MLF_MAX_JSON_BODY)
+		mlf_buf_append(&body, chunk, (size_t)got);
+	enum mlf_status s = MLF_OK;
+	const char *ct = mlf_http_header(req, "Content-Type");
+	const char *exp_text = mlf_http_header(req, MLF_OTLP_EXPERIMENT_HEADER);
+	int64_t exp = 0;
+	struct mlf_otlp_batch batch;
+	if (got < 0 || body.len > MLF_MAX_JSON_BODY)
+		s = mlf_fail(&req->err, MLF_BAD_REQUEST, "Could not read the request body.");
+	else if (!ct || strncasecmp(ct, "application/x-protobuf", 22))
+		s = mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
+		             "Unsupported Content-Type %.100s: OTLP spans are taken as application/x-protobuf",
+		             ct ? ct : "(none)");
+	else if (!exp_text || !*exp_text)
+		s = mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE, "Missing required header: %s",
+		             MLF_OTLP_EXPERIMENT_HEADER);
+	else if ((s = mlf_experiment_id_parse(exp_text, &exp, &req->err)) == MLF_OK &&
+	         (s = mlf_otlp_decode(&req->arena, (const unsigned char *)(body.data ? body.data : ""), body.len,
+	                              &batch, &req->err)) == MLF_OK)
+		s = mlf_spans_log(req->db, exp, batch.spans, batch.nspans, batch.traces, batch.ntraces, &req->err);
+	mlf_buf_release(&body);
+	if (s != MLF_OK)
+		return s;
+	/* an empty ExportTraceServiceResponse */
+	mlf_http_begin(req, 200, "application/x-protobuf", 0, "");
+	req->raw_done = 1;
+	return MLF_OK;
 }

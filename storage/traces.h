@@ -86,8 +86,8 @@ enum mlf_status mlf_trace_start(struct mlf_db *db, struct mlf_arena *a, const st
 
 /* One trace's info with tags, metadata and assessments; 404 with MLflow's
  * message when missing. */
-enum mlf_status mlf_trace_get(struct mlf_conn *c, struct mlf_arena *a, const char *trace_id,
-                              struct mlf_trace_info *out, struct mlf_error *err);
+enum mlf_status mlf_trace_get(struct mlf_conn *c, struct mlf_arena *a, const char *trace_id, struct mlf_trace_info *out,
+                              struct mlf_error *err);
 
 /* The stored span rows of a trace (spans.content, MLflow's span JSON), in
  * start-time order. */
@@ -126,6 +126,35 @@ enum mlf_status mlf_traces_link_to_run(struct mlf_db *db, const char *const *tra
 /* Link prompt versions ("name", "version" pairs as kv) to a trace. */
 enum mlf_status mlf_trace_link_prompts(struct mlf_db *db, const char *trace_id, const struct mlf_kv *prompts, int n,
                                        struct mlf_error *err);
+
+/* One span as stock MLflow keeps it in the spans table. */
+struct mlf_span_row {
+	const char *trace_id;       /* "tr-<32 hex>" */
+	const char *span_id;        /* 16 hex digits */
+	const char *parent_span_id; /* NULL for a root span */
+	const char *name, *type;    /* type may be NULL */
+	const char *status;         /* "OK", "ERROR" or "UNSET" */
+	int64_t start_ns, end_ns;
+	int has_end;
+	const char *content; /* MLflow's span JSON */
+};
+
+/* What a batch of spans says about one trace. */
+struct mlf_span_trace {
+	const char *trace_id;
+	int64_t min_start_ms, max_end_ms;
+	int has_end;
+	const char *root_status;                        /* "OK"/"ERROR" when the root span is in the batch */
+	const char *request_preview, *response_preview; /* from the root span, or NULL */
+	struct mlf_kv *tags;                            /* the root span's mlflow.traceTag.* attributes */
+	int ntags;
+};
+
+/* log_spans: store spans (upserts) of traces of experiment_id, creating
+ * the trace of a span that arrives before its trace info, and mark the
+ * traces' spans as kept in the tracking store, as MLflow does. */
+enum mlf_status mlf_spans_log(struct mlf_db *db, int64_t experiment_id, const struct mlf_span_row *spans, int nspans,
+                              const struct mlf_span_trace *traces, int ntraces, struct mlf_error *err);
 
 /* Assessments. create fills in->assessment_id and the timestamps when
  * unset; update replaces the fields given (the api layer merges). */

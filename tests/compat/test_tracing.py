@@ -229,6 +229,34 @@ def test_stock_store_reads_mlflowd_traces(mlflowd):
     assert [a.name for a in info.assessments] == ["good"]
     found, _ = store.search_traces(locations=[exp_id], filter_string="tags.who = 'me'")
     assert [t.trace_id for t in found] == [tid]
+    # the spans are in the tracking store, in the form stock MLflow reads
+    spans = {s.name: s for s in store.get_trace(tid).data.spans}
+    assert set(spans) == {"_pipeline", "retrieve", "_score"}
+    assert spans["retrieve"].inputs == {"query": "w"} and spans["retrieve"].parent_id == spans["_pipeline"].span_id
+    assert spans["retrieve"].events[0].attributes == {"size": 3}
+    assert spans["_pipeline"].attributes["team"] == "core"
+
+
+@pytest.mark.mlflowd_only
+def test_otlp_spans_kept_in_tracking_store(mlflowd, api):
+    """The client's OTLP export lands in the spans table: no traces.json is uploaded."""
+    _use(mlflowd.url)
+    exp_id = mlflow.set_experiment(cu.uniq("otlp")).experiment_id
+    _pipeline("o")
+    tid = mlflow.get_last_active_trace_id()
+    info = MlflowClient(mlflowd.url).get_trace(tid).info
+    assert info.tags["mlflow.trace.spansLocation"] == "TRACKING_STORE"
+    assert not list(mlflowd.artifacts.rglob("traces.json"))
+    pb = {"Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": exp_id}
+    # malformed bodies, a missing header, a JSON body: 400 with MLflow's error body, nothing stored
+    for body in (b"\x0a\xff\xff", b"\x0a\x05\x12\x03\x12\x01\x0a", b"garbage!"):
+        cu.assert_invalid(api.request("POST", mlflowd.url + "/v1/traces", data=body, headers=pb))
+    cu.assert_invalid(api.request("POST", mlflowd.url + "/v1/traces", data=b"", headers={"Content-Type": "application/x-protobuf"}))
+    cu.assert_invalid(api.request("POST", mlflowd.url + "/v1/traces", data=b"{}", headers={**pb, "Content-Type": "application/json"}))
+    # an empty export is fine
+    r = api.request("POST", mlflowd.url + "/v1/traces", data=b"", headers=pb)
+    assert r.status_code == 200, r.text
+    assert [t.info.trace_id for t in mlflow.search_traces(locations=[exp_id], return_type="list")] == [tid]
 
 
 @pytest.mark.mlflowd_only
