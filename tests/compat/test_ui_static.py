@@ -10,7 +10,7 @@ import requests
 
 pytestmark = pytest.mark.mlflowd_only
 
-VENDOR = ["uPlot.esm.js", "uPlot.min.css", "marked.esm.js", "purify.es.mjs"]
+VENDOR = ["uPlot.iife.min.js", "uPlot.min.css", "marked.esm.js", "purify.es.mjs", "js-yaml.esm.min.mjs"]
 
 
 def get(srv, path, **headers):
@@ -59,33 +59,35 @@ def test_vendor_files_served(srv, name):
     ct = "text/css; charset=utf-8" if name.endswith(".css") else "text/javascript; charset=utf-8"
     assert r.headers["Content-Type"] == ct
     assert int(r.headers["Content-Length"]) == len(r.content) > 1000
-    if name.endswith("js"):
+    if name.endswith(".mjs") or name.endswith(".esm.js"):
         assert b"export" in r.content  # an ES module
+    if name.endswith(".iife.min.js"):
+        assert r.content.startswith(b"/*! https://github.com/leeoniya/uPlot")
 
 
 def test_wrapper_modules_and_content_types(srv):
-    for path in ["/js/lib/uplot.js", "/js/lib/markdown.js"]:
+    for path in ["/js/lib/uplot.js", "/js/lib/markdown.js", "/js/lib/yaml.js"]:
         r = get(srv, path)
         assert r.status_code == 200 and r.headers["Content-Type"] == "text/javascript; charset=utf-8"
         assert b"/static-files/vendor/" in r.content
 
 
 def test_etag_and_304(srv):
-    r = get(srv, "/static-files/vendor/uPlot.esm.js")
+    r = get(srv, "/static-files/vendor/uPlot.iife.min.js")
     etag = r.headers["ETag"]
     assert re.fullmatch(r'"[0-9a-f]{20}"', etag)
     assert get(srv, "/index.html").headers["ETag"] != etag
     for inm in [etag, f'"zzz", {etag}', f"W/{etag}", "*"]:
-        r304 = get(srv, "/static-files/vendor/uPlot.esm.js", **{"If-None-Match": inm})
+        r304 = get(srv, "/static-files/vendor/uPlot.iife.min.js", **{"If-None-Match": inm})
         assert r304.status_code == 304, inm
         assert r304.content == b""
         assert r304.headers["ETag"] == etag
         assert r304.headers["Cache-Control"] == "no-cache"
-    assert get(srv, "/static-files/vendor/uPlot.esm.js", **{"If-None-Match": '"other"'}).status_code == 200
+    assert get(srv, "/static-files/vendor/uPlot.iife.min.js", **{"If-None-Match": '"other"'}).status_code == 200
     # the tag of the uncompressed file does not match its compressed form
-    rz = get(srv, "/static-files/vendor/uPlot.esm.js", **{"Accept-Encoding": "gzip", "If-None-Match": etag})
+    rz = get(srv, "/static-files/vendor/uPlot.iife.min.js", **{"Accept-Encoding": "gzip", "If-None-Match": etag})
     assert rz.status_code == 200 and rz.headers["ETag"] != etag
-    rz2 = get(srv, "/static-files/vendor/uPlot.esm.js",
+    rz2 = get(srv, "/static-files/vendor/uPlot.iife.min.js",
               **{"Accept-Encoding": "gzip", "If-None-Match": rz.headers["ETag"]})
     assert rz2.status_code == 304
 
