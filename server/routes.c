@@ -68,6 +68,9 @@ const struct mlf_route mlf_routes[] = {
     {"PATCH", "/mlflow/logged-models/{model_id}/tags", mlf_api_logged_models_set_tags, 0},
     {"DELETE", "/mlflow/logged-models/{model_id}/tags/{tag_key...}", mlf_api_logged_models_delete_tag, 0},
 
+    /* mlflowd-only endpoints of the web UI (api/ui.c) */
+    {"GET", "/mlflowd/experiments/keys", mlf_api_mlflowd_experiment_keys, MLF_ROUTE_AJAX_ONLY},
+
     /* server */
     {"GET", "/mlflow/server-info", mlf_api_server_info, MLF_ROUTE_V3},
 };
