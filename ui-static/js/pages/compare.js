@@ -127,7 +127,9 @@ function valuesFor(id, params, metrics) {
 }
 
 // A scale for an axis: numbers when every present value is one, else categories.
-function axisScale(vals, lo, hi) {
+function axisScale(vals, lo0, hi0) {
+  const inset = (hi0 - lo0) * 0.03; // keep the extreme points off the frame
+  const lo = lo0 + inset, hi = hi0 - inset;
   const present = vals.filter((v) => v !== undefined);
   const nums = present.map(asNumber);
   if (present.length && nums.every((n) => n !== null)) {
@@ -291,7 +293,8 @@ export default async function render(root, route) {
     const drawScatter = () => {
       const { el, n } = scatterPlot(runs, valuesFor(xId, params, metrics), valuesFor(yId, params, metrics),
         opts.find((o) => o.id === xId).label, opts.find((o) => o.id === yId).label);
-      clear(scatterBox).append(el, n ? null : h('p', { class: 'muted' }, 'No run has both values.'));
+      clear(scatterBox).appendChild(el);
+      if (!n) scatterBox.appendChild(h('p', { class: 'muted' }, 'No run has both values.'));
     };
     page.appendChild(h('h3', {}, 'Scatter'));
     page.appendChild(h('div', { class: 'toolbar' },
