@@ -13,6 +13,10 @@ export const routes = [
     load: () => import('./pages/runs.js') },
   { pattern: /^\/metric\/(.+)$/, names: ['metricKey'], load: () => import('./pages/metric.js') },
   // registry, compare and not-found pages:
+  { pattern: /^\/compare-runs\/?$/, names: [], load: () => import('./pages/compare.js') },
+  { pattern: /^\/models\/?$/, names: [], load: () => import('./pages/models.js') },
+  { pattern: /^\/models\/([^/]+)\/versions\/([^/]+)\/?$/, names: ['name', 'version'], load: () => import('./pages/model_version.js') },
+  { pattern: /^\/models\/([^/]+)\/?$/, names: ['name'], load: () => import('./pages/model.js') },
 ];
 
 const NOTFOUND = () => import('./pages/notfound.js');
