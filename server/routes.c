@@ -70,6 +70,7 @@ const struct mlf_route mlf_routes[] = {
 
     /* mlflowd-only endpoints of the web UI (api/ui.c) */
     {"GET", "/mlflowd/experiments/keys", mlf_api_mlflowd_experiment_keys, MLF_ROUTE_AJAX_ONLY},
+    {"GET", "/mlflowd/metrics/get-history-bulk-minmax", mlf_api_mlflowd_metrics_bulk_minmax, MLF_ROUTE_AJAX_ONLY},
 
     /* server */
     {"GET", "/mlflow/server-info", mlf_api_server_info, MLF_ROUTE_V3},

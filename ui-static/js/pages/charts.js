@@ -1,10 +1,11 @@
 // pages/charts.js: metric history charts of one or many runs (uPlot): one card
-// per metric, drawn when it scrolls into view from sampled histories
-// (get-history-bulk-interval, never the full series), x axis step / wall time /
+// per metric, drawn when it scrolls into view from sampled histories (mlflowd's
+// min/max-keeping get-history-bulk-minmax, else MLflow's get-history-bulk-interval;
+// never the full series), x axis step / wall time /
 // relative time, log scale, EMA smoothing, and zoom that re-fetches the zoomed
 // step range at full detail. Used by the run page, the experiment's chart tab
 // and the metric page.
-import { api } from '../api.js';
+import { api, isMissingEndpoint } from '../api.js';
 import { h, clear, errorBox } from '../dom.js';
 import { fmtNumber, fmtTime } from '../lib/format.js';
 
@@ -26,15 +27,29 @@ function loadUplot() {
   return uplotP;
 }
 
-// Sampled history of key for runs: Map runId -> [{step, timestamp, value}] in step order.
+// mlflowd's min/max-keeping sampler (up to 4 points per bucket); servers
+// without it get MLflow's get-history-bulk-interval (first point per bucket).
+let minmax = true;
+
+// Sampled history of key for runs: Map runId -> [{step, timestamp, value}] in
+// step order, about maxResults points per run.
 export async function fetchSampled(runIds, key, maxResults, range = null, signal) {
   const chunks = [];
   for (let i = 0; i < runIds.length; i += MAX_RUNS_PER_REQUEST) chunks.push(runIds.slice(i, i + MAX_RUNS_PER_REQUEST));
   const out = new Map(runIds.map((id) => [id, []]));
   await Promise.all(chunks.map(async (ids) => {
-    const query = { run_ids: ids, metric_key: key, max_results: Math.max(1, Math.min(MAX_POINTS_PER_RUN, Math.round(maxResults))) };
+    const query = { run_ids: ids, metric_key: key };
     if (range) { query.start_step = Math.floor(range[0]); query.end_step = Math.ceil(range[1]); }
-    const r = await api('mlflow/metrics/get-history-bulk-interval', { query, signal });
+    const ask = (mm) => {
+      const n = mm ? maxResults / 2 : maxResults; // min/max buckets give up to 4 points, usually 2
+      query.max_results = Math.max(1, Math.min(MAX_POINTS_PER_RUN, Math.round(n)));
+      return api(mm ? 'mlflowd/metrics/get-history-bulk-minmax' : 'mlflow/metrics/get-history-bulk-interval', { query, signal });
+    };
+    let r;
+    if (minmax) {
+      try { r = await ask(true); } catch (e) { if (!isMissingEndpoint(e)) throw e; minmax = false; }
+    }
+    if (!r) r = await ask(false);
     for (const m of r.metrics || []) {
       const list = out.get(m.run_id);
       if (list) list.push(m);
