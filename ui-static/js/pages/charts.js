@@ -187,7 +187,7 @@ export function renderRunsCharts(root, { runs, metricKeys, live = null, xAxis = 
 
     const width = () => Math.max(300, plotBox.clientWidth || 480);
     const height = () => (single ? 420 : 240);
-    const perRun = () => Math.max(50, Math.min(MAX_POINTS_PER_RUN, Math.round(width() * 2), Math.floor(POINT_BUDGET / ids.length)));
+    const perRun = () => Math.max(50, Math.min(MAX_POINTS_PER_RUN, Math.round(width()), Math.floor(POINT_BUDGET / ids.length)));
 
     async function load(range) {
       if (ctl) ctl.abort();
