@@ -70,6 +70,7 @@ const struct mlf_route mlf_routes[] = {
 
     /* mlflowd-only endpoints of the web UI (api/ui.c) */
     {"GET", "/mlflowd/experiments/keys", mlf_api_mlflowd_experiment_keys, MLF_ROUTE_AJAX_ONLY},
+    {"GET", "/mlflowd/metrics/get-history-bulk-minmax", mlf_api_mlflowd_metrics_bulk_minmax, MLF_ROUTE_AJAX_ONLY},
 
     /* model registry (and prompts, stored as registered models) */
     {"POST", "/mlflow/registered-models/create", mlf_api_registered_models_create, 0},

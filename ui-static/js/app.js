@@ -69,6 +69,14 @@ export function setQuery(obj, { replace = true } = {}) {
   else history.pushState(history.state, '', hash);
 }
 
+// Replace the whole hash (path and query) without re-rendering: for pages that
+// switch their own tabs.
+export function replaceHash(hash) {
+  if (!hash.startsWith('#')) hash = '#' + hash;
+  if (current) current.hash = hash;
+  history.replaceState(history.state, '', hash);
+}
+
 // Encode one path segment of a hash route.
 export function seg(s) {
   return encodeURIComponent(s);
