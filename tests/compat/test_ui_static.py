@@ -42,6 +42,9 @@ def test_index_at_root_with_csp(srv):
     assert r.headers["X-Frame-Options"] == "SAMEORIGIN"
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert r.headers["Cache-Control"] == "no-cache"
+    # the page itself carries no inline script, which the policy would block
+    scripts = re.findall(rb"<script[^>]*>", r.content)
+    assert scripts and all(b" src=" in tag for tag in scripts), scripts
 
 
 @pytest.mark.parametrize("xfo,ancestors", [("DENY", ["'none'"]), ("NONE", None)])
@@ -63,6 +66,12 @@ def test_vendor_files_served(srv, name):
         assert b"export" in r.content  # an ES module
     if name.endswith(".iife.min.js"):
         assert r.content.startswith(b"/*! https://github.com/leeoniya/uPlot")
+
+
+def test_favicon(srv):
+    r = get(srv, "/favicon.ico")
+    assert r.status_code == 200 and r.headers["Content-Type"] == "image/x-icon"
+    assert "Content-Encoding" not in get(srv, "/favicon.ico", **{"Accept-Encoding": "gzip"}).headers
 
 
 def test_wrapper_modules_and_content_types(srv):

@@ -2,10 +2,19 @@
 // with the pinned marked renderer and DOMPurify sanitizer served by mlflowd
 // from /static-files/vendor/. Links open in a new tab without access to this
 // page; images from other sites (which the page's CSP would block) become links.
+// Raw HTML inside the Markdown is shown as text, not rendered: DOMPurify
+// would strip it anyway, and parsing it at all makes the browser log CSP
+// violations for the event handlers it refuses.
 import { Marked } from '../../static-files/vendor/marked.esm.js';
 import DOMPurify from '../../static-files/vendor/purify.es.mjs';
 
-const marked = new Marked({ gfm: true, breaks: false, async: false });
+const ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => ESCAPES[c]);
+
+const marked = new Marked({
+  gfm: true, breaks: false, async: false,
+  renderer: { html: ({ text }) => escapeHtml(text) },
+});
 
 function sameOrigin(url) {
   try {

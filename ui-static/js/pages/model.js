@@ -96,7 +96,8 @@ export default async function render(root, route) {
           h('td', {}, h('a', { href: versionHref(name, v.version) }, `Version ${v.version}`)),
           h('td', { title: fmtTime(v.creation_timestamp) }, relTime(v.creation_timestamp)),
           h('td', {}, v.current_stage || 'None'),
-          h('td', {}, (v.aliases || []).map((a) => h('span', { class: 'tag-chip' }, `@${a}`))),
+          h('td', {}, (model.aliases || []).filter((a) => String(a.version) === String(v.version))
+            .map((a) => h('span', { class: 'tag-chip' }, `@${a.alias}`))),
           h('td', {}, v.status || ''),
           h('td', {}, v.run_id ? h('a', { class: 'mono', href: `#/runs/${encodeURIComponent(v.run_id)}` }, v.run_id.slice(0, 8)) : ''),
           h('td', { class: 'muted' }, (v.description || '').slice(0, 120))))))
