@@ -161,7 +161,10 @@ enum mlf_status mlf_api_metrics_get_history_bulk(struct mlf_req *req)
 	return MLF_OK;
 }
 
-enum mlf_status mlf_api_metrics_get_history_bulk_interval(struct mlf_req *req)
+/* get-history-bulk-interval, and with minmax its mlflowd-only twin
+ * mlflowd/metrics/get-history-bulk-minmax (same parameters and limits,
+ * min/max-keeping samples: mlf_metric_history_bulk_minmax). */
+static enum mlf_status bulk_interval(struct mlf_req *req, int minmax)
 {
 	const char **run_ids, *key;
 	int nruns;
@@ -203,9 +206,20 @@ enum mlf_status mlf_api_metrics_get_history_bulk_interval(struct mlf_req *req)
 		return req->err.status;
 	struct mlf_metric *ms;
 	int n;
-	if ((s = mlf_metric_history_bulk_interval(c, &req->arena, run_ids, nruns, key, has_start, start, end,
-	                                          max_results, &ms, &n, &req->err)) != MLF_OK)
+	if ((s = (minmax ? mlf_metric_history_bulk_minmax : mlf_metric_history_bulk_interval)(
+	         c, &req->arena, run_ids, nruns, key, has_start, start, end, max_results, &ms, &n, &req->err)) !=
+	    MLF_OK)
 		return s;
 	write_metrics(req, ms, n, 1, NULL);
 	return MLF_OK;
+}
+
+enum mlf_status mlf_api_metrics_get_history_bulk_interval(struct mlf_req *req)
+{
+	return bulk_interval(req, 0);
+}
+
+enum mlf_status mlf_api_mlflowd_metrics_bulk_minmax(struct mlf_req *req)
+{
+	return bulk_interval(req, 1);
 }

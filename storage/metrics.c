@@ -486,6 +486,119 @@ static enum mlf_status sample_run(struct mlf_conn *c, struct mlf_arena *a, const
 	return MLF_OK;
 }
 
+/* One run's sample of a bulk read: sample_run (MLflow's) or minmax_run. */
+typedef enum mlf_status (*sampler_fn)(struct mlf_conn *c, struct mlf_arena *a, const char *rid, const char *k,
+                                      int has_range, int64_t start_step, int64_t end_step, int64_t max_results,
+                                      struct mlf_metric **out, int *n, int *cap, struct mlf_error *err);
+
+/* The min/max sample of one run (mlf_metric_history_bulk_minmax): the
+ * step range [lo, hi] of the series (within the asked range) is cut into
+ * max_results buckets of equal step width, and each bucket keeps its
+ * first and last point and the points with its lowest and highest finite
+ * value, in series order: a spike anywhere stays visible, and each bucket
+ * costs at most four points. One pass over the run's (run_uuid, key,
+ * step) index range. */
+struct minmax_pt {
+	struct mlf_metric m;
+	int64_t ord; /* position in the series */
+};
+
+static void minmax_flush(struct mlf_arena *a, struct minmax_pt *b, int nb, struct mlf_metric **out, int *n, int *cap)
+{
+	/* b: first, last, min, max (nb of them valid); emit distinct ones in order */
+	for (int i = 1; i < nb; i++)
+		for (int j = i; j > 0 && b[j].ord < b[j - 1].ord; j--) {
+			struct minmax_pt t = b[j];
+			b[j] = b[j - 1];
+			b[j - 1] = t;
+		}
+	for (int i = 0; i < nb; i++) {
+		if (i && b[i].ord == b[i - 1].ord)
+			continue;
+		if (*n == *cap) {
+			int nc = *cap ? *cap * 2 : 64;
+			*out = mlf_arena_grow(a, *out, (size_t)*n, (size_t)nc, sizeof **out);
+			*cap = nc;
+		}
+		(*out)[(*n)++] = b[i].m;
+	}
+}
+
+static enum mlf_status minmax_run(struct mlf_conn *c, struct mlf_arena *a, const char *rid, const char *k,
+                                  int has_range, int64_t start_step, int64_t end_step, int64_t max_results,
+                                  struct mlf_metric **out, int *n, int *cap, struct mlf_error *err)
+{
+	static const char range_sql[] =
+	    "SELECT MIN(step), MAX(step) FROM metrics INDEXED BY index_metrics_run_uuid_key_step "
+	    "WHERE run_uuid = ?1 AND key = ?2 AND (?3 = 0 OR step BETWEEN ?4 AND ?5)";
+	static const char rows_sql[] = "SELECT value, timestamp, step, is_nan FROM metrics INDEXED BY "
+	                               "index_metrics_run_uuid_key_step WHERE run_uuid = ?1 AND key = ?2 "
+	                               "AND step BETWEEN ?3 AND ?4 ORDER BY step";
+	sqlite3_stmt *st = mlf_stmt(c, range_sql, err);
+	if (!st)
+		return err->status;
+	mlf_bind_text(st, 1, rid);
+	mlf_bind_text(st, 2, k);
+	sqlite3_bind_int(st, 3, has_range);
+	sqlite3_bind_int64(st, 4, start_step);
+	sqlite3_bind_int64(st, 5, end_step);
+	int rc = sqlite3_step(st);
+	int empty = rc != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL;
+	int64_t lo = empty ? 0 : sqlite3_column_int64(st, 0), hi = empty ? 0 : sqlite3_column_int64(st, 1);
+	if (rc == SQLITE_ROW)
+		rc = sqlite3_step(st);
+	if (!mlf_rows_done(c, st, rc, err))
+		return err->status;
+	if (empty)
+		return MLF_OK;
+	uint64_t width = ((uint64_t)hi - (uint64_t)lo) / (uint64_t)max_results + 1;
+	if (!(st = mlf_stmt(c, rows_sql, err)))
+		return err->status;
+	mlf_bind_text(st, 1, rid);
+	mlf_bind_text(st, 2, k);
+	sqlite3_bind_int64(st, 3, lo);
+	sqlite3_bind_int64(st, 4, hi);
+	struct minmax_pt b[4]; /* first, last, min, max of the current bucket */
+	int nb = 0, have_ext = 0;
+	uint64_t bucket = 0;
+	int64_t ord = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct minmax_pt p = {.ord = ord++};
+		p.m.key = k;
+		p.m.value = mlf__stored_to_double(sqlite3_column_double(st, 0), sqlite3_column_int(st, 3));
+		p.m.timestamp = sqlite3_column_int64(st, 1);
+		p.m.step = sqlite3_column_int64(st, 2);
+		p.m.run_id = rid;
+		uint64_t pb = ((uint64_t)p.m.step - (uint64_t)lo) / width;
+		if (nb && pb != bucket) {
+			minmax_flush(a, b, have_ext ? 4 : 2, out, n, cap);
+			nb = 0;
+		}
+		if (!nb) {
+			bucket = pb;
+			b[0] = b[1] = b[2] = b[3] = p;
+			nb = 1;
+			have_ext = isfinite(p.m.value);
+			continue;
+		}
+		b[1] = p;
+		if (isfinite(p.m.value)) {
+			if (!have_ext) {
+				b[2] = b[3] = p;
+				have_ext = 1;
+			} else if (p.m.value < b[2].m.value)
+				b[2] = p;
+			else if (p.m.value > b[3].m.value)
+				b[3] = p;
+		}
+	}
+	if (!mlf_rows_done(c, st, rc, err))
+		return err->status;
+	if (nb)
+		minmax_flush(a, b, have_ext ? 4 : 2, out, n, cap);
+	return MLF_OK;
+}
+
 /* The runs of one bulk-interval read, sampled in parallel: each run on
  * the read connection of the thread that takes it, into its own part. */
 struct bulk_part {
@@ -503,14 +616,15 @@ struct bulk_job {
 	int has_range;
 	int64_t start_step, end_step, max_results;
 	struct bulk_part *parts; /* owned by the caller: one per run */
+	sampler_fn sample;
 };
 
 static enum mlf_status bulk_sample_run(struct mlf_conn *c, void *p, int i, struct mlf_error *err)
 {
 	struct bulk_job *j = p;
 	struct bulk_part *part = &j->parts[i];
-	return sample_run(c, &part->a, j->run_ids[i], j->key, j->has_range, j->start_step, j->end_step, j->max_results,
-	                  &part->pts, &part->n, &part->cap, err);
+	return j->sample(c, &part->a, j->run_ids[i], j->key, j->has_range, j->start_step, j->end_step, j->max_results,
+	                 &part->pts, &part->n, &part->cap, err);
 }
 
 static void bulk_task(void *p, int i)
@@ -519,10 +633,10 @@ static void bulk_task(void *p, int i)
 	j->parts[i].s = mlf_db_read_in_txn(j->db, bulk_sample_run, j, i, &j->parts[i].err);
 }
 
-enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_arena *a, const char *const *run_ids,
-                                                 int nruns, const char *key, int has_range, int64_t start_step,
-                                                 int64_t end_step, int64_t max_results, struct mlf_metric **out, int *n,
-                                                 struct mlf_error *err)
+static enum mlf_status bulk_read(struct mlf_conn *c, struct mlf_arena *a, const char *const *run_ids, int nruns,
+                                 const char *key, int has_range, int64_t start_step, int64_t end_step,
+                                 int64_t max_results, sampler_fn sample, struct mlf_metric **out, int *n,
+                                 struct mlf_error *err)
 {
 	*out = NULL;
 	*n = 0;
@@ -539,7 +653,8 @@ enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_
 	if (nruns > 1 && mlf_pool_helpers() > 0) {
 		struct bulk_part *parts = calloc((size_t)nruns, sizeof *parts);
 		if (parts) {
-			struct bulk_job job = {c->owner, rids, k, has_range, start_step, end_step, max_results, parts};
+			struct bulk_job job = {c->owner, rids,        k,     has_range, start_step,
+			                       end_step, max_results, parts, sample};
 			mlf_pool_run(nruns, bulk_task, &job);
 			enum mlf_status s = MLF_OK;
 			int total = 0;
@@ -569,7 +684,25 @@ enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_
 	enum mlf_status s = MLF_OK;
 	int cap = 0;
 	for (int r = 0; r < nruns && s == MLF_OK; r++)
-		s = sample_run(c, a, rids[r], k, has_range, start_step, end_step, max_results, out, n, &cap, err);
+		s = sample(c, a, rids[r], k, has_range, start_step, end_step, max_results, out, n, &cap, err);
 	mlf_read_end(c, own_txn);
 	return s;
+}
+
+enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_arena *a, const char *const *run_ids,
+                                                 int nruns, const char *key, int has_range, int64_t start_step,
+                                                 int64_t end_step, int64_t max_results, struct mlf_metric **out, int *n,
+                                                 struct mlf_error *err)
+{
+	return bulk_read(c, a, run_ids, nruns, key, has_range, start_step, end_step, max_results, sample_run, out, n,
+	                 err);
+}
+
+enum mlf_status mlf_metric_history_bulk_minmax(struct mlf_conn *c, struct mlf_arena *a, const char *const *run_ids,
+                                               int nruns, const char *key, int has_range, int64_t start_step,
+                                               int64_t end_step, int64_t max_results, struct mlf_metric **out, int *n,
+                                               struct mlf_error *err)
+{
+	return bulk_read(c, a, run_ids, nruns, key, has_range, start_step, end_step, max_results, minmax_run, out, n,
+	                 err);
 }

@@ -209,5 +209,13 @@ enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_
                                                  int nruns, const char *key, int has_range, int64_t start_step,
                                                  int64_t end_step, int64_t max_results, struct mlf_metric **out, int *n,
                                                  struct mlf_error *err);
+/* The same runs and range sampled for charts (mlflowd only, not MLflow's
+ * sampling): max_results buckets of equal step width per run, each giving
+ * its first, last, lowest and highest point, so spikes survive (at most
+ * 4 * max_results points per run, in step order). */
+enum mlf_status mlf_metric_history_bulk_minmax(struct mlf_conn *c, struct mlf_arena *a, const char *const *run_ids,
+                                               int nruns, const char *key, int has_range, int64_t start_step,
+                                               int64_t end_step, int64_t max_results, struct mlf_metric **out, int *n,
+                                               struct mlf_error *err);
 
 #endif
