@@ -9,7 +9,9 @@ export const routes = [
     names: ['experimentId', 'runId', 'tab', 'artifactPath'], load: () => import('./pages/run.js') },
   { pattern: /^\/runs\/([^/]+)(?:\/(overview|metrics|model-metrics|system-metrics|artifacts)(?:\/(.*))?)?\/?$/,
     names: ['runId', 'tab', 'artifactPath'], load: () => import('./pages/run.js') },
-  { pattern: /^\/experiments\/([^/]+)(?:\/(runs|chart|models))?\/?$/, names: ['experimentId', 'tab'],
+  { pattern: /^\/experiments\/([^/]+)\/traces\/([^/]+)\/?$/, names: ['experimentId', 'traceId'],
+    load: () => import('./pages/traces.js') },
+  { pattern: /^\/experiments\/([^/]+)(?:\/(runs|chart|models|traces))?\/?$/, names: ['experimentId', 'tab'],
     load: () => import('./pages/runs.js') },
   { pattern: /^\/metric\/(.+)$/, names: ['metricKey'], load: () => import('./pages/metric.js') },
   // registry, compare and not-found pages:

@@ -53,7 +53,7 @@ function csvCell(v) {
 export default async function render(root, route) {
   const eid = route.params.experimentId;
   const q = route.query;
-  let tab = route.params.tab === 'chart' || route.params.tab === 'models' ? route.params.tab : 'runs';
+  let tab = ['chart', 'models', 'traces'].includes(route.params.tab) ? route.params.tab : 'runs';
   let colsParam = null;
   try { colsParam = q.get('columns') ? JSON.parse(q.get('columns')) : null; } catch { colsParam = null; }
   if (!colsParam) {
@@ -603,7 +603,7 @@ export default async function render(root, route) {
     if (typeof chartCleanup === 'function') { try { chartCleanup(); } catch (e) { console.error(e); } }
     chartCleanup = null;
     clear(tabsEl);
-    for (const [id, label] of [['runs', 'Runs'], ['chart', 'Chart'], ['models', 'Models']]) {
+    for (const [id, label] of [['runs', 'Runs'], ['chart', 'Chart'], ['models', 'Models'], ['traces', 'Traces']]) {
       tabsEl.appendChild(h('button', { class: 'tab' + (id === name ? ' active' : ''), dataset: { testid: `tab-${id}` }, onClick: () => {
         if (id === tab) return;
         const { query } = parseHash();
@@ -620,6 +620,13 @@ export default async function render(root, route) {
       const box = h('div', {});
       tabBody.appendChild(box);
       renderChartTab(box);
+    } else if (name === 'traces') {
+      const box = h('div', {});
+      tabBody.appendChild(box);
+      import('./traces.js')
+        .then((m) => m.renderList(box, eid))
+        .then((c) => { chartCleanup = c; })
+        .catch((e) => { console.error(e); box.appendChild(errorBox(new Error('The traces view could not be loaded: ' + e.message))); });
     } else {
       const box = h('div', {});
       tabBody.appendChild(box);
