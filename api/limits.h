@@ -85,6 +85,22 @@
 #define MLF_SEARCH_DATASETS_MAX_EXPERIMENTS 20
 #define MLF_SEARCH_DATASETS_MAX_RESULTS 1000 /* dataset summaries answered */
 #define MLF_MAX_FILTER_LENGTH 65536          /* mlflowd's own cap on a filter string */
+/* Comparisons of one filter that each look a value up in another table
+ * (metrics, params, tags, datasets, run names; tags of experiments; params,
+ * tags and metrics of logged models). Stock MLflow joins a table per such
+ * comparison and fails from 64 on (SQLite: "at most 64 tables in a join");
+ * mlflowd refuses more than this with a 400. Each is a correlated subquery
+ * per candidate row, and SQLite's cost per subquery grows with their number
+ * (opening a cursor walks the list of open ones), so the cost of a search
+ * grows with the square of this count. */
+#define MLF_SEARCH_MAX_LOOKUP_CLAUSES 63
+/* The most SQLite virtual-machine steps one search statement may take
+ * (about 10 s of one core at the ~22 million steps/s measured here; a
+ * search of 10,000 runs takes a few million); past it the statement is
+ * interrupted and the search answered 400. Counted in ticks of
+ * MLF_SEARCH_STEP_TICK. */
+#define MLF_SEARCH_MAX_VM_STEPS 250000000LL
+#define MLF_SEARCH_STEP_TICK 100000
 
 /* ---- artifacts (mlflowd's own) ---- */
 #define MLF_MAX_ARTIFACT_PATH_LENGTH 2048   /* bytes of a relative artifact path; over it: 400 */

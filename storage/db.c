@@ -156,9 +156,42 @@ static void conn_close(struct mlf_conn *c)
 	c->db = NULL;
 }
 
+/* Progress handler of every connection: counts down a bounded statement's
+ * ticks and stops it (non-zero) when they are used up. */
+static int budget_tick(void *arg)
+{
+	struct mlf_conn *c = arg;
+	if (c->budget_ticks < 0)
+		return 0;
+	if (c->budget_ticks == 0) {
+		c->budget_exceeded = 1;
+		return 1;
+	}
+	c->budget_ticks--;
+	return 0;
+}
+
+void mlf_budget_begin(struct mlf_conn *c, int64_t steps)
+{
+	c->budget_ticks = steps / MLF_SEARCH_STEP_TICK;
+	c->budget_steps = steps;
+	c->budget_exceeded = 0;
+}
+
+void mlf_budget_end(struct mlf_conn *c)
+{
+	c->budget_ticks = -1;
+}
+
 enum mlf_status mlf_db_error(struct mlf_conn *c, int rc, struct mlf_error *err)
 {
 	const char *msg = c && c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc);
+	if ((rc & 0xff) == SQLITE_INTERRUPT && c && c->budget_exceeded)
+		return mlf_fail(
+		    err, MLF_INVALID_PARAMETER_VALUE,
+		    "The search was stopped: it needed more than %lld steps of the database engine "
+		    "(MLF_SEARCH_MAX_VM_STEPS). Narrow the filter, the experiments searched or max_results.",
+		    (long long)c->budget_steps);
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED: return mlf_fail(err, MLF_TEMPORARILY_UNAVAILABLE, "database is busy: %s", msg);
@@ -272,6 +305,8 @@ static int open_conn(struct mlf_db *db, struct mlf_conn *c, int create, struct m
 	}
 	sqlite3_extended_result_codes(c->db, 1);
 	sqlite3_busy_timeout(c->db, MLF_BUSY_TIMEOUT_MS);
+	c->budget_ticks = -1;
+	sqlite3_progress_handler(c->db, MLF_SEARCH_STEP_TICK, budget_tick, c);
 	sqlite3_limit(c->db, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, MLF_MAX_FILTER_LENGTH);
 	char msg[512];
 	if (exec(c->db,

@@ -35,6 +35,9 @@ struct mlf_conn {
 	void (*read_cache_free)(void *cache); /* set together with read_cache */
 	struct mlf_stmt_slot *slots;          /* owned: statement cache */
 	size_t nslots;
+	int64_t budget_ticks; /* ticks of MLF_SEARCH_STEP_TICK steps left to a bounded statement; < 0: unbounded */
+	int64_t budget_steps; /* the bound of the last bounded statement */
+	int budget_exceeded;  /* the last bounded statement was stopped */
 };
 
 struct mlf_db_options {
@@ -84,6 +87,14 @@ sqlite3_stmt *mlf_stmt_dynamic(struct mlf_conn *c, const char *sql, struct mlf_e
 /* Map a SQLite result code to a status with message (busy -> 503,
  * constraint -> 400, others -> 500). */
 enum mlf_status mlf_db_error(struct mlf_conn *c, int rc, struct mlf_error *err);
+
+/* Bound the SQLite work c does from now until mlf_budget_end (one search
+ * statement: MLF_SEARCH_MAX_VM_STEPS): past `steps` virtual-machine steps
+ * (counted in ticks of MLF_SEARCH_STEP_TICK) the running statement stops
+ * with SQLITE_INTERRUPT, which mlf_db_error answers with a 400 naming the
+ * bound. Same thread as c. */
+void mlf_budget_begin(struct mlf_conn *c, int64_t steps);
+void mlf_budget_end(struct mlf_conn *c);
 
 /* Execute a statement with no result rows; MLF_OK when it is done. The
  * statement is reset afterwards. */

@@ -342,6 +342,7 @@ enum mlf_status mlf_experiment_search(struct mlf_conn *c, struct mlf_arena *a, e
 	}
 	sqlite3_bind_int64(st, q.nbinds + 1, max_results + 1);
 	sqlite3_bind_int64(st, q.nbinds + 2, offset);
+	mlf_budget_begin(c, MLF_SEARCH_MAX_VM_STEPS);
 
 	struct mlf_experiment *exps = NULL;
 	int count = 0, cap = 0;
@@ -358,6 +359,7 @@ enum mlf_status mlf_experiment_search(struct mlf_conn *c, struct mlf_arena *a, e
 		}
 		exp_from_row(a, st, &exps[count++]);
 	}
+	mlf_budget_end(c);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		s = mlf_db_error(c, rc, err);
 	sqlite3_finalize(st);

@@ -615,7 +615,7 @@ static void dataset_filter(struct sqlb *b, const char *x, const struct mlf_lm_se
 static enum mlf_status compile_filter(struct sqlb *b, const struct mlf_lm_search *q, struct mlf_error *err)
 {
 	const char *f = q->filter;
-	int has_metric = 0;
+	int has_metric = 0, lookups = 0;
 	if (f && *f) {
 		if (strlen(f) > MLF_MAX_FILTER_LENGTH)
 			return bad_filter(f, err);
@@ -770,8 +770,15 @@ static enum mlf_status compile_filter(struct sqlb *b, const struct mlf_lm_search
 			}
 			if (!is_attr)
 				mlf_buf_puts(&b->sql, ")");
+			lookups += !is_attr;
 		}
 	}
+	if (lookups > MLF_SEARCH_MAX_LOOKUP_CLAUSES)
+		return mlf_fail(
+		    err, MLF_INVALID_PARAMETER_VALUE,
+		    "Invalid filter: %d comparisons of metrics, params or tags; at most %d are supported in "
+		    "one search (MLflow cannot run more either)",
+		    lookups, MLF_SEARCH_MAX_LOOKUP_CLAUSES);
 	if (q->ndatasets > 0 && !has_metric) {
 		mlf_buf_puts(&b->sql,
 		             " AND EXISTS (SELECT 1 FROM logged_model_metrics x WHERE x.model_id = m.model_id");
@@ -878,6 +885,7 @@ enum mlf_status mlf_logged_model_search(struct mlf_conn *c, struct mlf_arena *a,
 	}
 	int cap = 0, cnt = 0;
 	struct mlf_logged_model *v = NULL;
+	mlf_budget_begin(c, MLF_SEARCH_MAX_VM_STEPS);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (cnt == q->max_results) {
 			*next_offset = q->offset + q->max_results;
@@ -889,6 +897,7 @@ enum mlf_status mlf_logged_model_search(struct mlf_conn *c, struct mlf_arena *a,
 		}
 		model_from_row(a, st, &v[cnt++]);
 	}
+	mlf_budget_end(c);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		s = mlf_db_error(c, rc, err);
 		sqlite3_finalize(st);

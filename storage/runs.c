@@ -467,6 +467,7 @@ static enum mlf_status search_once(struct mlf_conn *c, struct mlf_arena *a, cons
 		return err->status;
 	}
 	mlf_search_bind(st, &q);
+	mlf_budget_begin(c, MLF_SEARCH_MAX_VM_STEPS);
 	struct mlf_buf ids = {0};
 	mlf_buf_putc(&ids, '[');
 	for (int i = 0; i < n_exp; i++)
@@ -490,6 +491,7 @@ static enum mlf_status search_once(struct mlf_conn *c, struct mlf_arena *a, cons
 		info_from_row(a, st, &r.info);
 		PUSH(a, runs, count, cap, r);
 	}
+	mlf_budget_end(c);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		s = mlf_db_error(c, rc, err);
 		sqlite3_finalize(st);

@@ -24,6 +24,7 @@
  * This module knows nothing of JSON or HTTP.
  */
 #include "search.h"
+#include "../api/limits.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -1331,6 +1332,18 @@ static enum mlf_status emit_where(struct ctx *c, struct clause *cls, int n, cons
 		if (st)
 			goto out;
 		terms[k] = mlf_arena_strdup(c->a, b.data);
+	}
+	int lookups = 0;
+	for (int k = 0; k < n; k++)
+		lookups += c->experiments ? cls[k].type == ENT_TAG
+		                          : cls[k].type != ENT_ATTR || streq(translate_alias(cls[k].key), "run_name");
+	if (lookups > MLF_SEARCH_MAX_LOOKUP_CLAUSES) {
+		st = invalid(c,
+		             "Invalid filter: %d comparisons of %s; at most %d are supported in one search (MLflow "
+		             "cannot run more either)",
+		             lookups, c->experiments ? "tags" : "metrics, params, tags, datasets or run names",
+		             MLF_SEARCH_MAX_LOOKUP_CLAUSES);
+		goto out;
 	}
 	mlf_buf_reset(&b);
 	if (n)

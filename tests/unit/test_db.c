@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../api/limits.h"
 #include "db.h"
 #include "unit.h"
 
@@ -164,6 +165,31 @@ TEST(lone_failing_job_runs_once)
 	CHECK(rows_of(300) == 0);
 }
 
+TEST(budget_stops_a_long_statement_with_a_400)
+{
+	struct mlf_error err = {0};
+	struct mlf_conn *c = mlf_db_read(db, &err);
+	CHECK(c != NULL);
+	const char *sql = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 10000000) "
+	                  "SELECT count(*) FROM n";
+	sqlite3_stmt *st = mlf_stmt_dynamic(c, sql, &err);
+	CHECK(st != NULL);
+	mlf_budget_begin(c, 10 * MLF_SEARCH_STEP_TICK);
+	int rc = sqlite3_step(st);
+	mlf_budget_end(c);
+	CHECK((rc & 0xff) == SQLITE_INTERRUPT);
+	CHECK(mlf_db_error(c, rc, &err) == MLF_INVALID_PARAMETER_VALUE);
+	CHECK(strstr(err.msg, "more than 1000000 steps") != NULL);
+	sqlite3_finalize(st);
+	/* unbounded again afterwards: the same statement runs to its end */
+	st = mlf_stmt_dynamic(c,
+	                      "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 300000) "
+	                      "SELECT count(*) FROM n",
+	                      &err);
+	CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 300000);
+	sqlite3_finalize(st);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/mlflowd-test-db-XXXXXX", path[64], cmd[96];
@@ -179,6 +205,7 @@ int main(void)
 	RUN(group_without_failures_runs_each_job_once);
 	RUN(failing_jobs_roll_back_alone);
 	RUN(lone_failing_job_runs_once);
+	RUN(budget_stops_a_long_statement_with_a_400);
 	mlf_db_thread_exit(db);
 	mlf_db_close(db);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

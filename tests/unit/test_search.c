@@ -16,6 +16,7 @@
 
 #include <sqlite3.h>
 
+#include "../../api/limits.h"
 #include "base.h"
 #include "search.h"
 #include "unit.h"
@@ -537,7 +538,7 @@ TEST(test_runs_large_filter)
 	/* a 64 KiB filter of AND-ed clauses compiles and runs (SQLite's
 	 * expression depth limit must not be hit) */
 	static char big[65537];
-	const char *clause = "metrics.acc > -1 AND ";
+	const char *clause = "attributes.start_time > -1 AND ";
 	size_t n = 0, cl = strlen(clause);
 	while (n + cl + 20 < sizeof big - 1) {
 		memcpy(big + n, clause, cl);
@@ -545,6 +546,21 @@ TEST(test_runs_large_filter)
 	}
 	memcpy(big + n, "metrics.acc > -2", 17);
 	CHECK_STR(runs(big), "r3,r1");
+	/* comparisons that each look a value up elsewhere: as many as MLflow
+	 * can run (63), and a 400 from 64 on */
+	n = 0;
+	for (int i = 0; i < MLF_SEARCH_MAX_LOOKUP_CLAUSES; i++)
+		n += (size_t)sprintf(big + n, "%s",
+		                     i % 3 == 0   ? "metrics.acc > -1 AND "
+		                     : i % 3 == 1 ? "params.p != 'zz' AND "
+		                                  : "tags.t != 'zz' AND ");
+	n -= 5;
+	big[n] = '\0';
+	CHECK(!starts(runs(big), "ERR: "));
+	strcpy(big + n, " AND attributes.run_name != 'x'");
+	CHECK(
+	    starts(runs(big),
+	           "ERR: Invalid filter: 64 comparisons of metrics, params, tags, datasets or run names; at most 63"));
 	/* pathological input: deep or unbalanced parentheses, many quotes */
 	memset(big, '(', sizeof big - 1);
 	big[sizeof big - 1] = '\0';
