@@ -225,6 +225,14 @@ test('charts: metric page draws from sampled histories, axis changes re-fetch', 
     await page.locator('[data-testid=chart-card] canvas').first().waitFor();
     assert.ok(calls.some((u) => u.includes('mlflowd/metrics/get-history-bulk-minmax') && u.includes('metric_key=loss')));
     assert.ok(!calls.some((u) => u.includes('metrics/get-history?')), 'never the full history');
+    // drag-zoom re-fetches the zoomed step range
+    const over = await page.locator('[data-testid=chart-card] .u-over').first().boundingBox();
+    await page.mouse.move(over.x + over.width * 0.3, over.y + 20);
+    await page.mouse.down();
+    await page.mouse.move(over.x + over.width * 0.6, over.y + 30, { steps: 4 });
+    await page.mouse.up();
+    await page.waitForFunction(() => document.querySelector('[data-testid=chart-card] h4').textContent.includes('zoomed'));
+    assert.ok(calls.some((u) => /start_step=\d+&end_step=\d+/.test(u)), calls.join('\n'));
     const before = calls.length;
     await page.selectOption('[data-testid=x-axis]', 'relative');
     await page.waitForFunction(() => /x_axis=relative/.test(location.hash));
