@@ -139,8 +139,24 @@ test('runs table: select, compare link, delete and restore', async (t) => {
   await withPage(browser, srv.url, t, async ({ page, go }) => {
     await go(`#/experiments/${ids.experiment_id}?searchFilter=${encodeURIComponent('metrics.m < 2')}`);
     await page.waitForFunction(() => document.querySelector('[data-testid=runs-status]')?.textContent === '2 runs');
+    // CSV of the filtered runs with the shown columns
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-csv]')]);
+    const csv = (await (await import('node:fs/promises')).readFile(await download.path(), 'utf8')).trim().split('\n');
+    assert.equal(csv.length, 3);
+    assert.equal(csv[0], 'run_id,Run name,Created,Duration,Source,User,Status,metrics.loss,metrics.m,params.alpha,params.only_in_last,params.p,tags.group,tags.team');
+    assert.ok(csv.slice(1).some((l) => l.includes(',run-0001,') && l.includes(',0.5,') && l.endsWith(',FINISHED,,1,,,1,1,')), csv.join('\n'));
+
     await page.click('[data-testid=select-all]');
     assert.equal(await page.isEnabled('[data-testid=compare]'), true);
+    const ids2 = await rows(page).evaluateAll((els) => els.map((e) => e.dataset.runId));
+    await page.click('[data-testid=compare]');
+    await page.waitForFunction(() => location.hash.startsWith('#/compare-runs?'));
+    const q = new URLSearchParams(new URL(page.url()).hash.split('?')[1]);
+    assert.deepEqual(JSON.parse(q.get('runs')).sort(), ids2.sort());
+    assert.deepEqual(JSON.parse(q.get('experiments')), [ids.experiment_id]);
+    await page.goBack();
+    await page.waitForFunction(() => document.querySelector('[data-testid=runs-status]')?.textContent === '2 runs');
+    await page.click('[data-testid=select-all]');
     await page.click('[data-testid=delete-runs]');
     await page.click('dialog button[type=submit]');
     await page.locator('[data-testid=empty]').waitFor();
@@ -209,6 +225,14 @@ test('charts: metric page draws from sampled histories, axis changes re-fetch', 
     await page.locator('[data-testid=chart-card] canvas').first().waitFor();
     assert.ok(calls.some((u) => u.includes('mlflowd/metrics/get-history-bulk-minmax') && u.includes('metric_key=loss')));
     assert.ok(!calls.some((u) => u.includes('metrics/get-history?')), 'never the full history');
+    // drag-zoom re-fetches the zoomed step range
+    const over = await page.locator('[data-testid=chart-card] .u-over').first().boundingBox();
+    await page.mouse.move(over.x + over.width * 0.3, over.y + 20);
+    await page.mouse.down();
+    await page.mouse.move(over.x + over.width * 0.6, over.y + 30, { steps: 4 });
+    await page.mouse.up();
+    await page.waitForFunction(() => document.querySelector('[data-testid=chart-card] h4').textContent.includes('zoomed'));
+    assert.ok(calls.some((u) => /start_step=\d+&end_step=\d+/.test(u)), calls.join('\n'));
     const before = calls.length;
     await page.selectOption('[data-testid=x-axis]', 'relative');
     await page.waitForFunction(() => /x_axis=relative/.test(location.hash));

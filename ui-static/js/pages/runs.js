@@ -11,7 +11,7 @@ import { noteEditor } from '../lib/note.js';
 import { setQuery, replaceHash, parseHash, seg } from '../app.js';
 
 const ROW = 28;               // px, fixed row height (virtualization)
-const FIRST_PAGE = 200;       // runs in the first request: first rows fast
+const FIRST_PAGE = 100;       // runs in the first request (a screenful and more): first rows fast
 const PAGE = 1000;            // runs in the second request; each later one doubles it
 const MAX_PAGE = 5000;        // up to this many (fewer round trips through a long experiment)
 const PREFETCH = 3000;        // keep this many rows loaded beyond the last visible one
