@@ -61,6 +61,8 @@ enum mlf_status mlf_api_runs_delete(struct mlf_req *req);
 enum mlf_status mlf_api_runs_restore(struct mlf_req *req);
 enum mlf_status mlf_api_runs_search(struct mlf_req *req);
 enum mlf_status mlf_api_runs_set_tag(struct mlf_req *req);
+/* api/log_model.c */
+enum mlf_status mlf_api_runs_log_model(struct mlf_req *req);
 enum mlf_status mlf_api_runs_delete_tag(struct mlf_req *req);
 enum mlf_status mlf_api_runs_log_metric(struct mlf_req *req);
 enum mlf_status mlf_api_runs_log_param(struct mlf_req *req);

@@ -20,6 +20,7 @@
 #include "../api/limits.h"
 #include "../storage/db.h"
 #include "../storage/pool.h"
+#include "../storage/schema.h"
 #include "config.h"
 #include "http.h"
 
@@ -28,6 +29,7 @@
 #define DEFAULT_PORT 5000
 
 static const char usage[] = "Usage: mlflowd [OPTIONS]\n"
+                            "       mlflowd db upgrade FILE\n"
                             "\n"
                             "An MLflow-compatible tracking server. Point clients at it with\n"
                             "MLFLOW_TRACKING_URI=http://HOST:PORT.\n"
@@ -55,9 +57,16 @@ static const char usage[] = "Usage: mlflowd [OPTIONS]\n"
                             "                                state-changing requests besides localhost\n"
                             "                                ('*' allows all)\n"
                             "  --x-frame-options VALUE       SAMEORIGIN (default), DENY or NONE\n"
+                            "  --upgrade-db                  bring an older MLflow schema in the store to\n"
+                            "                                mlflowd's newest first (as `mlflowd db upgrade`;\n"
+                            "                                without it mlflowd never changes a schema)\n"
                             "  --quiet                       no request log on stderr\n"
                             "  --version                     print the version and exit\n"
-                            "  --help                        print this help and exit\n";
+                            "  --help                        print this help and exit\n"
+                            "\n"
+                            "mlflowd db upgrade FILE (or sqlite:///FILE) brings a store of any MLflow\n"
+                            "2.x or 3.x schema to the newest mlflowd knows, after copying it to\n"
+                            "FILE.bak-<old head>.\n";
 
 static void die(const char *fmt, const char *arg)
 {
@@ -130,6 +139,7 @@ enum {
 	OPT_CORS,
 	OPT_XFO,
 	OPT_QUIET,
+	OPT_UPGRADE_DB,
 	OPT_VERSION,
 	OPT_HELP,
 };
@@ -148,6 +158,7 @@ static const struct option options[] = {
     {"cors-allowed-origins", required_argument, NULL, OPT_CORS},
     {"x-frame-options", required_argument, NULL, OPT_XFO},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    {"upgrade-db", no_argument, NULL, OPT_UPGRADE_DB},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -171,8 +182,25 @@ static void pool_thread_exit(void *db)
 	mlf_db_thread_exit(db);
 }
 
+/* `mlflowd db upgrade FILE`: exit status 0 when the store is at the newest
+ * head afterwards (or newer and served as it is), 1 when not. */
+static int db_command(int argc, char **argv)
+{
+	if (argc != 4 || strcmp(argv[2], "upgrade") != 0) {
+		fprintf(stderr, "mlflowd: usage: mlflowd db upgrade FILE\n");
+		return 2;
+	}
+	const char *path = !strncmp(argv[3], "sqlite:///", 10) ? argv[3] + 10 : argv[3];
+	char msg[MLF_SCHEMA_MSG_MAX];
+	int r = mlf_schema_upgrade(path, msg, sizeof msg);
+	fprintf(r == 0 ? stdout : stderr, "mlflowd: %s\n", msg);
+	return r == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "db"))
+		return db_command(argc, argv);
 	struct mlf_config cfg = {
 	    .backend_store = DEFAULT_BACKEND_STORE,
 	    .host = "127.0.0.1",
@@ -183,6 +211,7 @@ int main(int argc, char **argv)
 	    .x_frame_options = "SAMEORIGIN",
 	};
 	const char *allowed_hosts = NULL, *cors = NULL;
+	int upgrade_db = 0;
 
 	opterr = 0;
 	int c;
@@ -226,6 +255,7 @@ int main(int argc, char **argv)
 				die("invalid --x-frame-options '%s' (SAMEORIGIN, DENY or NONE)", optarg);
 			break;
 		case OPT_QUIET: cfg.quiet = 1; break;
+		case OPT_UPGRADE_DB: upgrade_db = 1; break;
 		case OPT_VERSION: printf("mlflowd %s (MLflow API %s)\n", MLF_VERSION, MLF_MLFLOW_VERSION); return 0;
 		case OPT_HELP: fputs(usage, stdout); return 0;
 		case ':': die("option %s needs a value (see mlflowd --help)", argv[optind - 1]); break;
@@ -281,6 +311,16 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+
+	struct stat st;
+	if (upgrade_db && stat(cfg.backend_store, &st) == 0 && st.st_size > 0) {
+		char msg[MLF_SCHEMA_MSG_MAX];
+		if (mlf_schema_upgrade(cfg.backend_store, msg, sizeof msg) != 0) {
+			fprintf(stderr, "mlflowd: %s\n", msg);
+			return 1;
+		}
+		fprintf(stderr, "mlflowd: %s\n", msg);
+	}
 
 	struct mlf_error err = {0};
 	struct mlf_db_options dbo = {.path = cfg.backend_store, .default_artifact_root = root0};

@@ -36,6 +36,8 @@ const struct mlf_route mlf_routes[] = {
     {"POST", "/mlflow/runs/log-batch", mlf_api_runs_log_batch, 0},
     {"POST", "/mlflow/runs/log-inputs", mlf_api_runs_log_inputs, 0},
     {"POST", "/mlflow/runs/outputs", mlf_api_runs_log_outputs, 0},
+    /* runs: the MLflow 2.x logged-model record (api/log_model.c) */
+    {"POST", "/mlflow/runs/log-model", mlf_api_runs_log_model, 0},
 
     /* metrics */
     {"GET", "/mlflow/metrics/get-history", mlf_api_metrics_get_history, 0},

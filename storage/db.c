@@ -12,15 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../api/limits.h"
+#include "schema.h"
 #include "wal_vfs.h"
-
-const char MLF_ALEMBIC_HEAD[] = "dc11669786a5";
-
-/* The schema text, generated at build time from storage/schema.sql. */
-extern const char mlf_schema_sql[];
 
 static const char *wal_vfs; /* the VFS every connection opens with (configure_sqlite) */
 
@@ -313,24 +310,15 @@ static int open_conn(struct mlf_db *db, struct mlf_conn *c, int create, struct m
 	         "PRAGMA foreign_keys=ON; PRAGMA case_sensitive_like=ON; PRAGMA synchronous=FULL; "
 	         "PRAGMA temp_store=MEMORY; PRAGMA cache_size=" MLF_SQLITE_CACHE_KIB ";",
 	         msg, sizeof msg) != SQLITE_OK) {
-		mlf_fail(err, MLF_INTERNAL_ERROR, "cannot use %s as a database: %s", db->path, msg);
+		int code = sqlite3_errcode(c->db) & 0xff;
+		mlf_fail(err, MLF_INTERNAL_ERROR,
+		         code == SQLITE_CORRUPT || code == SQLITE_NOTADB ? "%s is a damaged SQLite database: %s"
+		                                                         : "cannot use %s as a database: %s",
+		         db->path, msg);
 		conn_close(c);
 		return -1;
 	}
 	return 0;
-}
-
-static const char *head_of(sqlite3 *db, char *buf, size_t n)
-{
-	sqlite3_stmt *st = NULL;
-	const char *r = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT version_num FROM alembic_version", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
-		snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
-		r = buf;
-	}
-	sqlite3_finalize(st);
-	return r;
 }
 
 /* Create MLflow's tables, the default workspace and experiment 0. */
@@ -370,6 +358,67 @@ rollback:
 fail:
 	mlf_fail(err, MLF_INTERNAL_ERROR, "cannot create the schema in %s: %s", db->path, msg);
 	return -1;
+}
+
+/* Refuse, before SQLite opens it, a file that is not an SQLite database
+ * or is shorter than its header says (truncated): SQLite would read such
+ * a file as far as it goes, and the first write would make it worse. A
+ * missing or empty file is a new store. */
+static int precheck_file(const char *path, struct mlf_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0; /* missing: created by the open, or its error reported there */
+	unsigned char hdr[MLF_SQLITE_HEADER_BYTES];
+	struct stat sb;
+	ssize_t got = fstat(fd, &sb) == 0 ? read(fd, hdr, sizeof hdr) : -1;
+	close(fd);
+	if (got == 0)
+		return 0;
+	static const char magic[] = "SQLite format 3";
+	if (got < (ssize_t)sizeof hdr || memcmp(hdr, magic, sizeof magic) != 0) {
+		mlf_fail(err, MLF_INTERNAL_ERROR,
+		         "%s is not an SQLite database (it does not start with SQLite's header)", path);
+		return -1;
+	}
+	uint32_t page = (uint32_t)hdr[16] << 8 | hdr[17];
+	if (page == 1)
+		page = 65536;
+	uint32_t pages = (uint32_t)hdr[28] << 24 | (uint32_t)hdr[29] << 16 | (uint32_t)hdr[30] << 8 | hdr[31];
+	int count_valid = pages != 0 && !memcmp(hdr + 24, hdr + 92, 4);
+	if (page < 512 || (page & (page - 1)) != 0) {
+		mlf_fail(err, MLF_INTERNAL_ERROR, "%s is a damaged SQLite database (page size %u in its header)", path,
+		         page);
+		return -1;
+	}
+	if (count_valid && (uint64_t)sb.st_size < (uint64_t)pages * page) {
+		mlf_fail(
+		    err, MLF_INTERNAL_ERROR,
+		    "%s is truncated: its header counts %u pages of %u bytes (%llu bytes), the file has %lld bytes",
+		    path, pages, page, (unsigned long long)pages * page, (long long)sb.st_size);
+		return -1;
+	}
+	return 0;
+}
+
+/* SQLite's quick_check on a store small enough to read at start (up to
+ * MLF_QUICK_CHECK_MAX_BYTES): a damaged store is refused at start rather
+ * than failing requests later. */
+static int quick_check(sqlite3 *h, const char *path, struct mlf_error *err)
+{
+	struct stat sb;
+	if (stat(path, &sb) != 0 || sb.st_size > MLF_QUICK_CHECK_MAX_BYTES)
+		return 0;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(h, "PRAGMA quick_check(1)", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	int ok = rc == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), "ok");
+	if (!ok)
+		mlf_fail(err, MLF_INTERNAL_ERROR, "%s is a damaged SQLite database: %s", path,
+		         rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : sqlite3_errmsg(h));
+	sqlite3_finalize(st);
+	return ok ? 0 : -1;
 }
 
 static void *writer_main(void *p);
@@ -417,40 +466,35 @@ struct mlf_db *mlf_db_open(const struct mlf_db_options *opt, struct mlf_error *e
 	db->wal_fd = -1;
 	pthread_mutex_init(&db->readers_mu, NULL);
 
+	if (precheck_file(db->path, err) < 0)
+		goto fail;
 	if (open_conn(db, &db->writer, 1, err) < 0)
 		goto fail;
 	sqlite3 *h = db->writer.db;
 	char msg[512];
-	/* A foreign file fails here with "file is not a database". */
-	int ntables = -1;
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(h, "SELECT count(*) FROM sqlite_master", -1, &st, NULL);
-	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		ntables = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (ntables < 0) {
-		mlf_fail(err, MLF_INTERNAL_ERROR, "%s is not an SQLite database: %s", db->path, sqlite3_errmsg(h));
+	/* Judge the file before anything writes to it: a refused file stays
+	 * byte for byte as it was. */
+	char head[64], why[MLF_SCHEMA_MSG_MAX];
+	enum mlf_schema_verdict verdict = mlf_schema_check(h, db->path, head, sizeof head, why, sizeof why);
+	if (verdict == MLF_SCHEMA_OLDER || verdict == MLF_SCHEMA_REFUSED) {
+		mlf_fail(err, MLF_INTERNAL_ERROR, "%s", why);
 		goto fail;
 	}
+	if (verdict == MLF_SCHEMA_SERVE && quick_check(h, db->path, err) < 0)
+		goto fail;
 	if (exec(h, "PRAGMA journal_mode=WAL", msg, sizeof msg) != SQLITE_OK) {
 		mlf_fail(err, MLF_INTERNAL_ERROR, "cannot write to %s: %s", db->path, msg);
 		goto fail;
 	}
-	if (ntables == 0 && create_schema(db, err) < 0)
-		goto fail;
-	char head[64];
-	if (!head_of(h, head, sizeof head)) {
-		mlf_fail(err, MLF_INTERNAL_ERROR,
-		         "%s is not an MLflow database (no alembic_version table); mlflowd expects alembic head %s",
-		         db->path, MLF_ALEMBIC_HEAD);
-		goto fail;
-	}
-	if (strcmp(head, MLF_ALEMBIC_HEAD) != 0) {
-		mlf_fail(err, MLF_INTERNAL_ERROR,
-		         "%s has MLflow schema at alembic head %s, but mlflowd expects head %s (MLflow 3.17.2); "
-		         "migrate it with `mlflow db upgrade` of that release",
-		         db->path, head, MLF_ALEMBIC_HEAD);
-		goto fail;
+	if (verdict == MLF_SCHEMA_EMPTY) {
+		if (create_schema(db, err) < 0)
+			goto fail;
+		/* another process may have created a store meanwhile */
+		verdict = mlf_schema_check(h, db->path, head, sizeof head, why, sizeof why);
+		if (verdict != MLF_SCHEMA_SERVE) {
+			mlf_fail(err, MLF_INTERNAL_ERROR, "%s", why);
+			goto fail;
+		}
 	}
 	/* Prove the file is writable now rather than at the first request. */
 	if (exec(h, extra_indexes, msg, sizeof msg) != SQLITE_OK) {

@@ -1,5 +1,5 @@
 /*
- * db.h: the SQLite metadata store: opening (schema creation or head check),
+ * db.h: the SQLite metadata store: opening (schema creation or check, see schema.h),
  * per-thread read connections, the single writer with group commit, and a
  * per-connection prepared-statement cache.
  *
@@ -21,9 +21,6 @@
 #include <sqlite3.h>
 
 #include "base.h"
-
-/* The alembic revision of MLflow's schema that mlflowd writes and accepts. */
-extern const char MLF_ALEMBIC_HEAD[];
 
 struct mlf_db;
 

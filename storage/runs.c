@@ -1003,6 +1003,47 @@ enum mlf_status mlf_run_delete_tag(struct mlf_db *db, const char *run_id, const 
 	return mlf_db_write(db, delete_tag_fn, &j, err);
 }
 
+struct merge_tag_job {
+	const char *run_id, *key;
+	mlf_tag_merge_fn merge;
+	void *ctx;
+};
+
+static enum mlf_status merge_tag_fn(struct mlf_conn *c, void *arg, struct mlf_error *err)
+{
+	static const char sql[] = "SELECT value FROM tags WHERE run_uuid = ?1 AND key = ?2";
+	struct merge_tag_job *j = arg;
+	enum mlf_status s = check_active(c, j->run_id, NULL, err);
+	if (s != MLF_OK)
+		return s;
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (!st)
+		return err->status;
+	mlf_bind_text(st, 1, j->run_id);
+	mlf_bind_text(st, 2, j->key);
+	int rc = sqlite3_step(st);
+	char *old =
+	    rc == SQLITE_ROW && sqlite3_column_text(st, 0) ? strdup((const char *)sqlite3_column_text(st, 0)) : NULL;
+	if (!mlf_rows_done(c, st, rc == SQLITE_ROW ? SQLITE_DONE : rc, err)) {
+		free(old);
+		return err->status;
+	}
+	char *value = j->merge(old, j->ctx, err);
+	free(old);
+	if (!value)
+		return err->status;
+	s = set_tag(c, j->run_id, j->key, value, err);
+	free(value);
+	return s;
+}
+
+enum mlf_status mlf_run_merge_tag(struct mlf_db *db, const char *run_id, const char *key, mlf_tag_merge_fn merge,
+                                  void *ctx, struct mlf_error *err)
+{
+	struct merge_tag_job j = {run_id, key, merge, ctx};
+	return mlf_db_write(db, merge_tag_fn, &j, err);
+}
+
 struct inputs_job {
 	const char *run_id;
 	const struct mlf_dataset_input *inputs;

@@ -1,6 +1,7 @@
--- schema.sql: MLflow's SQLite table layout at alembic head dc11669786a5 (MLflow 3.17.2),
--- reflected from a database that release created. mlflowd creates a new store
--- with exactly these tables, so the file opens unchanged in stock MLflow.
+-- schema.sql: MLflow's SQLite table layout at alembic head f4a9b2c7d1e6 (MLflow 3.18.0),
+-- reflected from a database that release created (sqlite3 .schema). mlflowd creates a new
+-- store with exactly these tables, checks a served store against the columns it uses, and
+-- `mlflowd db upgrade` brings older stores to this layout (storage/schema.c).
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL, 
 	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
@@ -109,8 +110,8 @@ CREATE TABLE IF NOT EXISTS "datasets" (
 	CONSTRAINT dataset_pk PRIMARY KEY (experiment_id, name, digest), 
 	CONSTRAINT fk_datasets_experiment_id_experiments FOREIGN KEY(experiment_id) REFERENCES experiments (experiment_id) ON DELETE CASCADE
 );
-CREATE INDEX index_datasets_dataset_uuid ON datasets (dataset_uuid);
 CREATE INDEX index_datasets_experiment_id_dataset_source_type ON datasets (experiment_id, dataset_source_type);
+CREATE INDEX index_datasets_dataset_uuid ON datasets (dataset_uuid);
 CREATE TABLE logged_models (
 	model_id VARCHAR(36) NOT NULL, 
 	experiment_id INTEGER NOT NULL, 
@@ -363,8 +364,8 @@ CREATE TABLE IF NOT EXISTS "evaluation_datasets" (
 	workspace VARCHAR(63) DEFAULT 'default' NOT NULL, 
 	CONSTRAINT evaluation_datasets_pk PRIMARY KEY (dataset_id)
 );
-CREATE INDEX index_evaluation_datasets_name ON evaluation_datasets (name);
 CREATE INDEX index_evaluation_datasets_created_time ON evaluation_datasets (created_time);
+CREATE INDEX index_evaluation_datasets_name ON evaluation_datasets (name);
 CREATE TABLE IF NOT EXISTS "webhooks" (
 	webhook_id VARCHAR(256) NOT NULL, 
 	name VARCHAR(256) NOT NULL, 
@@ -494,7 +495,7 @@ CREATE TABLE issues (
 	categories TEXT, 
 	created_timestamp BIGINT NOT NULL, 
 	last_updated_timestamp BIGINT NOT NULL, 
-	created_by VARCHAR(255), 
+	created_by VARCHAR(255), last_seen_timestamp BIGINT, last_updated_by VARCHAR(255), metadata TEXT, 
 	CONSTRAINT issues_pk PRIMARY KEY (issue_id), 
 	CONSTRAINT fk_issues_experiment_id FOREIGN KEY(experiment_id) REFERENCES experiments (experiment_id) ON DELETE CASCADE, 
 	CONSTRAINT fk_issues_source_run_id FOREIGN KEY(source_run_id) REFERENCES runs (run_uuid) ON DELETE SET NULL
@@ -720,10 +721,10 @@ CREATE TABLE IF NOT EXISTS "assessments" (
 	CONSTRAINT assessments_pk PRIMARY KEY (assessment_id), 
 	CONSTRAINT fk_assessments_trace_id FOREIGN KEY(trace_id) REFERENCES trace_info (request_id) ON DELETE CASCADE
 );
-CREATE INDEX index_assessments_run_id_created_timestamp ON assessments (run_id, created_timestamp);
-CREATE INDEX index_assessments_assessment_type ON assessments (assessment_type);
-CREATE INDEX index_assessments_trace_id_created_timestamp ON assessments (trace_id, created_timestamp);
 CREATE INDEX index_assessments_last_updated_timestamp ON assessments (last_updated_timestamp);
+CREATE INDEX index_assessments_assessment_type ON assessments (assessment_type);
+CREATE INDEX index_assessments_run_id_created_timestamp ON assessments (run_id, created_timestamp);
+CREATE INDEX index_assessments_trace_id_created_timestamp ON assessments (trace_id, created_timestamp);
 CREATE TABLE sql_trace_metric_daily_rollups (
 	id INTEGER NOT NULL, 
 	experiment_id INTEGER NOT NULL, 
@@ -793,10 +794,10 @@ CREATE TABLE IF NOT EXISTS "spans" (
 	CONSTRAINT fk_spans_experiment_id FOREIGN KEY(experiment_id) REFERENCES experiments (experiment_id), 
 	CONSTRAINT fk_spans_trace_id FOREIGN KEY(trace_id) REFERENCES trace_info (request_id) ON DELETE CASCADE
 );
-CREATE INDEX index_spans_experiment_id_status_type ON spans (experiment_id, status, type);
-CREATE INDEX index_spans_experiment_id_type_status ON spans (experiment_id, type, status);
 CREATE INDEX index_spans_experiment_id_duration ON spans (experiment_id, duration_ns);
+CREATE INDEX index_spans_experiment_id_type_status ON spans (experiment_id, type, status);
 CREATE INDEX index_spans_experiment_id_start_time ON spans (experiment_id, start_time_unix_nano);
+CREATE INDEX index_spans_experiment_id_status_type ON spans (experiment_id, status, type);
 CREATE INDEX index_trace_info_experiment_id_session_id ON trace_info (experiment_id, session_id);
 CREATE INDEX idx_trace_rollups_lookup ON sql_trace_metric_daily_rollups (experiment_id, rollup_day, metric_name, grouping_set, trace_status);
 CREATE INDEX idx_span_cost_rollups_lookup ON sql_span_cost_daily_rollups (experiment_id, rollup_day, metric_name, grouping_set, model_name, model_provider);
@@ -821,3 +822,74 @@ CREATE TABLE job_locks (
 );
 CREATE INDEX index_job_locks_job_id ON job_locks (job_id);
 CREATE INDEX index_jobs_status_lease_expires_at ON jobs (status, lease_expires_at);
+CREATE TABLE skills (
+	workspace VARCHAR(63) DEFAULT 'default' NOT NULL, 
+	organization VARCHAR(64) DEFAULT '' NOT NULL, 
+	name VARCHAR(128) NOT NULL, 
+	description TEXT, 
+	icons JSON, 
+	search_text TEXT, 
+	created_by VARCHAR(256), 
+	last_updated_by VARCHAR(256), 
+	created_at BIGINT NOT NULL, 
+	last_updated_at BIGINT NOT NULL, 
+	CONSTRAINT skills_pk PRIMARY KEY (workspace, organization, name)
+);
+CREATE TABLE skill_versions (
+	workspace VARCHAR(63) DEFAULT 'default' NOT NULL, 
+	organization VARCHAR(64) DEFAULT '' NOT NULL, 
+	name VARCHAR(128) NOT NULL, 
+	version INTEGER NOT NULL, 
+	source_type VARCHAR(20), 
+	source VARCHAR(2048), 
+	ref VARCHAR(2048), 
+	subpath VARCHAR(2048), 
+	digest VARCHAR(64), 
+	status VARCHAR(20) DEFAULT 'active' NOT NULL, 
+	created_by VARCHAR(256), 
+	last_updated_by VARCHAR(256), 
+	created_at BIGINT NOT NULL, 
+	last_updated_at BIGINT NOT NULL, 
+	CONSTRAINT skill_versions_pk PRIMARY KEY (workspace, organization, name, version), 
+	CONSTRAINT skill_versions_skill_fkey FOREIGN KEY(workspace, organization, name) REFERENCES skills (workspace, organization, name) ON DELETE CASCADE ON UPDATE CASCADE
+);
+CREATE TABLE skill_tags (
+	workspace VARCHAR(63) DEFAULT 'default' NOT NULL, 
+	organization VARCHAR(64) DEFAULT '' NOT NULL, 
+	name VARCHAR(128) NOT NULL, 
+	"key" VARCHAR(250) NOT NULL, 
+	value TEXT, 
+	CONSTRAINT skill_tags_pk PRIMARY KEY (workspace, organization, name, "key"), 
+	CONSTRAINT skill_tags_skill_fkey FOREIGN KEY(workspace, organization, name) REFERENCES skills (workspace, organization, name) ON DELETE CASCADE ON UPDATE CASCADE
+);
+CREATE TABLE skill_version_tags (
+	workspace VARCHAR(63) DEFAULT 'default' NOT NULL, 
+	organization VARCHAR(64) DEFAULT '' NOT NULL, 
+	name VARCHAR(128) NOT NULL, 
+	version INTEGER NOT NULL, 
+	"key" VARCHAR(250) NOT NULL, 
+	value TEXT, 
+	CONSTRAINT skill_version_tags_pk PRIMARY KEY (workspace, organization, name, version, "key"), 
+	CONSTRAINT skill_version_tags_version_fkey FOREIGN KEY(workspace, organization, name, version) REFERENCES skill_versions (workspace, organization, name, version) ON DELETE CASCADE ON UPDATE CASCADE
+);
+CREATE TABLE skill_aliases (
+	workspace VARCHAR(63) DEFAULT 'default' NOT NULL, 
+	organization VARCHAR(64) DEFAULT '' NOT NULL, 
+	name VARCHAR(128) NOT NULL, 
+	alias VARCHAR(256) NOT NULL, 
+	version INTEGER NOT NULL, 
+	CONSTRAINT skill_aliases_pk PRIMARY KEY (workspace, organization, name, alias), 
+	CONSTRAINT skill_aliases_skill_fkey FOREIGN KEY(workspace, organization, name) REFERENCES skills (workspace, organization, name) ON DELETE CASCADE ON UPDATE CASCADE
+);
+CREATE INDEX ix_skill_versions_latest_lookup ON skill_versions (workspace, organization, name, status, version);
+CREATE INDEX ix_skill_versions_digest ON skill_versions (workspace, organization, name, digest);
+CREATE INDEX index_issues_experiment_last_seen ON issues (experiment_id, last_seen_timestamp);
+CREATE INDEX index_issues_experiment_updated ON issues (experiment_id, last_updated_timestamp);
+CREATE TABLE issue_categories (
+	issue_id VARCHAR(36) NOT NULL, 
+	category_hash VARCHAR(64) NOT NULL, 
+	category TEXT NOT NULL, 
+	CONSTRAINT issue_categories_pk PRIMARY KEY (issue_id, category_hash), 
+	CONSTRAINT fk_issue_categories_issue_id FOREIGN KEY(issue_id) REFERENCES issues (issue_id) ON DELETE CASCADE
+);
+CREATE INDEX index_issue_categories_hash ON issue_categories (category_hash);

@@ -183,6 +183,17 @@ struct mlf_batch {
 enum mlf_status mlf_run_log_batch(struct mlf_db *db, const struct mlf_batch *b, struct mlf_error *err);
 enum mlf_status mlf_run_delete_tag(struct mlf_db *db, const char *run_id, const char *key, struct mlf_error *err);
 
+/* Rewrite one tag of an active run from its current value in a single
+ * write (MLflow's record_logged_model appends to mlflow.log-model.history
+ * so): merge gets the value (NULL when the tag is unset) and returns the
+ * new one, heap-allocated (freed here), or NULL with err set to refuse.
+ * It may be called more than once (a write job can run again) and runs
+ * on the writer thread while the caller waits, so ctx may be the
+ * caller's. */
+typedef char *(*mlf_tag_merge_fn)(const char *old, void *ctx, struct mlf_error *err);
+enum mlf_status mlf_run_merge_tag(struct mlf_db *db, const char *run_id, const char *key, mlf_tag_merge_fn merge,
+                                  void *ctx, struct mlf_error *err);
+
 enum mlf_status mlf_run_log_inputs(struct mlf_db *db, const char *run_id, const struct mlf_dataset_input *inputs,
                                    int ninputs, const struct mlf_model_io *models, int nmodels, struct mlf_error *err);
 enum mlf_status mlf_run_log_outputs(struct mlf_db *db, const char *run_id, const struct mlf_model_io *models,

@@ -1,6 +1,7 @@
-"""The database file is MLflow's: a runs.db written by mlflowd opens in stock MLflow
-(MlflowClient on sqlite:///) with everything intact, and a database written by stock
-MLflow is served by mlflowd with the same data. Both directions also keep writing."""
+"""The database file is MLflow's: a runs.db written by mlflowd opens in stock MLflow 3.18.0
+(MlflowClient on sqlite:///, run in its own environment) with everything intact, and a
+database written by stock MLflow (3.17.2 here, 3.18.0 in test_schema_span.py) is served by
+mlflowd with the same data. Both directions also keep writing."""
 
 import math
 import sqlite3
@@ -10,102 +11,13 @@ import time
 import pytest
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
-from mlflow.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag, ViewType
+from mlflow.entities import Metric, Param, RunTag
 
 import compat_util as cu
+import releases
+from store_data import check_populated, populate, snapshot
 
-EXPECTED_HEAD = "dc11669786a5"
-
-
-def populate(client: MlflowClient, prefix: str) -> list[str]:
-    """Write a varied data set through any MlflowClient; returns the experiment ids."""
-    e1 = client.create_experiment(f"{prefix}-main", tags={"team": "a", "note": "ünïcode ✓"})
-    e2 = client.create_experiment(f"{prefix}-second")
-    e3 = client.create_experiment(f"{prefix}-deleted", tags={"gone": "yes"})
-    client.set_experiment_tag(e2, "k", "v" * 300)
-
-    r1 = client.create_run(e1, start_time=1_700_000_000_000, run_name="first", tags={"stage": "train"})
-    rid = r1.info.run_id
-    client.log_batch(rid, params=[Param(f"p{i}", f"value {i}") for i in range(30)],
-                     metrics=[Metric("loss", 1.0 / (s + 1), 1_700_000_000_000 + s, s) for s in range(1500)][:1000],
-                     tags=[RunTag("mlflow.note.content", "a note"), RunTag("t", "x")])
-    client.log_batch(rid, metrics=[Metric("loss", 1.0 / (s + 1), 1_700_000_000_000 + s, s) for s in range(1000, 1500)])
-    client.log_metric(rid, "nan", float("nan"), timestamp=5, step=0)
-    client.log_metric(rid, "nan", 2.0, timestamp=6, step=1)
-    client.log_metric(rid, "inf", float("inf"), timestamp=7, step=0)
-    client.log_metric(rid, "ninf", float("-inf"), timestamp=7, step=0)
-    client.log_metric(rid, "neg", -3.25, timestamp=8, step=-2)
-    client.log_metric(rid, "same", 1.0, timestamp=9, step=0)
-    client.log_metric(rid, "same", 2.0, timestamp=9, step=0)
-    client.log_param(rid, "long", "L" * 5999)
-    client.log_param(rid, "uni", "héllo ✓ \U0001F600")
-    client.set_tag(rid, "quote", "it's \"quoted\"")
-    client.log_inputs(rid, [DatasetInput(
-        Dataset("ds", "abc123", "local", '{"uri": "/data/x.csv"}', '{"cols": ["a"]}', '{"rows": 3}'),
-        [InputTag("mlflow.data.context", "training")])])
-    client.set_terminated(rid, "FINISHED", end_time=1_700_000_100_000)
-
-    r2 = client.create_run(e1, start_time=1_700_000_000_500, run_name="second")
-    client.log_metric(r2.info.run_id, "loss", 0.5, timestamp=1, step=0)
-    client.set_terminated(r2.info.run_id, "FAILED", end_time=1_700_000_000_900)
-    r3 = client.create_run(e1, run_name="deleted-run")
-    client.log_param(r3.info.run_id, "x", "1")
-    client.delete_run(r3.info.run_id)
-    r4 = client.create_run(e2, run_name="running")
-    client.set_tag(r4.info.run_id, "k", "v")
-    r5 = client.create_run(e3, run_name="in-deleted-exp")
-    client.log_metric(r5.info.run_id, "m", 1.0, timestamp=1)
-    client.delete_experiment(e3)
-    return [e1, e2, e3]
-
-
-def _v(x):
-    return "NaN" if isinstance(x, float) and math.isnan(x) else x
-
-
-def snapshot(client: MlflowClient, exp_ids) -> dict:
-    out = {}
-    for eid in exp_ids:
-        e = client.get_experiment(eid)
-        runs = {}
-        for r in client.search_runs([eid], run_view_type=ViewType.ALL, max_results=1000):
-            i = r.info
-            runs[i.run_id] = {
-                "info": (i.run_name, i.experiment_id, i.user_id, i.status, i.start_time, i.end_time,
-                         i.artifact_uri, i.lifecycle_stage),
-                "params": dict(r.data.params),
-                "tags": dict(r.data.tags),
-                "metrics": {k: _v(v) for k, v in r.data.metrics.items()},
-                "history": {k: [(m.step, m.timestamp, _v(m.value)) for m in client.get_metric_history(i.run_id, k)]
-                            for k in r.data.metrics},
-                "inputs": [(d.dataset.name, d.dataset.digest, d.dataset.source_type, d.dataset.source,
-                            d.dataset.schema, d.dataset.profile, sorted((t.key, t.value) for t in d.tags))
-                           for d in (r.inputs.dataset_inputs if r.inputs else [])],
-                "get_run_same": client.get_run(i.run_id).info.lifecycle_stage == i.lifecycle_stage,
-            }
-        out[eid] = {
-            "experiment": (e.name, e.artifact_location, e.lifecycle_stage, e.creation_time, e.last_update_time),
-            "tags": dict(e.tags),
-            "by_name": client.get_experiment_by_name(e.name).experiment_id,
-            "runs": runs,
-        }
-    return out
-
-
-def check_populated(snap, exp_ids):
-    """Sanity: the snapshot holds what populate() wrote (so equality below means something)."""
-    e1, e2, e3 = exp_ids
-    assert snap[e3]["experiment"][2] == "deleted"
-    runs = {r["info"][0]: r for r in snap[e1]["runs"].values()}
-    first = runs["first"]
-    assert len(first["history"]["loss"]) == 1500
-    assert first["metrics"]["nan"] == 2.0 and first["history"]["nan"][0][2] == "NaN"
-    assert first["metrics"]["same"] == 2.0 and len(first["history"]["same"]) == 2
-    assert first["params"]["long"] == "L" * 5999 and len(first["params"]) == 32
-    assert first["inputs"][0][0] == "ds"
-    assert runs["deleted-run"]["info"][7] == "deleted"
-    assert snap[e1]["tags"] == {"team": "a", "note": "ünïcode ✓"}
-    assert all(r["info"][7] == "deleted" for r in snap[e3]["runs"].values())
+EXPECTED_HEAD = releases.NEWEST_HEAD  # mlflowd creates stores at MLflow 3.18.0's head
 
 
 def table_list(db):
@@ -125,6 +37,7 @@ def alembic_head(db):
 
 
 def test_mlflowd_db_opens_in_stock_mlflow(mlflowd, mlflowd_factory, tmp_path):
+    # stock MLflow 3.18.0 (the release of the head mlflowd creates) reads the file
     http = MlflowClient(mlflowd.url)
     prefix = cu.uniq("fwd")
     exp_ids = populate(http, prefix)
@@ -136,31 +49,24 @@ def test_mlflowd_db_opens_in_stock_mlflow(mlflowd, mlflowd_factory, tmp_path):
         assert alembic_head(mlflowd.db_path) == [(EXPECTED_HEAD,)]
     tables_before = table_list(mlflowd.db_path)
 
-    stock = MlflowClient(tracking_uri=f"sqlite:///{mlflowd.db_path}")
-    via_sql = snapshot(stock, exp_ids)
+    uri = f"sqlite:///{mlflowd.db_path}"
+    via_sql = releases.client(releases.NEWEST, "snapshot", uri, *exp_ids, full=True)
     assert via_sql == via_http
     # stock MLflow neither migrated nor created anything
     assert alembic_head(mlflowd.db_path) == [(EXPECTED_HEAD,)]
     assert table_list(mlflowd.db_path) == tables_before
-    # searches work on the file too (latest_metrics, params and tags tables are consistent)
-    e1 = exp_ids[0]
-    found = stock.search_runs([e1], "metrics.loss < 0.01 AND params.p3 = 'value 3' AND tags.stage = 'train'")
-    assert [r.info.run_name for r in found] == ["first"]
-    assert [r.info.run_name for r in stock.search_runs([e1], "datasets.name = 'ds'")] == ["first"]
 
     # stock MLflow writes to the file, mlflowd serves what it wrote
-    rid = stock.create_run(e1, run_name="by-stock").info.run_id
-    stock.log_metric(rid, "m", 7.0, timestamp=11, step=2)
-    stock.log_param(rid, "p", "q")
-    new_eid = stock.create_experiment(f"{prefix}-by-stock")
+    e1 = exp_ids[0]
+    rid = releases.client(releases.NEWEST, "write", uri, e1, full=True)
     again = mlflowd_factory(db_path=mlflowd.db_path, artifacts=mlflowd.artifacts)
     c2 = MlflowClient(again.url)
     r = c2.get_run(rid)
-    assert r.info.run_name == "by-stock" and r.data.metrics == {"m": 7.0} and r.data.params == {"p": "q"}
-    assert c2.get_experiment(new_eid).name == f"{prefix}-by-stock"
-    assert snapshot(c2, exp_ids + [new_eid]) == snapshot(stock, exp_ids + [new_eid])
-    # and new ids continue after stock's
-    assert int(c2.create_experiment(f"{prefix}-after")) > int(new_eid)
+    assert r.info.run_name == "by-release" and r.data.metrics == {"m": 7.0} and r.data.params == {"p": "q"}
+    found = c2.search_runs([e1], "metrics.loss < 0.01 AND params.p3 = 'value 3' AND tags.stage = 'train'")
+    assert [r.info.run_name for r in found] == ["first"]
+    assert [r.info.run_name for r in c2.search_runs([e1], "datasets.name = 'ds'")] == ["first"]
+    assert int(c2.create_experiment(f"{prefix}-after")) > int(exp_ids[-1])
 
 
 def test_stock_db_served_by_mlflowd(mlflowd_factory, tmp_path):
@@ -170,7 +76,7 @@ def test_stock_db_served_by_mlflowd(mlflowd_factory, tmp_path):
     exp_ids = populate(stock, prefix)
     via_sql = snapshot(stock, exp_ids)
     check_populated(via_sql, exp_ids)
-    assert alembic_head(db) == [(EXPECTED_HEAD,)]
+    assert alembic_head(db) == [(releases.PINNED_HEAD,)]
 
     srv = mlflowd_factory(db_path=db, artifacts=tmp_path / "art")
     http = MlflowClient(srv.url)
@@ -190,7 +96,7 @@ def test_stock_db_served_by_mlflowd(mlflowd_factory, tmp_path):
     srv.stop()
     if not cu.STOCK_MODE:
         assert srv.proc.returncode == 0
-    assert alembic_head(db) == [(EXPECTED_HEAD,)]
+    assert alembic_head(db) == [(releases.PINNED_HEAD,)]
     fresh_stock = MlflowClient(tracking_uri=f"sqlite:///{db}")
     r = fresh_stock.get_run(rid)
     assert r.info.status == "FINISHED" and r.info.run_name == "by-mlflowd"
@@ -203,34 +109,21 @@ def test_stock_db_served_by_mlflowd(mlflowd_factory, tmp_path):
 
 @pytest.mark.mlflowd_only
 def test_fresh_mlflowd_db_schema_matches_stock(fresh_db_template, tmp_path):
-    """Same tables, columns, indexes and triggers as a database stock MLflow creates."""
+    """A new store has exactly the layout stock MLflow 3.18.0 creates: sqlite_master normalized
+    (tables, columns, constraints, indexes, triggers), the head, and the first rows."""
     stock_db = tmp_path / "ref.db"
-    MlflowClient(tracking_uri=f"sqlite:///{stock_db}").search_experiments()
-
-    def schema(db):
-        con = sqlite3.connect(db)
-        try:
-            objs = {}
-            for typ, name, tbl in con.execute("SELECT type, name, tbl_name FROM sqlite_master "
-                                              "WHERE name NOT LIKE 'sqlite_%'"):
-                if typ == "table":
-                    cols = tuple((c[1], c[2].upper(), c[3], c[5]) for c in con.execute(f'PRAGMA table_info("{name}")'))
-                    objs[("table", name)] = cols
-                elif typ == "index":
-                    cols = tuple(c[2] for c in con.execute(f'PRAGMA index_info("{name}")'))
-                    objs[("index", name)] = (tbl, cols)
-                else:
-                    objs[(typ, name)] = tbl
-            return objs
-        finally:
-            con.close()
-
-    ours, ref = schema(fresh_db_template), schema(stock_db)
-    missing = sorted(set(ref) - set(ours))
-    assert not missing, f"objects stock MLflow has and mlflowd lacks: {missing}"
-    for k in ref:
-        if k[0] == "table":
-            assert ours[k] == ref[k], f"columns of {k[1]} differ:\nmlflowd {ours[k]}\nstock   {ref[k]}"
+    releases.client(releases.NEWEST, "create", f"sqlite:///{stock_db}")
+    assert releases.head_of(stock_db) == releases.NEWEST_HEAD
+    assert releases.normalized_schema(fresh_db_template) == releases.normalized_schema(stock_db), \
+        releases.schema_diff(fresh_db_template, stock_db)
+    ours, ref = releases.all_rows(fresh_db_template), releases.all_rows(stock_db)
+    assert ours.keys() == ref.keys()
+    assert ours["alembic_version"] == ref["alembic_version"]
+    assert ours["workspaces"] == ref["workspaces"]
+    con = sqlite3.connect(fresh_db_template)
+    assert con.execute("SELECT experiment_id, name, lifecycle_stage, workspace FROM experiments").fetchall() == [
+        (0, "Default", "active", "default")]
+    con.close()
 
 
 # MLF_WAL_MAX_PAGES (api/limits.h) in bytes (4 KiB pages, 24-byte frame
