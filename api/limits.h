@@ -14,6 +14,22 @@
 #define MLF_MAX_HEADER_BYTES "65536" /* civetweb max_request_size (headers only) */
 #define MLF_REQUEST_TIMEOUT_MS "30000"
 #define MLF_KEEP_ALIVE_TIMEOUT_MS "5000"
+/* Every request runs on a stack of mlflowd's (server/reqstack.c), not on
+ * the civetweb worker's fixed 100 KiB one. What bounds its depth: SQLite's
+ * LIKE matcher recurses once per run of '%' in a pattern, 128 bytes a level
+ * (measured with SQLite 3.40, x86-64), so a pattern of at most
+ * MLF_MAX_LIKE_PATTERN_BYTES holds at most 25,001 runs: 3.2 MB. Everything
+ * else that client input drives is bounded far below that (JSON nesting
+ * MLF_MAX_JSON_DEPTH, the balanced AND tree of the search compiler, SQLite's
+ * expression depth of 1000, artifact paths MLF_MAX_ARTIFACT_DEPTH). 8 MiB,
+ * the size of a default Linux thread stack, leaves more than 2x headroom.
+ * Address space only: pages are committed as used, and those below
+ * MLF_REQUEST_STACK_WARM_BYTES are returned after a request that used them. */
+#define MLF_REQUEST_STACK_BYTES (8 * 1024 * 1024)
+#define MLF_REQUEST_STACK_WARM_BYTES (256 * 1024)
+/* SQLITE_LIMIT_LIKE_PATTERN_LENGTH of every connection: SQLite's own default
+ * and compiled maximum (as stock MLflow has it); longer patterns: 400. */
+#define MLF_MAX_LIKE_PATTERN_BYTES 50000
 #define MLF_STOP_WAKE_DELAY_MS 20     /* pause before waking civetweb's listener on shutdown */
 #define MLF_BUSY_TIMEOUT_MS 20000     /* SQLite busy_timeout, as MLflow sets it */
 #define MLF_GROUP_COMMIT_MAX 512      /* write jobs folded into one transaction */

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "../api/limits.h"
+#include "reqstack.h"
 #include "ui.h"
 
 struct mlf_server {
@@ -625,15 +626,22 @@ out:
 	return status;
 }
 
-static int begin_request(struct mg_connection *conn)
+static int dispatch_on_stack(void *conn)
 {
 	return dispatch(conn);
+}
+
+/* Every request runs on the worker's mlflowd-owned stack (reqstack.h). */
+static int begin_request(struct mg_connection *conn)
+{
+	return mlf_reqstack_run(dispatch_on_stack, conn);
 }
 
 static void exit_thread(const struct mg_context *ctx, int thread_type, void *thread_pointer)
 {
 	(void)thread_type;
 	(void)thread_pointer;
+	mlf_reqstack_thread_exit();
 	struct mlf_server *s = mg_get_user_data(ctx);
 	if (s)
 		mlf_db_thread_exit(s->db);
