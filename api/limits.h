@@ -9,11 +9,47 @@
 /* ---- server (mlflowd's own) ---- */
 #define MLF_MAX_JSON_BODY (16 * 1024 * 1024) /* bytes of a JSON request body; over it: 413 */
 #define MLF_MAX_JSON_DEPTH 64                /* nesting depth of a JSON request body */
-#define MLF_DEFAULT_WORKERS 16               /* civetweb worker threads */
-#define MLF_MAX_WORKERS 256
+/* civetweb worker threads. Each connection holds one while a request runs
+ * and while it idles between keep-alive requests, so the count is the
+ * number of keep-alive clients served at once without turns (server/gate.c
+ * takes over beyond it). An idle worker costs address space and a few
+ * pages; its SQLite read connection opens on first use. */
+#define MLF_DEFAULT_WORKERS 256
+#define MLF_MAX_WORKERS 4096
 #define MLF_MAX_HEADER_BYTES "65536" /* civetweb max_request_size (headers only) */
-#define MLF_REQUEST_TIMEOUT_MS "30000"
-#define MLF_KEEP_ALIVE_TIMEOUT_MS "5000"
+/* Deadline for a request to arrive: its header and a small body in the
+ * gate, from the connection's acceptance; a JSON body on the worker, from
+ * the header. Over it: 408. --request-timeout-ms sets it. */
+#define MLF_REQUEST_TIMEOUT_MS 30000
+#define MLF_MAX_REQUEST_TIMEOUT_MS 3600000
+#define MLF_KEEP_ALIVE_TIMEOUT_MS 5000 /* idle keep-alive connection on a worker; --keep-alive-timeout-ms */
+#define MLF_LISTEN_BACKLOG "4096"      /* kernel accept queue of the listening socket */
+/* The gate (server/gate.c). */
+#define MLF_GATE_PEEK_BYTES 65536     /* bodies up to this size are held in the gate until complete */
+#define MLF_GATE_TICK_MS 50           /* how often held connections are checked for the deadline */
+#define MLF_GATE_REAP_MIN_IDLE_MS 100 /* idle time before a keep-alive connection may be closed under pressure */
+#define MLF_GATE_EVENTS 256           /* epoll events taken per wait */
+#define MLF_GATE_DRAIN_READS 16       /* 4 KiB reads of unread input before closing a timed-out connection */
+#define MLF_GATE_MAX_SLOTS (1 << 20)  /* descriptors the gate can track (RLIMIT_NOFILE below it) */
+/* RLIMIT_NOFILE mlflowd raises its soft limit to (at most the hard limit):
+ * each held or served connection is one descriptor. */
+#define MLF_NOFILE_WANTED 65536
+/* Every request runs on a stack of mlflowd's (server/reqstack.c), not on
+ * the civetweb worker's fixed 100 KiB one. What bounds its depth: SQLite's
+ * LIKE matcher recurses once per run of '%' in a pattern, 128 bytes a level
+ * (measured with SQLite 3.40, x86-64), so a pattern of at most
+ * MLF_MAX_LIKE_PATTERN_BYTES holds at most 25,001 runs: 3.2 MB. Everything
+ * else that client input drives is bounded far below that (JSON nesting
+ * MLF_MAX_JSON_DEPTH, the balanced AND tree of the search compiler, SQLite's
+ * expression depth of 1000, artifact paths MLF_MAX_ARTIFACT_DEPTH). 8 MiB,
+ * the size of a default Linux thread stack, leaves more than 2x headroom.
+ * Address space only: pages are committed as used, and those below
+ * MLF_REQUEST_STACK_WARM_BYTES are returned after a request that used them. */
+#define MLF_REQUEST_STACK_BYTES (8 * 1024 * 1024)
+#define MLF_REQUEST_STACK_WARM_BYTES (256 * 1024)
+/* SQLITE_LIMIT_LIKE_PATTERN_LENGTH of every connection: SQLite's own default
+ * and compiled maximum (as stock MLflow has it); longer patterns: 400. */
+#define MLF_MAX_LIKE_PATTERN_BYTES 50000
 #define MLF_STOP_WAKE_DELAY_MS 20     /* pause before waking civetweb's listener on shutdown */
 #define MLF_BUSY_TIMEOUT_MS 20000     /* SQLite busy_timeout, as MLflow sets it */
 #define MLF_GROUP_COMMIT_MAX 512      /* write jobs folded into one transaction */

@@ -21,6 +21,8 @@ struct mlf_config {
 	const char *default_artifact_root; /* URI prefix for new experiments */
 	int serve_artifacts;
 	int workers;
+	int request_timeout_ms;                      /* deadline for a request's header and JSON body (408) */
+	int keep_alive_timeout_ms;                   /* idle keep-alive connection kept on a worker */
 	const char *allowed_hosts[MLF_MAX_PATTERNS]; /* Host header patterns; "*" allows all */
 	int n_allowed_hosts;
 	const char *cors_origins[MLF_MAX_PATTERNS]; /* extra allowed Origins; "*" allows all */

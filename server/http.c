@@ -23,14 +23,21 @@
 #include <unistd.h>
 
 #include "../api/limits.h"
+#include "gate.h"
+#include "reqstack.h"
 #include "ui.h"
 
 struct mlf_server {
 	struct mg_context *ctx;
 	const struct mlf_config *cfg;
 	struct mlf_db *db;
+	struct mlf_gate *gate;   /* NULL when civetweb accepts on its own */
 	char extra_headers[256]; /* security headers of every response */
 };
+
+/* Set when this thread's answer said "Connection: close" because other
+ * connections wait for a worker; begin_request then ends the connection. */
+static _Thread_local int close_after_answer;
 
 /* ---- response writing ---- */
 
@@ -45,6 +52,7 @@ static const char *reason(int status)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
+	case 408: return "Request Timeout";
 	case 413: return "Payload Too Large";
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
@@ -71,6 +79,13 @@ static void put_head(struct mlf_buf *b, struct mlf_server *s, int status, const 
 	mlf_buf_puts(b, s->extra_headers);
 	if (extra)
 		mlf_buf_puts(b, extra);
+	if (extra && strstr(extra, "Connection: close")) {
+		close_after_answer = 1;
+	} else if (s->gate && mlf_gate_waiting(s->gate) > 0) {
+		/* others wait for a worker: this client reconnects and queues behind them */
+		mlf_buf_puts(b, "Connection: close\r\n");
+		close_after_answer = 1;
+	}
 	mlf_buf_puts(b, "\r\n");
 }
 
@@ -324,25 +339,55 @@ static cJSON *parse_query(struct mlf_arena *a, const char *qs, struct mlf_error 
 	return obj;
 }
 
-enum body_result { BODY_OK, BODY_TOO_LARGE, BODY_ERROR };
+enum body_result { BODY_OK, BODY_TOO_LARGE, BODY_ERROR, BODY_TIMEOUT };
 
-static enum body_result read_body(struct mg_connection *conn, struct mlf_buf *b)
+static long long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static int conn_fd(const struct mg_connection *conn)
+{
+	return (int)(intptr_t)mg_get_user_connection_data(conn) - 1;
+}
+
+/* The whole body within timeout_ms of the header. civetweb's own read
+ * waits for as many bytes as asked, however slowly they come; the gate
+ * ends the read at the deadline by shutting the socket's read side. */
+static enum body_result read_body(struct mg_connection *conn, struct mlf_buf *b, int timeout_ms)
 {
 	long long cl = mg_get_request_info(conn)->content_length;
 	if (cl > MLF_MAX_JSON_BODY)
 		return BODY_TOO_LARGE;
+	struct mlf_server *s = server_of(conn);
+	int fd = conn_fd(conn);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	mlf_gate_body_begin(s->gate, fd, timeout_ms);
+	enum body_result res = BODY_OK;
 	char chunk[16384];
 	for (;;) {
 		int r = mg_read(conn, chunk, sizeof chunk);
-		if (r < 0)
-			return BODY_ERROR;
+		if (r < 0) {
+			res = BODY_ERROR;
+			break;
+		}
 		if (r == 0)
 			break;
-		if (b->len + (size_t)r > MLF_MAX_JSON_BODY)
-			return BODY_TOO_LARGE;
+		if (b->len + (size_t)r > MLF_MAX_JSON_BODY) {
+			res = BODY_TOO_LARGE;
+			break;
+		}
 		mlf_buf_append(b, chunk, (size_t)r);
 	}
-	return BODY_OK;
+	int cut = mlf_gate_body_end(s->gate, fd);
+	if (res != BODY_TOO_LARGE && cut)
+		res = BODY_TIMEOUT;
+	else if (res != BODY_TOO_LARGE && cl >= 0 && (long long)b->len < cl)
+		res = elapsed_ms(&t0) >= timeout_ms ? BODY_TIMEOUT : BODY_ERROR;
+	return res;
 }
 
 static int content_type_json(const char *ct)
@@ -554,12 +599,19 @@ static int dispatch_path(struct mg_connection *conn, const char *path)
 			}
 		}
 		struct mlf_buf body = {0};
-		enum body_result br = read_body(conn, &body);
+		enum body_result br = read_body(conn, &body, cfg->request_timeout_ms);
 		if (br != BODY_OK) {
 			mlf_buf_release(&body);
 			char msg[200];
 			snprintf(msg, sizeof msg, "Request body exceeds the limit of %d bytes.", MLF_MAX_JSON_BODY);
-			if (br == BODY_TOO_LARGE) {
+			if (br == BODY_TIMEOUT) {
+				char h[600];
+				snprintf(h, sizeof h, "%sConnection: close\r\n", cors);
+				snprintf(msg, sizeof msg, "The request body did not arrive within %d ms.",
+				         cfg->request_timeout_ms);
+				respond_error_status(conn, 408, MLF_BAD_REQUEST, msg, h);
+				status = 408;
+			} else if (br == BODY_TOO_LARGE) {
 				char h[600];
 				snprintf(h, sizeof h, "%sConnection: close\r\n", cors);
 				respond_error_status(conn, 413, MLF_REQUEST_LIMIT_EXCEEDED, msg, h);
@@ -599,15 +651,45 @@ out:
 	return status;
 }
 
-static int begin_request(struct mg_connection *conn)
+static int dispatch_on_stack(void *conn)
 {
 	return dispatch(conn);
+}
+
+/* Every request runs on the worker's mlflowd-owned stack (reqstack.h). */
+static int begin_request(struct mg_connection *conn)
+{
+	struct mlf_server *s = server_of(conn);
+	int fd = conn_fd(conn);
+	if (fd < 0 && s->gate) {
+		/* first request of a connection from the gate: find its descriptor
+		 * (request info is valid from here on; kept as data + 1) */
+		const struct mg_request_info *ri = mg_get_request_info(conn);
+		fd = mlf_gate_lookup(s->gate, ri->remote_addr, ri->remote_port);
+		mg_set_user_connection_data(conn, (void *)(intptr_t)(fd + 1));
+	}
+	mlf_gate_request_begin(s->gate, fd);
+	close_after_answer = 0;
+	int status = mlf_reqstack_run(dispatch_on_stack, conn);
+	mlf_gate_request_end(s->gate, fd);
+	if (close_after_answer && fd >= 0)
+		shutdown(fd, SHUT_RD); /* civetweb reads end of file and closes */
+	close_after_answer = 0;
+	return status;
+}
+
+static void connection_close(const struct mg_connection *conn)
+{
+	struct mlf_server *s = mg_get_user_data(mg_get_context(conn));
+	if (s)
+		mlf_gate_closing(s->gate, conn_fd(conn));
 }
 
 static void exit_thread(const struct mg_context *ctx, int thread_type, void *thread_pointer)
 {
 	(void)thread_type;
 	(void)thread_pointer;
+	mlf_reqstack_thread_exit();
 	struct mlf_server *s = mg_get_user_data(ctx);
 	if (s)
 		mlf_db_thread_exit(s->db);
@@ -634,9 +716,11 @@ struct mlf_server *mlf_server_start(const struct mlf_config *cfg, struct mlf_db 
 	         cfg->x_frame_options ? "X-Frame-Options: " : "", cfg->x_frame_options ? cfg->x_frame_options : "",
 	         cfg->x_frame_options ? "\r\n" : "");
 
-	char ports[300], threads[16];
+	char ports[300], threads[16], request_timeout[16], keep_alive_timeout[16];
 	snprintf(ports, sizeof ports, "%s:%d", cfg->host, cfg->port);
 	snprintf(threads, sizeof threads, "%d", cfg->workers);
+	snprintf(request_timeout, sizeof request_timeout, "%d", cfg->request_timeout_ms);
+	snprintf(keep_alive_timeout, sizeof keep_alive_timeout, "%d", cfg->keep_alive_timeout_ms);
 	const char *options[] = {"listening_ports",
 	                         ports,
 	                         "num_threads",
@@ -644,11 +728,13 @@ struct mlf_server *mlf_server_start(const struct mlf_config *cfg, struct mlf_db 
 	                         "enable_keep_alive",
 	                         "yes",
 	                         "keep_alive_timeout_ms",
-	                         MLF_KEEP_ALIVE_TIMEOUT_MS,
+	                         keep_alive_timeout,
 	                         "tcp_nodelay",
 	                         "1",
 	                         "request_timeout_ms",
-	                         MLF_REQUEST_TIMEOUT_MS,
+	                         request_timeout,
+	                         "listen_backlog",
+	                         MLF_LISTEN_BACKLOG,
 	                         "max_request_size",
 	                         MLF_MAX_HEADER_BYTES,
 	                         "enable_directory_listing",
@@ -662,6 +748,7 @@ struct mlf_server *mlf_server_start(const struct mlf_config *cfg, struct mlf_db 
 	memset(&cb, 0, sizeof cb);
 	cb.begin_request = begin_request;
 	cb.exit_thread = exit_thread;
+	cb.connection_close = connection_close;
 	cb.log_message = log_message;
 	struct mg_init_data init = {.callbacks = &cb, .user_data = s, .configuration_options = options};
 	char text[256] = "";
@@ -676,16 +763,28 @@ struct mlf_server *mlf_server_start(const struct mlf_config *cfg, struct mlf_db 
 		mg_exit_library();
 		return NULL;
 	}
+	/* Without the gate civetweb still serves, one worker per connection. */
+	struct mg_server_port sp;
+	int port = mg_get_server_ports(s->ctx, 1, &sp) == 1 ? sp.port : cfg->port;
+	s->gate = mlf_gate_start(port, cfg->workers, cfg->request_timeout_ms);
+	if (!s->gate)
+		fprintf(stderr, "mlflowd: connection gate unavailable; idle connections hold workers\n");
 	return s;
 }
 
 /* civetweb's listener polls in 2-second slices and notices mg_stop only
- * at the end of one; a connection to our own port ends the slice at once. */
+ * at the end of one; the gate's eventfd, or else a connection to our own
+ * port, ends the slice at once. */
 static void *wake_listener(void *p)
 {
-	const struct mlf_config *cfg = p;
+	struct mlf_server *s = p;
+	const struct mlf_config *cfg = s->cfg;
 	struct timespec pause = {0, MLF_STOP_WAKE_DELAY_MS * 1000000L};
 	nanosleep(&pause, NULL);
+	if (s->gate) {
+		mlf_gate_wake(s->gate);
+		return NULL;
+	}
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg->port)};
 	if (inet_pton(AF_INET, cfg->host, &a.sin_addr) != 1 || a.sin_addr.s_addr == htonl(INADDR_ANY))
 		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -702,10 +801,11 @@ void mlf_server_stop(struct mlf_server *s)
 	if (!s)
 		return;
 	pthread_t waker;
-	int woke = pthread_create(&waker, NULL, wake_listener, (void *)s->cfg) == 0;
+	int woke = pthread_create(&waker, NULL, wake_listener, s) == 0;
 	mg_stop(s->ctx);
 	if (woke)
 		pthread_join(waker, NULL);
+	mlf_gate_stop(s->gate);
 	mg_exit_library();
 	free(s);
 }

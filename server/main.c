@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,7 +48,12 @@ static const char usage[] = "Usage: mlflowd [OPTIONS]\n"
                             "                                else ./mlruns)\n"
                             "  --serve-artifacts             serve artifacts through the server (default)\n"
                             "  --no-serve-artifacts          do not serve artifacts\n"
-                            "  --workers N                   request threads (default 16)\n"
+                            "  --workers N                   request threads (default 256)\n"
+                            "  --request-timeout-ms MS       time a client has to send a request's\n"
+                            "                                header and JSON body; later: 408\n"
+                            "                                (default 30000)\n"
+                            "  --keep-alive-timeout-ms MS    how long an idle keep-alive connection\n"
+                            "                                keeps its thread (default 5000)\n"
                             "  --allowed-hosts LIST          comma-separated Host header values accepted,\n"
                             "                                '*' wildcards allowed, '*' alone allows all\n"
                             "                                (default: localhost, 127.0.0.1 and [::1] on\n"
@@ -135,6 +141,8 @@ enum {
 	OPT_SERVE_ARTIFACTS,
 	OPT_NO_SERVE_ARTIFACTS,
 	OPT_WORKERS,
+	OPT_REQUEST_TIMEOUT,
+	OPT_KEEP_ALIVE_TIMEOUT,
 	OPT_ALLOWED_HOSTS,
 	OPT_CORS,
 	OPT_XFO,
@@ -154,6 +162,8 @@ static const struct option options[] = {
     {"serve-artifacts", no_argument, NULL, OPT_SERVE_ARTIFACTS},
     {"no-serve-artifacts", no_argument, NULL, OPT_NO_SERVE_ARTIFACTS},
     {"workers", required_argument, NULL, OPT_WORKERS},
+    {"request-timeout-ms", required_argument, NULL, OPT_REQUEST_TIMEOUT},
+    {"keep-alive-timeout-ms", required_argument, NULL, OPT_KEEP_ALIVE_TIMEOUT},
     {"allowed-hosts", required_argument, NULL, OPT_ALLOWED_HOSTS},
     {"cors-allowed-origins", required_argument, NULL, OPT_CORS},
     {"x-frame-options", required_argument, NULL, OPT_XFO},
@@ -208,6 +218,8 @@ int main(int argc, char **argv)
 	    .artifacts_destination = DEFAULT_ARTIFACTS_DESTINATION,
 	    .serve_artifacts = 1,
 	    .workers = MLF_DEFAULT_WORKERS,
+	    .request_timeout_ms = MLF_REQUEST_TIMEOUT_MS,
+	    .keep_alive_timeout_ms = MLF_KEEP_ALIVE_TIMEOUT_MS,
 	    .x_frame_options = "SAMEORIGIN",
 	};
 	const char *allowed_hosts = NULL, *cors = NULL;
@@ -242,6 +254,14 @@ int main(int argc, char **argv)
 		case OPT_SERVE_ARTIFACTS: cfg.serve_artifacts = 1; break;
 		case OPT_NO_SERVE_ARTIFACTS: cfg.serve_artifacts = 0; break;
 		case OPT_WORKERS: cfg.workers = (int)parse_num(optarg, "worker count", 1, MLF_MAX_WORKERS); break;
+		case OPT_REQUEST_TIMEOUT:
+			cfg.request_timeout_ms =
+			    (int)parse_num(optarg, "request timeout", 100, MLF_MAX_REQUEST_TIMEOUT_MS);
+			break;
+		case OPT_KEEP_ALIVE_TIMEOUT:
+			cfg.keep_alive_timeout_ms =
+			    (int)parse_num(optarg, "keep-alive timeout", 0, MLF_MAX_REQUEST_TIMEOUT_MS);
+			break;
 		case OPT_ALLOWED_HOSTS: allowed_hosts = optarg; break;
 		case OPT_CORS: cors = optarg; break;
 		case OPT_XFO:
@@ -304,6 +324,13 @@ int main(int argc, char **argv)
 	size_t rl = strlen(cfg.default_artifact_root);
 	char *root0 = malloc(rl + 3);
 	sprintf(root0, "%s%s0", cfg.default_artifact_root, rl && cfg.default_artifact_root[rl - 1] == '/' ? "" : "/");
+
+	/* Every held or served connection is a descriptor. */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < MLF_NOFILE_WANTED) {
+		nofile.rlim_cur = nofile.rlim_max < MLF_NOFILE_WANTED ? nofile.rlim_max : MLF_NOFILE_WANTED;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 
 	sigset_t sigs;
 	sigemptyset(&sigs);

@@ -194,6 +194,13 @@ enum mlf_status mlf_db_error(struct mlf_conn *c, int rc, struct mlf_error *err)
 	case SQLITE_LOCKED: return mlf_fail(err, MLF_TEMPORARILY_UNAVAILABLE, "database is busy: %s", msg);
 	case SQLITE_CONSTRAINT: return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE, "constraint violated: %s", msg);
 	case SQLITE_FULL: return mlf_fail(err, MLF_IO_ERROR, "disk full: %s", msg);
+	case SQLITE_ERROR:
+		/* A LIKE pattern over SQLITE_LIMIT_LIKE_PATTERN_LENGTH: the client's input. */
+		if (strstr(msg, "pattern too complex"))
+			return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
+			                "Invalid filter: a LIKE or ILIKE pattern is longer than %d bytes",
+			                MLF_MAX_LIKE_PATTERN_BYTES);
+		return mlf_fail(err, MLF_INTERNAL_ERROR, "database error: %s", msg);
 	default: return mlf_fail(err, MLF_INTERNAL_ERROR, "database error: %s", msg);
 	}
 }
@@ -304,7 +311,7 @@ static int open_conn(struct mlf_db *db, struct mlf_conn *c, int create, struct m
 	sqlite3_busy_timeout(c->db, MLF_BUSY_TIMEOUT_MS);
 	c->budget_ticks = -1;
 	sqlite3_progress_handler(c->db, MLF_SEARCH_STEP_TICK, budget_tick, c);
-	sqlite3_limit(c->db, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, MLF_MAX_FILTER_LENGTH);
+	sqlite3_limit(c->db, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, MLF_MAX_LIKE_PATTERN_BYTES);
 	char msg[512];
 	if (exec(c->db,
 	         "PRAGMA foreign_keys=ON; PRAGMA case_sensitive_like=ON; PRAGMA synchronous=FULL; "

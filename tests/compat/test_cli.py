@@ -221,8 +221,8 @@ POOL_MAX_HELPERS = 3  # MLF_POOL_MAX_HELPERS in storage/pool.h
 
 def test_thread_names(mlflowd_factory):
     """Every thread is named (README, "How it works"; the benchmark reads these names): two request
-    workers with --workers 2, one writer, sync and checkpoint thread, and one pool helper per CPU
-    beyond the first."""
+    workers with --workers 2, one writer, sync, checkpoint and connection-gate thread, and one pool
+    helper per CPU beyond the first."""
     srv = mlflowd_factory(extra_args=["--workers", "2"])
     api = cu.Api(srv)
     api.log_metric(api.create_run(api.create_experiment()), "m", 1.0)  # the write path has run
@@ -235,7 +235,7 @@ def test_thread_names(mlflowd_factory):
     cpus = os.sysconf("SC_NPROCESSORS_ONLN")
     helpers = min(max(cpus - 1, 0), POOL_MAX_HELPERS)
     expected = {"mlflowd": 1, "civetweb-master": 1, "civetweb-worker": 2, "mlflowd-writer": 1,
-                "mlflowd-sync": 1, "mlflowd-ckpt": 1}
+                "mlflowd-sync": 1, "mlflowd-ckpt": 1, "mlflowd-gate": 1}
     if helpers:
         expected["mlflowd-pool"] = helpers
     assert names == expected
