@@ -98,6 +98,35 @@ enum mlf_status mlf_api_logged_models_set_tags(struct mlf_req *req);
 enum mlf_status mlf_api_logged_models_delete_tag(struct mlf_req *req);
 enum mlf_status mlf_api_logged_models_search(struct mlf_req *req);
 
+/* ---- model registry (api/registry.c) ---- */
+enum mlf_status mlf_api_registered_models_create(struct mlf_req *req);
+enum mlf_status mlf_api_registered_models_get(struct mlf_req *req);
+enum mlf_status mlf_api_registered_models_update(struct mlf_req *req);
+enum mlf_status mlf_api_registered_models_rename(struct mlf_req *req);
+enum mlf_status mlf_api_registered_models_delete(struct mlf_req *req);
+enum mlf_status mlf_api_registered_models_search(struct mlf_req *req);
+enum mlf_status mlf_api_registered_models_get_latest_versions(struct mlf_req *req);
+enum mlf_status mlf_api_registered_models_set_tag(struct mlf_req *req);
+enum mlf_status mlf_api_registered_models_delete_tag(struct mlf_req *req);
+enum mlf_status mlf_api_registered_models_set_alias(struct mlf_req *req);
+enum mlf_status mlf_api_registered_models_delete_alias(struct mlf_req *req);
+enum mlf_status mlf_api_registered_models_get_alias(struct mlf_req *req);
+enum mlf_status mlf_api_model_versions_create(struct mlf_req *req);
+enum mlf_status mlf_api_model_versions_get(struct mlf_req *req);
+enum mlf_status mlf_api_model_versions_update(struct mlf_req *req);
+enum mlf_status mlf_api_model_versions_delete(struct mlf_req *req);
+enum mlf_status mlf_api_model_versions_search(struct mlf_req *req);
+enum mlf_status mlf_api_model_versions_get_download_uri(struct mlf_req *req);
+enum mlf_status mlf_api_model_versions_transition_stage(struct mlf_req *req);
+enum mlf_status mlf_api_model_versions_set_tag(struct mlf_req *req);
+enum mlf_status mlf_api_model_versions_delete_tag(struct mlf_req *req);
+/* The UI's /model-versions/get-artifact (raw; api/artifacts.c). */
+enum mlf_status mlf_api_model_versions_get_artifact(struct mlf_req *req);
+/* Download location of a live model version, with the registry's checks of
+ * name and version (NULL name or version: "Missing value" errors). */
+enum mlf_status mlf_api_model_version_download_uri(struct mlf_req *req, const char *name, const char *version_text,
+                                                   const char **uri);
+
 /* ---- request decoding helpers (api/decode.c) ----
  * Each getter looks a field up case-sensitively in req->in. "Required"
  * getters fail with MLflow's "Missing value for required parameter" error
@@ -150,6 +179,14 @@ const char *mlf_utf8_truncate(struct mlf_arena *a, const char *s, size_t limit);
 enum mlf_status mlf_validate_key(struct mlf_req *req, const char *key, const char *path);
 /* Key length check with MLflow's "'<what>' exceeds the maximum length" message. */
 enum mlf_status mlf_validate_length(struct mlf_req *req, const char *what, const char *value, size_t limit);
+/* Path-uniqueness check of a name (posixpath.normpath must not change it):
+ * MLflow's "Invalid value ... Names may be treated as files" error. */
+enum mlf_status mlf_validate_path_unique(struct mlf_req *req, const char *value, const char *path);
+/* MLflow's _validate_artifact_uri_scheme (api/experiments.c): a URI whose
+ * scheme makes the server connect to the host it names is refused unless it
+ * is the host of the default artifact root or the scheme is allowed by
+ * MLFLOW_ALLOWED_HOST_ADDRESSED_ARTIFACT_SCHEMES; `field` names the field. */
+enum mlf_status mlf_validate_host_policy(struct mlf_req *req, const char *uri, const char *field);
 /* MLflow's run id format check (log-batch, log-inputs). */
 enum mlf_status mlf_validate_run_id(struct mlf_req *req, const char *run_id);
 

@@ -562,3 +562,40 @@ enum mlf_status mlf_api_logged_models_get_artifact(struct mlf_req *req)
 		return s;
 	return send_under(req, m.artifact_location, rel);
 }
+
+/* The UI's /model-versions/get-artifact: a file below a model version's
+ * download location (its storage location, else its source). A runs:/
+ * source is read below that run's artifact root. */
+enum mlf_status mlf_api_model_versions_get_artifact(struct mlf_req *req)
+{
+	const char *raw, *rel, *name, *version, *uri;
+	int present, has_name, has_version;
+	enum mlf_status s = query_param(req, "path", &raw, &present);
+	if (s != MLF_OK)
+		return s;
+	if (!present)
+		return mlf_fail(&req->err, MLF_BAD_REQUEST, "Missing value for required parameter 'path'.");
+	if ((s = client_path(req, raw, 0, &rel)) != MLF_OK ||
+	    (s = query_param(req, "name", &name, &has_name)) != MLF_OK ||
+	    (s = query_param(req, "version", &version, &has_version)) != MLF_OK)
+		return s;
+	if ((s = mlf_api_model_version_download_uri(req, has_name ? name : NULL, has_version ? version : NULL, &uri)) !=
+	    MLF_OK)
+		return s;
+	if (!strncmp(uri, "runs:/", 6)) {
+		const char *p = uri + 6;
+		size_t n = strcspn(p, "/");
+		struct mlf_run_info info;
+		struct mlf_conn *c = mlf_db_read(req->db, &req->err);
+		if (!c)
+			return req->err.status;
+		if ((s = mlf_run_get_info(c, &req->arena, mlf_arena_strndup(&req->arena, p, n), &info, &req->err)) !=
+		    MLF_OK)
+			return s;
+		const char *sub = p + n;
+		while (*sub == '/')
+			sub++;
+		uri = *sub ? mlf_arena_printf(&req->arena, "%s/%s", info.artifact_uri, sub) : info.artifact_uri;
+	}
+	return send_under(req, uri, rel);
+}

@@ -452,7 +452,7 @@ static int targets_meet(const struct host_target *a, const struct host_target *b
  * connect to the host it names is refused, unless it is the host of the
  * server's default artifact root or the operator allows the scheme with
  * MLFLOW_ALLOWED_HOST_ADDRESSED_ARTIFACT_SCHEMES. */
-static enum mlf_status validate_host_policy(struct mlf_req *req, const char *uri, const char *field)
+enum mlf_status mlf_validate_host_policy(struct mlf_req *req, const char *uri, const char *field)
 {
 	struct host_target t, root;
 	if (!host_target_of(&req->arena, uri, &t))
@@ -512,7 +512,7 @@ static enum mlf_status validate_location(struct mlf_req *req, const char *loc)
 		                "'artifact_location' URL can't include fragments or params.");
 	enum mlf_status s = validate_query(req, u.query);
 	if (s == MLF_OK)
-		s = validate_host_policy(req, loc, "artifact_location");
+		s = mlf_validate_host_policy(req, loc, "artifact_location");
 	if (s != MLF_OK)
 		return s;
 	if (!strncmp(loc, "runs:", 5))

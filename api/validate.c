@@ -109,11 +109,16 @@ enum mlf_status mlf_validate_key(struct mlf_req *req, const char *key, const cha
 		                "underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).",
 		                shown, path);
 	}
+	return mlf_validate_path_unique(req, key, path);
+}
+
+enum mlf_status mlf_validate_path_unique(struct mlf_req *req, const char *key, const char *path)
+{
 	char norm[1024];
 	if (strlen(key) < 900 && path_not_unique(key, norm, sizeof norm)) {
 		struct mlf_buf b = {0};
 		mlf_json_escape(&b, key, strlen(key));
-		shown = mlf_arena_strdup(&req->arena, b.data);
+		const char *shown = mlf_arena_strdup(&req->arena, b.data);
 		mlf_buf_release(&b);
 		return mlf_fail(
 		    &req->err, MLF_INVALID_PARAMETER_VALUE,

@@ -68,6 +68,31 @@ const struct mlf_route mlf_routes[] = {
     {"PATCH", "/mlflow/logged-models/{model_id}/tags", mlf_api_logged_models_set_tags, 0},
     {"DELETE", "/mlflow/logged-models/{model_id}/tags/{tag_key...}", mlf_api_logged_models_delete_tag, 0},
 
+    /* model registry (and prompts, stored as registered models) */
+    {"POST", "/mlflow/registered-models/create", mlf_api_registered_models_create, 0},
+    {"GET", "/mlflow/registered-models/get", mlf_api_registered_models_get, 0},
+    {"POST", "/mlflow/registered-models/rename", mlf_api_registered_models_rename, 0},
+    {"PATCH", "/mlflow/registered-models/update", mlf_api_registered_models_update, 0},
+    {"DELETE", "/mlflow/registered-models/delete", mlf_api_registered_models_delete, 0},
+    {"GET", "/mlflow/registered-models/search", mlf_api_registered_models_search, 0},
+    {"POST", "/mlflow/registered-models/get-latest-versions", mlf_api_registered_models_get_latest_versions, 0},
+    {"GET", "/mlflow/registered-models/get-latest-versions", mlf_api_registered_models_get_latest_versions, 0},
+    {"POST", "/mlflow/registered-models/set-tag", mlf_api_registered_models_set_tag, 0},
+    {"DELETE", "/mlflow/registered-models/delete-tag", mlf_api_registered_models_delete_tag, 0},
+    {"POST", "/mlflow/registered-models/alias", mlf_api_registered_models_set_alias, 0},
+    {"DELETE", "/mlflow/registered-models/alias", mlf_api_registered_models_delete_alias, 0},
+    {"GET", "/mlflow/registered-models/alias", mlf_api_registered_models_get_alias, 0},
+    {"POST", "/mlflow/model-versions/create", mlf_api_model_versions_create, 0},
+    {"GET", "/mlflow/model-versions/get", mlf_api_model_versions_get, 0},
+    {"PATCH", "/mlflow/model-versions/update", mlf_api_model_versions_update, 0},
+    {"DELETE", "/mlflow/model-versions/delete", mlf_api_model_versions_delete, 0},
+    {"GET", "/mlflow/model-versions/search", mlf_api_model_versions_search, 0},
+    {"GET", "/mlflow/model-versions/get-download-uri", mlf_api_model_versions_get_download_uri, 0},
+    {"POST", "/mlflow/model-versions/transition-stage", mlf_api_model_versions_transition_stage, 0},
+    {"POST", "/mlflow/model-versions/set-tag", mlf_api_model_versions_set_tag, 0},
+    {"DELETE", "/mlflow/model-versions/delete-tag", mlf_api_model_versions_delete_tag, 0},
+    {"GET", "/model-versions/get-artifact", mlf_api_model_versions_get_artifact, MLF_ROUTE_RAW | MLF_ROUTE_ROOT},
+
     /* server */
     {"GET", "/mlflow/server-info", mlf_api_server_info, MLF_ROUTE_V3},
 };

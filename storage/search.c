@@ -135,8 +135,11 @@ struct ctx {
 	struct mlf_error *err;
 	struct mlf_bind *binds; /* arena-owned */
 	int nbinds, cap;
-	bool experiments; /* search_experiments rules */
+	bool experiments; /* search_experiments rules (also the registry's clause listing) */
+	int registry;     /* REG_MODELS or REG_VERSIONS: the model registry's rules; 0 otherwise */
 };
+
+enum { REG_MODELS = 1, REG_VERSIONS = 2 };
 
 static struct mlf_bind *new_bind(struct ctx *c, enum mlf_bind_type type)
 {
@@ -844,6 +847,8 @@ static enum mlf_status get_value(struct ctx *c, struct clause *cl, const struct 
 	return MLF_OK;
 }
 
+static enum mlf_status reg_clause(struct ctx *c, struct clause *cl, const struct group *g);
+
 /* Steps 1-3: lex, group and interpret a filter into clauses. */
 static enum mlf_status parse_filter(struct ctx *c, const char *filter, struct clause **out, int *nout)
 {
@@ -868,6 +873,11 @@ static enum mlf_status parse_filter(struct ctx *c, const char *filter, struct cl
 		if (g[k].left->kind != TK_IDENT)
 			return invalid(c, "Invalid comparison clause. Expected 'Identifier' found '%.*s'",
 			               (int)g[k].left->n, g[k].left->p);
+		if (c->registry) {
+			if ((st = reg_clause(c, cl, &g[k])))
+				return st;
+			continue;
+		}
 		st = get_identifier(c, tok_str(c->a, g[k].left), false, &cl->type, &cl->key);
 		if (st)
 			return st;
@@ -1158,6 +1168,155 @@ static enum mlf_status emit_exp_clause(struct ctx *c, struct mlf_buf *b, struct 
 	return emit_cmp(c, b, col, cl);
 }
 
+/* ---- the model registry (SearchModelUtils / SearchModelVersionUtils) ---- */
+
+static const char *const rm_attr_keys[] = {"name", NULL};
+static const char *const mv_attr_keys[] = {"name", "version_number", "run_id", "source_path", NULL};
+#define RM_ATTR_KEYS "{'name'}"
+#define MV_ATTR_KEYS "{'name', 'run_id', 'source_path', 'version_number'}"
+#define MV_NUMERIC_KEYS "{'creation_timestamp', 'last_updated_timestamp', 'version_number'}"
+#define MV_ORDER_KEYS "{'creation_timestamp', 'last_updated_timestamp', 'name', 'version_number'}"
+#define PROMPT_TAG "mlflow.prompt.is_prompt"
+
+/* _get_model_search_identifier and _get_value of the registry's search
+ * utilities for one comparison. */
+static enum mlf_status reg_clause(struct ctx *c, struct clause *cl, const struct group *g)
+{
+	bool mv = c->registry == REG_VERSIONS;
+	if (!g->right)
+		return invalid(c, "Invalid comparison clause. Expected 3 tokens found 2");
+	char *ident = tok_str(c->a, g->left);
+	const char *dot = strchr(ident, '.');
+	const char *k = ident;
+	cl->type = ENT_ATTR;
+	if (dot) {
+		char *et = mlf_arena_strndup(c->a, ident, (size_t)(dot - ident));
+		if (!streq(et, "attribute") && !streq(et, "tag") && !streq(et, "tags"))
+			return invalid(
+			    c, "Invalid entity type '%s'. Valid entity types are ('attribute', 'tag', 'tags')", et);
+		cl->type = streq(et, "attribute") ? ENT_ATTR : ENT_TAG;
+		k = dot + 1;
+	}
+	if (cl->type == ENT_ATTR && !in_list(k, mv ? mv_attr_keys : rm_attr_keys))
+		return invalid(c, "Invalid attribute key '%s' specified. Valid keys are '%s'", k,
+		               mv ? MV_ATTR_KEYS : RM_ATTR_KEYS);
+	cl->key = trim_backticks(c->a, strip_quotes(c->a, k, false));
+	cl->op = upper_dup(c->a, g->op_text);
+	const struct token *t = g->right;
+	char *raw = tok_str(c->a, t);
+	bool is_str = t->kind == TK_STRING || t->kind == TK_IDENT;
+	if (cl->type == ENT_TAG && !is_str)
+		return invalid(c, "Expected a quoted string value for tag (e.g. 'my-value'). Got value %s", raw);
+	if (cl->type == ENT_ATTR && !is_str) {
+		if (t->kind == TK_PAREN) {
+			if (!streq(cl->key, "name") && !(mv && streq(cl->key, "run_id")))
+				return invalid(c,
+				               "Only %s attributes support comparison with a list of quoted string "
+				               "values.",
+				               mv ? "['name', 'run_id']" : "['name']");
+			return parse_list(c, t, cl);
+		}
+		if (mv && (t->kind == TK_INT || t->kind == TK_FLOAT)) {
+			if (!streq(cl->key, "version_number"))
+				return invalid(c, "Only the '%s' attributes support comparison with numeric values.",
+				               MV_NUMERIC_KEYS);
+			number_value(c, t, cl);
+			return MLF_OK;
+		}
+		return invalid(c,
+		               "Expected a quoted string value or a list of quoted string values for attributes. "
+		               "Got value %s",
+		               raw);
+	}
+	cl->s = strip_quotes(c->a, raw, true);
+	if (!cl->s)
+		return invalid(c,
+		               "Parameter value is either not quoted or unidentified quote types used for string "
+		               "value %s. Use either single or double quotes.",
+		               raw);
+	cl->vk = V_STRING;
+	return MLF_OK;
+}
+
+/* MLflow's _is_querying_prompt: the first clause on the prompt tag asks
+ * for prompts. */
+static bool reg_querying_prompt(const struct clause *cls, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (cls[i].type != ENT_TAG || !streq(cls[i].key, PROMPT_TAG))
+			continue;
+		return (streq(cls[i].op, "=") && !strcasecmp(cls[i].s, "true")) ||
+		       (streq(cls[i].op, "!=") && !strcasecmp(cls[i].s, "false"));
+	}
+	return false;
+}
+
+/* One registry clause as SQL (registered models as `m`, versions as `v`).
+ * Without `prompts`, a clause on the prompt tag matches everything: MLflow
+ * drops it and excludes prompts instead. */
+static enum mlf_status emit_reg_clause(struct ctx *c, struct mlf_buf *b, struct clause *cl, bool prompts)
+{
+	bool mv = c->registry == REG_VERSIONS;
+	const char *op = cl->op;
+	if (cl->type == ENT_TAG) {
+		if (!streq(op, "=") && !streq(op, "!=") && !streq(op, "LIKE") && !streq(op, "ILIKE"))
+			return invalid(c, "Invalid comparator for tag: %s", op);
+		if (!prompts && streq(cl->key, PROMPT_TAG)) {
+			mlf_buf_puts(b, "1");
+			return MLF_OK;
+		}
+		int k = bind_text(c, cl->key);
+		if (mv)
+			mlf_buf_printf(b,
+			               "EXISTS (SELECT 1 FROM model_version_tags t WHERE t.workspace = v.workspace AND "
+			               "t.name = v.name AND t.version = v.version AND t.key = ?%d AND ",
+			               k);
+		else
+			mlf_buf_printf(
+			    b,
+			    "EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.workspace = m.workspace AND "
+			    "t.name = m.name AND t.key = ?%d AND ",
+			    k);
+		enum mlf_status st = emit_cmp(c, b, "t.value", cl);
+		mlf_buf_putc(b, ')');
+		return st;
+	}
+	if (mv && streq(cl->key, "version_number")) {
+		if (!in_list(op, numeric_ops))
+			return invalid(c, "Invalid comparator for attribute version_number: %s", op);
+		if (cl->vk == V_FLOAT) {
+			char f[64];
+			py_float(f, sizeof f, cl->d);
+			return invalid(c, "Invalid value for numeric attribute 'version_number': %s", f);
+		}
+		if (cl->vk == V_STRING) {
+			int64_t v;
+			if (!parse_py_int(cl->s, &v)) {
+				struct mlf_buf r = {0};
+				py_repr(&r, cl->s);
+				enum mlf_status st =
+				    invalid(c, "Invalid value for numeric attribute 'version_number': %s", r.data);
+				mlf_buf_release(&r);
+				return st;
+			}
+			cl->vk = V_INT;
+			cl->i = v;
+			cl->i_overflow = false;
+		}
+		if (cl->i_overflow)
+			return invalid(c, "Invalid value for numeric attribute 'version_number': %s", cl->s);
+		return emit_cmp(c, b, "v.version", cl);
+	}
+	bool list_op = streq(op, "IN") || streq(op, "NOT IN");
+	if (!in_list(op, string_ops) || (list_op && !streq(cl->key, "name") && !streq(cl->key, "run_id")))
+		return invalid(c, "Invalid comparator for attribute: %s", op);
+	const char *col = !mv                        ? "m.name"
+	                  : streq(cl->key, "name")   ? "v.name"
+	                  : streq(cl->key, "run_id") ? "v.run_id"
+	                                             : "v.source";
+	return emit_cmp(c, b, col, cl);
+}
+
 /* Build out->where from parsed clauses. */
 static enum mlf_status emit_where(struct ctx *c, struct clause *cls, int n, const char **where)
 {
@@ -1419,6 +1578,135 @@ out:
 	return st;
 }
 
+/* WHERE of a registry search: the clauses, then MLflow's prompt rule
+ * (prompts are left out unless the filter asks for them). */
+static enum mlf_status reg_where(struct ctx *c, struct clause *cls, int n, const char **where)
+{
+	bool prompts = reg_querying_prompt(cls, n);
+	struct mlf_buf b = {0};
+	enum mlf_status st = MLF_OK;
+	char **terms = mlf_arena_alloc(c->a, sizeof *terms * (size_t)(n + 2));
+	int nt = 0;
+	for (int k = 0; k < n; k++) {
+		mlf_buf_reset(&b);
+		if ((st = emit_reg_clause(c, &b, &cls[k], prompts)))
+			goto out;
+		terms[nt++] = mlf_arena_strdup(c->a, b.data);
+	}
+	if (!prompts)
+		terms[nt++] =
+		    c->registry == REG_VERSIONS
+		        ? "NOT EXISTS (SELECT 1 FROM model_version_tags p WHERE p.workspace = v.workspace AND "
+		          "p.name = v.name AND p.key = '" PROMPT_TAG "' AND p.value = 'true')"
+		        : "NOT EXISTS (SELECT 1 FROM registered_model_tags p WHERE p.workspace = m.workspace AND "
+		          "p.name = m.name AND p.key = '" PROMPT_TAG "' AND p.value = 'true')";
+	mlf_buf_reset(&b);
+	if (nt)
+		emit_and_tree(&b, terms, 0, nt);
+	else
+		mlf_buf_puts(&b, "1");
+	*where = mlf_arena_strdup(c->a, b.data);
+out:
+	mlf_buf_release(&b);
+	return st;
+}
+
+/* "`order_by` contains duplicate fields: [...]" */
+static enum mlf_status duplicate_order(struct ctx *c, const char *const *order_by, int n)
+{
+	struct mlf_buf msg = {0};
+	mlf_buf_puts(&msg, "`order_by` contains duplicate fields: [");
+	for (int r = 0; r < n; r++) {
+		if (r)
+			mlf_buf_puts(&msg, ", ");
+		py_repr(&msg, order_by[r] ? order_by[r] : "");
+	}
+	mlf_buf_putc(&msg, ']');
+	enum mlf_status st = invalid(c, "%s", msg.data);
+	mlf_buf_release(&msg);
+	return st;
+}
+
+/* order_by of search_registered_models / search_model_versions. */
+static enum mlf_status reg_order(struct ctx *c, const char *const *order_by, int n, const char **order)
+{
+	static const char *const mv_defaults[] = {"last_updated_timestamp DESC", "name ASC", "version_number DESC"};
+	bool mv = c->registry == REG_VERSIONS;
+	if (mv && (n == 0 || !order_by)) {
+		order_by = mv_defaults;
+		n = 3;
+	}
+	struct mlf_buf o = {0};
+	const char **cols = mlf_arena_alloc(c->a, sizeof *cols * (size_t)(n + 1));
+	enum mlf_status st = MLF_OK;
+	bool by_name = false, by_version = false;
+	mlf_buf_append(&o, "", 0);
+	for (int k = 0; k < n; k++) {
+		const char *ident, *col;
+		bool asc;
+		if ((st = parse_order_by(c, order_by[k] ? order_by[k] : "", &ident, &asc)))
+			goto out;
+		if (!mv) {
+			if (!streq(ident, "name") && !streq(ident, "timestamp") &&
+			    !streq(ident, "last_updated_timestamp")) {
+				st = invalid(
+				    c, "Invalid order by key '%s' specified. Valid keys are '{'name', 'timestamp'}'",
+				    ident);
+				goto out;
+			}
+			col = streq(ident, "name") ? "m.name" : "m.last_updated_time";
+		} else {
+			const char *dot = strchr(ident, '.');
+			const char *key = ident;
+			bool attr = true;
+			if (dot) {
+				char *et = mlf_arena_strndup(c->a, ident, (size_t)(dot - ident));
+				if (!streq(et, "attribute") && !streq(et, "tag") && !streq(et, "tags")) {
+					st = invalid(
+					    c,
+					    "Invalid entity type '%s'. Valid entity types are ('attribute', 'tag', "
+					    "'tags')",
+					    et);
+					goto out;
+				}
+				attr = streq(et, "attribute");
+				key = dot + 1;
+			}
+			key = trim_backticks(c->a, strip_quotes(c->a, key, false));
+			bool known = streq(key, "name") || streq(key, "version_number") ||
+			             streq(key, "creation_timestamp") || streq(key, "last_updated_timestamp");
+			if (!known) {
+				st = attr ? invalid(c, "Invalid attribute key '%s' specified. Valid keys are '%s'", key,
+				                    MV_ORDER_KEYS)
+				          : invalid(c, "Invalid order by key '%s' specified. Valid keys are %s", key,
+				                    MV_ORDER_KEYS);
+				goto out;
+			}
+			col = streq(key, "name")                 ? "v.name"
+			      : streq(key, "version_number")     ? "v.version"
+			      : streq(key, "creation_timestamp") ? "v.creation_time"
+			                                         : "v.last_updated_time";
+		}
+		for (int q = 0; q < k; q++)
+			if (streq(cols[q], col)) {
+				st = duplicate_order(c, order_by, n);
+				goto out;
+			}
+		cols[k] = col;
+		by_name = by_name || streq(col, "m.name") || streq(col, "v.name");
+		by_version = by_version || streq(col, "v.version");
+		mlf_buf_printf(&o, "%s%s %s", o.len ? ", " : "", col, asc ? "ASC" : "DESC");
+	}
+	if (!by_name)
+		mlf_buf_printf(&o, "%s%s ASC", o.len ? ", " : "", mv ? "v.name" : "m.name");
+	if (mv && !by_version)
+		mlf_buf_puts(&o, ", v.version DESC");
+	*order = mlf_arena_strdup(c->a, o.data);
+out:
+	mlf_buf_release(&o);
+	return st;
+}
+
 /* ======================================================================
  * Public entry points
  * ====================================================================== */
@@ -1468,6 +1756,39 @@ enum mlf_status mlf_search_experiments_compile(struct mlf_arena *a, const char *
 	if ((st = compile_exp_order(&c, order_by, n_order_by, &out->order)))
 		return st;
 	return finish(&c, out);
+}
+
+static enum mlf_status registry_compile(int kind, struct mlf_arena *a, const char *filter, const char *const *order_by,
+                                        int n_order_by, struct mlf_search_sql *out, struct mlf_error *err)
+{
+	struct ctx c = {.a = a, .err = err, .experiments = true, .registry = kind};
+	struct clause *cls;
+	int ncl;
+	enum mlf_status st;
+
+	memset(out, 0, sizeof *out);
+	out->joins = "";
+	/* MLflow's order: filter, its SQL clauses, then order_by */
+	if ((st = parse_filter(&c, filter, &cls, &ncl)))
+		return st;
+	if ((st = reg_where(&c, cls, ncl, &out->where)))
+		return st;
+	if ((st = reg_order(&c, order_by, order_by ? n_order_by : 0, &out->order)))
+		return st;
+	return finish(&c, out);
+}
+
+enum mlf_status mlf_search_registered_models_compile(struct mlf_arena *a, const char *filter,
+                                                     const char *const *order_by, int n_order_by,
+                                                     struct mlf_search_sql *out, struct mlf_error *err)
+{
+	return registry_compile(REG_MODELS, a, filter, order_by, n_order_by, out, err);
+}
+
+enum mlf_status mlf_search_model_versions_compile(struct mlf_arena *a, const char *filter, const char *const *order_by,
+                                                  int n_order_by, struct mlf_search_sql *out, struct mlf_error *err)
+{
+	return registry_compile(REG_VERSIONS, a, filter, order_by, n_order_by, out, err);
 }
 
 int mlf_search_bind(sqlite3_stmt *st, const struct mlf_search_sql *q)

@@ -1,6 +1,7 @@
 /*
  * search.h: the compiler from MLflow's search language (filter strings and
- * order_by clauses of search_runs and search_experiments) to SQL, and the
+ * order_by clauses of search_runs, search_experiments and the model registry's
+ * searches) to SQL, and the
  * page tokens of every paged listing.
  *
  * The compiler never pastes user text into SQL: it emits SQL text with
@@ -46,6 +47,19 @@ enum mlf_status mlf_search_runs_compile(struct mlf_arena *a, const char *filter,
 /* The same for search_experiments. */
 enum mlf_status mlf_search_experiments_compile(struct mlf_arena *a, const char *filter, const char *const *order_by,
                                                int n_order_by, struct mlf_search_sql *out, struct mlf_error *err);
+
+/* The same for search_registered_models (table alias `m`,
+ * registered_models) and search_model_versions (alias `v`,
+ * model_versions): MLflow's registry grammar (attributes and tags, AND
+ * only), its order_by keys and tie-breaks, and its prompt rule (rows
+ * tagged mlflow.prompt.is_prompt = 'true' are left out unless the filter
+ * asks for them). out->where is never empty; deleted versions are the
+ * caller's to exclude. */
+enum mlf_status mlf_search_registered_models_compile(struct mlf_arena *a, const char *filter,
+                                                     const char *const *order_by, int n_order_by,
+                                                     struct mlf_search_sql *out, struct mlf_error *err);
+enum mlf_status mlf_search_model_versions_compile(struct mlf_arena *a, const char *filter, const char *const *order_by,
+                                                  int n_order_by, struct mlf_search_sql *out, struct mlf_error *err);
 
 /* Bind every value of q to st (parameters 1..q->nbinds). Returns a SQLite
  * result code. */
