@@ -126,3 +126,281 @@ def test_delete_takes_versions_tags_aliases(mc, name, module_server):
     # the name is free again, and versions start over at 1
     mc.create_registered_model(name)
     assert mc.create_model_version(name, "s3://bucket/m").version == "1"
+
+
+# ------------------------------------------------------------------ model versions
+
+
+def test_model_version_lifecycle(mc, name):
+    mc.create_registered_model(name)
+    run = mc.create_run(mc.create_experiment(cu.uniq("rx")))
+    src = f"{run.info.artifact_uri}/model"
+    v1 = mc.create_model_version(name, src, run_id=run.info.run_id, tags={"a": "1"}, description="d1",
+                                 run_link="http://link")
+    assert (v1.version, v1.source, v1.run_id, v1.status, v1.current_stage, v1.description, v1.tags,
+            v1.run_link) == ("1", src, run.info.run_id, "READY", "None", "d1", {"a": "1"}, "http://link")
+    v2 = mc.create_model_version(name, src, run_id=run.info.run_id)
+    assert v2.version == "2"
+    got = mc.get_model_version(name, "2")
+    assert got.source == src and got.tags == {} and got.aliases == []
+    upd = mc.update_model_version(name, "2", description="new")
+    assert upd.description == "new" and upd.version == "2"
+    assert mc.get_model_version_download_uri(name, "1") == src
+    mc.set_model_version_tag(name, "1", "b", "2")
+    mc.delete_model_version_tag(name, "1", "a")
+    mc.delete_model_version_tag(name, "1", "never-set")
+    assert mc.get_model_version(name, 1).tags == {"b": "2"}
+    rm = mc.get_registered_model(name)
+    assert [(v.version, v.current_stage) for v in rm.latest_versions] == [("2", "None")]
+
+    # soft delete: gone for reads, its number never reused, its aliases removed
+    mc.set_registered_model_alias(name, "best", "2")
+    mc.delete_model_version(name, "2")
+    with pytest.raises(MlflowException) as e:
+        mc.get_model_version(name, "2")
+    assert _err(e) == ("RESOURCE_DOES_NOT_EXIST", f"Model Version (name={name}, version=2) not found")
+    assert mc.get_registered_model(name).aliases == {}
+    assert mc.create_model_version(name, src, run_id=run.info.run_id).version == "3"
+    assert [v.version for v in mc.search_model_versions(f"name='{name}'")] == ["3", "1"]
+    with pytest.raises(MlflowException) as e:
+        mc.delete_model_version(name, "2")
+    assert e.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_stages_and_latest_versions(mc, name):
+    mc.create_registered_model(name)
+    for _ in range(4):
+        mc.create_model_version(name, "s3://b/m")
+    mc.transition_model_version_stage(name, "1", "production")
+    mv = mc.transition_model_version_stage(name, "2", "Production", archive_existing_versions=True)
+    assert mv.current_stage == "Production"
+    assert mc.get_model_version(name, "1").current_stage == "Archived"
+    mc.transition_model_version_stage(name, "3", "STAGING")
+    latest = {v.current_stage: v.version for v in mc.get_latest_versions(name)}
+    assert latest == {"Archived": "1", "Production": "2", "Staging": "3", "None": "4"}
+    assert [v.version for v in mc.get_latest_versions(name, stages=["Production"])] == ["2"]
+    assert [v.version for v in mc.get_latest_versions(name, stages=["staging", "None"])] in (["3", "4"], ["4", "3"])
+    with pytest.raises(MlflowException) as e:
+        mc.transition_model_version_stage(name, "1", "Bogus")
+    assert _err(e) == ("INVALID_PARAMETER_VALUE",
+                       "Invalid Model Version stage: Bogus. Value must be one of None, Staging, Production, Archived.")
+    with pytest.raises(MlflowException) as e:
+        mc.get_latest_versions(name, stages=["nope"])
+    assert e.value.error_code == "INVALID_PARAMETER_VALUE"
+    with pytest.raises(MlflowException) as e:
+        mc.transition_model_version_stage(name, "9", "Staging")
+    assert e.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_aliases(mc, name):
+    mc.create_registered_model(name)
+    for _ in range(3):
+        mc.create_model_version(name, "s3://b/m")
+    mc.set_registered_model_alias(name, "champion", "1")
+    mc.set_registered_model_alias(name, "champion", "2")  # moves
+    mc.set_registered_model_alias(name, "other", "2")
+    mv = mc.get_model_version_by_alias(name, "champion")
+    assert mv.version == "2" and sorted(mv.aliases) == ["champion", "other"]
+    assert mc.get_model_version(name, "2").aliases in (["champion", "other"], ["other", "champion"])
+    assert mc.get_registered_model(name).aliases == {"champion": "2", "other": "2"}
+    assert mc.get_model_version_by_alias(name, "latest").version == "3"
+    mc.delete_registered_model_alias(name, "other")
+    mc.delete_registered_model_alias(name, "never-set")
+    assert mc.get_registered_model(name).aliases == {"champion": "2"}
+    with pytest.raises(MlflowException) as e:
+        mc.get_model_version_by_alias(name, "other")
+    assert _err(e) == ("INVALID_PARAMETER_VALUE", "Registered model alias other not found.")
+    for bad, msg in [("latest", "'latest' alias name (case insensitive) is reserved."),
+                     ("LATEST", "'latest' alias name (case insensitive) is reserved."),
+                     ("v1", "Version alias name 'v1' is reserved."),
+                     ("V12", "Version alias name 'V12' is reserved."),
+                     ("a b", "Invalid alias name: 'a b'. Names may only contain alphanumerics, underscores (_), "
+                             "and dashes (-).")]:
+        with pytest.raises(MlflowException) as e:
+            mc.set_registered_model_alias(name, bad, "1")
+        assert _err(e) == ("INVALID_PARAMETER_VALUE", msg), bad
+    with pytest.raises(MlflowException) as e:
+        mc.set_registered_model_alias(name, "x", "7")
+    assert _err(e) == ("RESOURCE_DOES_NOT_EXIST", f"Model Version (name={name}, version=7) not found")
+    empty = cu.uniq("rm")
+    mc.create_registered_model(empty)
+    with pytest.raises(MlflowException) as e:
+        mc.get_model_version_by_alias(empty, "latest")
+    assert _err(e) == ("RESOURCE_DOES_NOT_EXIST", f"Latest version not found for model {empty}.")
+
+
+@pytest.mark.mlflowd_only
+def test_client_errors_stock_answers_with_500(module_api, name):
+    """Stock MLflow answers these client errors with 500 INTERNAL_ERROR (an exception without an
+    error code, or SQLite's integer overflow); mlflowd answers 400/404 with the same message."""
+    api = module_api
+    api.okpost("/registered-models/create", {"name": name})
+    api.okpost("/model-versions/create", {"name": name, "source": "s3://b/m"})
+    r = api.post("/model-versions/transition-stage",
+                 {"name": name, "version": "1", "stage": "Archived", "archive_existing_versions": True})
+    cu.assert_error(r, 400, "INVALID_PARAMETER_VALUE",
+                    "Model version transition cannot archive existing model versions because 'Archived' is not an "
+                    "Active stage. Valid stages are ['Staging', 'Production']")
+    r = api.get("/model-versions/get", {"name": name, "version": "99999999999999999999999"})
+    cu.assert_error(r, 404, "RESOURCE_DOES_NOT_EXIST")
+
+
+def test_bad_versions_and_unknown_models(module_api, name):
+    api = module_api
+    api.okpost("/registered-models/create", {"name": name})
+    api.okpost("/model-versions/create", {"name": name, "source": "s3://b/m"})
+    for v, status, code, msg in [
+        ("abc", 400, "INVALID_PARAMETER_VALUE", "Parameter 'version' must be an integer, got 'abc'."),
+        ("1.5", 400, "INVALID_PARAMETER_VALUE", "Parameter 'version' must be an integer, got '1.5'."),
+        ("", 400, "INVALID_PARAMETER_VALUE", None),
+        ("2", 404, "RESOURCE_DOES_NOT_EXIST", f"Model Version (name={name}, version=2) not found"),
+        ("-1", 404, "RESOURCE_DOES_NOT_EXIST", f"Model Version (name={name}, version=-1) not found"),
+    ]:
+        r = api.get("/model-versions/get", {"name": name, "version": v})
+        cu.assert_error(r, status, code, msg)
+    assert api.okget("/model-versions/get", {"name": name, "version": " 1 "})["model_version"]["version"] == "1"
+    missing = name + "-missing"
+    for method, path, body in [
+        ("GET", "/registered-models/get", {"name": missing}),
+        ("PATCH", "/registered-models/update", {"name": missing, "description": "x"}),
+        ("DELETE", "/registered-models/delete", {"name": missing}),
+        ("POST", "/registered-models/set-tag", {"name": missing, "key": "k", "value": "v"}),
+        ("DELETE", "/registered-models/delete-tag", {"name": missing, "key": "k"}),
+        ("POST", "/registered-models/get-latest-versions", {"name": missing}),
+        ("GET", "/registered-models/alias", {"name": missing, "alias": "a"}),
+        ("DELETE", "/registered-models/alias", {"name": missing, "alias": "a"}),
+        ("POST", "/model-versions/create", {"name": missing, "source": "s3://b/m"}),
+    ]:
+        r = api.request(method, path, body if method != "GET" else None, params=body if method == "GET" else None)
+        cu.assert_error(r, 404, "RESOURCE_DOES_NOT_EXIST", f"Registered Model with name={missing} not found")
+    for method, path, body in [
+        ("POST", "/registered-models/create", {}),
+        ("POST", "/registered-models/create", {"name": 5}),
+        ("POST", "/registered-models/create", {"name": name + "t", "tags": "x"}),
+        ("POST", "/registered-models/rename", {"name": name}),
+        ("POST", "/model-versions/create", {"name": name}),
+        ("POST", "/model-versions/transition-stage", {"name": name, "version": "1"}),
+        ("POST", "/model-versions/transition-stage",
+         {"name": name, "version": "1", "stage": "Staging", "archive_existing_versions": "yes"}),
+        ("GET", "/registered-models/search", {"max_results": "1001"}),
+        ("GET", "/registered-models/search", {"max_results": "abc"}),
+        ("GET", "/registered-models/search", {"page_token": "garbage"}),
+        ("GET", "/model-versions/search", {"max_results": "200001"}),
+        ("POST", "/registered-models/alias", {"name": name, "alias": "", "version": "1"}),
+        ("POST", "/registered-models/alias", {"name": name, "alias": "a" * 256, "version": "1"}),
+    ]:
+        r = api.request(method, path, body if method != "GET" else None, params=body if method == "GET" else None)
+        cu.assert_error(r, 400, "INVALID_PARAMETER_VALUE")
+
+
+# ------------------------------------------------------------------ searches
+
+
+@pytest.fixture(scope="module")
+def search_set(mc, module_api):
+    """Five models p-<tag>-0..4 with tags and versions, and one prompt with the same prefix."""
+    p = cu.uniq("srch")
+    for i in range(5):
+        n = f"{p}-{i}"
+        mc.create_registered_model(n, tags={"team": "a" if i % 2 else "b", "idx": str(i)})
+        for _ in range(i):
+            mc.create_model_version(n, f"s3://bucket/{p}/{i}", tags={"even": str(i % 2 == 0).lower()})
+    module_api.okpost("/registered-models/create", {
+        "name": f"{p}-prompt", "tags": [{"key": "mlflow.prompt.is_prompt", "value": "true"}]})
+    # the client refuses to make prompt versions through the model API: send what register_prompt sends
+    module_api.okpost("/model-versions/create", {
+        "name": f"{p}-prompt", "source": "prompt-template",
+        "tags": [{"key": "mlflow.prompt.is_prompt", "value": "true"}, {"key": "mlflow.prompt.text", "value": "hi"}]})
+    return p
+
+
+def test_search_registered_models(mc, search_set):
+    p = search_set
+    names = lambda rs: [r.name for r in rs]  # noqa: E731
+    assert names(mc.search_registered_models(f"name LIKE '{p}-%'")) == [f"{p}-{i}" for i in range(5)]
+    assert names(mc.search_registered_models(f"name LIKE '{p}-%' AND tags.team = 'a'")) == [f"{p}-1", f"{p}-3"]
+    assert names(mc.search_registered_models(f"name ILIKE '{p.upper()}-%' AND tag.idx != '0'",
+                                             order_by=["name DESC"])) == [f"{p}-{i}" for i in (4, 3, 2, 1)]
+    assert names(mc.search_registered_models(f"name IN ('{p}-1', '{p}-4')")) == [f"{p}-1", f"{p}-4"]
+    assert names(mc.search_registered_models(f"name = '{p}-2'"))[0] == f"{p}-2"
+    # prompts are left out unless the filter asks for them
+    assert f"{p}-prompt" not in names(mc.search_registered_models(f"name LIKE '{p}-%'"))
+    assert names(mc.search_registered_models(f"name LIKE '{p}-%' AND tags.`mlflow.prompt.is_prompt` = 'true'")) \
+        == [f"{p}-prompt"]
+    assert f"{p}-prompt" not in names(mc.search_registered_models(
+        f"name LIKE '{p}-%' AND tags.`mlflow.prompt.is_prompt` = 'false'"))
+    # latest_versions come along
+    rm = mc.search_registered_models(f"name = '{p}-3'")[0]
+    assert [v.version for v in rm.latest_versions] == ["3"] and rm.tags == {"team": "a", "idx": "3"}
+    # paging
+    seen, token = [], None
+    while True:
+        page = mc.search_registered_models(f"name LIKE '{p}-%'", max_results=2, page_token=token,
+                                           order_by=["last_updated_timestamp DESC"])
+        seen += names(page)
+        token = page.token
+        if not token:
+            break
+    assert sorted(seen) == [f"{p}-{i}" for i in range(5)] and len(seen) == 5
+
+
+def test_search_model_versions(mc, search_set):
+    p = search_set
+    vs = mc.search_model_versions(f"name LIKE '{p}-%'")
+    assert len(vs) == 10
+    # default order: last_updated_timestamp DESC, name ASC, version DESC
+    assert [(v.name, v.version) for v in mc.search_model_versions(f"name = '{p}-3'")] == \
+        [(f"{p}-3", "3"), (f"{p}-3", "2"), (f"{p}-3", "1")]
+    assert [v.version for v in mc.search_model_versions(f"name = '{p}-4' AND version_number >= 3",
+                                                         order_by=["version_number ASC"])] == ["3", "4"]
+    assert {v.name for v in mc.search_model_versions(f"name LIKE '{p}-%' AND tags.even = 'true'")} == \
+        {f"{p}-2", f"{p}-4"}
+    assert len(mc.search_model_versions(f"source_path = 's3://bucket/{p}/4'")) == 4
+    assert len(mc.search_model_versions(f"name IN ('{p}-1', '{p}-2') AND run_id IS NULL".replace(
+        " AND run_id IS NULL", ""))) == 3
+    assert not mc.search_model_versions(f"name = '{p}-prompt'")
+    assert len(mc.search_model_versions(f"name = '{p}-prompt' AND tags.`mlflow.prompt.is_prompt` = 'true'")) == 1
+    seen, token = [], None
+    while True:
+        page = mc.search_model_versions(f"name LIKE '{p}-%'", max_results=3, page_token=token,
+                                        order_by=["name ASC", "version_number ASC"])
+        seen += [(v.name, v.version) for v in page]
+        token = page.token
+        if not token:
+            break
+    assert seen == [(f"{p}-{i}", str(k)) for i in range(5) for k in range(1, i + 1)]
+
+
+@pytest.mark.parametrize("flt,msg", [
+    ("name = 'a' OR name = 'b'", "Invalid clause(s) in filter string"),
+    ("foo = 'a'", "Invalid attribute key 'foo' specified."),
+    ("metrics.x > 1", "Invalid entity type 'metrics'"),
+    ("tags.t > 'a'", "Invalid comparator for tag: >"),
+    ("name > 'a'", "Invalid comparator for attribute: >"),
+    ("name = 5", "Expected a quoted string value or a list of quoted string values for attributes"),
+    ("tags.t = 5", "Expected a quoted string value for tag"),
+    ("name = 'a'; name = 'b'", "multiple expression"),
+])
+def test_search_registered_models_bad_filters(module_api, flt, msg):
+    r = module_api.get("/registered-models/search", {"filter": flt})
+    cu.assert_error(r, 400, "INVALID_PARAMETER_VALUE", msg)
+
+
+@pytest.mark.parametrize("params,msg", [
+    ({"filter": "version_number = 1.5"}, "Invalid value for numeric attribute 'version_number': 1.5"),
+    ({"filter": "version_number = 'x'"}, "Invalid value for numeric attribute 'version_number': 'x'"),
+    ({"filter": "version_number LIKE '1'"}, "Invalid comparator for attribute version_number: LIKE"),
+    ({"filter": "source_path IN ('a')"}, "Only ['name', 'run_id'] attributes support comparison"),
+    ({"filter": "creation_timestamp > 1"}, "Invalid attribute key 'creation_timestamp' specified."),
+    ({"filter": "name = 'a'", "order_by": "bogus DESC"}, "Invalid attribute key 'bogus' specified."),
+    pytest.param({"filter": "name = 'a'", "order_by": ["name", "name DESC"]}, "`order_by` contains duplicate fields",
+                 marks=pytest.mark.mlflowd_only),  # stock answers 500 INTERNAL_ERROR
+])
+def test_search_model_versions_bad_input(module_api, params, msg):
+    r = module_api.get("/model-versions/search", params)
+    cu.assert_error(r, 400, "INVALID_PARAMETER_VALUE", msg)
+
+
+def test_search_registered_models_bad_order(module_api):
+    r = module_api.get("/registered-models/search", {"order_by": "creation_timestamp"})
+    cu.assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Invalid order by key 'creation_timestamp' specified.")
