@@ -191,9 +191,19 @@ def test_unknown_run_or_model_in_source(registered, srv):
     r = api.post("/model-versions/create", {"name": registered["name"], "source": "mlflow-artifacts:/0/x/artifacts/m",
                                             "run_id": "0123456789abcdef0123456789abcdef"})
     cu.assert_error(r, 400, "INVALID_PARAMETER_VALUE", "The run_id request parameter must identify")
-    r = api.post("/model-versions/create", {"name": registered["name"], "source": "models:/m-nope",
-                                            "model_id": "m-nope"})
-    cu.assert_error(r, 400, "INVALID_PARAMETER_VALUE")
     api.s.close()
     with pytest.raises(MlflowException):
         mlflow.register_model("runs:/0123456789abcdef0123456789abcdef/model", cu.uniq("x"))
+
+
+@pytest.mark.mlflowd_only
+def test_unknown_logged_model_in_source(registered, srv):
+    """Stock MLflow accepts the source check (the ids agree) and then fails fetching the logged
+    model with 500 INTERNAL_ERROR; mlflowd answers 400 with the same message."""
+    api = cu.Api(srv)
+    r = api.post("/model-versions/create", {"name": registered["name"], "source": "models:/m-nope",
+                                            "model_id": "m-nope"})
+    cu.assert_error(r, 400, "INVALID_PARAMETER_VALUE",
+                    "Unable to fetch model from model URI source artifact location 'models:/m-nope'.Error: Logged "
+                    "model with ID 'm-nope' not found.")
+    api.s.close()

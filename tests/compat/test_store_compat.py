@@ -59,6 +59,53 @@ def populate(client: MlflowClient, prefix: str) -> list[str]:
     return [e1, e2, e3]
 
 
+def populate_registry(client: MlflowClient, prefix: str) -> None:
+    """A model registry with tags, aliases, stages, a soft-deleted version and a rename."""
+    a = f"{prefix}-reg-a"
+    client.create_registered_model(a, tags={"team": "a", "note": "ünïcode ✓"}, description="model a")
+    for i in range(1, 4):
+        client.create_model_version(a, f"s3://bucket/{prefix}/v{i}", tags={"i": str(i)}, description=f"v{i}")
+    client.set_model_version_tag(a, "1", "extra", "x")
+    client.transition_model_version_stage(a, "2", "Production")
+    client.set_registered_model_alias(a, "champion", "2")
+    client.set_registered_model_alias(a, "old", "3")
+    client.delete_model_version(a, "3")
+    b = f"{prefix}-reg-b"
+    client.create_registered_model(b)
+    client.create_model_version(b, f"s3://bucket/{prefix}/b1")
+    client.set_registered_model_tag(b, "gone", "soon")
+    client.delete_registered_model_tag(b, "gone")
+    client.rename_registered_model(b, f"{prefix}-reg-b2")
+
+
+def snapshot_registry(client: MlflowClient, prefix: str) -> dict:
+    """The registry as a client sees it (versions as text and unset text as None: the SQL store
+    gives numbers and None where REST gives text and "")."""
+    models = {}
+    for rm in client.search_registered_models(f"name LIKE '{prefix}-reg-%'"):
+        models[rm.name] = {
+            "rm": (rm.description or None, rm.creation_timestamp, rm.last_updated_timestamp, dict(rm.tags),
+                   {k: str(x) for k, x in rm.aliases.items()},
+                   sorted((str(v.version), v.current_stage) for v in rm.latest_versions)),
+            "latest": sorted((str(v.version), v.current_stage, tuple(v.aliases))
+                             for v in client.get_latest_versions(rm.name)),
+            "versions": [(str(v.version), v.current_stage, v.source, v.run_id or None, v.description or None,
+                          v.status, dict(v.tags),
+                          v.creation_timestamp, v.last_updated_timestamp)
+                         for v in client.search_model_versions(f"name = '{rm.name}'")],
+            "aliases": {al: str(client.get_model_version_by_alias(rm.name, al).version) for al in rm.aliases},
+        }
+    return models
+
+
+def check_registry(snap, prefix):
+    a = snap[f"{prefix}-reg-a"]
+    assert a["rm"][3] == {"team": "a", "note": "ünïcode ✓"} and a["rm"][4] == {"champion": "2"}
+    assert [v[0] for v in a["versions"]] == ["2", "1"] and a["aliases"] == {"champion": "2"}
+    assert ("2", "Production", ("champion",)) in a["latest"]
+    assert snap[f"{prefix}-reg-b2"]["versions"][0][:2] == ("1", "None") and f"{prefix}-reg-b" not in snap
+
+
 def _v(x):
     return "NaN" if isinstance(x, float) and math.isnan(x) else x
 
@@ -130,6 +177,9 @@ def test_mlflowd_db_opens_in_stock_mlflow(mlflowd, mlflowd_factory, tmp_path):
     exp_ids = populate(http, prefix)
     via_http = snapshot(http, exp_ids)
     check_populated(via_http, exp_ids)
+    populate_registry(http, prefix)
+    reg_http = snapshot_registry(http, prefix)
+    check_registry(reg_http, prefix)
     mlflowd.stop()
     if not cu.STOCK_MODE:
         assert mlflowd.proc.returncode == 0, mlflowd.log_tail()
@@ -139,6 +189,7 @@ def test_mlflowd_db_opens_in_stock_mlflow(mlflowd, mlflowd_factory, tmp_path):
     stock = MlflowClient(tracking_uri=f"sqlite:///{mlflowd.db_path}")
     via_sql = snapshot(stock, exp_ids)
     assert via_sql == via_http
+    assert snapshot_registry(stock, prefix) == reg_http
     # stock MLflow neither migrated nor created anything
     assert alembic_head(mlflowd.db_path) == [(EXPECTED_HEAD,)]
     assert table_list(mlflowd.db_path) == tables_before
@@ -159,6 +210,10 @@ def test_mlflowd_db_opens_in_stock_mlflow(mlflowd, mlflowd_factory, tmp_path):
     assert r.info.run_name == "by-stock" and r.data.metrics == {"m": 7.0} and r.data.params == {"p": "q"}
     assert c2.get_experiment(new_eid).name == f"{prefix}-by-stock"
     assert snapshot(c2, exp_ids + [new_eid]) == snapshot(stock, exp_ids + [new_eid])
+    # the registry: stock writes a version, mlflowd numbers the next one after it (deleted ones count)
+    assert str(stock.create_model_version(f"{prefix}-reg-a", "s3://bucket/by-stock").version) == "4"
+    assert snapshot_registry(c2, prefix) == snapshot_registry(stock, prefix)
+    assert c2.create_model_version(f"{prefix}-reg-a", "s3://bucket/by-mlflowd").version == "5"
     # and new ids continue after stock's
     assert int(c2.create_experiment(f"{prefix}-after")) > int(new_eid)
 
@@ -170,11 +225,15 @@ def test_stock_db_served_by_mlflowd(mlflowd_factory, tmp_path):
     exp_ids = populate(stock, prefix)
     via_sql = snapshot(stock, exp_ids)
     check_populated(via_sql, exp_ids)
+    populate_registry(stock, prefix)
+    reg_sql = snapshot_registry(stock, prefix)
+    check_registry(reg_sql, prefix)
     assert alembic_head(db) == [(EXPECTED_HEAD,)]
 
     srv = mlflowd_factory(db_path=db, artifacts=tmp_path / "art")
     http = MlflowClient(srv.url)
     assert snapshot(http, exp_ids) == via_sql
+    assert snapshot_registry(http, prefix) == reg_sql
     assert http.get_experiment("0").name == "Default"
     e1 = exp_ids[0]
     found = http.search_runs([e1], "metrics.loss < 0.01 AND params.p3 = 'value 3'")
@@ -187,6 +246,10 @@ def test_stock_db_served_by_mlflowd(mlflowd_factory, tmp_path):
     http.log_metric(rid, "nan", float("nan"), timestamp=1)
     new_eid = http.create_experiment(f"{prefix}-by-mlflowd", tags={"x": "y"})
     http.set_terminated(rid)
+    assert http.create_model_version(f"{prefix}-reg-a", "s3://bucket/by-mlflowd").version == "4"
+    http.set_registered_model_alias(f"{prefix}-reg-a", "new", "4")
+    http.rename_registered_model(f"{prefix}-reg-a", f"{prefix}-reg-c")
+    reg_http = snapshot_registry(http, prefix)
     srv.stop()
     if not cu.STOCK_MODE:
         assert srv.proc.returncode == 0
@@ -198,6 +261,8 @@ def test_stock_db_served_by_mlflowd(mlflowd_factory, tmp_path):
     assert r.data.params == {"p": "v"} and r.data.tags["t"] == "u"
     assert [m.step for m in fresh_stock.get_metric_history(rid, "m")] == [0, 1, 2, 3, 4]
     assert fresh_stock.get_experiment(new_eid).tags == {"x": "y"}
+    assert snapshot_registry(fresh_stock, prefix) == reg_http
+    assert fresh_stock.get_model_version_by_alias(f"{prefix}-reg-c", "new").source == "s3://bucket/by-mlflowd"
     assert fresh_stock.search_runs([e1], "metrics.m = 4")[0].info.run_id == rid
 
 
