@@ -440,7 +440,12 @@ static const char extra_indexes[] =
     "DROP INDEX IF EXISTS mlflowd_latest_metrics_key_value;"
     "DROP INDEX IF EXISTS mlflowd_latest_metrics_key_value_run;"
     "CREATE INDEX IF NOT EXISTS mlflowd_latest_metrics_by_value ON latest_metrics (key, value);"
-    "CREATE INDEX IF NOT EXISTS mlflowd_runs_experiment_start ON runs (experiment_id, start_time);";
+    "CREATE INDEX IF NOT EXISTS mlflowd_runs_experiment_start ON runs (experiment_id, start_time);"
+    /* search-model-versions in its default order (storage/registry.c); no
+     * workspace prefix, so SQLite never picks it over the primary key for a
+     * filtered search on its own */
+    "CREATE INDEX IF NOT EXISTS mlflowd_model_versions_by_update ON model_versions "
+    "(last_updated_time DESC, name, version DESC, workspace, current_stage);";
 
 /* Process-wide SQLite settings, before SQLite initializes: every
  * connection is used by one thread at a time (per-thread readers, one

@@ -6,6 +6,8 @@
  */
 #include "registry.h"
 
+#include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -13,6 +15,8 @@
 #include "search.h"
 
 #define WS "'default'"
+/* mlflowd's index of model versions in MLflow's default search order (storage/db.c) */
+#define MV_BY_UPDATE "mlflowd_model_versions_by_update"
 
 /* ---- messages ---- */
 
@@ -139,8 +143,13 @@ static void mv_from_row(struct mlf_arena *a, sqlite3_stmt *st, struct mlf_model_
 	o->storage_location = mlf_col_text(a, st, 12);
 }
 
-static const char SQL_MV_TAGS[] =
-    "SELECT key, value FROM model_version_tags WHERE workspace = " WS " AND name = ?1 AND version = ?2 ORDER BY key";
+/* INDEXED BY: without it SQLite walks the primary key (workspace, key, name,
+ * version) to save sorting the few tags by key, reading every version's tags
+ * for each version (29 ms per version among 100,000 in the W11 benchmark,
+ * 0.006 ms with the index; the same for registered_model_tags below). */
+static const char SQL_MV_TAGS[] = "SELECT key, value FROM model_version_tags INDEXED BY "
+                                  "idx_model_version_tags_workspace_name_version WHERE workspace = " WS
+                                  " AND name = ?1 AND version = ?2 ORDER BY key";
 static const char SQL_MV_ALIASES[] = "SELECT alias, alias FROM registered_model_aliases WHERE workspace = " WS
                                      " AND name = ?1 AND version = ?2 ORDER BY alias";
 
@@ -254,7 +263,8 @@ static enum mlf_status latest(struct mlf_conn *c, struct mlf_arena *a, const cha
 static const char SQL_RM_GET[] = "SELECT name, creation_time, last_updated_time, description FROM "
                                  "registered_models WHERE workspace = " WS " AND name = ?1";
 static const char SQL_RM_TAGS[] =
-    "SELECT key, value FROM registered_model_tags WHERE workspace = " WS " AND name = ?1 ORDER BY key";
+    "SELECT key, value FROM registered_model_tags INDEXED BY "
+    "idx_registered_model_tags_workspace_name WHERE workspace = " WS " AND name = ?1 ORDER BY key";
 static const char SQL_RM_ALIASES[] = "SELECT alias, CAST(version AS TEXT) FROM registered_model_aliases WHERE "
                                      "workspace = " WS " AND name = ?1 ORDER BY alias";
 
@@ -412,11 +422,19 @@ enum mlf_status mlf_mv_search(struct mlf_conn *c, struct mlf_arena *a, const cha
 	enum mlf_status s = mlf_search_model_versions_compile(a, filter, order_by, n_order_by, &q, err);
 	if (s != MLF_OK)
 		return s;
+	/* Without a filter and in MLflow's default order (last_updated_timestamp
+	 * DESC, name, version DESC), mlflowd's index of that order (storage/db.c)
+	 * ends the scan after the page instead of sorting every version: the first
+	 * page of 100 among 100,000 versions in 0.2 ms instead of 70 ms. */
+	bool no_filter = true;
+	for (const char *f = filter; f && *f && no_filter; f++)
+		no_filter = isspace((unsigned char)*f);
+	const char *by_update = no_filter && (n_order_by == 0 || !order_by) ? " INDEXED BY " MV_BY_UPDATE : "";
 	char *sql = mlf_arena_printf(a,
-	                             "SELECT " MV_COLS " FROM model_versions v WHERE v.workspace = " WS
+	                             "SELECT " MV_COLS " FROM model_versions v%s WHERE v.workspace = " WS
 	                             " AND v.current_stage != '" MLF_STAGE_DELETED "' AND %s ORDER BY %s LIMIT ?%d "
 	                             "OFFSET ?%d",
-	                             q.where, q.order, q.nbinds + 1, q.nbinds + 2);
+	                             by_update, q.where, q.order, q.nbinds + 1, q.nbinds + 2);
 	int own = mlf_read_begin(c, err);
 	if (own < 0)
 		return err->status;

@@ -15,6 +15,10 @@ server` from .venv, then build/mlflowd), on fresh SQLite databases:
       points (reqlat; wrk at c = 8)
   W9  condensed mixed soak: 8 writers (create run, 20 params, 1000 steps of
       10 metrics at a 10 ms cadence, finish) + 2 readers every 2 s
+  W11 model registry: GET registered-models/search over 10,000 registered
+      models and GET model-versions/search over 100,000 versions, 100 per
+      page (first page, a middle page, a name filter), c = 1 (reqlat); POST
+      model-versions/create, c = 1
 
 plus the ceilings (scripts/bench/sqlite_ceiling.c, civetweb_ceiling.c), the
 correctness gates, and the report (markdown + PNG plot).
@@ -69,6 +73,7 @@ SCALES = {
         startup_reps=0, ceil_points=20000, ceil_commits=200, ceil_spin_commits=200, ceil_reps=1,
         fresh_groups=False, single_start=True, seed_threads=4, seed_budget_s=60,
         min_requests=2, max_dur_s=8,
+        reg_models=20, reg_versions=5, reg_budget_s=300,
     ),
     "small": dict(
         reps=3, warm_s=1, dur_s=3, lat_iters=200, lat_s=2,
@@ -78,6 +83,7 @@ SCALES = {
         startup_reps=2, ceil_points=200000, ceil_commits=1000, ceil_spin_commits=5000, ceil_reps=3,
         fresh_groups=True, single_start=False, seed_threads=8, seed_budget_s=120,
         min_requests=10, max_dur_s=32,
+        reg_models=1000, reg_versions=10, reg_budget_s=60,
     ),
     "full": dict(
         reps=5, warm_s=2, dur_s=8, lat_iters=500, lat_s=3,
@@ -87,10 +93,13 @@ SCALES = {
         startup_reps=3, ceil_points=500000, ceil_commits=3000, ceil_spin_commits=15000, ceil_reps=3,
         fresh_groups=True, single_start=False, seed_threads=8, seed_budget_s=900,
         min_requests=10, max_dur_s=32,
+        reg_models=10000, reg_versions=10, reg_budget_s=120,
     ),
 }
+# reg_models registered models with reg_versions versions each (W11); those not
+# written through the REST API within reg_budget_s are written by direct SQL.
 
-ALL_WORKLOADS = ["W0", "W1", "W3", "W5", "W7", "W9", "ceilings"]
+ALL_WORKLOADS = ["W0", "W1", "W3", "W5", "W7", "W9", "W11", "ceilings"]
 # The metric index MLflow 3.12 added (alembic a5b4c3d2e1f0): a fourth b-tree
 # per point. The ceilings also measure the layout without it, under the
 # results suffix PRE_312.
@@ -574,6 +583,70 @@ SEARCHES = {
 }
 
 
+
+class RegistryData:
+    """W11's registry: registered models bench-model-NNNNN, each with the same
+    number of versions, generated deterministically so the expected answers
+    are known. Versions written by direct SQL get timestamps T0 + their index;
+    those the server creates, its own clock."""
+
+    CREATE_MODEL = "zz-bench-create"  # create-model-version is timed on it; sorts after every bench-model-*
+    RM_FILTER = "name LIKE 'bench-model-00%'"  # 1,000 models at full scale, every model at tiny
+    MV_FILTER = "name LIKE 'bench-model-0001%'"  # 10 models: 100 versions at every scale
+
+    def __init__(self, sc):
+        self.n_models = sc["reg_models"]
+        self.per = sc["reg_versions"]
+
+    def n_versions(self):
+        return self.n_models * self.per
+
+    @staticmethod
+    def name(i):
+        return f"bench-model-{i:05d}"
+
+    @staticmethod
+    def model_tags(i):
+        return [{"key": "team", "value": f"team-{i % 10}"}]
+
+    @staticmethod
+    def source(i, v):
+        return f"s3://bench-registry/{i:05d}/{v}"
+
+    @staticmethod
+    def version_tags(i, v):
+        return [{"key": "fold", "value": str((i + v) % 3)}]
+
+    def models(self, prefix="bench-model-"):
+        """Names in MLflow's default order (name ASC)."""
+        return [self.name(i) for i in range(self.n_models) if self.name(i).startswith(prefix)]
+
+    def versions(self, prefix="bench-model-"):
+        """(name, version, source) ordered by name ASC, version DESC."""
+        return [(self.name(i), v, self.source(i, v)) for i in range(self.n_models)
+                if self.name(i).startswith(prefix) for v in range(self.per, 0, -1)]
+
+    def mid_offset(self, total):
+        """Offset of W11's middle page: half the rows, rounded down to a page of 100 (0: none)."""
+        return total // 2 // 100 * 100
+
+
+# W11 timed reads: id -> (label, path, query, middle page?)
+REG_SEARCHES = {
+    "w11_rm_first": ("search-registered-models, first page", "/registered-models/search",
+                     {"max_results": 100}, False),
+    "w11_rm_mid": ("search-registered-models, middle page (page_token)", "/registered-models/search",
+                   {"max_results": 100}, True),
+    "w11_rm_filter": (f"search-registered-models, {RegistryData.RM_FILTER}", "/registered-models/search",
+                      {"max_results": 100, "filter": RegistryData.RM_FILTER}, False),
+    "w11_mv_first": ("search-model-versions, first page", "/model-versions/search", {"max_results": 100}, False),
+    "w11_mv_mid": ("search-model-versions, middle page (page_token)", "/model-versions/search",
+                   {"max_results": 100}, True),
+    "w11_mv_filter": (f"search-model-versions, {RegistryData.MV_FILTER}", "/model-versions/search",
+                      {"max_results": 100, "filter": RegistryData.MV_FILTER}, False),
+}
+
+
 # ---------------------------------------------------------------------------
 # the harness
 # ---------------------------------------------------------------------------
@@ -596,6 +669,7 @@ class Harness:
         self.calib = []  # [phase, ms of the fixed CPU workload (calib.c) at its start]
         self.errors = []
         self.data = Dataset(self.sc)
+        self.reg = RegistryData(self.sc)
         self.wrk_invocation = 0
         # a private copy, so a rebuild during the run cannot change the binary under test
         self.mlflowd_bin = args.mlflowd
@@ -1466,6 +1540,254 @@ class Harness:
             except Exception as e:
                 self.gate(kind, "w7_bulk", f"timing: {e}")
 
+    # ---- W11 model registry ----------------------------------------------------
+
+    def registry_seed(self, srv):
+        """Registered models and their versions through the REST API with
+        seed_threads clients, model by model, for at most reg_budget_s; the
+        models not reached are returned for registry_sql_fill()."""
+        sc, rd, kind = self.sc, self.reg, srv.kind
+        tl = threading.local()
+        lock = threading.Lock()
+        skipped, done = [], [0]
+        deadline = time.perf_counter() + sc["reg_budget_s"]
+
+        def client():
+            if not hasattr(tl, "c"):
+                tl.c = Client(srv.port)
+            return tl.c
+
+        def one_model(i):
+            if i >= sc["seed_threads"] and time.perf_counter() > deadline:
+                with lock:
+                    skipped.append(i)
+                return
+            c = client()
+            ok(c.post("/registered-models/create", {"name": rd.name(i), "tags": rd.model_tags(i)}),
+               "registered-models/create")
+            for v in range(1, rd.per + 1):
+                js = ok(c.post("/model-versions/create", {"name": rd.name(i), "source": rd.source(i, v),
+                                                          "tags": rd.version_tags(i, v)}),
+                        "model-versions/create")
+                if str(js["model_version"]["version"]) != str(v):
+                    raise RuntimeError(f"model-versions/create of {rd.name(i)} answered version "
+                                       f"{js['model_version']['version']}, want {v}")
+            with lock:
+                done[0] += 1 + rd.per
+
+        from concurrent.futures import ThreadPoolExecutor
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(sc["seed_threads"]) as ex:
+            for j in [ex.submit(one_model, i) for i in range(rd.n_models)]:
+                j.result()
+        secs = time.perf_counter() - t0
+        c = Client(srv.port)
+        ok(c.post("/registered-models/create", {"name": rd.CREATE_MODEL}), "registered-models/create")
+        c.close()
+        r = self.res[kind]
+        r["w11_fill_s"] = secs
+        r["w11_fill_rps"] = done[0] / secs if secs else None
+        r["w11_fill_api_models"] = rd.n_models - len(skipped)
+        r["w11_fill_sql_models"] = len(skipped)
+        log(f"[{kind}] W11: {rd.n_models - len(skipped):,} registered models and {done[0] - rd.n_models + len(skipped):,} "
+            f"versions created through the REST API in {secs:,.1f} s ({r['w11_fill_rps']:,.0f} creates/s, "
+            f"{sc['seed_threads']} client threads)" + (f"; {len(skipped):,} models left for direct SQL" if skipped else ""))
+        return sorted(skipped)
+
+    def registry_sql_fill(self, db, indices):
+        """Write registered models, their versions and tags straight into the
+        SQLite file (server stopped), copying every other column from the first
+        model and version the server created itself."""
+        rd = self.reg
+        c = sqlite3.connect(str(db), timeout=60)
+        c.execute("PRAGMA foreign_keys=ON")
+
+        def template(table, where, args):
+            cols = [x[1] for x in c.execute(f"PRAGMA table_info({table})")]
+            row = c.execute(f"SELECT * FROM {table} WHERE {where}", args).fetchone()
+            if row is None:
+                raise RuntimeError(f"registry_sql_fill: no template row in {table}")
+            return cols, dict(zip(cols, row))
+
+        def insert(table, cols, rows):
+            c.executemany(f"INSERT INTO {table}({','.join(cols)}) VALUES ({','.join('?' * len(cols))})",
+                          [[r[k] for k in cols] for r in rows])
+
+        mcols, mrow = template("registered_models", "name = ?", (rd.name(0),))
+        vcols, vrow = template("model_versions", "name = ? AND version = 1", (rd.name(0),))
+        mtcols, mtrow = template("registered_model_tags", "name = ?", (rd.name(0),))
+        vtcols, vtrow = template("model_version_tags", "name = ? AND version = 1", (rd.name(0),))
+        src0 = vrow["source"]
+        t0 = time.perf_counter()
+        with c:
+            for i in indices:
+                name = rd.name(i)
+                insert("registered_models", mcols, [dict(mrow, name=name, creation_time=T0 + i,
+                                                         last_updated_time=T0 + i)])
+                insert("registered_model_tags", mtcols, [dict(mtrow, name=name, key=t["key"], value=t["value"])
+                                                         for t in rd.model_tags(i)])
+                vrows, vtrows = [], []
+                for v in range(1, rd.per + 1):
+                    src, ts = rd.source(i, v), T0 + i * rd.per + v
+                    loc = vrow.get("storage_location")
+                    vrows.append(dict(vrow, name=name, version=v, creation_time=ts, last_updated_time=ts, source=src,
+                                      storage_location=loc.replace(src0, src) if isinstance(loc, str) else loc))
+                    vtrows += [dict(vtrow, name=name, version=v, key=t["key"], value=t["value"])
+                               for t in rd.version_tags(i, v)]
+                insert("model_versions", vcols, vrows)
+                insert("model_version_tags", vtcols, vtrows)
+        c.close()
+        log(f"wrote {len(indices):,} registered models and {len(indices) * rd.per:,} versions by direct SQL in "
+            f"{time.perf_counter() - t0:,.1f} s (template: {rd.name(0)} version 1)")
+
+    @staticmethod
+    def norm_mv(v):
+        tags = sorted((t["key"], t["value"]) for t in v.get("tags", []))
+        return (v.get("name"), int(v.get("version", 0)), v.get("source"), v.get("status"),
+                v.get("current_stage"), tags)
+
+    @classmethod
+    def norm_rm(cls, m):
+        tags = sorted((t["key"], t["value"]) for t in m.get("tags", []))
+        latest = sorted((int(v.get("version", 0)), v.get("current_stage"), v.get("source"), v.get("status"))
+                        for v in m.get("latest_versions", []))
+        return (m.get("name"), tags, latest)
+
+    def reg_walk(self, cl, path, key, query, page, stop_at=None):
+        """Every page of a registry search (or the first stop_at rows):
+        (rows, next_page_token after the last page read)."""
+        rows, tok = [], None
+        while True:
+            q = dict(query, max_results=page)
+            if tok:
+                q["page_token"] = tok
+            js = ok(cl.get(path, q), path)
+            rows += js.get(key, [])
+            tok = js.get("next_page_token")
+            if not tok or (stop_at is not None and len(rows) >= stop_at) or len(rows) > 10**7:
+                return rows, tok
+
+    @staticmethod
+    def reg_page(offset, cap):
+        """A page size (at most cap) whose pages end exactly at offset (a multiple of 100)."""
+        page = min(offset, cap)
+        return page if offset % page == 0 else 100
+
+    def check_registry(self, srv):
+        """W11 answers against the generator (and, through self.answers,
+        against stock's). Returns {search id: page token} for the middle pages."""
+        kind, rd = srv.kind, self.reg
+        ans = self.answers[kind]
+        cl = Client(srv.port)
+        tokens = {}
+        try:
+            models, _ = self.reg_walk(cl, "/registered-models/search", "registered_models", {}, 1000)
+            got = [m["name"] for m in models]
+            want = rd.models() + [rd.CREATE_MODEL]
+            if got != want:
+                self.gate(kind, "w11_rm_first", f"all pages of search-registered-models: {len(got)} names, "
+                                                f"{len(want)} expected (or not in name order)")
+            bad = [m["name"] for m in models[:-1]
+                   if [int(v["version"]) for v in m.get("latest_versions", [])] != [rd.per]]
+            if bad:
+                self.gate(kind, "w11_rm_first", f"latest_versions is not [{rd.per}] for {len(bad)} models, "
+                                                f"e.g. {bad[:3]}")
+            ans["w11_rm_first"] = [self.norm_rm(m) for m in models[:100]]
+            js = ok(cl.get("/registered-models/search", REG_SEARCHES["w11_rm_filter"][2]), "rm search")
+            got = [m["name"] for m in js.get("registered_models", [])]
+            want = rd.models("bench-model-00")[:100]
+            ans["w11_rm_filter"] = [self.norm_rm(m) for m in js.get("registered_models", [])]
+            if got != want:
+                self.gate(kind, "w11_rm_filter", f"{len(got)} models returned, {len(want)} expected")
+            mid = rd.mid_offset(len(want := rd.models()))
+            if mid:
+                _, tokens["w11_rm_mid"] = self.reg_walk(cl, "/registered-models/search", "registered_models", {},
+                                                        self.reg_page(mid, 1000), stop_at=mid)
+                js = ok(cl.get("/registered-models/search", {"max_results": 100, "page_token": tokens["w11_rm_mid"]}),
+                        "rm search")
+                got = [m["name"] for m in js.get("registered_models", [])]
+                ans["w11_rm_mid"] = got
+                if got != want[mid:mid + 100]:
+                    self.gate(kind, "w11_rm_mid", f"middle page: {got[:2]}..., want {want[mid:mid + 2]}...")
+        except Exception as e:
+            self.gate(kind, "w11_rm_first", f"{e}")
+        try:
+            order = {"order_by": ["name ASC", "version_number DESC"]}
+            vers, _ = self.reg_walk(cl, "/model-versions/search", "model_versions", order, 10000)
+            got = [(v["name"], int(v["version"]), v.get("source")) for v in vers]
+            want = rd.versions()
+            if got != want:
+                self.gate(kind, "w11_mv_first", f"all pages of search-model-versions ordered by name, version: "
+                                                f"{len(got)} versions, {len(want)} expected (or different)")
+            ans["w11_mv_ordered"] = [self.norm_mv(v) for v in vers[:100]]
+            ans["w11_mv_count"] = len(vers)
+            # the default order (last_updated_timestamp DESC, name ASC, version DESC): timestamps are
+            # each server's own, so the pages are checked for order and content, not compared
+            for sid in ("w11_mv_first", "w11_mv_filter"):
+                js = ok(cl.get("/model-versions/search", REG_SEARCHES[sid][2]), "mv search")
+                page = js.get("model_versions", [])
+                keys = [(-int(v["last_updated_timestamp"]), v["name"], -int(v["version"])) for v in page]
+                pool = set(want if sid == "w11_mv_first" else rd.versions("bench-model-0001"))
+                if (len(page) != min(100, len(pool)) or keys != sorted(keys)
+                        or not {(v["name"], int(v["version"]), v.get("source")) for v in page} <= pool):
+                    self.gate(kind, sid, f"{len(page)} versions, not in the default order or not the generated ones")
+            mid = rd.mid_offset(len(want))
+            if mid:
+                _, tokens["w11_mv_mid"] = self.reg_walk(cl, "/model-versions/search", "model_versions", {},
+                                                        self.reg_page(mid, 10000), stop_at=mid)
+        except Exception as e:
+            self.gate(kind, "w11_mv_first", f"{e}")
+        cl.close()
+        return tokens
+
+    def time_registry(self, srv, tokens):
+        kind, r, rd = srv.kind, self.res[srv.kind], self.reg
+        for sid, (label, path, query, mid) in REG_SEARCHES.items():
+            if sid in self.gates[kind] or (mid and not tokens.get(sid)):
+                continue
+            q = dict(query, page_token=tokens[sid]) if mid else query
+            url = f"{API}{path}?" + urllib.parse.urlencode(q, doseq=True)
+            try:
+                vals = []
+                while len(vals) < self.lat_reps(vals):
+                    try:
+                        vals.append(self.reqlat(srv.port, "GET", url, warmup=0 if vals else 1))
+                    except RuntimeError as e:
+                        if "(status 0)" not in str(e) or vals:
+                            raise
+                        # a dropped keep-alive connection (seen with stock on a busy machine): once more
+                        log(f"[{kind}] W11 {label}: {e}; measuring once more")
+                        vals.append(self.reqlat(srv.port, "GET", url, warmup=1))
+                r[f"{sid}_p50"] = summary([v["p50_ms"] for v in vals])
+                r[f"{sid}_p99"] = summary([v["p99_ms"] for v in vals])
+                r[f"{sid}_bytes"] = vals[-1]["bytes"]
+                log(f"[{kind}] W11 {label}: p50 {r[sid + '_p50']['med']:.2f} ms, {vals[-1]['bytes']:,} bytes")
+            except Exception as e:
+                self.gate(kind, sid, f"timing: {e}")
+        # create-model-version on one model: every request a new version; afterwards its
+        # versions must be exactly 1..n for the n requests sent (warm-up included)
+        body = {"name": rd.CREATE_MODEL, "source": "s3://bench-registry/create"}
+        try:
+            vals = []
+            while len(vals) < self.lat_reps(vals):
+                vals.append(self.reqlat(srv.port, "POST", f"{API}/model-versions/create", body=body,
+                                        warmup=0 if vals else 1))
+            r["w11_create_p50"] = summary([v["p50_ms"] for v in vals])
+            r["w11_create_p99"] = summary([v["p99_ms"] for v in vals])
+            sent = sum(v["iters"] for v in vals) + 1
+            cl = Client(srv.port)
+            vers, _ = self.reg_walk(cl, "/model-versions/search", "model_versions",
+                                    {"filter": f"name = '{rd.CREATE_MODEL}'"}, 10000)
+            cl.close()
+            got = sorted(int(v["version"]) for v in vers)
+            if got != list(range(1, sent + 1)):
+                self.gate(kind, "w11_create", f"{sent} create-model-version requests, versions stored: "
+                                              f"{len(got)} (max {max(got, default=0)})")
+            log(f"[{kind}] W11 create-model-version: p50 {r['w11_create_p50']['med']:.2f} ms "
+                f"({sent} versions)")
+        except Exception as e:
+            self.gate(kind, "w11_create", f"{e}")
+
     # ---- W9 soak -----------------------------------------------------------
 
     def soak(self, srv, eid, names):
@@ -1623,7 +1945,8 @@ class Harness:
         wl = self.args.workloads
         r = self.res[kind]
         log(f"==== {kind} ====")
-        reads = bool({"W5", "W7", "W9"} & set(wl))
+        runs_needed = bool({"W5", "W7", "W9"} & set(wl))  # the seeded runs
+        reads = runs_needed or "W11" in wl
         # P1: empty db: W0 (startup, idle), W1, W3 (a fresh db for W3 at small/full)
         self.calibrate(f"{kind}: empty-db phase (W0, W1, W3)")
         srv = self.new_server(kind, "empty")
@@ -1659,13 +1982,17 @@ class Harness:
                 srv.stop()
                 srv = self.new_server(kind, "seeded")
                 self.start(srv, "startup_empty_ms")
-            eid, hid, names, skipped = self.seed(srv)
-            restart = sc["startup_reps"] > 0 or skipped
+            eid, hid, names, skipped = self.seed(srv) if runs_needed else (None, None, {}, [])
+            reg_skipped = self.registry_seed(srv) if "W11" in wl else []
+            restart = sc["startup_reps"] > 0 or skipped or reg_skipped
             if restart:
                 srv.stop()
                 if skipped:
                     self.sql_fill(srv.db, eid, names, skipped)
-            self.measure_seeded_db(srv)
+                if reg_skipped:
+                    self.registry_sql_fill(srv.db, reg_skipped)
+            if runs_needed:
+                self.measure_seeded_db(srv)
             # P3: restart on the seeded db with its file evicted from the page cache
             for rep in range(sc["startup_reps"] if restart else 0):
                 evict_from_page_cache(srv.db)
@@ -1682,6 +2009,10 @@ class Harness:
                 self.check_reads(srv, eid, names)
                 self.calibrate(f"{kind}: reads (W5, W7)")
                 self.time_reads(srv, eid, names)
+            if "W11" in wl:
+                tokens = self.check_registry(srv)
+                self.calibrate(f"{kind}: registry (W11)")
+                self.time_registry(srv, tokens)
             if "W9" in wl:
                 self.soak(srv, eid, names)
         finally:
@@ -2002,6 +2333,23 @@ class Report:
             gate_ids=("w7_bulk",), short="W7 bulk-interval 10 x 320")
         row(f"W7 get-history-bulk-interval at c={sc['w7_conc']}: req/s", "w7_bulk_conc_rps", "", "hi",
             gate_ids=("w7_bulk",), plot=False)
+        rd = h.reg
+        nrm, nmv = f"{rd.n_models:,}", f"{rd.n_versions():,}"
+        row(f"W11 search-registered-models on {nrm} models, 100/page, first page: p50", "w11_rm_first_p50", " ms",
+            "lo", 5, 100, gate_ids=("w11_rm_first",), short="W11 search registered models")
+        row(f"W11 search-registered-models on {nrm} models, 100/page, middle page: p50", "w11_rm_mid_p50", " ms",
+            "lo", 5, 100, gate_ids=("w11_rm_first", "w11_rm_mid"), plot=False)
+        row(f"W11 search-registered-models, `{rd.RM_FILTER}`, 100/page: p50", "w11_rm_filter_p50", " ms", "lo",
+            gate_ids=("w11_rm_filter",), plot=False)
+        row(f"W11 search-model-versions on {nmv} versions, 100/page, first page: p50", "w11_mv_first_p50", " ms",
+            "lo", 5, 100, gate_ids=("w11_mv_first",), short="W11 search model versions")
+        row(f"W11 search-model-versions on {nmv} versions, 100/page, middle page: p50", "w11_mv_mid_p50", " ms",
+            "lo", 5, 100, gate_ids=("w11_mv_first",), plot=False)
+        row(f"W11 search-model-versions, `{rd.MV_FILTER}` ({len(rd.versions('bench-model-0001')):,} versions): p50",
+            "w11_mv_filter_p50", " ms", "lo",
+            gate_ids=("w11_mv_filter",), plot=False)
+        row("W11 create-model-version, c=1: p50", "w11_create_p50", " ms", "lo", 2, gate_ids=("w11_create",),
+            short="W11 create-model-version")
         sw, mw = s.get("w9"), m.get("w9")
         if sw or mw:
             g = lambda x, k: x.get(k) if x else None  # noqa: E731
@@ -2491,6 +2839,10 @@ class Report:
         both("search runs written by direct SQL (seed budget spent)", "seed_sql_runs")
         both("projected time to seed everything through REST", "seed_projected_s", " s")
         both("journal_mode of the seeded db file", "journal_mode")
+        both("W11 registry fill through the REST API (creates/s)", "w11_fill_rps")
+        both("W11 registry fill wall time", "w11_fill_s", " s")
+        both("W11 registered models created through the REST API", "w11_fill_api_models")
+        both("W11 registered models written by direct SQL (budget spent)", "w11_fill_sql_models")
         L.append("")
         if sw or mw:
             L.append("### W9 soak")
@@ -2529,6 +2881,14 @@ class Report:
                  "equal the generated series; bulk-interval answers (run, step, timestamp, value) are equal "
                  "between the servers.")
         L.append("- Seeding: the number of rows in `metrics` equals the number of points sent.")
+        L.append("- W11: every page of search-registered-models lists the generated models in name order, each "
+                 "with its last version as `latest_versions`; every page of search-model-versions ordered by "
+                 "name and version lists the generated versions with their sources; the filtered pages and the "
+                 "middle page hold the expected models; the default-order pages (last_updated_timestamp DESC, "
+                 "name, version DESC: each server's own timestamps) are in that order and hold generated versions; "
+                 "after the create-model-version timing the model's versions are exactly 1..n for the n requests "
+                 "sent. The first pages (models with tags and latest versions; versions with tags) are equal "
+                 "between the servers.")
         L.append("")
         any_fail = False
         for kind in h.args.servers:
