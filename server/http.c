@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "../api/limits.h"
+#include "static_dir.h"
 #include "ui.h"
 
 struct mlf_server {
@@ -402,8 +403,47 @@ static int content_type_json(const char *ct)
 
 /* ---- the dispatcher ---- */
 
+/* Chunk of a --static-dir file sent per write. */
+#define STATIC_CHUNK (64 * 1024)
+
+/* A file of the --static-dir UI, streamed. */
+static void serve_static_dir(struct mg_connection *conn, const char *dir, const char *path, int head)
+{
+	struct mlf_arena a = {0};
+	struct mlf_artifact_file f;
+	const char *ctype, *cache;
+	if (mlf_static_open(&a, dir, path, &f, &ctype, &cache) != MLF_OK) {
+		mlf_arena_release(&a);
+		respond_error_status(conn, 404, MLF_ENDPOINT_NOT_FOUND, "Not found", NULL);
+		return;
+	}
+	mlf_arena_release(&a);
+	char extra[128];
+	snprintf(extra, sizeof extra, "Cache-Control: %s\r\n", cache);
+	struct mlf_buf b = {0};
+	put_head(&b, server_of(conn), 200, ctype, (long long)f.size, extra);
+	int ok = mg_write(conn, b.data, b.len) > 0;
+	mlf_buf_release(&b);
+	char *chunk = head ? NULL : malloc(STATIC_CHUNK);
+	for (int64_t left = f.size; ok && chunk && left > 0;) {
+		ssize_t r = read(f.fd, chunk, left < STATIC_CHUNK ? (size_t)left : STATIC_CHUNK);
+		if (r <= 0)
+			break; /* the file shrank: the client sees a short body */
+		ok = mg_write(conn, chunk, (size_t)r) > 0;
+		left -= r;
+	}
+	free(chunk);
+	close(f.fd);
+}
+
 static void serve_ui(struct mg_connection *conn, const char *path)
 {
+	const struct mlf_config *cfg = server_of(conn)->cfg;
+	if (cfg->static_dir) {
+		serve_static_dir(conn, cfg->static_dir, path,
+		                 !strcmp(mg_get_request_info(conn)->request_method, "HEAD"));
+		return;
+	}
 	const struct mlf_ui_file *f = mlf_ui_find(path);
 	if (!f) {
 		respond_error_status(conn, 404, MLF_ENDPOINT_NOT_FOUND, "Not found", NULL);

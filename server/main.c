@@ -22,6 +22,7 @@
 #include "../storage/pool.h"
 #include "config.h"
 #include "http.h"
+#include "static_dir.h"
 
 #define DEFAULT_BACKEND_STORE "runs.db"
 #define DEFAULT_ARTIFACTS_DESTINATION "./mlartifacts"
@@ -55,6 +56,10 @@ static const char usage[] = "Usage: mlflowd [OPTIONS]\n"
                             "                                state-changing requests besides localhost\n"
                             "                                ('*' allows all)\n"
                             "  --x-frame-options VALUE       SAMEORIGIN (default), DENY or NONE\n"
+                            "  --static-dir DIR              serve the web UI from DIR (index.html at /,\n"
+                            "                                assets under /static-files/) instead of the\n"
+                            "                                embedded one; 'mlflow' serves MLflow's own UI\n"
+                            "                                from the mlflow package of the python3 on PATH\n"
                             "  --quiet                       no request log on stderr\n"
                             "  --version                     print the version and exit\n"
                             "  --help                        print this help and exit\n";
@@ -130,6 +135,7 @@ enum {
 	OPT_CORS,
 	OPT_XFO,
 	OPT_QUIET,
+	OPT_STATIC_DIR,
 	OPT_VERSION,
 	OPT_HELP,
 };
@@ -148,6 +154,7 @@ static const struct option options[] = {
     {"cors-allowed-origins", required_argument, NULL, OPT_CORS},
     {"x-frame-options", required_argument, NULL, OPT_XFO},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    {"static-dir", required_argument, NULL, OPT_STATIC_DIR},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -182,7 +189,7 @@ int main(int argc, char **argv)
 	    .workers = MLF_DEFAULT_WORKERS,
 	    .x_frame_options = "SAMEORIGIN",
 	};
-	const char *allowed_hosts = NULL, *cors = NULL;
+	const char *allowed_hosts = NULL, *cors = NULL, *static_dir = NULL;
 
 	opterr = 0;
 	int c;
@@ -226,6 +233,7 @@ int main(int argc, char **argv)
 				die("invalid --x-frame-options '%s' (SAMEORIGIN, DENY or NONE)", optarg);
 			break;
 		case OPT_QUIET: cfg.quiet = 1; break;
+		case OPT_STATIC_DIR: static_dir = optarg; break;
 		case OPT_VERSION: printf("mlflowd %s (MLflow API %s)\n", MLF_VERSION, MLF_MLFLOW_VERSION); return 0;
 		case OPT_HELP: fputs(usage, stdout); return 0;
 		case ':': die("option %s needs a value (see mlflowd --help)", argv[optind - 1]); break;
@@ -252,6 +260,15 @@ int main(int argc, char **argv)
 			cfg.allowed_hosts[cfg.n_allowed_hosts++] = cfg.host;
 			cfg.allowed_hosts[cfg.n_allowed_hosts++] = own;
 		}
+	}
+	if (static_dir) {
+		char why[512];
+		char *dir = mlf_static_dir_resolve(static_dir, why, sizeof why);
+		if (!dir) {
+			fprintf(stderr, "mlflowd: %s\n", why);
+			return 2;
+		}
+		cfg.static_dir = dir;
 	}
 	if (cors)
 		cfg.n_cors_origins = split_list(cors, cfg.cors_origins, MLF_MAX_PATTERNS);
@@ -308,5 +325,6 @@ int main(int argc, char **argv)
 	mlf_db_close(db);
 	free(root0);
 	free(dest);
+	free((char *)cfg.static_dir);
 	return 0;
 }
