@@ -73,6 +73,9 @@ enum mlf_status mlf_api_metrics_get_history(struct mlf_req *req);
 enum mlf_status mlf_api_metrics_get_history_bulk(struct mlf_req *req);
 enum mlf_status mlf_api_metrics_get_history_bulk_interval(struct mlf_req *req);
 
+/* ---- GraphQL for MLflow's web UI (api/graphql.c) ---- */
+enum mlf_status mlf_api_graphql(struct mlf_req *req);
+
 /* ---- server info (api/server_info.c) ---- */
 enum mlf_status mlf_api_server_info(struct mlf_req *req);
 

@@ -68,6 +68,10 @@ const struct mlf_route mlf_routes[] = {
     {"PATCH", "/mlflow/logged-models/{model_id}/tags", mlf_api_logged_models_set_tags, 0},
     {"DELETE", "/mlflow/logged-models/{model_id}/tags/{tag_key...}", mlf_api_logged_models_delete_tag, 0},
 
+    /* MLflow's web UI (--static-dir): GraphQL at the root, as MLflow serves it */
+    {"POST", "/graphql", mlf_api_graphql, MLF_ROUTE_ROOT},
+    {"GET", "/graphql", mlf_api_graphql, MLF_ROUTE_ROOT},
+
     /* server */
     {"GET", "/mlflow/server-info", mlf_api_server_info, MLF_ROUTE_V3},
 };

@@ -107,16 +107,18 @@ char *mlf_static_dir_resolve(const char *arg, char *why, size_t why_len)
 		}
 		line[strcspn(line, "\r\n")] = '\0';
 		if (!line[0]) {
-			snprintf(why, why_len,
-			         "--static-dir mlflow: the python3 on PATH has no mlflow package (install mlflow, or give "
-			         "the folder of a built MLflow UI)");
+			snprintf(
+			    why, why_len,
+			    "--static-dir mlflow: the python3 on PATH has no mlflow package (install mlflow, or give "
+			    "the folder of a built MLflow UI)");
 			return NULL;
 		}
 		if (!has_index(line)) {
-			snprintf(why, why_len,
-			         "--static-dir mlflow: the mlflow package of the python3 on PATH has no built UI (%.300s/"
-			         "index.html is missing)",
-			         line);
+			snprintf(
+			    why, why_len,
+			    "--static-dir mlflow: the mlflow package of the python3 on PATH has no built UI (%.300s/"
+			    "index.html is missing)",
+			    line);
 			return NULL;
 		}
 		return realpath(line, NULL);
