@@ -43,9 +43,9 @@ struct gfield {
 	const char *rest; /* the REST JSON key */
 	enum kind kind;
 	int list;
-	const struct gtype *type;   /* K_OBJECT */
-	const char *type_name;      /* leaf types: for messages */
-	const char *enum_default;   /* K_ENUM: the protobuf default */
+	const struct gtype *type; /* K_OBJECT */
+	const char *type_name;    /* leaf types: for messages */
+	const char *enum_default; /* K_ENUM: the protobuf default */
 	enum special special;
 };
 struct gtype {
@@ -53,19 +53,40 @@ struct gtype {
 	const struct gfield *fields; /* ends with a NULL name */
 };
 
-#define STR(n, r) {n, r, K_STRING, 0, NULL, "String", NULL, SP_NONE}
-#define LONG(n, r) {n, r, K_LONG, 0, NULL, "LongString", NULL, SP_NONE}
-#define OBJ(n, r, t) {n, r, K_OBJECT, 0, &t, NULL, NULL, SP_NONE}
-#define OBJS(n, r, t) {n, r, K_OBJECT, 1, &t, NULL, NULL, SP_NONE}
-#define END {NULL, NULL, K_STRING, 0, NULL, NULL, NULL, SP_NONE}
+#define STR(n, r)                                                \
+	{                                                        \
+		n, r, K_STRING, 0, NULL, "String", NULL, SP_NONE \
+	}
+#define LONG(n, r)                                                 \
+	{                                                          \
+		n, r, K_LONG, 0, NULL, "LongString", NULL, SP_NONE \
+	}
+#define OBJ(n, r, t)                                       \
+	{                                                  \
+		n, r, K_OBJECT, 0, &t, NULL, NULL, SP_NONE \
+	}
+#define OBJS(n, r, t)                                      \
+	{                                                  \
+		n, r, K_OBJECT, 1, &t, NULL, NULL, SP_NONE \
+	}
+#define END                                                        \
+	{                                                          \
+		NULL, NULL, K_STRING, 0, NULL, NULL, NULL, SP_NONE \
+	}
 
 static const struct gfield error_detail_fields[] = {STR("field", "field"), STR("message", "message"), END};
 static const struct gtype t_error_detail = {"ErrorDetail", error_detail_fields};
-static const struct gfield api_error_fields[] = {STR("code", "code"), STR("message", "message"),
-                                                 STR("helpUrl", "help_url"), STR("traceId", "trace_id"),
-                                                 OBJS("errorDetails", "error_details", t_error_detail), END};
+static const struct gfield api_error_fields[] = {STR("code", "code"),
+                                                 STR("message", "message"),
+                                                 STR("helpUrl", "help_url"),
+                                                 STR("traceId", "trace_id"),
+                                                 OBJS("errorDetails", "error_details", t_error_detail),
+                                                 END};
 static const struct gtype t_api_error = {"ApiError", api_error_fields};
-#define API_ERROR {"apiError", NULL, K_OBJECT, 0, &t_api_error, NULL, NULL, SP_API_ERROR}
+#define API_ERROR                                                                     \
+	{                                                                             \
+		"apiError", NULL, K_OBJECT, 0, &t_api_error, NULL, NULL, SP_API_ERROR \
+	}
 
 static const struct gfield kv_fields[] = {STR("key", "key"), STR("value", "value"), END};
 static const struct gtype t_experiment_tag = {"MlflowExperimentTag", kv_fields};
@@ -116,25 +137,27 @@ static const struct gfield run_info_fields[] = {
     END};
 static const struct gtype t_run_info = {"MlflowRunInfo", run_info_fields};
 
-static const struct gfield metric_fields[] = {
-    STR("key", "key"),
-    {"value", "value", K_NAN_FLOAT, 0, NULL, "Float", NULL, SP_NONE},
-    LONG("timestamp", "timestamp"),
-    LONG("step", "step"),
-    STR("datasetName", "dataset_name"),
-    STR("datasetDigest", "dataset_digest"),
-    STR("modelId", "model_id"),
-    STR("runId", "run_id"),
-    END};
+static const struct gfield metric_fields[] = {STR("key", "key"),
+                                              {"value", "value", K_NAN_FLOAT, 0, NULL, "Float", NULL, SP_NONE},
+                                              LONG("timestamp", "timestamp"),
+                                              LONG("step", "step"),
+                                              STR("datasetName", "dataset_name"),
+                                              STR("datasetDigest", "dataset_digest"),
+                                              STR("modelId", "model_id"),
+                                              STR("runId", "run_id"),
+                                              END};
 static const struct gtype t_metric = {"MlflowMetricExtension", metric_fields};
 
 static const struct gfield run_data_fields[] = {OBJS("metrics", "metrics", t_metric), OBJS("params", "params", t_param),
                                                 OBJS("tags", "tags", t_run_tag), END};
 static const struct gtype t_run_data = {"MlflowRunData", run_data_fields};
 
-static const struct gfield dataset_fields[] = {STR("name", "name"),     STR("digest", "digest"),
-                                               STR("sourceType", "source_type"), STR("source", "source"),
-                                               STR("schema", "schema"), STR("profile", "profile"),
+static const struct gfield dataset_fields[] = {STR("name", "name"),
+                                               STR("digest", "digest"),
+                                               STR("sourceType", "source_type"),
+                                               STR("source", "source"),
+                                               STR("schema", "schema"),
+                                               STR("profile", "profile"),
                                                END};
 static const struct gtype t_dataset = {"MlflowDataset", dataset_fields};
 static const struct gfield dataset_input_fields[] = {OBJS("tags", "tags", t_input_tag),
@@ -162,19 +185,18 @@ static const struct gtype t_run = {"MlflowRunExtension", run_fields};
 
 static const struct gfield get_run_response_fields[] = {OBJ("run", "run", t_run), API_ERROR, END};
 static const struct gtype t_get_run_response = {"MlflowGetRunResponse", get_run_response_fields};
-static const struct gfield get_experiment_response_fields[] = {OBJ("experiment", "experiment", t_experiment),
-                                                               API_ERROR, END};
+static const struct gfield get_experiment_response_fields[] = {OBJ("experiment", "experiment", t_experiment), API_ERROR,
+                                                               END};
 static const struct gtype t_get_experiment_response = {"MlflowGetExperimentResponse", get_experiment_response_fields};
 static const struct gfield search_runs_response_fields[] = {OBJS("runs", "runs", t_run),
                                                             STR("nextPageToken", "next_page_token"), API_ERROR, END};
 static const struct gtype t_search_runs_response = {"MlflowSearchRunsResponse", search_runs_response_fields};
-static const struct gfield metric_with_run_id_fields[] = {
-    STR("key", "key"),
-    {"value", "value", K_FLOAT, 0, NULL, "Float", NULL, SP_NONE},
-    LONG("timestamp", "timestamp"),
-    LONG("step", "step"),
-    STR("runId", "run_id"),
-    END};
+static const struct gfield metric_with_run_id_fields[] = {STR("key", "key"),
+                                                          {"value", "value", K_FLOAT, 0, NULL, "Float", NULL, SP_NONE},
+                                                          LONG("timestamp", "timestamp"),
+                                                          LONG("step", "step"),
+                                                          STR("runId", "run_id"),
+                                                          END};
 static const struct gtype t_metric_with_run_id = {"MlflowMetricWithRunId", metric_with_run_id_fields};
 static const struct gfield bulk_interval_response_fields[] = {OBJS("metrics", "metrics", t_metric_with_run_id),
                                                               API_ERROR, END};
@@ -192,18 +214,22 @@ struct ginput {
 	const char *name;
 	const struct ginput_field *fields;
 };
-static const struct ginput_field get_run_input_fields[] = {
-    {"runId", "run_id", K_STRING, 0, "String"}, {"runUuid", "run_uuid", K_STRING, 0, "String"}, {NULL, NULL, 0, 0, NULL}};
+static const struct ginput_field get_run_input_fields[] = {{"runId", "run_id", K_STRING, 0, "String"},
+                                                           {"runUuid", "run_uuid", K_STRING, 0, "String"},
+                                                           {NULL, NULL, 0, 0, NULL}};
 static const struct ginput_field get_experiment_input_fields[] = {
     {"experimentId", "experiment_id", K_STRING, 0, "String"}, {NULL, NULL, 0, 0, NULL}};
 static const struct ginput_field search_runs_input_fields[] = {
-    {"experimentIds", "experiment_ids", K_STRING, 1, "String"}, {"filter", "filter", K_STRING, 0, "String"},
-    {"runViewType", "run_view_type", K_ENUM, 0, "MlflowViewType"}, {"maxResults", "max_results", K_INT, 0, "Int"},
-    {"orderBy", "order_by", K_STRING, 1, "String"},            {"pageToken", "page_token", K_STRING, 0, "String"},
+    {"experimentIds", "experiment_ids", K_STRING, 1, "String"},
+    {"filter", "filter", K_STRING, 0, "String"},
+    {"runViewType", "run_view_type", K_ENUM, 0, "MlflowViewType"},
+    {"maxResults", "max_results", K_INT, 0, "Int"},
+    {"orderBy", "order_by", K_STRING, 1, "String"},
+    {"pageToken", "page_token", K_STRING, 0, "String"},
     {NULL, NULL, 0, 0, NULL}};
 static const struct ginput_field bulk_interval_input_fields[] = {
-    {"runIds", "run_ids", K_STRING, 1, "String"}, {"metricKey", "metric_key", K_STRING, 0, "String"},
-    {"startStep", "start_step", K_INT, 0, "Int"}, {"endStep", "end_step", K_INT, 0, "Int"},
+    {"runIds", "run_ids", K_STRING, 1, "String"},   {"metricKey", "metric_key", K_STRING, 0, "String"},
+    {"startStep", "start_step", K_INT, 0, "Int"},   {"endStep", "end_step", K_INT, 0, "Int"},
     {"maxResults", "max_results", K_INT, 0, "Int"}, {NULL, NULL, 0, 0, NULL}};
 static const struct ginput in_get_run = {"MlflowGetRunInput", get_run_input_fields};
 static const struct ginput in_get_experiment = {"MlflowGetExperimentInput", get_experiment_input_fields};
@@ -347,8 +373,8 @@ static void check_var_use(struct exec *x, const char *var, const char *expect, i
 	}
 	int d_list = d->type[0] == '[';
 	if (strcmp(d->base, expect) || (d_list && !list))
-		add_errorf(x, "Variable '$%.100s' of type '%.100s' used in position expecting type '%s%s%s'.", var, d->type,
-		           list ? "[" : "", expect, list ? "]" : "");
+		add_errorf(x, "Variable '$%.100s' of type '%.100s' used in position expecting type '%s%s%s'.", var,
+		           d->type, list ? "[" : "", expect, list ? "]" : "");
 }
 
 static void validate_input_literal(struct exec *x, const struct ginput *in, const struct mlf_gql_value *v)
@@ -389,7 +415,8 @@ static void validate_selection(struct exec *x, const struct gtype *t, const stru
 		}
 		if (!strcmp(f->name, "__typename")) {
 			if (f->args)
-				add_errorf(x, "Unknown argument '%.100s' on field '%s.__typename'.", f->args->name, t->name);
+				add_errorf(x, "Unknown argument '%.100s' on field '%s.__typename'.", f->args->name,
+				           t->name);
 			continue;
 		}
 		const struct gfield *fd = find_field(t, f->name);
@@ -402,14 +429,16 @@ static void validate_selection(struct exec *x, const struct gtype *t, const stru
 		if (fd->kind == K_OBJECT) {
 			if (!f->has_selection)
 				add_errorf(x,
-				           "Field '%s' of type '%s%s%s' must have a selection of subfields. Did you mean '%s { "
+				           "Field '%s' of type '%s%s%s' must have a selection of subfields. Did you "
+				           "mean '%s { "
 				           "... }'?",
-				           fd->name, fd->list ? "[" : "", fd->type->name, fd->list ? "!]" : "", fd->name);
+				           fd->name, fd->list ? "[" : "", fd->type->name, fd->list ? "!]" : "",
+				           fd->name);
 			else
 				validate_selection(x, fd->type, f->selection);
 		} else if (f->has_selection) {
-			add_errorf(x, "Field '%s' must not have a selection since type '%s' has no subfields.", fd->name,
-			           fd->type_name);
+			add_errorf(x, "Field '%s' must not have a selection since type '%s' has no subfields.",
+			           fd->name, fd->type_name);
 		}
 	}
 }
@@ -430,8 +459,8 @@ static void validate_root(struct exec *x)
 			for (size_t i = 0; i < sizeof unsupported_roots / sizeof *unsupported_roots; i++)
 				known |= !strcmp(unsupported_roots[i], f->name);
 			if (known)
-				add_errorf(x, "Field '%s.%.100s' is not supported by mlflowd's GraphQL endpoint.", root_type,
-				           f->name);
+				add_errorf(x, "Field '%s.%.100s' is not supported by mlflowd's GraphQL endpoint.",
+				           root_type, f->name);
 			else if (!strncmp(f->name, "__", 2))
 				add_error(x, "Introspection is not supported by mlflowd's GraphQL endpoint.");
 			else
@@ -440,14 +469,15 @@ static void validate_root(struct exec *x)
 		}
 		for (const struct mlf_gql_arg *a = f->args; a; a = a->next) {
 			if (strcmp(a->name, "input"))
-				add_errorf(x, "Unknown argument '%.100s' on field '%s.%s'.", a->name, root_type, r->name);
+				add_errorf(x, "Unknown argument '%.100s' on field '%s.%s'.", a->name, root_type,
+				           r->name);
 			else
 				validate_input_literal(x, r->input, a->value);
 		}
 		if (!f->has_selection)
-			add_errorf(x,
-			           "Field '%s' of type '%s' must have a selection of subfields. Did you mean '%s { ... }'?",
-			           r->name, r->type->name, r->name);
+			add_errorf(
+			    x, "Field '%s' of type '%s' must have a selection of subfields. Did you mean '%s { ... }'?",
+			    r->name, r->type->name, r->name);
 		else
 			validate_selection(x, r->type, f->selection);
 	}
@@ -455,14 +485,14 @@ static void validate_root(struct exec *x)
 	for (const struct mlf_gql_var_def *d = x->op->vars; d; d = d->next) {
 		cJSON *v = x->vars ? cJSON_GetObjectItemCaseSensitive(x->vars, d->name) : NULL;
 		if (d->non_null && !d->default_value && (!v || cJSON_IsNull(v)))
-			add_errorf(x, "Variable '$%.100s' of required type '%.100s' was not provided.", d->name, d->type);
+			add_errorf(x, "Variable '$%.100s' of required type '%.100s' was not provided.", d->name,
+			           d->type);
 	}
 }
 
 /* ---- input coercion: GraphQL input -> REST request object ---- */
 
-static int coerce_scalar(struct exec *x, const struct ginput *in, const struct ginput_field *fd, cJSON *v,
-                         cJSON **out)
+static int coerce_scalar(struct exec *x, const struct ginput *in, const struct ginput_field *fd, cJSON *v, cJSON **out)
 {
 	*out = NULL;
 	if (!v || cJSON_IsNull(v))
@@ -470,8 +500,8 @@ static int coerce_scalar(struct exec *x, const struct ginput *in, const struct g
 	switch (fd->kind) {
 	case K_STRING:
 		if (!cJSON_IsString(v)) {
-			add_errorf(x, "Invalid value for '%s.%s': String cannot represent a non string value.", in->name,
-			           fd->name);
+			add_errorf(x, "Invalid value for '%s.%s': String cannot represent a non string value.",
+			           in->name, fd->name);
 			return 0;
 		}
 		*out = cJSON_CreateString(v->valuestring);
@@ -479,7 +509,8 @@ static int coerce_scalar(struct exec *x, const struct ginput *in, const struct g
 	case K_INT:
 		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble > 2147483647.0 ||
 		    v->valuedouble < -2147483648.0) {
-			add_errorf(x, "Invalid value for '%s.%s': Int cannot represent a non 32-bit signed integer value.",
+			add_errorf(x,
+			           "Invalid value for '%s.%s': Int cannot represent a non 32-bit signed integer value.",
 			           in->name, fd->name);
 			return 0;
 		}
@@ -600,12 +631,8 @@ static cJSON *build_input(struct exec *x, const struct groot *r, const struct ml
  * caller's) or NULL with *msg (arena) set. */
 static cJSON *call_rest(struct exec *x, mlf_handler_fn fn, const char *method, cJSON *in, const char **msg)
 {
-	struct mlf_req sub = {.method = method,
-	                      .path = "",
-	                      .prefix = "/ajax-api/2.0",
-	                      .in = in,
-	                      .db = x->req->db,
-	                      .cfg = x->req->cfg};
+	struct mlf_req sub = {
+	    .method = method, .path = "", .prefix = "/ajax-api/2.0", .in = in, .db = x->req->db, .cfg = x->req->cfg};
 	cJSON *out = NULL;
 	enum mlf_status st = fn(&sub);
 	if (st == MLF_OK) {
@@ -664,9 +691,7 @@ static void render_leaf(struct mlf_json *j, const struct gfield *fd, const cJSON
 	case K_LONG: render_long(j, v); return;
 	case K_FLOAT:
 	case K_NAN_FLOAT: render_float(j, v); return;
-	case K_ENUM:
-		mlf_json_str(j, cJSON_IsString(v) ? v->valuestring : fd->enum_default);
-		return;
+	case K_ENUM: mlf_json_str(j, cJSON_IsString(v) ? v->valuestring : fd->enum_default); return;
 	case K_INT: mlf_json_int(j, cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0); return;
 	case K_BOOL: mlf_json_bool(j, cJSON_IsTrue(v)); return;
 	default:

@@ -45,8 +45,8 @@ enum mlf_gql_value_kind {
 
 struct mlf_gql_value {
 	enum mlf_gql_value_kind kind;
-	const char *text;            /* STRING: decoded; INT/FLOAT: literal; ENUM: name; VAR: name; BOOL: "true"/"false" */
-	const char *name;            /* the field name, for the fields of an OBJECT */
+	const char *text; /* STRING: decoded; INT/FLOAT: literal; ENUM: name; VAR: name; BOOL: "true"/"false" */
+	const char *name; /* the field name, for the fields of an OBJECT */
 	struct mlf_gql_value *items; /* LIST elements or OBJECT fields */
 	struct mlf_gql_value *next;
 };
@@ -69,15 +69,15 @@ struct mlf_gql_field {
 
 struct mlf_gql_var_def {
 	const char *name;
-	const char *type;      /* as written, normalized: "MlflowGetRunInput!", "[String]" */
-	const char *base;      /* the named type inside: "MlflowGetRunInput" */
-	int non_null;          /* outermost type is non-null */
+	const char *type;                    /* as written, normalized: "MlflowGetRunInput!", "[String]" */
+	const char *base;                    /* the named type inside: "MlflowGetRunInput" */
+	int non_null;                        /* outermost type is non-null */
 	struct mlf_gql_value *default_value; /* NULL without one */
 	struct mlf_gql_var_def *next;
 };
 
 struct mlf_gql_op {
-	int mutation; /* 0: query */
+	int mutation;     /* 0: query */
 	const char *name; /* NULL when anonymous */
 	struct mlf_gql_var_def *vars;
 	struct mlf_gql_field *selection;

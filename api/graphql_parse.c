@@ -72,7 +72,8 @@ static const char *tok_desc(struct parser *p, char *buf, size_t n)
 static int expected(struct parser *p, const char *what)
 {
 	char buf[96];
-	return failf(p, MLF_GQL_SYNTAX_ERROR, "Syntax Error: Expected %s, found %s.", what, tok_desc(p, buf, sizeof buf));
+	return failf(p, MLF_GQL_SYNTAX_ERROR, "Syntax Error: Expected %s, found %s.", what,
+	             tok_desc(p, buf, sizeof buf));
 }
 
 static int is_name_start(char c)
@@ -160,13 +161,14 @@ static int lex_string(struct parser *p)
 				unsigned cp;
 				if (p->end - s < 4 || !hex4(s, &cp) || cp == 0) {
 					mlf_buf_release(&b);
-					return failf(p, MLF_GQL_SYNTAX_ERROR, "Syntax Error: Invalid Unicode escape sequence.");
+					return failf(p, MLF_GQL_SYNTAX_ERROR,
+					             "Syntax Error: Invalid Unicode escape sequence.");
 				}
 				s += 4;
 				if (cp >= 0xD800 && cp <= 0xDBFF) { /* a surrogate pair */
 					unsigned lo;
-					if (p->end - s < 6 || s[0] != '\\' || s[1] != 'u' || !hex4(s + 2, &lo) || lo < 0xDC00 ||
-					    lo > 0xDFFF) {
+					if (p->end - s < 6 || s[0] != '\\' || s[1] != 'u' || !hex4(s + 2, &lo) ||
+					    lo < 0xDC00 || lo > 0xDFFF) {
 						mlf_buf_release(&b);
 						return failf(p, MLF_GQL_SYNTAX_ERROR,
 						             "Syntax Error: Invalid Unicode escape sequence.");
@@ -175,14 +177,16 @@ static int lex_string(struct parser *p)
 					cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 				} else if (cp >= 0xDC00 && cp <= 0xDFFF) {
 					mlf_buf_release(&b);
-					return failf(p, MLF_GQL_SYNTAX_ERROR, "Syntax Error: Invalid Unicode escape sequence.");
+					return failf(p, MLF_GQL_SYNTAX_ERROR,
+					             "Syntax Error: Invalid Unicode escape sequence.");
 				}
 				put_utf8(&b, cp);
 				break;
 			}
 			default:
 				mlf_buf_release(&b);
-				return failf(p, MLF_GQL_SYNTAX_ERROR, "Syntax Error: Invalid character escape sequence.");
+				return failf(p, MLF_GQL_SYNTAX_ERROR,
+				             "Syntax Error: Invalid character escape sequence.");
 			}
 			continue;
 		}
@@ -262,7 +266,8 @@ static int next(struct parser *p)
 		if (s >= p->end || !is_digit(*s))
 			return failf(p, MLF_GQL_SYNTAX_ERROR, "Syntax Error: Invalid number, expected digit.");
 		if (*s == '0' && s + 1 < p->end && is_digit(s[1]))
-			return failf(p, MLF_GQL_SYNTAX_ERROR, "Syntax Error: Invalid number, unexpected digit after 0.");
+			return failf(p, MLF_GQL_SYNTAX_ERROR,
+			             "Syntax Error: Invalid number, unexpected digit after 0.");
 		while (s < p->end && is_digit(*s))
 			s++;
 		if (s < p->end && *s == '.') {

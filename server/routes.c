@@ -71,6 +71,16 @@ const struct mlf_route mlf_routes[] = {
     /* MLflow's web UI (--static-dir): GraphQL at the root, as MLflow serves it */
     {"POST", "/graphql", mlf_api_graphql, MLF_ROUTE_ROOT},
     {"GET", "/graphql", mlf_api_graphql, MLF_ROUTE_ROOT},
+    {"GET", "/mlflow/ui-telemetry", mlf_api_ui_telemetry_config, MLF_ROUTE_V3 | MLF_ROUTE_AJAX_ONLY},
+    {"POST", "/mlflow/ui-telemetry", mlf_api_ui_telemetry_post, MLF_ROUTE_V3 | MLF_ROUTE_AJAX_ONLY},
+    {"GET", "/mlflow/assistant/config", mlf_api_assistant_config, MLF_ROUTE_V3 | MLF_ROUTE_AJAX_ONLY},
+    {"GET", "/mlflow/assistant/providers", mlf_api_assistant_providers, MLF_ROUTE_V3 | MLF_ROUTE_AJAX_ONLY},
+    {"GET", "/mlflow/gateway-proxy", mlf_api_gateway_proxy, MLF_ROUTE_AJAX_ONLY},
+    {"POST", "/mlflow/gateway-proxy", mlf_api_gateway_proxy, MLF_ROUTE_AJAX_ONLY},
+    {"POST", "/mlflow/traces/search", mlf_api_empty_search, MLF_ROUTE_V3 | MLF_ROUTE_AJAX_ONLY},
+    {"POST", "/mlflow/traces/metrics", mlf_api_empty_search, MLF_ROUTE_V3 | MLF_ROUTE_AJAX_ONLY},
+    {"POST", "/mlflow/datasets/search", mlf_api_empty_search, MLF_ROUTE_V3 | MLF_ROUTE_AJAX_ONLY},
+    {"GET", "/mlflow/traces", mlf_api_empty_search, MLF_ROUTE_AJAX_ONLY},
 
     /* server */
     {"GET", "/mlflow/server-info", mlf_api_server_info, MLF_ROUTE_V3},
