@@ -75,6 +75,8 @@ enum mlf_status mlf_api_metrics_get_history_bulk_interval(struct mlf_req *req);
 
 /* ---- GraphQL for MLflow's web UI (api/graphql.c) ---- */
 enum mlf_status mlf_api_graphql(struct mlf_req *req);
+/* ---- mlflowd-only endpoints of the web UI (api/ui.c) ---- */
+enum mlf_status mlf_api_mlflowd_experiment_keys(struct mlf_req *req);
 
 /* ---- server info (api/server_info.c) ---- */
 enum mlf_status mlf_api_server_info(struct mlf_req *req);

@@ -407,7 +407,7 @@ static int content_type_json(const char *ct)
 #define STATIC_CHUNK (64 * 1024)
 
 /* A file of the --static-dir UI, streamed. */
-static void serve_static_dir(struct mg_connection *conn, const char *dir, const char *path, int head)
+static int serve_static_dir(struct mg_connection *conn, const char *dir, const char *path, int head)
 {
 	struct mlf_arena a = {0};
 	struct mlf_artifact_file f;
@@ -415,7 +415,7 @@ static void serve_static_dir(struct mg_connection *conn, const char *dir, const 
 	if (mlf_static_open(&a, dir, path, &f, &ctype, &cache) != MLF_OK) {
 		mlf_arena_release(&a);
 		respond_error_status(conn, 404, MLF_ENDPOINT_NOT_FOUND, "Not found", NULL);
-		return;
+		return 404;
 	}
 	mlf_arena_release(&a);
 	char extra[128];
@@ -434,22 +434,30 @@ static void serve_static_dir(struct mg_connection *conn, const char *dir, const 
 	}
 	free(chunk);
 	close(f.fd);
+	return 200;
 }
 
-static void serve_ui(struct mg_connection *conn, const char *path)
+/* A web UI file (server/ui.c decides the answer); returns the status. */
+static int serve_ui(struct mg_connection *conn, const char *path, const char *method)
 {
 	const struct mlf_config *cfg = server_of(conn)->cfg;
-	if (cfg->static_dir) {
-		serve_static_dir(conn, cfg->static_dir, path,
-		                 !strcmp(mg_get_request_info(conn)->request_method, "HEAD"));
-		return;
-	}
-	const struct mlf_ui_file *f = mlf_ui_find(path);
-	if (!f) {
+	if (cfg->static_dir)
+		return serve_static_dir(conn, cfg->static_dir, path, !strcmp(method, "HEAD"));
+	struct mlf_ui_answer a;
+	mlf_ui_answer(path, mg_get_header(conn, "Accept-Encoding"), mg_get_header(conn, "If-None-Match"),
+	              server_of(conn)->cfg->x_frame_options, &a);
+	if (a.status == 404) {
 		respond_error_status(conn, 404, MLF_ENDPOINT_NOT_FOUND, "Not found", NULL);
-		return;
+	} else if (a.status == 304 || !strcmp(method, "HEAD")) {
+		struct mlf_buf b = {0};
+		put_head(&b, server_of(conn), a.status, a.content_type, a.status == 304 ? -1 : (long long)a.len,
+		         a.headers);
+		mg_write(conn, b.data, b.len);
+		mlf_buf_release(&b);
+	} else {
+		respond(conn, 200, a.content_type, (const char *)a.body, a.len, a.headers);
 	}
-	respond(conn, 200, f->content_type, (const char *)f->data, f->size, "Cache-Control: no-cache\r\n");
+	return a.status;
 }
 
 /* Percent-decode a request path once into out (same size as in). Refuses
@@ -579,8 +587,7 @@ static int dispatch_path(struct mg_connection *conn, const char *path)
 			return 405;
 		}
 		if (!is_api && (!strcmp(method, "GET") || !strcmp(method, "HEAD"))) {
-			serve_ui(conn, path);
-			return 200;
+			return serve_ui(conn, path, method);
 		}
 		char msg[300];
 		snprintf(msg, sizeof msg, "No API endpoint for %.20s %.200s", method, path);

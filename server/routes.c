@@ -81,6 +81,8 @@ const struct mlf_route mlf_routes[] = {
     {"POST", "/mlflow/traces/metrics", mlf_api_empty_search, MLF_ROUTE_V3 | MLF_ROUTE_AJAX_ONLY},
     {"POST", "/mlflow/datasets/search", mlf_api_empty_search, MLF_ROUTE_V3 | MLF_ROUTE_AJAX_ONLY},
     {"GET", "/mlflow/traces", mlf_api_empty_search, MLF_ROUTE_AJAX_ONLY},
+    /* mlflowd-only endpoints of the web UI (api/ui.c) */
+    {"GET", "/mlflowd/experiments/keys", mlf_api_mlflowd_experiment_keys, MLF_ROUTE_AJAX_ONLY},
 
     /* server */
     {"GET", "/mlflow/server-info", mlf_api_server_info, MLF_ROUTE_V3},
