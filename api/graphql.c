@@ -209,28 +209,34 @@ struct ginput_field {
 	enum kind kind; /* K_STRING, K_INT or K_ENUM (ViewType) */
 	int list;
 	const char *type_name;
+	int ignored; /* checked, then left out of the REST request (see below) */
 };
 struct ginput {
 	const char *name;
 	const struct ginput_field *fields;
 };
-static const struct ginput_field get_run_input_fields[] = {{"runId", "run_id", K_STRING, 0, "String"},
-                                                           {"runUuid", "run_uuid", K_STRING, 0, "String"},
-                                                           {NULL, NULL, 0, 0, NULL}};
+static const struct ginput_field get_run_input_fields[] = {{"runId", "run_id", K_STRING, 0, "String", 0},
+                                                           {"runUuid", "run_uuid", K_STRING, 0, "String", 0},
+                                                           {NULL, NULL, 0, 0, NULL, 0}};
 static const struct ginput_field get_experiment_input_fields[] = {
-    {"experimentId", "experiment_id", K_STRING, 0, "String"}, {NULL, NULL, 0, 0, NULL}};
+    {"experimentId", "experiment_id", K_STRING, 0, "String", 0}, {NULL, NULL, 0, 0, NULL, 0}};
 static const struct ginput_field search_runs_input_fields[] = {
-    {"experimentIds", "experiment_ids", K_STRING, 1, "String"},
-    {"filter", "filter", K_STRING, 0, "String"},
-    {"runViewType", "run_view_type", K_ENUM, 0, "MlflowViewType"},
-    {"maxResults", "max_results", K_INT, 0, "Int"},
-    {"orderBy", "order_by", K_STRING, 1, "String"},
-    {"pageToken", "page_token", K_STRING, 0, "String"},
-    {NULL, NULL, 0, 0, NULL}};
+    {"experimentIds", "experiment_ids", K_STRING, 1, "String", 0},
+    {"filter", "filter", K_STRING, 0, "String", 0},
+    {"runViewType", "run_view_type", K_ENUM, 0, "MlflowViewType", 0},
+    {"maxResults", "max_results", K_INT, 0, "Int", 0},
+    {"orderBy", "order_by", K_STRING, 1, "String", 0},
+    {"pageToken", "page_token", K_STRING, 0, "String", 0},
+    {NULL, NULL, 0, 0, NULL, 0}};
 static const struct ginput_field bulk_interval_input_fields[] = {
-    {"runIds", "run_ids", K_STRING, 1, "String"},   {"metricKey", "metric_key", K_STRING, 0, "String"},
-    {"startStep", "start_step", K_INT, 0, "Int"},   {"endStep", "end_step", K_INT, 0, "Int"},
-    {"maxResults", "max_results", K_INT, 0, "Int"}, {NULL, NULL, 0, 0, NULL}};
+    {"runIds", "run_ids", K_STRING, 1, "String", 0},
+    {"metricKey", "metric_key", K_STRING, 0, "String", 0},
+    /* MLflow's resolver reads these three from the /graphql URL's query string
+     * (request.args), never from the input: the UI's values change nothing. */
+    {"startStep", "start_step", K_INT, 0, "Int", 1},
+    {"endStep", "end_step", K_INT, 0, "Int", 1},
+    {"maxResults", "max_results", K_INT, 0, "Int", 1},
+    {NULL, NULL, 0, 0, NULL, 0}};
 static const struct ginput in_get_run = {"MlflowGetRunInput", get_run_input_fields};
 static const struct ginput in_get_experiment = {"MlflowGetExperimentInput", get_experiment_input_fields};
 static const struct ginput in_search_runs = {"MlflowSearchRunsInput", search_runs_input_fields};
@@ -616,7 +622,9 @@ static cJSON *build_input(struct exec *x, const struct groot *r, const struct ml
 				val = one;
 			}
 		}
-		if (val)
+		if (val && fd->ignored)
+			cJSON_Delete(val);
+		else if (val)
 			cJSON_AddItemToObject(rest, fd->rest, val);
 	}
 	cJSON_Delete(gin);
