@@ -75,12 +75,21 @@ enum mlf_status mlf_api_metrics_get_history(struct mlf_req *req);
 enum mlf_status mlf_api_metrics_get_history_bulk(struct mlf_req *req);
 enum mlf_status mlf_api_metrics_get_history_bulk_interval(struct mlf_req *req);
 
+/* ---- GraphQL for MLflow's web UI (api/graphql.c) ---- */
+enum mlf_status mlf_api_graphql(struct mlf_req *req);
 /* ---- mlflowd-only endpoints of the web UI (api/ui.c) ---- */
 enum mlf_status mlf_api_mlflowd_experiment_keys(struct mlf_req *req);
 enum mlf_status mlf_api_mlflowd_metrics_bulk_minmax(struct mlf_req *req); /* in api/metrics.c */
 
 /* ---- server info (api/server_info.c) ---- */
 enum mlf_status mlf_api_server_info(struct mlf_req *req);
+/* Endpoints MLflow's web UI calls on every page, answered with stock's defaults. */
+enum mlf_status mlf_api_ui_telemetry_config(struct mlf_req *req);
+enum mlf_status mlf_api_ui_telemetry_post(struct mlf_req *req);
+enum mlf_status mlf_api_assistant_config(struct mlf_req *req);
+enum mlf_status mlf_api_assistant_providers(struct mlf_req *req);
+enum mlf_status mlf_api_gateway_proxy(struct mlf_req *req);
+enum mlf_status mlf_api_empty_search(struct mlf_req *req);
 
 /* ---- artifacts (api/artifacts.c; raw streaming routes) ---- */
 enum mlf_status mlf_api_mlflow_artifacts_get(struct mlf_req *req);

@@ -29,6 +29,7 @@ struct mlf_config {
 	int n_cors_origins;
 	const char *x_frame_options; /* "SAMEORIGIN", "DENY" or NULL (none) */
 	int quiet;                   /* no access log */
+	const char *static_dir;      /* --static-dir: absolute folder served as the UI, or NULL (embedded UI) */
 };
 
 #endif

@@ -25,6 +25,7 @@
 #include "../api/limits.h"
 #include "gate.h"
 #include "reqstack.h"
+#include "static_dir.h"
 #include "ui.h"
 
 struct mlf_server {
@@ -402,9 +403,46 @@ static int content_type_json(const char *ct)
 
 /* ---- the dispatcher ---- */
 
+/* Chunk of a --static-dir file sent per write. */
+#define STATIC_CHUNK (64 * 1024)
+
+/* A file of the --static-dir UI, streamed. */
+static int serve_static_dir(struct mg_connection *conn, const char *dir, const char *path, int head)
+{
+	struct mlf_arena a = {0};
+	struct mlf_artifact_file f;
+	const char *ctype, *cache;
+	if (mlf_static_open(&a, dir, path, &f, &ctype, &cache) != MLF_OK) {
+		mlf_arena_release(&a);
+		respond_error_status(conn, 404, MLF_ENDPOINT_NOT_FOUND, "Not found", NULL);
+		return 404;
+	}
+	mlf_arena_release(&a);
+	char extra[128];
+	snprintf(extra, sizeof extra, "Cache-Control: %s\r\n", cache);
+	struct mlf_buf b = {0};
+	put_head(&b, server_of(conn), 200, ctype, (long long)f.size, extra);
+	int ok = mg_write(conn, b.data, b.len) > 0;
+	mlf_buf_release(&b);
+	char *chunk = head ? NULL : malloc(STATIC_CHUNK);
+	for (int64_t left = f.size; ok && chunk && left > 0;) {
+		ssize_t r = read(f.fd, chunk, left < STATIC_CHUNK ? (size_t)left : STATIC_CHUNK);
+		if (r <= 0)
+			break; /* the file shrank: the client sees a short body */
+		ok = mg_write(conn, chunk, (size_t)r) > 0;
+		left -= r;
+	}
+	free(chunk);
+	close(f.fd);
+	return 200;
+}
+
 /* A web UI file (server/ui.c decides the answer); returns the status. */
 static int serve_ui(struct mg_connection *conn, const char *path, const char *method)
 {
+	const struct mlf_config *cfg = server_of(conn)->cfg;
+	if (cfg->static_dir)
+		return serve_static_dir(conn, cfg->static_dir, path, !strcmp(method, "HEAD"));
 	struct mlf_ui_answer a;
 	mlf_ui_answer(path, mg_get_header(conn, "Accept-Encoding"), mg_get_header(conn, "If-None-Match"),
 	              server_of(conn)->cfg->x_frame_options, &a);

@@ -24,6 +24,7 @@
 #include "../storage/schema.h"
 #include "config.h"
 #include "http.h"
+#include "static_dir.h"
 
 #define DEFAULT_BACKEND_STORE "runs.db"
 #define DEFAULT_ARTIFACTS_DESTINATION "./mlartifacts"
@@ -66,6 +67,10 @@ static const char usage[] = "Usage: mlflowd [OPTIONS]\n"
                             "  --upgrade-db                  bring an older MLflow schema in the store to\n"
                             "                                mlflowd's newest first (as `mlflowd db upgrade`;\n"
                             "                                without it mlflowd never changes a schema)\n"
+                            "  --static-dir DIR              serve the web UI from DIR (index.html at /,\n"
+                            "                                assets under /static-files/) instead of the\n"
+                            "                                embedded one; 'mlflow' serves MLflow's own UI\n"
+                            "                                from the mlflow package of the python3 on PATH\n"
                             "  --quiet                       no request log on stderr\n"
                             "  --version                     print the version and exit\n"
                             "  --help                        print this help and exit\n"
@@ -148,6 +153,7 @@ enum {
 	OPT_XFO,
 	OPT_QUIET,
 	OPT_UPGRADE_DB,
+	OPT_STATIC_DIR,
 	OPT_VERSION,
 	OPT_HELP,
 };
@@ -169,6 +175,7 @@ static const struct option options[] = {
     {"x-frame-options", required_argument, NULL, OPT_XFO},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"upgrade-db", no_argument, NULL, OPT_UPGRADE_DB},
+    {"static-dir", required_argument, NULL, OPT_STATIC_DIR},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -224,6 +231,7 @@ int main(int argc, char **argv)
 	};
 	const char *allowed_hosts = NULL, *cors = NULL;
 	int upgrade_db = 0;
+	const char *allowed_hosts = NULL, *cors = NULL, *static_dir = NULL;
 
 	opterr = 0;
 	int c;
@@ -276,6 +284,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_QUIET: cfg.quiet = 1; break;
 		case OPT_UPGRADE_DB: upgrade_db = 1; break;
+		case OPT_STATIC_DIR: static_dir = optarg; break;
 		case OPT_VERSION: printf("mlflowd %s (MLflow API %s)\n", MLF_VERSION, MLF_MLFLOW_VERSION); return 0;
 		case OPT_HELP: fputs(usage, stdout); return 0;
 		case ':': die("option %s needs a value (see mlflowd --help)", argv[optind - 1]); break;
@@ -302,6 +311,15 @@ int main(int argc, char **argv)
 			cfg.allowed_hosts[cfg.n_allowed_hosts++] = cfg.host;
 			cfg.allowed_hosts[cfg.n_allowed_hosts++] = own;
 		}
+	}
+	if (static_dir) {
+		char why[512];
+		char *dir = mlf_static_dir_resolve(static_dir, why, sizeof why);
+		if (!dir) {
+			fprintf(stderr, "mlflowd: %s\n", why);
+			return 2;
+		}
+		cfg.static_dir = dir;
 	}
 	if (cors)
 		cfg.n_cors_origins = split_list(cors, cfg.cors_origins, MLF_MAX_PATTERNS);
@@ -375,5 +393,6 @@ int main(int argc, char **argv)
 	mlf_db_close(db);
 	free(root0);
 	free(dest);
+	free((char *)cfg.static_dir);
 	return 0;
 }

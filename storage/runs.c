@@ -528,6 +528,11 @@ enum mlf_status mlf_run_search(struct mlf_conn *c, struct mlf_arena *a, const in
 	if (s == MLF_OK && retry)
 		s = search_once(c, a, exp_ids, n_exp, view, filter, order_by, n_order_by, max_results, offset, 0, out,
 		                n, next_offset, &retry, err);
+	/* MLflow's search answers runs without their model inputs (its
+	 * _search_runs builds RunInputs from the dataset inputs alone); only
+	 * get-run carries them. */
+	for (int i = 0; s == MLF_OK && i < *n; i++)
+		(*out)[i].nmodel_inputs = 0;
 	return s;
 }
 
