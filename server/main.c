@@ -229,9 +229,8 @@ int main(int argc, char **argv)
 	    .keep_alive_timeout_ms = MLF_KEEP_ALIVE_TIMEOUT_MS,
 	    .x_frame_options = "SAMEORIGIN",
 	};
-	const char *allowed_hosts = NULL, *cors = NULL;
-	int upgrade_db = 0;
 	const char *allowed_hosts = NULL, *cors = NULL, *static_dir = NULL;
+	int upgrade_db = 0;
 
 	opterr = 0;
 	int c;

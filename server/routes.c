@@ -96,7 +96,6 @@ const struct mlf_route mlf_routes[] = {
     {"GET", "/mlflow/assistant/providers", mlf_api_assistant_providers, MLF_ROUTE_V3 | MLF_ROUTE_AJAX_ONLY},
     {"GET", "/mlflow/gateway-proxy", mlf_api_gateway_proxy, MLF_ROUTE_AJAX_ONLY},
     {"POST", "/mlflow/gateway-proxy", mlf_api_gateway_proxy, MLF_ROUTE_AJAX_ONLY},
-    {"POST", "/mlflow/traces/search", mlf_api_empty_search, MLF_ROUTE_V3 | MLF_ROUTE_AJAX_ONLY},
     {"POST", "/mlflow/traces/metrics", mlf_api_empty_search, MLF_ROUTE_V3 | MLF_ROUTE_AJAX_ONLY},
     {"POST", "/mlflow/datasets/search", mlf_api_empty_search, MLF_ROUTE_V3 | MLF_ROUTE_AJAX_ONLY},
     {"GET", "/mlflow/traces", mlf_api_empty_search, MLF_ROUTE_AJAX_ONLY},
