@@ -13,6 +13,8 @@ server` from .venv, then build/mlflowd), on fresh SQLite databases:
   W7  GET metrics/get-history of a 1k and a 100k-point series (paged like the
       MLflow client, 25000 per page), get-history-bulk-interval 10 runs x 320
       points (reqlat; wrk at c = 8)
+  W11 traces: ingest of 50-span traces (OTLP + StartTraceV3) from 16 clients, and
+      search-traces over the scale's trace count at 100 per page (bench_traces.py)
   W9  condensed mixed soak: 8 writers (create run, 20 params, 1000 steps of
       10 metrics at a 10 ms cadence, finish) + 2 readers every 2 s
 
@@ -47,6 +49,8 @@ import traceback
 import urllib.parse
 from pathlib import Path
 
+import bench_traces
+
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "scripts" / "bench"
 VENV = ROOT / ".venv"
@@ -68,7 +72,7 @@ SCALES = {
         bulk_runs=10, bulk_points=400, idle_s=1, soak_s=4, soak_steps=100,
         startup_reps=0, ceil_points=20000, ceil_commits=200, ceil_spin_commits=200, ceil_reps=1,
         fresh_groups=False, single_start=True, seed_threads=4, seed_budget_s=60,
-        min_requests=2, max_dur_s=8,
+        min_requests=2, max_dur_s=8, trace_search=200, trace_clients=4,
     ),
     "small": dict(
         reps=3, warm_s=1, dur_s=3, lat_iters=200, lat_s=2,
@@ -77,7 +81,7 @@ SCALES = {
         bulk_runs=10, bulk_points=1000, idle_s=5, soak_s=30, soak_steps=1000,
         startup_reps=2, ceil_points=200000, ceil_commits=1000, ceil_spin_commits=5000, ceil_reps=3,
         fresh_groups=True, single_start=False, seed_threads=8, seed_budget_s=120,
-        min_requests=10, max_dur_s=32,
+        min_requests=10, max_dur_s=32, trace_search=10000,
     ),
     "full": dict(
         reps=5, warm_s=2, dur_s=8, lat_iters=500, lat_s=3,
@@ -86,11 +90,11 @@ SCALES = {
         bulk_runs=10, bulk_points=2000, idle_s=15, soak_s=120, soak_steps=1000,
         startup_reps=3, ceil_points=500000, ceil_commits=3000, ceil_spin_commits=15000, ceil_reps=3,
         fresh_groups=True, single_start=False, seed_threads=8, seed_budget_s=900,
-        min_requests=10, max_dur_s=32,
+        min_requests=10, max_dur_s=32, trace_search=100000,
     ),
 }
 
-ALL_WORKLOADS = ["W0", "W1", "W3", "W5", "W7", "W9", "ceilings"]
+ALL_WORKLOADS = ["W0", "W1", "W3", "W5", "W7", "W9", "W11", "ceilings"]
 # The metric index MLflow 3.12 added (alembic a5b4c3d2e1f0): a fourth b-tree
 # per point. The ceilings also measure the layout without it, under the
 # results suffix PRE_312.
@@ -1624,6 +1628,9 @@ class Harness:
         r = self.res[kind]
         log(f"==== {kind} ====")
         reads = bool({"W5", "W7", "W9"} & set(wl))
+        if "W11" in wl:
+            self.calibrate(f"{kind}: traces (W11)")
+            bench_traces.run(self, kind, log, summary)
         # P1: empty db: W0 (startup, idle), W1, W3 (a fresh db for W3 at small/full)
         self.calibrate(f"{kind}: empty-db phase (W0, W1, W3)")
         srv = self.new_server(kind, "empty")
@@ -1983,6 +1990,7 @@ class Report:
             row(f"W3 log-batch 1000 points, c={cc}: p99 latency", f"W3_c{cc}_p99", " ms", "lo",
                 gate_ids=("W3",), plot=False)
         nr = f"{d.n_runs:,}"
+        bench_traces.report_rows(row, sc)
         row(f"W5 search-runs on {nr} runs, metric filter + order, 100/page: p50", "w5_m_100_p50", " ms", "lo",
             10, 30, gate_ids=("w5_m_100",), short="W5 search metric filter, 100/page")
         row(f"W5 search-runs on {nr} runs, metric filter + order, 1000/page: p50", "w5_m_1000_p50", " ms", "lo",
