@@ -180,7 +180,8 @@ def test_tags_delete_and_link(mlflowd, api):
     cu.assert_not_found(api.get("/api/3.0/mlflow/traces/tr-00000000000000000000000000000000"))
     cu.assert_invalid(api.post("/api/2.0/mlflow/traces/delete-traces", {"experiment_id": exp_id}))
     cu.assert_invalid(api.post("/api/3.0/mlflow/traces", {"trace": {"trace_info": {"trace_id": "tr-1"}}}))
-    cu.assert_invalid(api.post("/api/3.0/mlflow/traces/search", {"locations": []}))
+    cu.assert_invalid(api.post("/api/3.0/mlflow/traces/search", {}))
+    assert api.okpost("/api/3.0/mlflow/traces/search", {"locations": [{"type": "MLFLOW_EXPERIMENT"}]}) == {}
     assert other
 
 
