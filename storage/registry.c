@@ -231,13 +231,12 @@ enum mlf_status mlf_mv_get(struct mlf_conn *c, struct mlf_arena *a, const char *
 }
 
 /* The latest live version of each stage, stages in the order of their
- * first version (the order MLflow's entity builds them in). */
+ * first version (the order MLflow's entity builds them in): one pass over
+ * the model's versions, then one primary-key lookup per stage. */
 static const char SQL_LATEST[] =
-    "SELECT " MV_COLS " FROM model_versions v WHERE v.workspace = " WS
-    " AND v.name = ?1 AND v.current_stage != '" MLF_STAGE_DELETED
-    "' AND v.version = (SELECT max(w.version) FROM model_versions w WHERE w.workspace = "
-    "v.workspace AND w.name = v.name AND w.current_stage = v.current_stage) ORDER BY (SELECT min(w.version) FROM "
-    "model_versions w WHERE w.workspace = v.workspace AND w.name = v.name AND w.current_stage = v.current_stage)";
+    "SELECT " MV_COLS " FROM (SELECT max(version) AS mx, min(version) AS mn FROM model_versions WHERE workspace = " WS
+    " AND name = ?1 AND current_stage != '" MLF_STAGE_DELETED "' GROUP BY current_stage) g JOIN model_versions v "
+    "ON v.workspace = " WS " AND v.name = ?1 AND v.version = g.mx ORDER BY g.mn";
 
 static enum mlf_status latest(struct mlf_conn *c, struct mlf_arena *a, const char *name, int with_aliases,
                               struct mlf_model_version **out, int *n, struct mlf_error *err)
@@ -534,11 +533,14 @@ static enum mlf_status rm_create_fn(struct mlf_conn *c, struct reg_job *j, struc
 	if (e < 0)
 		return err->status;
 	if (e) {
-		int old_prompt = exists(c, SQL_RM_IS_PROMPT, j->name, NULL, 0, err) == 1;
+		/* MLflow's has_prompt_tag: the key's presence, whatever its value */
+		static const char sql_has[] = "SELECT 1 FROM registered_model_tags WHERE workspace = " WS
+		                              " AND name = ?1 AND key = '" MLF_PROMPT_TAG "'";
+		int old_prompt = exists(c, sql_has, j->name, NULL, 0, err) == 1;
 		int new_prompt = 0;
 		for (int i = 0; i < j->tags->n; i++)
 			if (!strcmp(j->tags->v[i].key, MLF_PROMPT_TAG))
-				new_prompt = j->tags->v[i].value && !strcasecmp(j->tags->v[i].value, "true");
+				new_prompt = 1;
 		if (old_prompt != new_prompt)
 			return mlf_fail(
 			    err, MLF_RESOURCE_ALREADY_EXISTS,
