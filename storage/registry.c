@@ -139,8 +139,11 @@ static void mv_from_row(struct mlf_arena *a, sqlite3_stmt *st, struct mlf_model_
 	o->storage_location = mlf_col_text(a, st, 12);
 }
 
+/* "ORDER BY +key": sorting the few rows keeps SQLite on the (workspace,
+ * name[, version]) index; ordering by the key-led primary key instead
+ * would scan every tag of the workspace. */
 static const char SQL_MV_TAGS[] =
-    "SELECT key, value FROM model_version_tags WHERE workspace = " WS " AND name = ?1 AND version = ?2 ORDER BY key";
+    "SELECT key, value FROM model_version_tags WHERE workspace = " WS " AND name = ?1 AND version = ?2 ORDER BY +key";
 static const char SQL_MV_ALIASES[] = "SELECT alias, alias FROM registered_model_aliases WHERE workspace = " WS
                                      " AND name = ?1 AND version = ?2 ORDER BY alias";
 
@@ -253,7 +256,7 @@ static enum mlf_status latest(struct mlf_conn *c, struct mlf_arena *a, const cha
 static const char SQL_RM_GET[] = "SELECT name, creation_time, last_updated_time, description FROM "
                                  "registered_models WHERE workspace = " WS " AND name = ?1";
 static const char SQL_RM_TAGS[] =
-    "SELECT key, value FROM registered_model_tags WHERE workspace = " WS " AND name = ?1 ORDER BY key";
+    "SELECT key, value FROM registered_model_tags WHERE workspace = " WS " AND name = ?1 ORDER BY +key";
 static const char SQL_RM_ALIASES[] = "SELECT alias, CAST(version AS TEXT) FROM registered_model_aliases WHERE "
                                      "workspace = " WS " AND name = ?1 ORDER BY alias";
 
