@@ -309,7 +309,8 @@ static enum mlf_status decode_trace_info(struct mlf_req *req, cJSON *o, struct m
 		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE, "Invalid request_time '%.100s'", rt);
 	if (dur) {
 		if (parse_duration(dur, &t->execution_ms))
-			return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE, "Invalid execution_duration '%.100s'", dur);
+			return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE, "Invalid execution_duration '%.100s'",
+			                dur);
 		t->has_execution = 1;
 	}
 	if (!t->state)
@@ -732,8 +733,8 @@ static enum mlf_status batch(struct mlf_req *req, int with_spans)
 	if (s != MLF_OK)
 		return s;
 	if (n > MLF_TRACE_BATCH_MAX)
-		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE, "At most %d trace IDs can be requested at once.",
-		                MLF_TRACE_BATCH_MAX);
+		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
+		                "At most %d trace IDs can be requested at once.", MLF_TRACE_BATCH_MAX);
 	struct mlf_conn *c = mlf_db_read(req->db, &req->err);
 	if (!c)
 		return req->err.status;
@@ -974,8 +975,8 @@ enum mlf_status mlf_api_assessments_get(struct mlf_req *req)
 	if (!c)
 		return req->err.status;
 	struct mlf_assessment x;
-	enum mlf_status s =
-	    mlf_assessment_get(c, &req->arena, trace_id_param(req), req->nparams > 1 ? req->params[1] : "", &x, &req->err);
+	enum mlf_status s = mlf_assessment_get(c, &req->arena, trace_id_param(req),
+	                                       req->nparams > 1 ? req->params[1] : "", &x, &req->err);
 	if (s != MLF_OK)
 		return s;
 	answer_assessment(req, &x);
@@ -1018,7 +1019,8 @@ enum mlf_status mlf_api_assessments_update(struct mlf_req *req)
 	if (mask_has(mask, "assessment_name", "assessmentName") &&
 	    (s = mlf_obj_str(req, o, "assessment_name", 1, &x.name)) != MLF_OK)
 		return s;
-	if (mask_has(mask, "rationale", "rationale") && (s = mlf_obj_str(req, o, "rationale", 0, &x.rationale)) != MLF_OK)
+	if (mask_has(mask, "rationale", "rationale") &&
+	    (s = mlf_obj_str(req, o, "rationale", 0, &x.rationale)) != MLF_OK)
 		return s;
 	int want_fb = mask_has(mask, "feedback", "feedback"), want_ex = mask_has(mask, "expectation", "expectation");
 	if (want_fb && want_ex)
@@ -1034,8 +1036,8 @@ enum mlf_status mlf_api_assessments_update(struct mlf_req *req)
 		cJSON *obj = cJSON_GetObjectItemCaseSensitive(o, want_fb ? "feedback" : "expectation");
 		cJSON *v = cJSON_IsObject(obj) ? assessment_value(req, obj, x.type) : NULL;
 		if (!v)
-			return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE, "The %s of an assessment needs a value.",
-			                x.type);
+			return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
+			                "The %s of an assessment needs a value.", x.type);
 		x.value = print_json(&req->arena, v);
 		aggregate_of(v, &x);
 		cJSON_Delete(v);
@@ -1063,8 +1065,8 @@ enum mlf_status mlf_api_assessments_update(struct mlf_req *req)
 
 enum mlf_status mlf_api_assessments_delete(struct mlf_req *req)
 {
-	enum mlf_status s = mlf_assessment_delete(req->db, trace_id_param(req), req->nparams > 1 ? req->params[1] : "",
-	                                          &req->err);
+	enum mlf_status s =
+	    mlf_assessment_delete(req->db, trace_id_param(req), req->nparams > 1 ? req->params[1] : "", &req->err);
 	if (s != MLF_OK)
 		return s;
 	mlf_json_raw(&req->out, "{}");

@@ -23,16 +23,16 @@ const char *const mlf_trace_token_keys[MLF_TRACE_NTOKENS] = {
 const char *const mlf_trace_cost_keys[MLF_TRACE_NCOSTS] = {"input_cost", "output_cost", "total_cost"};
 
 /* The trace_info columns every read selects, in this order. */
-#define TRACE_COLS                                                                                                     \
-	"t.request_id, t.experiment_id, t.timestamp_ms, t.execution_time_ms, t.status, t.client_request_id, "            \
-	"t.request_preview, t.response_preview, t.trace_name, t.session_id, t.input_tokens, t.output_tokens, "          \
-	"t.total_tokens, t.cache_read_input_tokens, t.cache_creation_input_tokens, "                                     \
+#define TRACE_COLS                                                                                             \
+	"t.request_id, t.experiment_id, t.timestamp_ms, t.execution_time_ms, t.status, t.client_request_id, "  \
+	"t.request_preview, t.response_preview, t.trace_name, t.session_id, t.input_tokens, t.output_tokens, " \
+	"t.total_tokens, t.cache_read_input_tokens, t.cache_creation_input_tokens, "                           \
 	"t.cache_creation_input_tokens_above_1hr, t.input_cost, t.output_cost, t.total_cost"
 #define TRACE_NCOLS 19
 
 #define ASSESSMENT_COLS                                                                                                \
-	"assessment_id, trace_id, name, assessment_type, value, error, created_timestamp, last_updated_timestamp, "      \
-	"source_type, source_id, run_id, span_id, rationale, overrides, valid, assessment_metadata, aggregate_value, "   \
+	"assessment_id, trace_id, name, assessment_type, value, error, created_timestamp, last_updated_timestamp, "    \
+	"source_type, source_id, run_id, span_id, rationale, overrides, valid, assessment_metadata, aggregate_value, " \
 	"is_numeric_value"
 
 /* ================================================================
@@ -128,7 +128,8 @@ static enum mlf_status read_assessments(struct mlf_conn *c, struct mlf_arena *a,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (t->nassessments == cap) {
 			int ncap = cap ? cap * 2 : 4;
-			t->assessments = mlf_arena_grow(a, t->assessments, (size_t)cap, (size_t)ncap, sizeof *t->assessments);
+			t->assessments =
+			    mlf_arena_grow(a, t->assessments, (size_t)cap, (size_t)ncap, sizeof *t->assessments);
 			cap = ncap;
 		}
 		read_assessment_row(a, st, &t->assessments[t->nassessments++]);
@@ -140,10 +141,11 @@ static enum mlf_status read_assessments(struct mlf_conn *c, struct mlf_arena *a,
 static enum mlf_status fill_children(struct mlf_conn *c, struct mlf_arena *a, struct mlf_trace_info *t,
                                      struct mlf_error *err)
 {
-	static const char tags_sql[] = "SELECT key, value FROM trace_tags WHERE request_id = ?1 AND key != '" MLF_TRACE_TAG_NAME
-	                               "' ORDER BY key";
-	static const char meta_sql[] = "SELECT key, value FROM trace_request_metadata WHERE request_id = ?1 AND key NOT IN ('" MLF_TRACE_META_SESSION
-	                               "', '" MLF_TRACE_META_TOKEN_USAGE "', '" MLF_TRACE_META_COST "') ORDER BY key";
+	static const char tags_sql[] =
+	    "SELECT key, value FROM trace_tags WHERE request_id = ?1 AND key != '" MLF_TRACE_TAG_NAME "' ORDER BY key";
+	static const char meta_sql[] =
+	    "SELECT key, value FROM trace_request_metadata WHERE request_id = ?1 AND key NOT IN "
+	    "('" MLF_TRACE_META_SESSION "', '" MLF_TRACE_META_TOKEN_USAGE "', '" MLF_TRACE_META_COST "') ORDER BY key";
 	enum mlf_status s = read_kvs(c, a, tags_sql, t->trace_id, &t->tags, &t->ntags, err);
 	if (s == MLF_OK)
 		s = read_kvs(c, a, meta_sql, t->trace_id, &t->metadata, &t->nmetadata, err);
@@ -152,8 +154,8 @@ static enum mlf_status fill_children(struct mlf_conn *c, struct mlf_arena *a, st
 	return s;
 }
 
-enum mlf_status mlf_trace_get(struct mlf_conn *c, struct mlf_arena *a, const char *trace_id,
-                              struct mlf_trace_info *out, struct mlf_error *err)
+enum mlf_status mlf_trace_get(struct mlf_conn *c, struct mlf_arena *a, const char *trace_id, struct mlf_trace_info *out,
+                              struct mlf_error *err)
 {
 	static const char sql[] = "SELECT " TRACE_COLS " FROM trace_info t WHERE t.request_id = ?1";
 	sqlite3_stmt *st = mlf_stmt(c, sql, err);
@@ -164,7 +166,8 @@ enum mlf_status mlf_trace_get(struct mlf_conn *c, struct mlf_arena *a, const cha
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
 		if (rc == SQLITE_DONE)
-			return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "Trace with ID %.200s is not found.", trace_id);
+			return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "Trace with ID %.200s is not found.",
+			                trace_id);
 		return mlf_db_error(c, rc, err);
 	}
 	read_trace_row(a, st, out);
@@ -236,8 +239,8 @@ static enum mlf_status active_experiment(struct mlf_conn *c, struct mlf_arena *a
 	sqlite3_reset(st);
 	if (!stage || strcmp(stage, "active"))
 		return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
-		                "The experiment %lld must be in the 'active' state. Current state is %s.", (long long)exp,
-		                stage ? stage : "None");
+		                "The experiment %lld must be in the 'active' state. Current state is %s.",
+		                (long long)exp, stage ? stage : "None");
 	if (!*location)
 		*location = "";
 	return MLF_OK;
@@ -283,8 +286,10 @@ static enum mlf_status start_fn(struct mlf_conn *c, void *arg, struct mlf_error 
 	/* Insert, or merge into a row that exists (spans logged first). */
 	static const char ins[] =
 	    "INSERT INTO trace_info (request_id, experiment_id, timestamp_ms, execution_time_ms, status, "
-	    "client_request_id, request_preview, response_preview, trace_name, session_id, input_tokens, output_tokens, "
-	    "total_tokens, cache_read_input_tokens, cache_creation_input_tokens, cache_creation_input_tokens_above_1hr, "
+	    "client_request_id, request_preview, response_preview, trace_name, session_id, input_tokens, "
+	    "output_tokens, "
+	    "total_tokens, cache_read_input_tokens, cache_creation_input_tokens, "
+	    "cache_creation_input_tokens_above_1hr, "
 	    "input_cost, output_cost, total_cost) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) "
 	    "ON CONFLICT (request_id) DO UPDATE SET experiment_id = excluded.experiment_id, "
@@ -296,7 +301,8 @@ static enum mlf_status start_fn(struct mlf_conn *c, void *arg, struct mlf_error 
 	    "output_tokens = COALESCE(excluded.output_tokens, output_tokens), "
 	    "total_tokens = COALESCE(excluded.total_tokens, total_tokens), "
 	    "cache_read_input_tokens = COALESCE(excluded.cache_read_input_tokens, cache_read_input_tokens), "
-	    "cache_creation_input_tokens = COALESCE(excluded.cache_creation_input_tokens, cache_creation_input_tokens), "
+	    "cache_creation_input_tokens = COALESCE(excluded.cache_creation_input_tokens, "
+	    "cache_creation_input_tokens), "
 	    "cache_creation_input_tokens_above_1hr = COALESCE(excluded.cache_creation_input_tokens_above_1hr, "
 	    "cache_creation_input_tokens_above_1hr), "
 	    "input_cost = COALESCE(excluded.input_cost, input_cost), "
@@ -470,8 +476,8 @@ static enum mlf_status trace_fn(struct mlf_conn *c, void *arg, struct mlf_error 
 	if ((s = mlf_step_done(c, st, err)) != MLF_OK)
 		return s;
 	if (sqlite3_changes(c->db) == 0)
-		return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "No trace tag with key '%.250s' for trace with ID '%.200s'",
-		                j->key, j->trace_id);
+		return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST,
+		                "No trace tag with key '%.250s' for trace with ID '%.200s'", j->key, j->trace_id);
 	return MLF_OK;
 }
 
@@ -529,8 +535,7 @@ static enum mlf_status delete_fn(struct mlf_conn *c, void *arg, struct mlf_error
 }
 
 enum mlf_status mlf_traces_delete(struct mlf_db *db, int64_t experiment_id, const char *const *ids, int nids,
-                                  int64_t max_timestamp_ms, int64_t max_traces, int64_t *deleted,
-                                  struct mlf_error *err)
+                                  int64_t max_timestamp_ms, int64_t max_traces, int64_t *deleted, struct mlf_error *err)
 {
 	struct delete_job j = {experiment_id, ids, nids, max_timestamp_ms, max_traces, deleted};
 	return mlf_db_write(db, delete_fn, &j, err);
@@ -668,8 +673,9 @@ static enum mlf_status create_assessment_fn(struct mlf_conn *c, void *arg, struc
 		if ((s = mlf_step_done(c, st, err)) != MLF_OK)
 			return s;
 		if (sqlite3_changes(c->db) == 0)
-			return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "Assessment with ID '%.100s' not found for trace '%.200s'",
-			                x->overrides, x->trace_id);
+			return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST,
+			                "Assessment with ID '%.100s' not found for trace '%.200s'", x->overrides,
+			                x->trace_id);
 	}
 	return insert_assessment(c, x, exp, ts, err);
 }
@@ -692,7 +698,8 @@ enum mlf_status mlf_assessment_create(struct mlf_db *db, struct mlf_arena *a, st
 enum mlf_status mlf_assessment_get(struct mlf_conn *c, struct mlf_arena *a, const char *trace_id, const char *id,
                                    struct mlf_assessment *out, struct mlf_error *err)
 {
-	static const char sql[] = "SELECT " ASSESSMENT_COLS " FROM assessments WHERE trace_id = ?1 AND assessment_id = ?2";
+	static const char sql[] =
+	    "SELECT " ASSESSMENT_COLS " FROM assessments WHERE trace_id = ?1 AND assessment_id = ?2";
 	sqlite3_stmt *st = mlf_stmt(c, sql, err);
 	if (!st)
 		return err->status;
@@ -706,8 +713,8 @@ enum mlf_status mlf_assessment_get(struct mlf_conn *c, struct mlf_arena *a, cons
 	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE)
-		return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "Assessment with ID '%.100s' not found for trace '%.200s'",
-		                id, trace_id);
+		return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST,
+		                "Assessment with ID '%.100s' not found for trace '%.200s'", id, trace_id);
 	return mlf_db_error(c, rc, err);
 }
 
@@ -734,8 +741,9 @@ static enum mlf_status update_assessment_fn(struct mlf_conn *c, void *arg, struc
 	sqlite3_bind_int(st, 10, x->is_numeric);
 	enum mlf_status s = mlf_step_done(c, st, err);
 	if (s == MLF_OK && sqlite3_changes(c->db) == 0)
-		return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "Assessment with ID '%.100s' not found for trace '%.200s'",
-		                x->assessment_id, x->trace_id);
+		return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST,
+		                "Assessment with ID '%.100s' not found for trace '%.200s'", x->assessment_id,
+		                x->trace_id);
 	return s;
 }
 
@@ -752,9 +760,9 @@ static enum mlf_status delete_assessment_fn(struct mlf_conn *c, void *arg, struc
 {
 	struct del_assessment_job *j = arg;
 	/* An assessment that overrode another one gives it back its validity. */
-	static const char restore[] =
-	    "UPDATE assessments SET valid = 1 WHERE trace_id = ?1 AND assessment_id = (SELECT overrides FROM assessments "
-	    "WHERE trace_id = ?1 AND assessment_id = ?2)";
+	static const char restore[] = "UPDATE assessments SET valid = 1 WHERE trace_id = ?1 AND assessment_id = "
+	                              "(SELECT overrides FROM assessments "
+	                              "WHERE trace_id = ?1 AND assessment_id = ?2)";
 	static const char del[] = "DELETE FROM assessments WHERE trace_id = ?1 AND assessment_id = ?2";
 	enum mlf_status s = MLF_OK;
 	for (int k = 0; k < 2 && s == MLF_OK; k++) {

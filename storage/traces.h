@@ -86,8 +86,8 @@ enum mlf_status mlf_trace_start(struct mlf_db *db, struct mlf_arena *a, const st
 
 /* One trace's info with tags, metadata and assessments; 404 with MLflow's
  * message when missing. */
-enum mlf_status mlf_trace_get(struct mlf_conn *c, struct mlf_arena *a, const char *trace_id,
-                              struct mlf_trace_info *out, struct mlf_error *err);
+enum mlf_status mlf_trace_get(struct mlf_conn *c, struct mlf_arena *a, const char *trace_id, struct mlf_trace_info *out,
+                              struct mlf_error *err);
 
 /* The stored span rows of a trace (spans.content, MLflow's span JSON), in
  * start-time order. */
