@@ -24,6 +24,8 @@
 #include "limits.h"
 
 #define PROMPT_TEXT_TAG "mlflow.prompt.text"
+#define VERSION_DIGITS_MAX 32 /* digits of a version number kept; more is no version that exists */
+#define CWD_MAX 4096          /* the server's working directory, for relative local sources */
 #define MODEL_VERSIONS_TAG "mlflow.modelVersions"
 
 /* ================================================================
@@ -51,9 +53,9 @@ static enum mlf_status parse_version(struct mlf_req *req, const char *text, int6
 	const char *p = text;
 	while (isspace((unsigned char)*p))
 		p++;
-	char digits[32];
+	char digits[VERSION_DIGITS_MAX];
 	size_t n = 0;
-	int neg = 0, ok = 1, last_us = 1;
+	int neg = 0, ok = 1, last_us = 1, huge = 0;
 	if (*p == '+' || *p == '-')
 		neg = *p++ == '-';
 	const char *start = p;
@@ -62,11 +64,14 @@ static enum mlf_status parse_version(struct mlf_req *req, const char *text, int6
 			last_us = 1;
 			continue;
 		}
-		if (!isdigit((unsigned char)*p) || n + 1 >= sizeof digits) {
+		if (!isdigit((unsigned char)*p)) {
 			ok = 0;
 			break;
 		}
-		digits[n++] = *p;
+		if (n + 1 < sizeof digits)
+			digits[n++] = *p;
+		else
+			huge = 1;
 		last_us = 0;
 	}
 	while (ok && isspace((unsigned char)*p))
@@ -77,8 +82,8 @@ static enum mlf_status parse_version(struct mlf_req *req, const char *text, int6
 	digits[n] = '\0';
 	errno = 0;
 	long long v = strtoll(digits, NULL, 10);
-	if (errno)
-		v = INT64_MAX; /* no such version */
+	if (errno || huge)
+		v = INT64_MAX; /* beyond any stored version: not found */
 	*out = neg ? -v : v;
 	return MLF_OK;
 }
@@ -689,7 +694,7 @@ static char *local_path(struct mlf_arena *a, const char *uri)
 	}
 	struct mlf_buf b = {0};
 	if (p[0] != '/') {
-		char cwd[4096];
+		char cwd[CWD_MAX];
 		if (getcwd(cwd, sizeof cwd))
 			mlf_buf_puts(&b, cwd);
 	}

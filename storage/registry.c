@@ -682,8 +682,6 @@ static enum mlf_status reg_fn(struct mlf_conn *c, void *arg, struct mlf_error *e
 			return s;
 		static const char sql[] = "UPDATE model_versions SET description = ?3, last_updated_time = ?4 WHERE "
 		                          "workspace = " WS " AND name = ?1 AND version = ?2";
-		char ts[32];
-		snprintf(ts, sizeof ts, "%lld", (long long)now);
 		sqlite3_stmt *st = mlf_stmt(c, sql, err);
 		if (!st)
 			return err->status;

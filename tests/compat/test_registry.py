@@ -241,8 +241,9 @@ def test_client_errors_stock_answers_with_500(module_api, name):
     cu.assert_error(r, 400, "INVALID_PARAMETER_VALUE",
                     "Model version transition cannot archive existing model versions because 'Archived' is not an "
                     "Active stage. Valid stages are ['Staging', 'Production']")
-    r = api.get("/model-versions/get", {"name": name, "version": "99999999999999999999999"})
-    cu.assert_error(r, 404, "RESOURCE_DOES_NOT_EXIST")
+    for huge in ("99999999999999999999999", "9" * 100):
+        r = api.get("/model-versions/get", {"name": name, "version": huge})
+        cu.assert_error(r, 404, "RESOURCE_DOES_NOT_EXIST")
 
 
 def test_bad_versions_and_unknown_models(module_api, name):
