@@ -467,3 +467,24 @@ def test_no_client_input_gives_a_server_error(module_api, name):
     # the server still works (the calls above renamed and deleted the model along the way)
     api.okpost("/registered-models/create", {"name": name + "-after"})
     assert api.okget("/registered-models/get", {"name": name + "-after"})["registered_model"]["name"] == name + "-after"
+
+
+def test_concurrent_version_creation_numbers_densely(module_server, name):
+    """Versions created at once by many clients get distinct, consecutive numbers."""
+    import concurrent.futures as cf
+    MlflowClient(module_server.url).create_registered_model(name)
+
+    def create(i):
+        c = cu.Api(module_server)
+        try:
+            return c.okpost("/model-versions/create", {"name": name, "source": f"s3://b/{i}"})["model_version"]
+        finally:
+            c.s.close()
+
+    with cf.ThreadPoolExecutor(8) as ex:
+        made = list(ex.map(create, range(40)))
+    assert sorted(int(v["version"]) for v in made) == list(range(1, 41))
+    by_source = {v["source"]: v["version"] for v in made}
+    assert len(by_source) == 40
+    mc = MlflowClient(module_server.url)
+    assert {v.source: v.version for v in mc.search_model_versions(f"name = '{name}'")} == by_source
