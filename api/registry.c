@@ -443,7 +443,9 @@ enum mlf_status mlf_api_registered_models_search(struct mlf_req *req)
 	                         &max_results)) != MLF_OK ||
 	    (s = get_order_by(req, &ob, &nob)) != MLF_OK || (s = mlf_get_str(req, "page_token", 0, &token)) != MLF_OK)
 		return s;
-	if (max_results < 1)
+	/* 0 gives MLflow's empty page (with a token when something matches);
+	 * stock's answers to negative values follow no rule and are refused */
+	if (max_results < 0)
 		return mlf_fail(
 		    &req->err, MLF_INVALID_PARAMETER_VALUE,
 		    "Invalid value for request parameter max_results. It must be a positive integer, but got "

@@ -136,6 +136,8 @@ SCRIPT = [
       save={"PT": "next_page_token"}),
     S("search-rm-page2", "GET", "/registered-models/search",
       {"filter": "name LIKE '{P}%'", "max_results": 1, "page_token": "{PT}"}),
+    S("search-rm-zero", "GET", "/registered-models/search", {"filter": "name LIKE '{P}%'", "max_results": 0}),
+    S("search-mv-zero", "GET", "/model-versions/search", {"filter": "name LIKE '{P}%'", "max_results": 0}),
     S("search-rm-or", "GET", "/registered-models/search", {"filter": "name = 'a' OR name = 'b'"}),
     S("search-rm-bad-key", "GET", "/registered-models/search", {"filter": "foo = 'a'"}),
     S("search-rm-bad-entity", "GET", "/registered-models/search", {"filter": "metrics.x > 1"}),
