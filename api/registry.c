@@ -9,6 +9,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <regex.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1115,6 +1116,21 @@ enum mlf_status mlf_api_model_versions_create(struct mlf_req *req)
 		in.run_link = "";
 	if (!in.description)
 		in.description = "";
+
+	/* MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX: the source must
+	 * match it (re.search; POSIX extended syntax here) */
+	const char *rx = getenv("MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX");
+	if (rx && *rx && *in.source) {
+		regex_t re;
+		int bad = regcomp(&re, rx, REG_EXTENDED | REG_NOSUB) != 0;
+		if (!bad) {
+			bad = regexec(&re, in.source, 0, NULL, 0) != 0;
+			regfree(&re);
+		}
+		if (bad)
+			return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
+			                "Invalid model version source: '%.800s'.", in.source);
+	}
 
 	/* a prompt: its versions carry mlflow.prompt.is_prompt = true */
 	int is_prompt = 0;

@@ -143,13 +143,11 @@ static void mv_from_row(struct mlf_arena *a, sqlite3_stmt *st, struct mlf_model_
 	o->storage_location = mlf_col_text(a, st, 12);
 }
 
-/* INDEXED BY: without it SQLite walks the primary key (workspace, key, name,
- * version) to save sorting the few tags by key, reading every version's tags
- * for each version (29 ms per version among 100,000 in the W11 benchmark,
- * 0.006 ms with the index; the same for registered_model_tags below). */
-static const char SQL_MV_TAGS[] = "SELECT key, value FROM model_version_tags INDEXED BY "
-                                  "idx_model_version_tags_workspace_name_version WHERE workspace = " WS
-                                  " AND name = ?1 AND version = ?2 ORDER BY key";
+/* "ORDER BY +key": sorting the few rows keeps SQLite on the (workspace,
+ * name[, version]) index; ordering by the key-led primary key instead
+ * would scan every tag of the workspace. */
+static const char SQL_MV_TAGS[] =
+    "SELECT key, value FROM model_version_tags WHERE workspace = " WS " AND name = ?1 AND version = ?2 ORDER BY +key";
 static const char SQL_MV_ALIASES[] = "SELECT alias, alias FROM registered_model_aliases WHERE workspace = " WS
                                      " AND name = ?1 AND version = ?2 ORDER BY alias";
 
@@ -240,13 +238,12 @@ enum mlf_status mlf_mv_get(struct mlf_conn *c, struct mlf_arena *a, const char *
 }
 
 /* The latest live version of each stage, stages in the order of their
- * first version (the order MLflow's entity builds them in). */
+ * first version (the order MLflow's entity builds them in): one pass over
+ * the model's versions, then one primary-key lookup per stage. */
 static const char SQL_LATEST[] =
-    "SELECT " MV_COLS " FROM model_versions v WHERE v.workspace = " WS
-    " AND v.name = ?1 AND v.current_stage != '" MLF_STAGE_DELETED
-    "' AND v.version = (SELECT max(w.version) FROM model_versions w WHERE w.workspace = "
-    "v.workspace AND w.name = v.name AND w.current_stage = v.current_stage) ORDER BY (SELECT min(w.version) FROM "
-    "model_versions w WHERE w.workspace = v.workspace AND w.name = v.name AND w.current_stage = v.current_stage)";
+    "SELECT " MV_COLS " FROM (SELECT max(version) AS mx, min(version) AS mn FROM model_versions WHERE workspace = " WS
+    " AND name = ?1 AND current_stage != '" MLF_STAGE_DELETED "' GROUP BY current_stage) g JOIN model_versions v "
+    "ON v.workspace = " WS " AND v.name = ?1 AND v.version = g.mx ORDER BY g.mn";
 
 static enum mlf_status latest(struct mlf_conn *c, struct mlf_arena *a, const char *name, int with_aliases,
                               struct mlf_model_version **out, int *n, struct mlf_error *err)
@@ -263,8 +260,7 @@ static enum mlf_status latest(struct mlf_conn *c, struct mlf_arena *a, const cha
 static const char SQL_RM_GET[] = "SELECT name, creation_time, last_updated_time, description FROM "
                                  "registered_models WHERE workspace = " WS " AND name = ?1";
 static const char SQL_RM_TAGS[] =
-    "SELECT key, value FROM registered_model_tags INDEXED BY "
-    "idx_registered_model_tags_workspace_name WHERE workspace = " WS " AND name = ?1 ORDER BY key";
+    "SELECT key, value FROM registered_model_tags WHERE workspace = " WS " AND name = ?1 ORDER BY +key";
 static const char SQL_RM_ALIASES[] = "SELECT alias, CAST(version AS TEXT) FROM registered_model_aliases WHERE "
                                      "workspace = " WS " AND name = ?1 ORDER BY alias";
 
@@ -552,11 +548,14 @@ static enum mlf_status rm_create_fn(struct mlf_conn *c, struct reg_job *j, struc
 	if (e < 0)
 		return err->status;
 	if (e) {
-		int old_prompt = exists(c, SQL_RM_IS_PROMPT, j->name, NULL, 0, err) == 1;
+		/* MLflow's has_prompt_tag: the key's presence, whatever its value */
+		static const char sql_has[] = "SELECT 1 FROM registered_model_tags WHERE workspace = " WS
+		                              " AND name = ?1 AND key = '" MLF_PROMPT_TAG "'";
+		int old_prompt = exists(c, sql_has, j->name, NULL, 0, err) == 1;
 		int new_prompt = 0;
 		for (int i = 0; i < j->tags->n; i++)
 			if (!strcmp(j->tags->v[i].key, MLF_PROMPT_TAG))
-				new_prompt = j->tags->v[i].value && !strcasecmp(j->tags->v[i].value, "true");
+				new_prompt = 1;
 		if (old_prompt != new_prompt)
 			return mlf_fail(
 			    err, MLF_RESOURCE_ALREADY_EXISTS,

@@ -207,3 +207,15 @@ def test_unknown_logged_model_in_source(registered, srv):
                     "Unable to fetch model from model URI source artifact location 'models:/m-nope'.Error: Logged "
                     "model with ID 'm-nope' not found.")
     api.s.close()
+
+
+def test_source_validation_regex(mlflowd_factory, monkeypatch):
+    """MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX on the server restricts sources."""
+    monkeypatch.setenv("MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX", "^s3://allowed/")
+    srv = mlflowd_factory()
+    api = cu.Api(srv)
+    api.okpost("/registered-models/create", {"name": "m"})
+    api.okpost("/model-versions/create", {"name": "m", "source": "s3://allowed/x"})
+    r = api.post("/model-versions/create", {"name": "m", "source": "s3://other/x"})
+    cu.assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Invalid model version source: 's3://other/x'.")
+    api.s.close()
