@@ -40,6 +40,9 @@ class KedroProject:
         self.env.update(
             {
                 "MLFLOW_TRACKING_URI": url,
+                # set here, not inherited: mlflow.set_registry_uri() in another test of the
+                # same process exports its own server's URI
+                "MLFLOW_REGISTRY_URI": url,
                 "KEDRO_DISABLE_TELEMETRY": "true",
                 "NO_COLOR": "1",
                 "COLUMNS": "200",
