@@ -2993,6 +2993,15 @@ class Report:
                          f"inserted directly with SQL into its database, copying the columns and system tags of a "
                          f"run {kind} had created itself. Seeding everything through REST would have taken about "
                          f"{h.res[kind].get('seed_projected_s', 0):,.0f} s.")
+        L.append("- Added: W11, the model registry (not in the design notes). Its data is written during the "
+                 "seeding phase, so the seeded database of W0's cold start also holds the registry rows.")
+        for kind in h.args.servers:
+            n = h.res[kind].get("w11_fill_sql_models")
+            if n:
+                L.append(f"- Registry shortcut: {kind} created {h.res[kind].get('w11_fill_api_models', 0):,} "
+                         f"registered models with their versions through the REST API within the budget; the "
+                         f"other {n:,} models and their versions were inserted directly with SQL, copying the "
+                         f"columns of the first model and version {kind} had created itself.")
         L.append("")
         return "\n".join(L) + "\n"
 
