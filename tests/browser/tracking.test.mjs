@@ -263,3 +263,16 @@ test('user strings are rendered as text: no markup from names, params, tags or n
     assert.equal(await page.locator('[onerror]').count(), 0);
   });
 });
+
+test('a fresh server shows the two lines of Python that log a first run', async (t) => {
+  const fresh = await startServer();
+  t.after(() => fresh.stop());
+  await withPage(browser, fresh.url, t, async ({ page, go }) => {
+    await go('#/');
+    const snippet = await page.locator('[data-testid=first-run-snippet]').textContent();
+    assert.equal(snippet.split('\n').length, 2);
+    assert.ok(snippet.includes(`set_tracking_uri("${fresh.url}")`) && snippet.includes('mlflow.start_run()'));
+    await go('#/experiments/0');
+    await page.locator('[data-testid=first-run-snippet]').waitFor();
+  });
+});

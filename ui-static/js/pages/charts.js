@@ -41,7 +41,7 @@ export async function fetchSampled(runIds, key, maxResults, range = null, signal
     const query = { run_ids: ids, metric_key: key };
     if (range) { query.start_step = Math.floor(range[0]); query.end_step = Math.ceil(range[1]); }
     const ask = (mm) => {
-      const n = mm ? maxResults / 2 : maxResults; // min/max buckets give up to 4 points, usually 2
+      const n = mm ? maxResults / 4 : maxResults; // a min/max bucket gives up to 4 points
       query.max_results = Math.max(1, Math.min(MAX_POINTS_PER_RUN, Math.round(n)));
       return api(mm ? 'mlflowd/metrics/get-history-bulk-minmax' : 'mlflow/metrics/get-history-bulk-interval', { query, signal });
     };

@@ -383,7 +383,7 @@ export default async function render(root, route) {
         grid.message.appendChild(state.filter || state.deleted
           ? emptyState(state.deleted ? 'No deleted runs' : 'No run matches this filter')
           : emptyState('No runs in this experiment yet', h('p', {}, 'Log one from Python:'),
-            h('pre', {}, `import mlflow\nmlflow.set_tracking_uri("${location.origin}")\nmlflow.set_experiment(experiment_id="${eid}")\n` +
+            h('pre', { dataset: { testid: 'first-run-snippet' } }, `import mlflow; mlflow.set_tracking_uri("${location.origin}"); mlflow.set_experiment(experiment_id="${eid}")\n` +
               'with mlflow.start_run(): mlflow.log_metric("accuracy", 0.9)')));
       }
     }
