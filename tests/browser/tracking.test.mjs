@@ -276,3 +276,18 @@ test('a fresh server shows the two lines of Python that log a first run', async 
     await page.locator('[data-testid=first-run-snippet]').waitFor();
   });
 });
+
+test('runs whose parent tags form a loop stay in the table', async (t) => {
+  const exp = await apiPost('experiments/create', { name: 'loop' });
+  const a = (await apiPost('runs/create', { experiment_id: exp.experiment_id, run_name: 'a' })).run.info.run_id;
+  const b = (await apiPost('runs/create', { experiment_id: exp.experiment_id, run_name: 'b' })).run.info.run_id;
+  const c = (await apiPost('runs/create', { experiment_id: exp.experiment_id, run_name: 'c' })).run.info.run_id;
+  await apiPost('runs/set-tag', { run_id: a, key: 'mlflow.parentRunId', value: b });
+  await apiPost('runs/set-tag', { run_id: b, key: 'mlflow.parentRunId', value: a });
+  await apiPost('runs/set-tag', { run_id: c, key: 'mlflow.parentRunId', value: c });
+  await withPage(browser, srv.url, t, async ({ page, go }) => {
+    await go(`#/experiments/${exp.experiment_id}`);
+    await page.waitForFunction(() => document.querySelector('[data-testid=runs-status]')?.textContent === '3 runs');
+    assert.deepEqual((await rows(page).locator('a').allTextContents()).sort(), ['a', 'b', 'c']);
+  });
+});

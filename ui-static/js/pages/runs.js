@@ -160,9 +160,18 @@ export default async function render(root, route) {
   function buildDisplay() {
     const kids = new Map();
     const top = [];
+    // a parent chain that loops (A under B under A) leaves its runs at the top
+    const loops = (r) => {
+      const seenUp = new Set([r.id]);
+      for (let p = r.tags[PARENT]; p && byId.has(p); p = byId.get(p).tags[PARENT]) {
+        if (seenUp.has(p)) return true;
+        seenUp.add(p);
+      }
+      return false;
+    };
     for (const r of rows) {
       const p = r.tags[PARENT];
-      if (p && p !== r.id && byId.has(p)) {
+      if (p && p !== r.id && byId.has(p) && !loops(r)) {
         if (!kids.has(p)) kids.set(p, []);
         kids.get(p).push(r);
       } else top.push(r);
