@@ -263,7 +263,7 @@ export default async function render(root, route) {
     });
     el.appendChild(h('div', { class: 'cell check' }, cb));
     for (const col of columns) {
-      const c = h('div', { class: 'cell' + (col.num ? ' num' : '') });
+      const c = h('div', { class: 'cell' + (col.num ? ' num' : '') + (col.id === 'attr.run_name' ? ' pin' : '') });
       c.style.width = col.width + 'px';
       if (col.id === 'attr.run_name') {
         c.appendChild(h('span', { class: 'indent', style: { width: d.depth * 16 + 'px' } }));
@@ -364,7 +364,7 @@ export default async function render(root, route) {
       }
       groupEl.style.width = parseInt(groupEl.style.width, 10) + col.width + 'px';
       const active = state.orderKey === col.sort;
-      const cell = h('div', { class: 'cell' + (col.sort ? ' sortable' : '') + (col.num ? ' num' : ''), title: col.sort ? `${col.label} (click to sort)` : col.label,
+      const cell = h('div', { class: 'cell' + (col.sort ? ' sortable' : '') + (col.num ? ' num' : '') + (col.id === 'attr.run_name' ? ' pin' : ''), title: col.sort ? `${col.label} (click to sort)` : col.label,
         dataset: { testid: 'col-header', col: col.id } }, col.label, active ? (state.asc ? ' ▲' : ' ▼') : '');
       cell.style.width = col.width + 'px';
       if (col.sort) cell.addEventListener('click', () => sortBy(col));
