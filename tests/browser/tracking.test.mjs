@@ -237,6 +237,16 @@ test('charts: metric page draws from sampled histories, axis changes re-fetch', 
     await page.selectOption('[data-testid=x-axis]', 'relative');
     await page.waitForFunction(() => /x_axis=relative/.test(location.hash));
     assert.ok(calls.length > before);
+    await page.locator('[data-testid=smoothing]').evaluate((el) => { el.value = '0.9'; el.dispatchEvent(new Event('input')); });
+    await page.check('[data-testid=log-scale]');
+    await page.waitForFunction(() => /line_smoothness=90/.test(location.hash) && /y_axis_scale=log/.test(location.hash));
+    await page.locator('[data-testid=chart-card] canvas').first().waitFor();
+    // the options come back from the URL
+    await page.reload();
+    await page.locator('[data-testid=chart-card] canvas').first().waitFor();
+    assert.equal(await page.inputValue('[data-testid=x-axis]'), 'relative');
+    assert.equal(await page.isChecked('[data-testid=log-scale]'), true);
+    assert.equal(await page.inputValue('[data-testid=smoothing]'), '0.9');
 
     await go(`#/experiments/${ids.experiment_id}/chart`);
     await page.locator('[data-testid=chart-card][data-metric=m] canvas').waitFor();

@@ -133,11 +133,15 @@ export function renderRunsCharts(root, { runs, metricKeys, live = null, xAxis = 
   const logBox = h('input', { type: 'checkbox', checked: opts.logY, dataset: { testid: 'log-scale' } });
   const smooth = h('input', { type: 'range', min: 0, max: 0.99, step: 0.01, value: opts.smoothing, dataset: { testid: 'smoothing' } });
   const smoothVal = h('span', { class: 'mono' }, String(opts.smoothing));
+  let pending = 0;
   const changed = (refetch) => {
     opts.xAxis = xSel.value; opts.logY = logBox.checked; opts.smoothing = Number(smooth.value);
     smoothVal.textContent = opts.smoothing.toFixed(2);
     if (onOptions) onOptions({ ...opts });
-    for (const c of cards) c.update(refetch);
+    if (refetch) { for (const c of cards) c.update(true); return; }
+    // redraws (smoothing slider, log scale): at most one per frame
+    if (pending) return;
+    pending = requestAnimationFrame(() => { pending = 0; for (const c of cards) c.update(false); });
   };
   xSel.addEventListener('change', () => changed(true));
   logBox.addEventListener('change', () => changed(false));
@@ -210,9 +214,11 @@ export function renderRunsCharts(root, { runs, metricKeys, live = null, xAxis = 
       }
     }
 
+    let drawSeq = 0;
     async function draw() {
+      const seq = ++drawSeq;
       const uPlot = await loadUplot();
-      if (closed) return;
+      if (closed || seq !== drawSeq) return; // a later draw supersedes this one
       const series = zoomed ? zoomed.series : overview;
       if (!series) return;
       const data = alignSeries(ids, series, opts.xAxis, opts.smoothing, opts.logY);
@@ -296,6 +302,7 @@ export function renderRunsCharts(root, { runs, metricKeys, live = null, xAxis = 
   }
   return () => {
     closed = true;
+    if (pending) cancelAnimationFrame(pending);
     clearTimeout(liveTimer);
     io.disconnect();
     window.removeEventListener('resize', onResize);
