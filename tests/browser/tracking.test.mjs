@@ -301,3 +301,16 @@ test('runs whose parent tags form a loop stay in the table', async (t) => {
     assert.deepEqual((await rows(page).locator('a').allTextContents()).sort(), ['a', 'b', 'c']);
   });
 });
+
+test('unknown experiments and runs show the server message, not a blank page', async (t) => {
+  await withPage(browser, srv.url, t, async (p) => {
+    const { page, go } = p;
+    p.allow(/experiments\/get|mlflowd\/experiments\/keys|runs\/search|runs\/get/);
+    await go('#/experiments/987654');
+    await page.locator('[data-testid=error]', { hasText: 'RESOURCE_DOES_NOT_EXIST' }).waitFor();
+    await go('#/runs/0123456789abcdef0123456789abcdef');
+    await page.locator('[data-testid=error]', { hasText: 'RESOURCE_DOES_NOT_EXIST' }).waitFor();
+    await go('#/experiments/not-a-number');
+    await page.locator('[data-testid=error]', { hasText: 'INVALID_PARAMETER_VALUE' }).waitFor();
+  });
+});

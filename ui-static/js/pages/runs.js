@@ -74,10 +74,10 @@ export default async function render(root, route) {
 
   // ---- experiment + keys, in parallel with the first page of runs ----
   const expP = api('mlflow/experiments/get', { query: { experiment_id: eid } });
-  const keysP = api('mlflowd/experiments/keys', { query: { experiment_id: eid } }).catch((e) => {
-    if (isMissingEndpoint(e)) return null; // a server without it: keys from loaded runs
-    throw e;
-  });
+  // resolves to the keys, or null (a server without the endpoint: keys come
+  // from the runs loaded), or {error}; never rejects, even if the page bails out
+  const keysP = api('mlflowd/experiments/keys', { query: { experiment_id: eid } })
+    .catch((e) => (isMissingEndpoint(e) ? null : { error: e }));
 
   // ---- runs state ----
   let rows = [];            // prepared runs, in server order
@@ -665,12 +665,13 @@ export default async function render(root, route) {
   // keys from the server (every run's), else only those of the runs loaded
   keysP.then((k) => {
     if (!k || closed) return;
+    if (k.error) { page.insertBefore(errorBox(k.error), tabsEl); return; }
     (k.metrics || []).forEach((x) => keys.metrics.add(x));
     (k.params || []).forEach((x) => keys.params.add(x));
     (k.tags || []).forEach((x) => keys.tags.add(x));
     buildColumns();
     paint();
-  }).catch((e) => { if (page.isConnected) page.insertBefore(errorBox(e), tabsEl); });
+  });
 
   return () => {
     closed = true;
