@@ -250,6 +250,11 @@ test('charts: metric page draws from sampled histories, axis changes re-fetch', 
 
     await go(`#/experiments/${ids.experiment_id}/chart`);
     await page.locator('[data-testid=chart-card][data-metric=m] canvas').waitFor();
+    // a card's title opens the metric page of the same runs
+    await page.locator('[data-testid=chart-card][data-metric=m] [data-testid=chart-metric-link]').click();
+    await page.waitForFunction(() => location.hash.startsWith('#/metric/m?runs='));
+    assert.equal(JSON.parse(new URLSearchParams(page.url().split('?')[1]).get('runs')).length, 10);
+    await page.locator('[data-testid=chart-card] canvas').first().waitFor();
   });
 });
 

@@ -122,7 +122,7 @@ export function alignSeries(runIds, series, xAxis, smoothing, logY) {
 
 // The charts of runs ([{id, name}]) for metricKeys, with a shared control bar.
 // opts: {xAxis, logY, smoothing, onOptions(opts), live: () => bool}. Returns cleanup.
-export function renderRunsCharts(root, { runs, metricKeys, live = null, xAxis = 'step', logY = false, smoothing = 0, onOptions = null, single = false }) {
+export function renderRunsCharts(root, { runs, metricKeys, experimentId = null, live = null, xAxis = 'step', logY = false, smoothing = 0, onOptions = null, single = false }) {
   const opts = { xAxis, logY, smoothing };
   const cards = [];
   let closed = false;
@@ -172,7 +172,13 @@ export function renderRunsCharts(root, { runs, metricKeys, live = null, xAxis = 
   }
 
   function makeCard(key) {
-    const title = h('span', { class: 'grow', title: key }, key);
+    // the card's metric page, with the current axis options (kept fresh for the link's use)
+    const metricHref = () => `#/metric/${encodeURIComponent(key)}?runs=${encodeURIComponent(JSON.stringify(runs.map((r) => r.id)))}` +
+      (experimentId ? `&experiments=${encodeURIComponent(JSON.stringify([experimentId]))}` : '') +
+      `&x_axis=${opts.xAxis}&y_axis_scale=${opts.logY ? 'log' : 'linear'}&line_smoothness=${Math.round(opts.smoothing * 100)}`;
+    const link = single ? null : h('a', { href: metricHref(), dataset: { testid: 'chart-metric-link' } }, key);
+    if (link) for (const ev of ['mouseenter', 'focus', 'pointerdown']) link.addEventListener(ev, () => { link.href = metricHref(); });
+    const title = h('span', { class: 'grow', title: key }, link || key);
     const info = h('span', { class: 'muted', style: { fontWeight: 'normal', fontSize: '12px' } });
     const resetBtn = h('button', { class: 'btn btn-small', style: { display: 'none' } }, 'Reset zoom');
     const plotBox = h('div', { class: 'chart-plot' });
