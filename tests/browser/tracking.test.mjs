@@ -33,7 +33,7 @@ test('experiments list: search, create, rename, delete and restore', async (t) =
   await withPage(browser, srv.url, t, async ({ page, go }) => {
     await go('#/');
     await page.waitForSelector('[data-testid=experiment-row]');
-    assert.equal(await page.locator('[data-testid=experiment-row]').count(), 2); // Default and "many"
+    assert.equal(await page.locator('[data-testid=experiment-row]').count(), 3); // Default, "many" and "long"
     await page.fill('[data-testid=experiment-search]', 'MAN');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=experiment-row]').length === 1);
     assert.match(page.url(), /search=MAN/);
@@ -223,7 +223,9 @@ test('charts: metric page draws from sampled histories, axis changes re-fetch', 
     page.on('request', (r) => { if (r.url().includes('/metrics/')) calls.push(r.url()); });
     await go(`#/metric/loss?runs=${encodeURIComponent(JSON.stringify([ids.live]))}&experiments=${encodeURIComponent(JSON.stringify([ids.experiment_id]))}`);
     await page.locator('[data-testid=chart-card] canvas').first().waitFor();
-    assert.ok(calls.some((u) => u.includes('mlflowd/metrics/get-history-bulk-minmax') && u.includes('metric_key=loss')));
+    // a short history comes whole from MLflow's sampler; no second read
+    assert.ok(calls.some((u) => u.includes('metrics/get-history-bulk-interval') && u.includes('metric_key=loss')));
+    assert.ok(!calls.some((u) => u.includes('get-history-bulk-minmax')));
     assert.ok(!calls.some((u) => u.includes('metrics/get-history?')), 'never the full history');
     // drag-zoom re-fetches the zoomed step range
     const over = await page.locator('[data-testid=chart-card] .u-over').first().boundingBox();
@@ -247,6 +249,13 @@ test('charts: metric page draws from sampled histories, axis changes re-fetch', 
     assert.equal(await page.inputValue('[data-testid=x-axis]'), 'relative');
     assert.equal(await page.isChecked('[data-testid=log-scale]'), true);
     assert.equal(await page.inputValue('[data-testid=smoothing]'), '0.9');
+
+    // a long history is read again with the min/max sampler, which keeps its spike
+    const minmax = page.waitForResponse((r) => r.url().includes('mlflowd/metrics/get-history-bulk-minmax'));
+    await go(`#/metric/spiky?runs=${encodeURIComponent(JSON.stringify([ids.long]))}`);
+    const body = await (await minmax).json();
+    assert.ok(body.metrics.some((m) => m.step === 1234 && m.value === 100), 'the spike is in the sample');
+    await page.waitForFunction(() => /points/.test(document.querySelector('[data-testid=chart-card] h4').textContent));
 
     await go(`#/experiments/${ids.experiment_id}/chart`);
     await page.locator('[data-testid=chart-card][data-metric=m] canvas').waitFor();

@@ -28,33 +28,46 @@ function loadUplot() {
 }
 
 // mlflowd's min/max-keeping sampler (up to 4 points per bucket); servers
-// without it get MLflow's get-history-bulk-interval (first point per bucket).
+// without it answer 404 ENDPOINT_NOT_FOUND and their charts keep MLflow's
+// first-point-per-bucket samples.
 let minmax = true;
 
-// Sampled history of key for runs: Map runId -> [{step, timestamp, value}] in
-// step order, about maxResults points per run.
-export async function fetchSampled(runIds, key, maxResults, range = null, signal) {
+// One sampled read of runIds, in requests of at most 100 runs: Map runId -> points.
+async function fetchChunks(path, runIds, key, maxResults, range, signal) {
+  const out = new Map(runIds.map((id) => [id, []]));
   const chunks = [];
   for (let i = 0; i < runIds.length; i += MAX_RUNS_PER_REQUEST) chunks.push(runIds.slice(i, i + MAX_RUNS_PER_REQUEST));
-  const out = new Map(runIds.map((id) => [id, []]));
   await Promise.all(chunks.map(async (ids) => {
-    const query = { run_ids: ids, metric_key: key };
+    const query = { run_ids: ids, metric_key: key, max_results: Math.max(1, Math.min(MAX_POINTS_PER_RUN, Math.round(maxResults))) };
     if (range) { query.start_step = Math.floor(range[0]); query.end_step = Math.ceil(range[1]); }
-    const ask = (mm) => {
-      const n = mm ? maxResults / 4 : maxResults; // a min/max bucket gives up to 4 points
-      query.max_results = Math.max(1, Math.min(MAX_POINTS_PER_RUN, Math.round(n)));
-      return api(mm ? 'mlflowd/metrics/get-history-bulk-minmax' : 'mlflow/metrics/get-history-bulk-interval', { query, signal });
-    };
-    let r;
-    if (minmax) {
-      try { r = await ask(true); } catch (e) { if (!isMissingEndpoint(e)) throw e; minmax = false; }
-    }
-    if (!r) r = await ask(false);
+    const r = await api(path, { query, signal });
     for (const m of r.metrics || []) {
       const list = out.get(m.run_id);
       if (list) list.push(m);
     }
   }));
+  return out;
+}
+
+// Sampled history of key for runs: Map runId -> [{step, timestamp, value}] in
+// step order, about maxResults points per run. First MLflow's sampler
+// (get-history-bulk-interval, the cheapest read); a run that came back with
+// fewer points than asked is complete. The others were thinned to the first
+// point of each bucket, which can drop a spike, so they are read again with
+// the min/max sampler; onFirst(series) gets the first answer meanwhile.
+export async function fetchSampled(runIds, key, maxResults, range = null, signal, onFirst = null) {
+  const n = Math.max(1, Math.min(MAX_POINTS_PER_RUN, Math.round(maxResults)));
+  const out = await fetchChunks('mlflow/metrics/get-history-bulk-interval', runIds, key, n, range, signal);
+  const thinned = runIds.filter((id) => out.get(id).length >= n);
+  if (!minmax || !thinned.length) return out;
+  if (onFirst) onFirst(out);
+  try {
+    const mm = await fetchChunks('mlflowd/metrics/get-history-bulk-minmax', thinned, key, n / 4, range, signal);
+    for (const id of thinned) out.set(id, mm.get(id));
+  } catch (e) {
+    if (!isMissingEndpoint(e)) throw e;
+    minmax = false;
+  }
   return out;
 }
 
@@ -205,7 +218,14 @@ export function renderRunsCharts(root, { runs, metricKeys, experimentId = null, 
       info.textContent = 'loading…';
       const t0 = performance.now();
       try {
-        const series = await fetchSampled(ids, key, range ? Math.min(MAX_POINTS_PER_RUN, Math.round(width() * 2)) : perRun(), range, ctl.signal);
+        const my = ctl;
+        const series = await fetchSampled(ids, key, range ? Math.min(MAX_POINTS_PER_RUN, Math.round(width() * 2)) : perRun(), range, ctl.signal,
+          (first) => {
+            if (closed || my !== ctl) return;
+            info.textContent = 'refining…';
+            if (range) zoomed = { range, series: first }; else { overview = first; zoomed = null; }
+            draw();
+          });
         if (closed) return;
         let n = 0;
         for (const s of series.values()) n += s.length;

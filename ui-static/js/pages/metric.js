@@ -31,6 +31,8 @@ export default async function render(root, route) {
   // run names: one search per experiment set, else the ids
   const names = new Map(runIds.map((id) => [id, id]));
   try {
+    // a link without experiments=[...]: the first run's experiment
+    if (!exps.length) exps.push((await api('mlflow/runs/get', { query: { run_id: runIds[0] } })).run.info.experiment_id);
     const ids = runIds.map((id) => `'${id.replace(/'/g, '')}'`).join(', ');
     const r = await api('mlflow/runs/search', { method: 'POST', body: {
       experiment_ids: exps.length ? exps : ['0'], filter: `attributes.run_id IN (${ids})`, max_results: MAX_RUNS, run_view_type: 'ALL' } });
