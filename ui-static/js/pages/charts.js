@@ -135,7 +135,7 @@ export function alignSeries(runIds, series, xAxis, smoothing, logY) {
 
 // The charts of runs ([{id, name}]) for metricKeys, with a shared control bar.
 // opts: {xAxis, logY, smoothing, onOptions(opts), live: () => bool}. Returns cleanup.
-export function renderRunsCharts(root, { runs, metricKeys, experimentId = null, live = null, xAxis = 'step', logY = false, smoothing = 0, onOptions = null, single = false }) {
+export function renderRunsCharts(root, { runs, metricKeys, namesP = null, experimentId = null, live = null, xAxis = 'step', logY = false, smoothing = 0, onOptions = null, single = false }) {
   const opts = { xAxis, logY, smoothing };
   const cards = [];
   let closed = false;
@@ -160,8 +160,11 @@ export function renderRunsCharts(root, { runs, metricKeys, experimentId = null, 
   logBox.addEventListener('change', () => changed(false));
   smooth.addEventListener('input', () => changed(false));
 
-  const legend = h('div', { class: 'chart-legend' }, runs.length > 1 ? runs.map((r, i) => h('span', { class: 'tag-chip', title: r.id },
-    h('span', { class: 'legend-swatch', style: { background: runColor(i) } }), r.name)) : null);
+  const chips = runs.map((r, i) => h('span', { class: 'tag-chip', title: r.id },
+    h('span', { class: 'legend-swatch', style: { background: runColor(i) } }), h('span', {}, r.name)));
+  const legend = h('div', { class: 'chart-legend' }, runs.length > 1 ? chips : null);
+  // names that arrive later (namesP: Promise of Map id -> name)
+  if (namesP) namesP.then((names) => runs.forEach((r, i) => { if (names.has(r.id)) { r.name = names.get(r.id); chips[i].lastChild.textContent = r.name; } }));
   root.append(
     h('div', { class: 'chart-controls' },
       h('label', {}, 'X axis ', xSel),
