@@ -34,6 +34,12 @@ test('experiments list: search, create, rename, delete and restore', async (t) =
     await go('#/');
     await page.waitForSelector('[data-testid=experiment-row]');
     assert.equal(await page.locator('[data-testid=experiment-row]').count(), 3); // Default, "many" and "long"
+    // sort on the server by name (ascending first), kept in the URL
+    await page.click('th[data-sort=name]');
+    await page.waitForFunction(() => /sort=name/.test(location.hash));
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=experiment-row] td:first-child')].map((x) => x.textContent).join() === 'Default,long,many');
+    await page.click('th[data-sort=name]');
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=experiment-row] td:first-child')].map((x) => x.textContent).join() === 'many,long,Default');
     await page.fill('[data-testid=experiment-search]', 'MAN');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=experiment-row]').length === 1);
     assert.match(page.url(), /search=MAN/);

@@ -92,6 +92,7 @@ export default async function render(root, route) {
   const expanded = new Set();
   const selected = new Set();
   const keys = { metrics: new Set(), params: new Set(), tags: new Set() };
+  let keysTruncated = false; // the server listed only the first keys of some kind
 
   function body() {
     return {
@@ -479,6 +480,7 @@ export default async function render(root, route) {
     const list = h('div', {});
     const box = h('div', { class: 'chooser', dataset: { testid: 'column-chooser' } },
       search,
+      keysTruncated ? h('div', { class: 'muted' }, 'This experiment has more keys than the server lists; more appear as their runs load.') : null,
       h('div', { class: 'toolbar' },
         h('button', { class: 'btn btn-small', onClick: () => { state.columns = allColumnIds(); apply(); } }, 'All'),
         h('button', { class: 'btn btn-small', onClick: () => { state.columns = ATTRS.map((a) => a.id); apply(); } }, 'None'),
@@ -666,6 +668,7 @@ export default async function render(root, route) {
   keysP.then((k) => {
     if (!k || closed) return;
     if (k.error) { page.insertBefore(errorBox(k.error), tabsEl); return; }
+    keysTruncated = !!k.truncated;
     (k.metrics || []).forEach((x) => keys.metrics.add(x));
     (k.params || []).forEach((x) => keys.params.add(x));
     (k.tags || []).forEach((x) => keys.tags.add(x));
