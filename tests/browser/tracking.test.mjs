@@ -229,9 +229,9 @@ test('charts: metric page draws from sampled histories, axis changes re-fetch', 
     page.on('request', (r) => { if (r.url().includes('/metrics/')) calls.push(r.url()); });
     await go(`#/metric/loss?runs=${encodeURIComponent(JSON.stringify([ids.live]))}&experiments=${encodeURIComponent(JSON.stringify([ids.experiment_id]))}`);
     await page.locator('[data-testid=chart-card] canvas').first().waitFor();
-    // a short history comes whole from MLflow's sampler; no second read
+    // both samplers are asked at once
     assert.ok(calls.some((u) => u.includes('metrics/get-history-bulk-interval') && u.includes('metric_key=loss')));
-    assert.ok(!calls.some((u) => u.includes('get-history-bulk-minmax')));
+    assert.ok(calls.some((u) => u.includes('mlflowd/metrics/get-history-bulk-minmax') && u.includes('metric_key=loss')));
     assert.ok(!calls.some((u) => u.includes('metrics/get-history?')), 'never the full history');
     // drag-zoom re-fetches the zoomed step range
     const over = await page.locator('[data-testid=chart-card] .u-over').first().boundingBox();
