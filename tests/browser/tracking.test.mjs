@@ -257,6 +257,19 @@ test('charts: metric page draws from sampled histories, axis changes re-fetch', 
     assert.equal(await page.inputValue('[data-testid=x-axis]'), 'relative');
     assert.equal(await page.isChecked('[data-testid=log-scale]'), true);
     assert.equal(await page.inputValue('[data-testid=smoothing]'), '0.9');
+    // on a time axis a zoom re-reads the steps shown inside the zoomed time range
+    await page.waitForFunction(() => / ms/.test(document.querySelector('[data-testid=chart-card] h4').textContent));
+    const zoomCalls = calls.length;
+    const box2 = await page.locator('[data-testid=chart-card] .u-over').first().boundingBox();
+    await page.mouse.move(box2.x + box2.width * 0.2, box2.y + 20);
+    await page.mouse.down();
+    await page.mouse.move(box2.x + box2.width * 0.5, box2.y + 30, { steps: 4 });
+    await page.mouse.up();
+    await page.waitForFunction(() => document.querySelector('[data-testid=chart-card] h4').textContent.includes('zoomed'));
+    const zc = calls.slice(zoomCalls).find((u) => /start_step=\d+&end_step=\d+/.test(u));
+    assert.ok(zc, calls.slice(zoomCalls).join('\n'));
+    const zq = new URL(zc).searchParams;
+    assert.ok(Number(zq.get('start_step')) > 0 && Number(zq.get('end_step')) < 49, zc);
 
     // a long history is read again with the min/max sampler, which keeps its spike
     const minmax = page.waitForResponse((r) => r.url().includes('mlflowd/metrics/get-history-bulk-minmax'));

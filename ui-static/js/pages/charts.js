@@ -110,11 +110,12 @@ export function ema(values, weight) {
 }
 
 // uPlot's aligned data from per-run series: [xs, ys(run0), ys(run1), ...].
-export function alignSeries(runIds, series, xAxis, smoothing, logY) {
+// t0s: each run's first timestamp (relative time), else taken from series.
+export function alignSeries(runIds, series, xAxis, smoothing, logY, t0s = null) {
   const perRun = runIds.map((id) => {
     const pts = series.get(id) || [];
-    let t0 = Infinity;
-    if (xAxis === 'relative') for (const p of pts) t0 = Math.min(t0, p.timestamp);
+    let t0 = t0s && t0s.has(id) ? t0s.get(id) : Infinity;
+    if (xAxis === 'relative' && t0 === Infinity) for (const p of pts) t0 = Math.min(t0, p.timestamp);
     const xs = new Float64Array(pts.length);
     const ys = new Array(pts.length);
     pts.forEach((p, i) => {
@@ -223,7 +224,8 @@ export function renderRunsCharts(root, { runs, metricKeys, namesP = null, experi
     if (single) el.style.minHeight = '480px';
     const ids = runs.map((r) => r.id);
     let overview = null;   // sampled full-range series
-    let zoomed = null;     // {range, series}
+    let zoomed = null;     // {range: step range, xRange: time range (time axes), series}
+    const t0s = new Map(); // each run's first timestamp, from the overview (relative time)
     let plot = null;
     let ctl = null;
     let zoomTimer = null;
@@ -234,7 +236,7 @@ export function renderRunsCharts(root, { runs, metricKeys, namesP = null, experi
     const height = () => (single ? 420 : 240);
     const perRun = () => Math.max(50, Math.min(MAX_POINTS_PER_RUN, Math.round(width()), Math.floor(POINT_BUDGET / ids.length)));
 
-    async function load(range) {
+    async function load(range, xRange = null) {
       if (ctl) ctl.abort();
       ctl = new AbortController();
       info.textContent = 'loading…';
@@ -245,14 +247,14 @@ export function renderRunsCharts(root, { runs, metricKeys, namesP = null, experi
           (first) => {
             if (closed || my !== ctl) return;
             info.textContent = 'refining…';
-            if (range) zoomed = { range, series: first }; else { overview = first; zoomed = null; }
+            if (range) zoomed = { range, xRange, series: first }; else setOverview(first);
             draw();
           });
         if (closed) return;
         let n = 0;
         for (const s of series.values()) n += s.length;
         info.textContent = `${n} points${range ? ' (zoomed)' : ''} · ${Math.round(performance.now() - t0)} ms`;
-        if (range) zoomed = { range, series }; else { overview = series; zoomed = null; }
+        if (range) zoomed = { range, xRange, series }; else setOverview(series);
         draw();
       } catch (e) {
         if (e.name === 'AbortError') return;
@@ -262,6 +264,17 @@ export function renderRunsCharts(root, { runs, metricKeys, namesP = null, experi
       }
     }
 
+    function setOverview(series) {
+      overview = series;
+      zoomed = null;
+      for (const [id, pts] of series) {
+        let t0 = Infinity;
+        for (const p of pts) t0 = Math.min(t0, p.timestamp);
+        if (t0 !== Infinity) t0s.set(id, t0);
+      }
+    }
+    const xOf = (p, t0) => (opts.xAxis === 'step' ? p.step : opts.xAxis === 'wall' ? p.timestamp / 1000 : (p.timestamp - t0) / 1000);
+
     let drawSeq = 0;
     async function draw() {
       const seq = ++drawSeq;
@@ -269,7 +282,7 @@ export function renderRunsCharts(root, { runs, metricKeys, namesP = null, experi
       if (closed || seq !== drawSeq) return; // a later draw supersedes this one
       const series = zoomed ? zoomed.series : overview;
       if (!series) return;
-      const data = alignSeries(ids, series, opts.xAxis, opts.smoothing, opts.logY);
+      const data = alignSeries(ids, series, opts.xAxis, opts.smoothing, opts.logY, t0s);
       const fmtX = opts.xAxis === 'wall' ? (v) => fmtTime(v * 1000) : opts.xAxis === 'relative' ? (v) => `${fmtNumber(v)} s` : (v) => `step ${v}`;
       const cfg = {
         width: width(), height: height(),
@@ -290,7 +303,10 @@ export function renderRunsCharts(root, { runs, metricKeys, namesP = null, experi
       clear(plotBox);
       settingData = true;
       plot = new uPlot(cfg, data, plotBox);
-      if (zoomed && opts.xAxis === 'step') plot.setScale('x', { min: zoomed.range[0], max: zoomed.range[1] });
+      if (zoomed) {
+        const [min, max] = opts.xAxis === 'step' ? zoomed.range : (zoomed.xRange || [null, null]);
+        if (min !== null) plot.setScale('x', { min, max });
+      }
       settingData = false;
       plot.over.addEventListener('dblclick', resetZoom);
       resetBtn.style.display = zoomed ? '' : 'none';
@@ -308,16 +324,32 @@ export function renderRunsCharts(root, { runs, metricKeys, namesP = null, experi
       hover.textContent = `${u.series[0].value(u, x)}  ${parts.slice(0, 6).join('  ')}${parts.length > 6 ? ` (+${parts.length - 6})` : ''}`;
     }
 
+    // A zoom (drag) re-reads the zoomed range at full detail. On a time axis
+    // the range is read by steps: those of the points shown inside it.
     function onZoom(u) {
       const { min, max } = u.scales.x;
-      if (min === null || max === null || opts.xAxis !== 'step') return;
+      if (min === null || max === null) return;
       clearTimeout(zoomTimer);
       zoomTimer = setTimeout(() => {
         const d = u.data[0];
         if (!d.length) return;
         if (min <= d[0] && max >= d[d.length - 1] && !zoomed) return; // the whole range: nothing to refine
-        if (zoomed && Math.floor(min) === Math.floor(zoomed.range[0]) && Math.ceil(max) === Math.ceil(zoomed.range[1])) return;
-        load([min, max]);
+        if (opts.xAxis === 'step') {
+          if (zoomed && Math.floor(min) === Math.floor(zoomed.range[0]) && Math.ceil(max) === Math.ceil(zoomed.range[1])) return;
+          load([min, max]);
+          return;
+        }
+        if (zoomed && zoomed.xRange && Math.abs(min - zoomed.xRange[0]) < 1e-9 && Math.abs(max - zoomed.xRange[1]) < 1e-9) return;
+        const series = zoomed ? zoomed.series : overview;
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (const id of ids) {
+          for (const p of series.get(id) || []) {
+            const x = xOf(p, t0s.get(id));
+            if (x >= min && x <= max) { lo = Math.min(lo, p.step); hi = Math.max(hi, p.step); }
+          }
+        }
+        if (lo <= hi) load([lo, hi], [min, max]);
       }, ZOOM_DEBOUNCE_MS);
     }
 
