@@ -28,33 +28,46 @@ function loadUplot() {
 }
 
 // mlflowd's min/max-keeping sampler (up to 4 points per bucket); servers
-// without it get MLflow's get-history-bulk-interval (first point per bucket).
+// without it answer 404 ENDPOINT_NOT_FOUND and their charts keep MLflow's
+// first-point-per-bucket samples.
 let minmax = true;
 
-// Sampled history of key for runs: Map runId -> [{step, timestamp, value}] in
-// step order, about maxResults points per run.
-export async function fetchSampled(runIds, key, maxResults, range = null, signal) {
+// One sampled read of runIds, in requests of at most 100 runs: Map runId -> points.
+async function fetchChunks(path, runIds, key, maxResults, range, signal) {
+  const out = new Map(runIds.map((id) => [id, []]));
   const chunks = [];
   for (let i = 0; i < runIds.length; i += MAX_RUNS_PER_REQUEST) chunks.push(runIds.slice(i, i + MAX_RUNS_PER_REQUEST));
-  const out = new Map(runIds.map((id) => [id, []]));
   await Promise.all(chunks.map(async (ids) => {
-    const query = { run_ids: ids, metric_key: key };
+    const query = { run_ids: ids, metric_key: key, max_results: Math.max(1, Math.min(MAX_POINTS_PER_RUN, Math.round(maxResults))) };
     if (range) { query.start_step = Math.floor(range[0]); query.end_step = Math.ceil(range[1]); }
-    const ask = (mm) => {
-      const n = mm ? maxResults / 2 : maxResults; // min/max buckets give up to 4 points, usually 2
-      query.max_results = Math.max(1, Math.min(MAX_POINTS_PER_RUN, Math.round(n)));
-      return api(mm ? 'mlflowd/metrics/get-history-bulk-minmax' : 'mlflow/metrics/get-history-bulk-interval', { query, signal });
-    };
-    let r;
-    if (minmax) {
-      try { r = await ask(true); } catch (e) { if (!isMissingEndpoint(e)) throw e; minmax = false; }
-    }
-    if (!r) r = await ask(false);
+    const r = await api(path, { query, signal });
     for (const m of r.metrics || []) {
       const list = out.get(m.run_id);
       if (list) list.push(m);
     }
   }));
+  return out;
+}
+
+// Sampled history of key for runs: Map runId -> [{step, timestamp, value}] in
+// step order, about maxResults points per run. First MLflow's sampler
+// (get-history-bulk-interval, the cheapest read); a run that came back with
+// fewer points than asked is complete. The others were thinned to the first
+// point of each bucket, which can drop a spike, so they are read again with
+// the min/max sampler; onFirst(series) gets the first answer meanwhile.
+export async function fetchSampled(runIds, key, maxResults, range = null, signal, onFirst = null) {
+  const n = Math.max(1, Math.min(MAX_POINTS_PER_RUN, Math.round(maxResults)));
+  const out = await fetchChunks('mlflow/metrics/get-history-bulk-interval', runIds, key, n, range, signal);
+  const thinned = runIds.filter((id) => out.get(id).length >= n);
+  if (!minmax || !thinned.length) return out;
+  if (onFirst) onFirst(out);
+  try {
+    const mm = await fetchChunks('mlflowd/metrics/get-history-bulk-minmax', thinned, key, n / 4, range, signal);
+    for (const id of thinned) out.set(id, mm.get(id));
+  } catch (e) {
+    if (!isMissingEndpoint(e)) throw e;
+    minmax = false;
+  }
   return out;
 }
 
@@ -122,7 +135,7 @@ export function alignSeries(runIds, series, xAxis, smoothing, logY) {
 
 // The charts of runs ([{id, name}]) for metricKeys, with a shared control bar.
 // opts: {xAxis, logY, smoothing, onOptions(opts), live: () => bool}. Returns cleanup.
-export function renderRunsCharts(root, { runs, metricKeys, live = null, xAxis = 'step', logY = false, smoothing = 0, onOptions = null, single = false }) {
+export function renderRunsCharts(root, { runs, metricKeys, namesP = null, experimentId = null, live = null, xAxis = 'step', logY = false, smoothing = 0, onOptions = null, single = false }) {
   const opts = { xAxis, logY, smoothing };
   const cards = [];
   let closed = false;
@@ -133,18 +146,25 @@ export function renderRunsCharts(root, { runs, metricKeys, live = null, xAxis = 
   const logBox = h('input', { type: 'checkbox', checked: opts.logY, dataset: { testid: 'log-scale' } });
   const smooth = h('input', { type: 'range', min: 0, max: 0.99, step: 0.01, value: opts.smoothing, dataset: { testid: 'smoothing' } });
   const smoothVal = h('span', { class: 'mono' }, String(opts.smoothing));
+  let pending = 0;
   const changed = (refetch) => {
     opts.xAxis = xSel.value; opts.logY = logBox.checked; opts.smoothing = Number(smooth.value);
     smoothVal.textContent = opts.smoothing.toFixed(2);
     if (onOptions) onOptions({ ...opts });
-    for (const c of cards) c.update(refetch);
+    if (refetch) { for (const c of cards) c.update(true); return; }
+    // redraws (smoothing slider, log scale): at most one per frame
+    if (pending) return;
+    pending = requestAnimationFrame(() => { pending = 0; for (const c of cards) c.update(false); });
   };
   xSel.addEventListener('change', () => changed(true));
   logBox.addEventListener('change', () => changed(false));
   smooth.addEventListener('input', () => changed(false));
 
-  const legend = h('div', { class: 'chart-legend' }, runs.length > 1 ? runs.map((r, i) => h('span', { class: 'tag-chip', title: r.id },
-    h('span', { class: 'legend-swatch', style: { background: runColor(i) } }), r.name)) : null);
+  const chips = runs.map((r, i) => h('span', { class: 'tag-chip', title: r.id },
+    h('span', { class: 'legend-swatch', style: { background: runColor(i) } }), h('span', {}, r.name)));
+  const legend = h('div', { class: 'chart-legend' }, runs.length > 1 ? chips : null);
+  // names that arrive later (namesP: Promise of Map id -> name)
+  if (namesP) namesP.then((names) => runs.forEach((r, i) => { if (names.has(r.id)) { r.name = names.get(r.id); chips[i].lastChild.textContent = r.name; } }));
   root.append(
     h('div', { class: 'chart-controls' },
       h('label', {}, 'X axis ', xSel),
@@ -168,7 +188,13 @@ export function renderRunsCharts(root, { runs, metricKeys, live = null, xAxis = 
   }
 
   function makeCard(key) {
-    const title = h('span', { class: 'grow', title: key }, key);
+    // the card's metric page, with the current axis options (kept fresh for the link's use)
+    const metricHref = () => `#/metric/${encodeURIComponent(key)}?runs=${encodeURIComponent(JSON.stringify(runs.map((r) => r.id)))}` +
+      (experimentId ? `&experiments=${encodeURIComponent(JSON.stringify([experimentId]))}` : '') +
+      `&x_axis=${opts.xAxis}&y_axis_scale=${opts.logY ? 'log' : 'linear'}&line_smoothness=${Math.round(opts.smoothing * 100)}`;
+    const link = single ? null : h('a', { href: metricHref(), dataset: { testid: 'chart-metric-link' } }, key);
+    if (link) for (const ev of ['mouseenter', 'focus', 'pointerdown']) link.addEventListener(ev, () => { link.href = metricHref(); });
+    const title = h('span', { class: 'grow', title: key }, link || key);
     const info = h('span', { class: 'muted', style: { fontWeight: 'normal', fontSize: '12px' } });
     const resetBtn = h('button', { class: 'btn btn-small', style: { display: 'none' } }, 'Reset zoom');
     const plotBox = h('div', { class: 'chart-plot' });
@@ -187,7 +213,7 @@ export function renderRunsCharts(root, { runs, metricKeys, live = null, xAxis = 
 
     const width = () => Math.max(300, plotBox.clientWidth || 480);
     const height = () => (single ? 420 : 240);
-    const perRun = () => Math.max(50, Math.min(MAX_POINTS_PER_RUN, Math.round(width() * 2), Math.floor(POINT_BUDGET / ids.length)));
+    const perRun = () => Math.max(50, Math.min(MAX_POINTS_PER_RUN, Math.round(width()), Math.floor(POINT_BUDGET / ids.length)));
 
     async function load(range) {
       if (ctl) ctl.abort();
@@ -195,7 +221,14 @@ export function renderRunsCharts(root, { runs, metricKeys, live = null, xAxis = 
       info.textContent = 'loading…';
       const t0 = performance.now();
       try {
-        const series = await fetchSampled(ids, key, range ? Math.min(MAX_POINTS_PER_RUN, Math.round(width() * 2)) : perRun(), range, ctl.signal);
+        const my = ctl;
+        const series = await fetchSampled(ids, key, range ? Math.min(MAX_POINTS_PER_RUN, Math.round(width() * 2)) : perRun(), range, ctl.signal,
+          (first) => {
+            if (closed || my !== ctl) return;
+            info.textContent = 'refining…';
+            if (range) zoomed = { range, series: first }; else { overview = first; zoomed = null; }
+            draw();
+          });
         if (closed) return;
         let n = 0;
         for (const s of series.values()) n += s.length;
@@ -210,9 +243,11 @@ export function renderRunsCharts(root, { runs, metricKeys, live = null, xAxis = 
       }
     }
 
+    let drawSeq = 0;
     async function draw() {
+      const seq = ++drawSeq;
       const uPlot = await loadUplot();
-      if (closed) return;
+      if (closed || seq !== drawSeq) return; // a later draw supersedes this one
       const series = zoomed ? zoomed.series : overview;
       if (!series) return;
       const data = alignSeries(ids, series, opts.xAxis, opts.smoothing, opts.logY);
@@ -296,6 +331,7 @@ export function renderRunsCharts(root, { runs, metricKeys, live = null, xAxis = 
   }
   return () => {
     closed = true;
+    if (pending) cancelAnimationFrame(pending);
     clearTimeout(liveTimer);
     io.disconnect();
     window.removeEventListener('resize', onResize);
