@@ -24,8 +24,8 @@ TEST(accept_encoding)
 	CHECK(!mlf_ui_accepts_gzip("gzip;q=0"));
 	CHECK(!mlf_ui_accepts_gzip("gzip;q=0.000"));
 	CHECK(!mlf_ui_accepts_gzip("gzip;level=1;q=0"));
-	CHECK(mlf_ui_accepts_gzip("gzip;qx=0"));    /* not a q parameter */
-	CHECK(!mlf_ui_accepts_gzip("gzip;q=abc"));  /* unreadable weight: refused */
+	CHECK(mlf_ui_accepts_gzip("gzip;qx=0"));     /* not a q parameter */
+	CHECK(!mlf_ui_accepts_gzip("gzip;q=abc"));   /* unreadable weight: refused */
 	CHECK(!mlf_ui_accepts_gzip("gzipx, xgzip")); /* whole names only */
 	CHECK(mlf_ui_accepts_gzip("*"));
 	CHECK(mlf_ui_accepts_gzip("br, *;q=0.1"));
