@@ -86,7 +86,7 @@ def main(url):
         write(d, "README.md", "# Model card\n\nSome **bold** text and a [link](https://example.com).\n")
         write(d, "table.csv", 'a,b,c\n1,2,"three, with comma"\n4,5,6\n')
         write(d, "data.tsv", "k\tv\nalpha\t1\nbeta\t2\n")
-        write(d, "report.html", "<html><body><h1 id='h'>Report</h1>"
+        write(d, "report.html", "<html><head><style>h1 { color: rgb(200, 0, 0) }</style></head><body><h1 id='h'>Report</h1>"
               "<script>window.parent.__xss=1;alert(1)</script></body></html>")
         write(d, "plots/curve.png", png_bytes(), "wb")
         write(d, "nested/deeper/leaf.txt", "leaf\n")

@@ -105,7 +105,9 @@ describe('artifacts', () => {
       const frame = preview(p).locator('iframe');
       await frame.waitFor();
       assert.equal(await frame.getAttribute('sandbox'), '');
-      await p.page.frameLocator('[data-testid=artifact-preview] iframe').locator('h1', { hasText: 'Report' }).waitFor();
+      const h1 = p.page.frameLocator('[data-testid=artifact-preview] iframe').locator('h1', { hasText: 'Report' });
+      await h1.waitFor();
+      assert.equal(await h1.evaluate((e) => getComputedStyle(e).color), 'rgb(200, 0, 0)'); // its own styles apply
       assert.equal(await p.page.evaluate(() => window.__xss), undefined);
     });
   });
