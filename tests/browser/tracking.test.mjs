@@ -128,6 +128,7 @@ test('runs table: server sort, filter with inline errors, view state in the URL,
     await page.press('[data-testid=run-filter]', 'Enter');
     await page.waitForFunction(() => document.querySelector('[data-testid=runs-status]').textContent === '4 runs');
     assert.equal(await rows(page).count(), 2); // parent and live; children folded
+    assert.equal(await rows(page).filter({ hasText: 'live' }).locator('.cell').nth(7).textContent(), 'train-ds (training)') // checkbox, name, created, duration, source, user, status, datasets;
     await page.locator('[data-testid=run-row]', { hasText: 'parent' }).locator('[data-testid=expand]').click();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=run-row]').length === 4);
     const names = await rows(page).locator('a').allTextContents();
@@ -149,8 +150,8 @@ test('runs table: select, compare link, delete and restore', async (t) => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-csv]')]);
     const csv = (await (await import('node:fs/promises')).readFile(await download.path(), 'utf8')).trim().split('\n');
     assert.equal(csv.length, 3);
-    assert.equal(csv[0], 'run_id,Run name,Created,Duration,Source,User,Status,metrics.loss,metrics.m,params.alpha,params.only_in_last,params.p,tags.group,tags.team');
-    assert.ok(csv.slice(1).some((l) => l.includes(',run-0001,') && l.includes(',0.5,') && l.endsWith(',FINISHED,,1,,,1,1,')), csv.join('\n'));
+    assert.equal(csv[0], 'run_id,Run name,Created,Duration,Source,User,Status,Datasets,metrics.loss,metrics.m,params.alpha,params.only_in_last,params.p,tags.group,tags.team');
+    assert.ok(csv.slice(1).some((l) => l.includes(',run-0001,') && l.includes(',0.5,') && l.endsWith(',FINISHED,,,1,,,1,1,')), csv.join('\n'));
 
     await page.click('[data-testid=select-all]');
     assert.equal(await page.isEnabled('[data-testid=compare]'), true);
@@ -185,6 +186,7 @@ test('run page: overview, tags edited in place, note, rename, live refresh of a 
     assert.equal(await page.textContent('[data-testid=run-status]'), 'RUNNING');
     assert.match(await page.textContent('[data-testid=params-table]'), /alpha\s*0\.5/);
     await page.locator('[data-testid=tag-row][data-key=team]').waitFor();
+    assert.match(await page.textContent('[data-testid=run-overview]'), /train-ds \(d1g3st\) · training/);
 
     await page.click('[data-testid=add-tag]');
     await page.fill('dialog input[name=key]', 'stage');
@@ -229,9 +231,9 @@ test('charts: metric page draws from sampled histories, axis changes re-fetch', 
     page.on('request', (r) => { if (r.url().includes('/metrics/')) calls.push(r.url()); });
     await go(`#/metric/loss?runs=${encodeURIComponent(JSON.stringify([ids.live]))}&experiments=${encodeURIComponent(JSON.stringify([ids.experiment_id]))}`);
     await page.locator('[data-testid=chart-card] canvas').first().waitFor();
-    // a short history comes whole from MLflow's sampler; no second read
+    // both samplers are asked at once
     assert.ok(calls.some((u) => u.includes('metrics/get-history-bulk-interval') && u.includes('metric_key=loss')));
-    assert.ok(!calls.some((u) => u.includes('get-history-bulk-minmax')));
+    assert.ok(calls.some((u) => u.includes('mlflowd/metrics/get-history-bulk-minmax') && u.includes('metric_key=loss')));
     assert.ok(!calls.some((u) => u.includes('metrics/get-history?')), 'never the full history');
     // drag-zoom re-fetches the zoomed step range
     const over = await page.locator('[data-testid=chart-card] .u-over').first().boundingBox();

@@ -50,25 +50,39 @@ async function fetchChunks(path, runIds, key, maxResults, range, signal) {
 }
 
 // Sampled history of key for runs: Map runId -> [{step, timestamp, value}] in
-// step order, about maxResults points per run. First MLflow's sampler
-// (get-history-bulk-interval, the cheapest read); a run that came back with
-// fewer points than asked is complete. The others were thinned to the first
-// point of each bucket, which can drop a spike, so they are read again with
-// the min/max sampler; onFirst(series) gets the first answer meanwhile.
+// step order, about maxResults points per run. Two reads at once: MLflow's
+// sampler (get-history-bulk-interval: first point of each bucket, the
+// cheapest read) and mlflowd's min/max sampler (keeps spikes). The min/max
+// answer is the result whenever it comes; if MLflow's comes first and no run
+// was thinned (each came back with fewer points than asked, i.e. whole), it
+// is the result and the other read is dropped; otherwise onFirst(series)
+// gets it to draw meanwhile.
 export async function fetchSampled(runIds, key, maxResults, range = null, signal, onFirst = null) {
   const n = Math.max(1, Math.min(MAX_POINTS_PER_RUN, Math.round(maxResults)));
-  const out = await fetchChunks('mlflow/metrics/get-history-bulk-interval', runIds, key, n, range, signal);
-  const thinned = runIds.filter((id) => out.get(id).length >= n);
-  if (!minmax || !thinned.length) return out;
-  if (onFirst) onFirst(out);
-  try {
-    const mm = await fetchChunks('mlflowd/metrics/get-history-bulk-minmax', thinned, key, n / 4, range, signal);
-    for (const id of thinned) out.set(id, mm.get(id));
-  } catch (e) {
-    if (!isMissingEndpoint(e)) throw e;
-    minmax = false;
-  }
-  return out;
+  const sub = () => {
+    const c = new AbortController();
+    if (signal) signal.addEventListener('abort', () => c.abort(), { once: true });
+    return c;
+  };
+  const bulkCtl = sub();
+  const mmCtl = sub();
+  const bulkP = fetchChunks('mlflow/metrics/get-history-bulk-interval', runIds, key, n, range, bulkCtl.signal);
+  const mmP = minmax
+    ? fetchChunks('mlflowd/metrics/get-history-bulk-minmax', runIds, key, n / 4, range, mmCtl.signal).catch((e) => {
+      if (!isMissingEndpoint(e)) throw e;
+      minmax = false;
+      return null;
+    })
+    : Promise.resolve(null);
+  mmP.catch(() => {}); // awaited below or dropped on purpose
+  bulkP.catch(() => {});
+  const first = await Promise.race([bulkP.then((r) => ['bulk', r]), mmP.then((r) => (r ? ['minmax', r] : bulkP.then((b) => ['bulk', b])))]);
+  if (first[0] === 'minmax') { bulkCtl.abort(); return first[1]; }
+  const bulk = first[1];
+  if (!runIds.some((id) => bulk.get(id).length >= n)) { mmCtl.abort(); return bulk; }
+  if (onFirst) onFirst(bulk);
+  const mm = await mmP;
+  return mm || bulk;
 }
 
 function toNum(v) {
@@ -180,11 +194,16 @@ export function renderRunsCharts(root, { runs, metricKeys, namesP = null, experi
     for (const e of entries) if (e.isIntersecting) { const c = cards.find((x) => x.el === e.target); if (c) { io.unobserve(c.el); c.start(); } }
   }, { rootMargin: '200px' });
 
+  loadUplot().catch(() => {}); // in parallel with the first data requests
   for (const key of metricKeys) {
     const card = makeCard(key);
     cards.push(card);
     grid.appendChild(card.el);
-    io.observe(card.el);
+  }
+  // cards already in view start now, the others when scrolled near
+  for (const card of cards) {
+    if (root.isConnected && card.el.getBoundingClientRect().top < window.innerHeight + 200) card.start();
+    else io.observe(card.el);
   }
 
   function makeCard(key) {

@@ -28,7 +28,16 @@ const ATTRS = [
   { id: 'attr.source', label: 'Source', width: 150, sort: 'tags.`mlflow.source.name`' },
   { id: 'attr.user', label: 'User', width: 110, sort: 'attributes.user_id' },
   { id: 'attr.status', label: 'Status', width: 96, sort: 'attributes.status' },
+  { id: 'attr.datasets', label: 'Datasets', width: 180, sort: null },
 ];
+
+// "name (context)" of each dataset input of a run
+function datasetsText(run) {
+  return (run.inputs?.dataset_inputs || []).map((d) => {
+    const ctx = (d.tags || []).find((t) => t.key === 'mlflow.data.context');
+    return `${d.dataset?.name || '?'}${ctx ? ` (${ctx.value})` : ''}`;
+  }).join(', ');
+}
 
 function quoteKey(k) {
   return '`' + k + '`';
@@ -234,6 +243,7 @@ export default async function render(root, route) {
       case 'attr.source': return run.tags['mlflow.source.name'] || '';
       case 'attr.user': return i.user_id || run.tags['mlflow.user'] || '';
       case 'attr.status': return i.status || '';
+      case 'attr.datasets': return datasetsText(run);
       default:
         if (col.kind === 'metrics') return run.metrics[col.key];
         if (col.kind === 'params') return run.params[col.key];
@@ -524,9 +534,15 @@ export default async function render(root, route) {
     fill();
     anchor.parentNode.appendChild(box);
     search.focus();
-    const close = (ev) => { if (!box.contains(ev.target) && ev.target !== anchor) { box.remove(); document.removeEventListener('mousedown', close); } };
+    const close = (ev) => {
+      if (ev.type === 'keydown' ? ev.key !== 'Escape' : (box.contains(ev.target) || ev.target === anchor)) return;
+      box.remove();
+      document.removeEventListener('mousedown', close);
+      document.removeEventListener('keydown', close);
+    };
     document.addEventListener('mousedown', close);
-    cleanupFns.push(() => document.removeEventListener('mousedown', close));
+    document.addEventListener('keydown', close);
+    cleanupFns.push(() => { document.removeEventListener('mousedown', close); document.removeEventListener('keydown', close); });
   }
 
   // ---- build the page ----
