@@ -25,7 +25,13 @@
 #define MLF_KEEP_ALIVE_TIMEOUT_MS 5000 /* idle keep-alive connection on a worker; --keep-alive-timeout-ms */
 #define MLF_LISTEN_BACKLOG "4096"      /* kernel accept queue of the listening socket */
 /* The gate (server/gate.c). */
-#define MLF_GATE_PEEK_BYTES 65536     /* bodies up to this size are held in the gate until complete */
+/* The gate holds a connection until its header, and a body of at most
+ * MLF_GATE_PEEK_BYTES, are in; a longer header or body goes to a worker
+ * once this much has come (the worker reads the rest). Both stay well below
+ * what a socket's receive buffer holds (Linux: about 64 KiB of data at
+ * first), so the bytes waited for can always arrive. */
+#define MLF_GATE_PEEK_BYTES 16384
+#define MLF_GATE_HEADER_BYTES 16384
 #define MLF_GATE_TICK_MS 50           /* how often held connections are checked for the deadline */
 #define MLF_GATE_REAP_MIN_IDLE_MS 100 /* idle time before a keep-alive connection may be closed under pressure */
 #define MLF_GATE_EVENTS 256           /* epoll events taken per wait */

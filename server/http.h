@@ -43,6 +43,10 @@ void mlf_server_stop(struct mlf_server *s);
 long long mlf_http_read(struct mlf_req *req, void *buf, size_t n);
 /* Declared body length or -1 when chunked/unknown. */
 long long mlf_http_content_length(struct mlf_req *req);
+/* The single byte range a download's Range header asks of a body of size
+ * bytes: 1 with *start and *len set, 0 to send the whole body (no range,
+ * several ranges, a syntax error, an If-Range), -1 when unsatisfiable (416). */
+int mlf_http_range(struct mlf_req *req, long long size, long long *start, long long *len);
 /* Value of a request header or NULL. */
 const char *mlf_http_header(struct mlf_req *req, const char *name);
 /* Raw (undecoded) request path of the request, without the query. */
