@@ -56,6 +56,7 @@
 /* SQLITE_LIMIT_LIKE_PATTERN_LENGTH of every connection: SQLite's own default
  * and compiled maximum (as stock MLflow has it); longer patterns: 400. */
 #define MLF_MAX_LIKE_PATTERN_BYTES 50000
+#define MLF_LOG_PATH_MAX 2048         /* bytes of a path written to the request log */
 #define MLF_STOP_WAKE_DELAY_MS 20     /* pause before waking civetweb's listener on shutdown */
 #define MLF_BUSY_TIMEOUT_MS 20000     /* SQLite busy_timeout, as MLflow sets it */
 #define MLF_GROUP_COMMIT_MAX 512      /* write jobs folded into one transaction */

@@ -50,6 +50,7 @@ static const char *reason(int status)
 	case 200: return "OK";
 	case 204: return "No Content";
 	case 206: return "Partial Content";
+	case 308: return "Permanent Redirect";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
@@ -600,6 +601,46 @@ static int decode_path(const char *in, char *out)
 
 static int dispatch_path(struct mg_connection *conn, const char *path);
 
+/* The request log line: bytes outside printable ASCII, and the backslash,
+ * as \xHH (a %0a in a path cannot start a line of its own), cut at
+ * MLF_LOG_PATH_MAX bytes. */
+static void log_request(const char *method, const char *path)
+{
+	struct mlf_buf b = {0};
+	const char *parts[2] = {method, path};
+	for (int k = 0; k < 2; k++) {
+		size_t n = 0;
+		for (const unsigned char *p = (const unsigned char *)parts[k]; *p; p++, n++) {
+			if (n == MLF_LOG_PATH_MAX) {
+				mlf_buf_puts(&b, "...");
+				break;
+			}
+			if (*p < 0x20 || *p >= 0x7f || *p == '\\')
+				mlf_buf_printf(&b, "\\x%02x", *p);
+			else
+				mlf_buf_putc(&b, (char)*p);
+		}
+		mlf_buf_putc(&b, k ? '\n' : ' ');
+	}
+	fwrite(b.data, 1, b.len, stderr);
+	mlf_buf_release(&b);
+}
+
+/* Copy of s with every run of slashes made one (malloc'd; NULL if none). */
+static char *merge_slashes(const char *s)
+{
+	if (!strstr(s, "//"))
+		return NULL;
+	char *out = malloc(strlen(s) + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (; *s; s++)
+		if (*s != '/' || o == out || o[-1] != '/')
+			*o++ = *s;
+	*o = '\0';
+	return out;
+}
+
 static int token_char(int c)
 {
 	return c > 32 && c < 127 && !strchr("\"(),/:;<=>?@[\\]{}", c);
@@ -652,6 +693,9 @@ static int dispatch(struct mg_connection *conn)
 	const char *raw = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
 	if (!raw)
 		raw = "/";
+	/* Leading slashes count as one: stock serves //api/2.0/... as /api/2.0/... */
+	while (raw[0] == '/' && raw[1] == '/')
+		raw++;
 	char *path = malloc(strlen(raw) + 1);
 	if (!path)
 		return 500;
@@ -666,6 +710,51 @@ static int dispatch(struct mg_connection *conn)
 	return status;
 }
 
+static enum prefix_kind prefix_of(const char *path, const char **sub)
+{
+	for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+		size_t n = strlen(prefixes[i].text);
+		if (!strncmp(path, prefixes[i].text, n) && (path[n] == '/' || path[n] == '\0')) {
+			*sub = path + n;
+			return prefixes[i].kind;
+		}
+	}
+	*sub = path;
+	return PFX_NONE;
+}
+
+static int route_known(const char *path)
+{
+	const char *sub;
+	enum prefix_kind kind = prefix_of(path, &sub);
+	for (size_t i = 0; i < mlf_nroutes; i++)
+		if (route_in_prefix(&mlf_routes[i], kind) && match_route(mlf_routes[i].pattern, sub, NULL))
+			return 1;
+	return 0;
+}
+
+/* An endpoint's path with doubled slashes inside: 308 to the path with
+ * single ones, as stock (werkzeug's merge_slashes) answers. */
+static int redirect_merged(struct mg_connection *conn, const char *path)
+{
+	char *merged = merge_slashes(path);
+	int known = merged && route_known(merged);
+	free(merged);
+	if (!known)
+		return 0;
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	const char *raw = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
+	char *mraw = merge_slashes(raw);
+	const char *h = mg_get_header(conn, "Host"), *qs = ri->query_string;
+	struct mlf_buf loc = {0};
+	mlf_buf_printf(&loc, "Location: http://%s%s%s%s\r\n", h ? h : "localhost", mraw ? mraw : raw, qs ? "?" : "",
+	               qs ? qs : "");
+	free(mraw);
+	respond(conn, 308, NULL, "", 0, loc.data);
+	mlf_buf_release(&loc);
+	return 1;
+}
+
 static int dispatch_path(struct mg_connection *conn, const char *path)
 {
 	struct mlf_server *s = server_of(conn);
@@ -676,7 +765,7 @@ static int dispatch_path(struct mg_connection *conn, const char *path)
 	const char *msg_method = strcmp(method, "HEAD") ? method : "GET";
 
 	if (!cfg->quiet)
-		fprintf(stderr, "%s %s\n", method, path);
+		log_request(method, path);
 
 	/* Liveness probes answer whatever the Host. */
 	if (!strcmp(path, "/health")) {
@@ -693,16 +782,10 @@ static int dispatch_path(struct mg_connection *conn, const char *path)
 		return 403;
 	}
 
-	enum prefix_kind kind = PFX_NONE;
-	const char *sub = path;
-	for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
-		size_t n = strlen(prefixes[i].text);
-		if (!strncmp(path, prefixes[i].text, n) && (path[n] == '/' || path[n] == '\0')) {
-			kind = prefixes[i].kind;
-			sub = path + n;
-			break;
-		}
-	}
+	if (redirect_merged(conn, path))
+		return 308;
+	const char *sub;
+	enum prefix_kind kind = prefix_of(path, &sub);
 	int is_api = kind != PFX_NONE;
 
 	/* CORS: answer allowed origins, refuse cross-origin writes to the API. */

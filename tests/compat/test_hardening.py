@@ -439,3 +439,60 @@ def test_range_requests_match_stock(module_server, stock_server):
     def cmp(rows):
         return [(p, rng, st, cr, body) for p, rng, st, cr, _, body in rows if rng != "bytes=abc"]
     assert cmp(_ranges(module_server)) == cmp(_ranges(stock_server))
+
+
+# --------------------------------------------------------------------------------------
+# request log and doubled slashes
+# --------------------------------------------------------------------------------------
+
+
+def test_request_log_escapes_control_characters(mlflowd_factory):
+    """A %0a in a path must not write a line of its own into the request log."""
+    srv = mlflowd_factory()
+    s = connect(srv)
+    try:
+        s.sendall(f"GET /api/2.0/mlflow/x%0aFAKE%20LINE%0d%1b[31m%c3%a9\\ HTTP/1.1\r\n{host(srv)}"
+                  "Connection: close\r\n\r\n".encode())
+        assert read_answer(s)[0] == 404
+    finally:
+        s.close()
+    cu.Api(srv).okget("/experiments/get", {"experiment_id": "0"})  # a later line: the log is flushed
+    lines = srv.log_path.read_text(errors="replace").splitlines()
+    assert not [ln for ln in lines if ln.startswith("FAKE")], lines[-5:]
+    assert any(ln == "GET /api/2.0/mlflow/x\\x0aFAKE LINE\\x0d\\x1b[31m\\xc3\\xa9\\x5c" for ln in lines), lines[-5:]
+
+
+DOUBLED = ["//api/2.0/mlflow/experiments/get?experiment_id=0",
+           "///api/2.0/mlflow/experiments/get?experiment_id=0",
+           "/api//2.0/mlflow/experiments/get?experiment_id=0",
+           "/api/2.0/mlflow//experiments/get?experiment_id=0",
+           "/api/2.0//mlflow/experiments//get?experiment_id=0"]
+
+
+def _doubled(srv):
+    out = []
+    for path in DOUBLED:
+        s = connect(srv)
+        try:
+            s.sendall(f"GET {path} HTTP/1.1\r\n{host(srv)}Connection: close\r\n\r\n".encode())
+            st, h, body = read_answer(s)
+        finally:
+            s.close()
+        loc = h.get("location")
+        out.append((path, st, loc and loc.split(str(srv.port), 1)[1],
+                    json.loads(body)["experiment"]["experiment_id"] if st == 200 else None))
+    return out
+
+
+def test_doubled_slashes_as_stock(module_server):
+    assert _doubled(module_server) == [
+        (DOUBLED[0], 200, None, "0"),
+        (DOUBLED[1], 200, None, "0"),
+        (DOUBLED[2], 308, "/api/2.0/mlflow/experiments/get?experiment_id=0", None),
+        (DOUBLED[3], 308, "/api/2.0/mlflow/experiments/get?experiment_id=0", None),
+        (DOUBLED[4], 308, "/api/2.0/mlflow/experiments/get?experiment_id=0", None),
+    ]
+
+
+def test_doubled_slashes_match_stock(module_server, stock_server):
+    assert _doubled(module_server) == _doubled(stock_server)
