@@ -401,6 +401,11 @@ enum mlf_status mlf_api_mlflow_artifacts_put(struct mlf_req *req)
 			break;
 	}
 	free(buf);
+	if (mlf_http_body_timed_out(req)) {
+		mlf_artifact_upload_abort(&u);
+		mlf_http_timeout(req);
+		return MLF_BAD_REQUEST;
+	}
 	if (s == MLF_OK && expect >= 0 && total != expect)
 		s = mlf_fail(&req->err, MLF_BAD_REQUEST, "The request body ended after %lld of %lld bytes.", total,
 		             expect);

@@ -22,6 +22,9 @@
  * the header. Over it: 408. --request-timeout-ms sets it. */
 #define MLF_REQUEST_TIMEOUT_MS 30000
 #define MLF_MAX_REQUEST_TIMEOUT_MS 3600000
+/* A streamed body (an artifact upload) may take the request deadline plus
+ * one second per this many bytes; a slower one is cut with 408. */
+#define MLF_MIN_UPLOAD_BYTES_PER_S 4096
 #define MLF_KEEP_ALIVE_TIMEOUT_MS 5000 /* idle keep-alive connection on a worker; --keep-alive-timeout-ms */
 #define MLF_LISTEN_BACKLOG "4096"      /* kernel accept queue of the listening socket */
 /* The gate (server/gate.c). */

@@ -556,8 +556,8 @@ void mlf_gate_body_begin(struct mlf_gate *g, int fd, int timeout_ms)
 	if (!g || fd < 0 || fd >= g->nslots)
 		return;
 	pthread_mutex_lock(&g->mu);
-	g->slots[fd].cut = 0;
-	g->slots[fd].body_deadline = now_ms() + timeout_ms;
+	if (!g->slots[fd].cut) /* once cut, the read stays ended for this request */
+		g->slots[fd].body_deadline = now_ms() + timeout_ms;
 	pthread_mutex_unlock(&g->mu);
 }
 
@@ -567,6 +567,7 @@ int mlf_gate_body_end(struct mlf_gate *g, int fd)
 		return 0;
 	pthread_mutex_lock(&g->mu);
 	int cut = g->slots[fd].cut;
+	g->slots[fd].cut = 0;
 	g->slots[fd].body_deadline = 0;
 	pthread_mutex_unlock(&g->mu);
 	return cut;

@@ -41,6 +41,9 @@ struct mlf_server {
 static _Thread_local int close_after_answer;
 /* Set once this request was told "100 Continue". */
 static _Thread_local int continue_sent;
+/* A raw handler's streamed body (an upload): when its reading began (ms,
+ * monotonic; 0 before) and the bytes read since. */
+static _Thread_local long long stream_start_ms, stream_bytes;
 
 /* ---- response writing ---- */
 
@@ -173,6 +176,11 @@ static void respond_error_status(struct mg_connection *conn, int http, enum mlf_
 
 /* ---- helpers for raw handlers ---- */
 
+static int conn_fd(const struct mg_connection *conn)
+{
+	return (int)(intptr_t)mg_get_user_connection_data(conn) - 1;
+}
+
 /* A client that sent "Expect: 100-continue" waits for this before its body
  * (civetweb 1.15 sends it only for its own file handlers). Sent once, when
  * the body is about to be read, so a request refused before that is not
@@ -188,10 +196,48 @@ static void send_continue(struct mg_connection *conn)
 		mg_write(conn, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 }
 
+static long long mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* A streamed body may take the request deadline plus one second per
+ * MLF_MIN_UPLOAD_BYTES_PER_S bytes read: a large upload over a slow link
+ * goes through, a trickle is cut (the gate shuts the read side). */
 long long mlf_http_read(struct mlf_req *req, void *buf, size_t n)
 {
+	struct mlf_server *s = server_of(req->conn);
+	int fd = conn_fd(req->conn);
 	send_continue(req->conn);
-	return mg_read(req->conn, buf, n);
+	if (!stream_start_ms) {
+		stream_start_ms = mono_ms();
+		stream_bytes = 0;
+		mlf_gate_body_begin(s->gate, fd, s->cfg->request_timeout_ms);
+	}
+	long long r = mg_read(req->conn, buf, n);
+	if (r > 0) {
+		stream_bytes += r;
+		long long allowed = s->cfg->request_timeout_ms + stream_bytes * 1000 / MLF_MIN_UPLOAD_BYTES_PER_S;
+		mlf_gate_body_begin(s->gate, fd, (int)(stream_start_ms + allowed - mono_ms()));
+	}
+	return r;
+}
+
+int mlf_http_body_timed_out(struct mlf_req *req)
+{
+	struct mlf_server *s = server_of(req->conn);
+	return mlf_gate_body_end(s->gate, conn_fd(req->conn));
+}
+
+void mlf_http_timeout(struct mlf_req *req)
+{
+	char msg[200];
+	snprintf(msg, sizeof msg, "The request body did not arrive in time (%d ms, then %d bytes/s).",
+	         server_of(req->conn)->cfg->request_timeout_ms, MLF_MIN_UPLOAD_BYTES_PER_S);
+	respond_error_status(req->conn, 408, MLF_BAD_REQUEST, msg, "Connection: close\r\n");
+	req->raw_done = 1;
 }
 
 int mlf_http_range(struct mlf_req *req, long long size, long long *start, long long *len)
@@ -507,11 +553,6 @@ static long long elapsed_ms(const struct timespec *t0)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (long long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
-static int conn_fd(const struct mg_connection *conn)
-{
-	return (int)(intptr_t)mg_get_user_connection_data(conn) - 1;
 }
 
 /* The whole body within timeout_ms of the header. civetweb's own read
@@ -945,7 +986,10 @@ static int begin_request(struct mg_connection *conn)
 	mlf_gate_request_begin(s->gate, fd);
 	close_after_answer = 0;
 	continue_sent = 0;
+	stream_start_ms = 0;
 	int status = mlf_reqstack_run(dispatch_on_stack, conn);
+	if (stream_start_ms)
+		mlf_gate_body_end(s->gate, fd); /* a streamed body's deadline ends with its request */
 	mlf_gate_request_end(s->gate, fd);
 	if (close_after_answer) {
 		force_close(conn);

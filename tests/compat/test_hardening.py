@@ -496,3 +496,39 @@ def test_doubled_slashes_as_stock(module_server):
 
 def test_doubled_slashes_match_stock(module_server, stock_server):
     assert _doubled(module_server) == _doubled(stock_server)
+
+
+def test_trickling_upload_gets_408_and_leaves_nothing(short_deadline):
+    """An artifact upload trickling one byte at a time is cut once it falls behind the
+    deadline plus MLF_MIN_UPLOAD_BYTES_PER_S, answered 408, and nothing is stored."""
+    srv = short_deadline
+    a = cu.Api(srv)
+    exp = a.create_experiment()
+    run = a.create_run(exp)
+    path = f"/api/2.0/mlflow-artifacts/artifacts/{exp}/{run}/artifacts/slow.bin"
+    s = connect(srv)
+    try:
+        s.sendall(f"PUT {path} HTTP/1.1\r\n{host(srv)}Content-Length: 100000\r\n\r\nx".encode())
+        s.settimeout(0.3)
+        answer = b""
+        deadline = time.monotonic() + ANSWER_TIMEOUT
+        while time.monotonic() < deadline and b"\r\n\r\n" not in answer:
+            try:
+                s.sendall(b"x")
+            except OSError:
+                pass
+            try:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+            except socket.timeout:
+                pass
+        assert answer.startswith(b"HTTP/1.1 408 "), answer[:300]
+    finally:
+        s.close()
+    assert requests.get(srv.url + path, timeout=ANSWER_TIMEOUT).status_code == 404
+    # the one worker is free again; a normal upload goes through
+    r = requests.put(srv.url + path, data=b"y" * 100000, timeout=ANSWER_TIMEOUT)
+    assert r.status_code == 200, r.text
+    assert requests.get(srv.url + path, timeout=ANSWER_TIMEOUT).content == b"y" * 100000
