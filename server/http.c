@@ -774,12 +774,14 @@ static int route_known(const char *path)
 	return 0;
 }
 
-/* An endpoint's path with doubled slashes inside: 308 to the path with
- * single ones, as stock (werkzeug's merge_slashes) answers. */
+/* A path that names an endpoint only once its doubled slashes are merged:
+ * 308 to the merged path, as stock (werkzeug's merge_slashes) answers. */
 static int redirect_merged(struct mg_connection *conn, const char *path)
 {
 	char *merged = merge_slashes(path);
-	int known = merged && route_known(merged);
+	/* a path an endpoint takes as it is (a doubled slash inside an artifact
+	 * path) goes to that endpoint, which judges it */
+	int known = merged && route_known(merged) && !route_known(path);
 	free(merged);
 	if (!known)
 		return 0;
