@@ -231,12 +231,26 @@ static enum mlf_status send_artifact(struct mlf_req *req, const char *root, cons
 	if (f.is_dir)
 		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
 		                "Artifact path refers to a directory, not a file: '%.900s'", rel);
-	char *extra = mlf_arena_printf(&req->arena, "Content-Disposition: %s\r\nCache-Control: no-cache\r\n",
+	/* A single byte range is honoured (resumed downloads), as stock does. */
+	long long start = 0, len = (long long)f.size;
+	int ranged = mlf_http_range(req, (long long)f.size, &start, &len);
+	if (ranged < 0 || (ranged > 0 && lseek(f.fd, (off_t)start, SEEK_SET) != (off_t)start)) {
+		char *h = mlf_arena_printf(&req->arena, "Content-Range: bytes */%lld\r\n", (long long)f.size);
+		mlf_http_begin(req, 416, "text/plain; charset=utf-8", 0, h);
+		close(f.fd);
+		return MLF_OK;
+	}
+	char *extra = mlf_arena_printf(&req->arena,
+	                               "Content-Disposition: %s\r\nCache-Control: no-cache\r\n"
+	                               "Accept-Ranges: bytes\r\n",
 	                               content_disposition(&req->arena, rel));
+	if (ranged)
+		extra = mlf_arena_printf(&req->arena, "%sContent-Range: bytes %lld-%lld/%lld\r\n", extra, start,
+		                         start + len - 1, (long long)f.size);
 	char *buf = malloc(MLF_ARTIFACT_IO_BUFFER);
-	if (mlf_http_begin(req, 200, mlf_artifact_mime_type(rel), (long long)f.size, extra) > 0 &&
+	if (mlf_http_begin(req, ranged ? 206 : 200, mlf_artifact_mime_type(rel), len, extra) > 0 &&
 	    strcmp(req->method, "HEAD")) {
-		int64_t left = f.size;
+		int64_t left = len;
 		while (left > 0) {
 			size_t want = left < MLF_ARTIFACT_IO_BUFFER ? (size_t)left : MLF_ARTIFACT_IO_BUFFER;
 			ssize_t r = read(f.fd, buf, want);
@@ -371,6 +385,11 @@ enum mlf_status mlf_api_mlflow_artifacts_put(struct mlf_req *req)
 			break;
 	}
 	free(buf);
+	if (mlf_http_body_timed_out(req)) {
+		mlf_artifact_upload_abort(&u);
+		mlf_http_timeout(req);
+		return MLF_BAD_REQUEST;
+	}
 	if (s == MLF_OK && expect >= 0 && total != expect)
 		s = mlf_fail(&req->err, MLF_BAD_REQUEST, "The request body ended after %lld of %lld bytes.", total,
 		             expect);

@@ -22,10 +22,19 @@
  * the header. Over it: 408. --request-timeout-ms sets it. */
 #define MLF_REQUEST_TIMEOUT_MS 30000
 #define MLF_MAX_REQUEST_TIMEOUT_MS 3600000
+/* A streamed body (an artifact upload) may take the request deadline plus
+ * one second per this many bytes; a slower one is cut with 408. */
+#define MLF_MIN_UPLOAD_BYTES_PER_S 4096
 #define MLF_KEEP_ALIVE_TIMEOUT_MS 5000 /* idle keep-alive connection on a worker; --keep-alive-timeout-ms */
 #define MLF_LISTEN_BACKLOG "4096"      /* kernel accept queue of the listening socket */
 /* The gate (server/gate.c). */
-#define MLF_GATE_PEEK_BYTES 65536     /* bodies up to this size are held in the gate until complete */
+/* The gate holds a connection until its header, and a body of at most
+ * MLF_GATE_PEEK_BYTES, are in; a longer header or body goes to a worker
+ * once this much has come (the worker reads the rest). Both stay well below
+ * what a socket's receive buffer holds (Linux: about 64 KiB of data at
+ * first), so the bytes waited for can always arrive. */
+#define MLF_GATE_PEEK_BYTES 16384
+#define MLF_GATE_HEADER_BYTES 16384
 #define MLF_GATE_TICK_MS 50           /* how often held connections are checked for the deadline */
 #define MLF_GATE_REAP_MIN_IDLE_MS 100 /* idle time before a keep-alive connection may be closed under pressure */
 #define MLF_GATE_EVENTS 256           /* epoll events taken per wait */
@@ -50,6 +59,7 @@
 /* SQLITE_LIMIT_LIKE_PATTERN_LENGTH of every connection: SQLite's own default
  * and compiled maximum (as stock MLflow has it); longer patterns: 400. */
 #define MLF_MAX_LIKE_PATTERN_BYTES 50000
+#define MLF_LOG_PATH_MAX 2048         /* bytes of a path written to the request log */
 #define MLF_STOP_WAKE_DELAY_MS 20     /* pause before waking civetweb's listener on shutdown */
 #define MLF_BUSY_TIMEOUT_MS 20000     /* SQLite busy_timeout, as MLflow sets it */
 #define MLF_GROUP_COMMIT_MAX 512      /* write jobs folded into one transaction */

@@ -198,7 +198,7 @@ static int request_ready(const char *buf, size_t n, size_t cap)
 {
 	size_t h = header_len(buf, n);
 	if (!h)
-		return n >= cap; /* an over-long header: civetweb refuses it */
+		return n >= MLF_GATE_HEADER_BYTES; /* a long header: the worker reads the rest */
 	size_t vl;
 	if (find_header(buf, h, "Expect", &vl) || find_header(buf, h, "Transfer-Encoding", &vl))
 		return 1; /* the client waits for 100 Continue, or the length is unknown */
@@ -212,7 +212,7 @@ static int request_ready(const char *buf, size_t n, size_t cap)
 	num[vl] = '\0';
 	char *endp;
 	unsigned long long len = strtoull(num, &endp, 10);
-	if (*endp || len > MLF_GATE_PEEK_BYTES)
+	if (*endp || len > MLF_GATE_PEEK_BYTES || h + len > cap)
 		return 1; /* a large body (an upload): the worker reads it */
 	return n >= h + len;
 }
@@ -243,7 +243,7 @@ static void push_ready(struct mlf_gate *g, int fd)
 	}
 }
 
-static char peek_buf[MLF_GATE_PEEK_BYTES + 65536]; /* gate thread only */
+static char peek_buf[MLF_GATE_HEADER_BYTES + MLF_GATE_PEEK_BYTES]; /* gate thread only */
 
 static void look_at(struct mlf_gate *g, int fd)
 {
@@ -556,8 +556,8 @@ void mlf_gate_body_begin(struct mlf_gate *g, int fd, int timeout_ms)
 	if (!g || fd < 0 || fd >= g->nslots)
 		return;
 	pthread_mutex_lock(&g->mu);
-	g->slots[fd].cut = 0;
-	g->slots[fd].body_deadline = now_ms() + timeout_ms;
+	if (!g->slots[fd].cut) /* once cut, the read stays ended for this request */
+		g->slots[fd].body_deadline = now_ms() + timeout_ms;
 	pthread_mutex_unlock(&g->mu);
 }
 
@@ -567,6 +567,7 @@ int mlf_gate_body_end(struct mlf_gate *g, int fd)
 		return 0;
 	pthread_mutex_lock(&g->mu);
 	int cut = g->slots[fd].cut;
+	g->slots[fd].cut = 0;
 	g->slots[fd].body_deadline = 0;
 	pthread_mutex_unlock(&g->mu);
 	return cut;

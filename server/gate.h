@@ -41,9 +41,10 @@ int mlf_gate_lookup(struct mlf_gate *g, const char *remote_addr, int remote_port
  * should close the connection because other connections wait. */
 void mlf_gate_request_begin(struct mlf_gate *g, int fd);
 int mlf_gate_request_end(struct mlf_gate *g, int fd);
-/* A worker starts reading a request body on fd, which must be complete
- * within timeout_ms; past that the gate shuts the connection's read side, so
- * the read ends. body_end returns 1 when that happened. */
+/* A worker reads a request body on fd, which must be complete within
+ * timeout_ms from now (called again, it moves the deadline); past it the
+ * gate shuts the connection's read side, so the read ends. body_end clears
+ * the deadline and returns 1 when that happened. */
 void mlf_gate_body_begin(struct mlf_gate *g, int fd, int timeout_ms);
 int mlf_gate_body_end(struct mlf_gate *g, int fd);
 /* civetweb is about to close fd. */

@@ -36,9 +36,15 @@ struct mlf_server {
 	char extra_headers[256]; /* security headers of every response */
 };
 
-/* Set when this thread's answer said "Connection: close" because other
- * connections wait for a worker; begin_request then ends the connection. */
+/* Set when this thread's answer said "Connection: close" (other
+ * connections wait for a worker, or the request was refused so that the
+ * connection cannot be trusted); begin_request then ends the connection. */
 static _Thread_local int close_after_answer;
+/* Set once this request was told "100 Continue". */
+static _Thread_local int continue_sent;
+/* A raw handler's streamed body (an upload): when its reading began (ms,
+ * monotonic; 0 before) and the bytes read since. */
+static _Thread_local long long stream_start_ms, stream_bytes;
 
 /* ---- response writing ---- */
 
@@ -47,18 +53,27 @@ static const char *reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 204: return "No Content";
+	case 206: return "Partial Content";
+	case 308: return "Permanent Redirect";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
 	case 409: return "Conflict";
 	case 408: return "Request Timeout";
+	case 411: return "Length Required";
 	case 413: return "Payload Too Large";
+	case 414: return "URI Too Long";
+	case 416: return "Range Not Satisfiable";
+	case 417: return "Expectation Failed";
+	case 431: return "Request Header Fields Too Large";
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
 	default: return "Status";
 	}
 }
@@ -90,14 +105,47 @@ static void put_head(struct mlf_buf *b, struct mlf_server *s, int status, const 
 	mlf_buf_puts(b, "\r\n");
 }
 
-/* Write headers and body as one buffer (one send, no Nagle stall). */
+static int is_head(struct mg_connection *conn)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	return ri && ri->request_method && !strcmp(ri->request_method, "HEAD");
+}
+
+/* Make civetweb close the connection after this answer even when the
+ * request's bytes say keep-alive (and even with more requests already in
+ * its buffer): civetweb decides from the request's Connection header, so
+ * that header now says close. The request info is civetweb's own (not
+ * const) object; only the pointers of header entries change. */
+static void force_close(struct mg_connection *conn)
+{
+	struct mg_request_info *ri = (struct mg_request_info *)mg_get_request_info(conn);
+	if (!ri)
+		return;
+	int found = 0;
+	for (int i = 0; i < ri->num_headers; i++) {
+		if (ri->http_headers[i].name && !strcasecmp(ri->http_headers[i].name, "Connection")) {
+			ri->http_headers[i].value = "close";
+			found = 1;
+		}
+	}
+	if (!found && ri->num_headers > 0) {
+		/* replace the last entry; it has been read by now */
+		ri->http_headers[ri->num_headers - 1].name = "Connection";
+		ri->http_headers[ri->num_headers - 1].value = "close";
+	}
+}
+
+/* Write headers and body as one buffer (one send, no Nagle stall). An
+ * answer to HEAD carries the headers, with the length the body would have,
+ * and no body. */
 static void respond(struct mg_connection *conn, int status, const char *ctype, const char *body, size_t n,
                     const char *extra)
 {
 	struct mlf_server *s = server_of(conn);
 	struct mlf_buf b = {0};
 	put_head(&b, s, status, ctype, (long long)n, extra);
-	mlf_buf_append(&b, body, n);
+	if (!is_head(conn))
+		mlf_buf_append(&b, body, n);
 	mg_write(conn, b.data, b.len);
 	mlf_buf_release(&b);
 }
@@ -121,9 +169,121 @@ static void respond_error_status(struct mg_connection *conn, int http, enum mlf_
 
 /* ---- helpers for raw handlers ---- */
 
+static int conn_fd(const struct mg_connection *conn)
+{
+	return (int)(intptr_t)mg_get_user_connection_data(conn) - 1;
+}
+
+/* A client that sent "Expect: 100-continue" waits for this before its body
+ * (civetweb 1.15 sends it only for its own file handlers). Sent once, when
+ * the body is about to be read, so a request refused before that is not
+ * asked for its body. */
+static void send_continue(struct mg_connection *conn)
+{
+	if (continue_sent)
+		return;
+	continue_sent = 1;
+	const char *e = mg_get_header(conn, "Expect");
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	if (e && !strcasecmp(e, "100-continue") && ri->http_version && !strcmp(ri->http_version, "1.1"))
+		mg_write(conn, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+}
+
+static long long mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* A streamed body may take the request deadline plus one second per
+ * MLF_MIN_UPLOAD_BYTES_PER_S bytes read: a large upload over a slow link
+ * goes through, a trickle is cut (the gate shuts the read side). */
 long long mlf_http_read(struct mlf_req *req, void *buf, size_t n)
 {
-	return mg_read(req->conn, buf, n);
+	struct mlf_server *s = server_of(req->conn);
+	int fd = conn_fd(req->conn);
+	send_continue(req->conn);
+	if (!stream_start_ms) {
+		stream_start_ms = mono_ms();
+		stream_bytes = 0;
+		mlf_gate_body_begin(s->gate, fd, s->cfg->request_timeout_ms);
+	}
+	long long r = mg_read(req->conn, buf, n);
+	if (r > 0) {
+		stream_bytes += r;
+		long long allowed = s->cfg->request_timeout_ms + stream_bytes * 1000 / MLF_MIN_UPLOAD_BYTES_PER_S;
+		mlf_gate_body_begin(s->gate, fd, (int)(stream_start_ms + allowed - mono_ms()));
+	}
+	return r;
+}
+
+int mlf_http_body_timed_out(struct mlf_req *req)
+{
+	struct mlf_server *s = server_of(req->conn);
+	return mlf_gate_body_end(s->gate, conn_fd(req->conn));
+}
+
+void mlf_http_timeout(struct mlf_req *req)
+{
+	char msg[200];
+	snprintf(msg, sizeof msg, "The request body did not arrive in time (%d ms, then %d bytes/s).",
+	         server_of(req->conn)->cfg->request_timeout_ms, MLF_MIN_UPLOAD_BYTES_PER_S);
+	respond_error_status(req->conn, 408, MLF_BAD_REQUEST, msg, "Connection: close\r\n");
+	req->raw_done = 1;
+}
+
+int mlf_http_range(struct mlf_req *req, long long size, long long *start, long long *len)
+{
+	const char *h = mg_get_header(req->conn, "Range");
+	if (!h || mg_get_header(req->conn, "If-Range"))
+		return 0; /* no validators here: an If-Range can never match, so the whole body */
+	while (*h == ' ')
+		h++;
+	if (strncasecmp(h, "bytes=", 6))
+		return 0;
+	h += 6;
+	if (strchr(h, ','))
+		return 0; /* several ranges: the whole body (allowed by RFC 9110) */
+	char *end;
+	long long a = -1, b = -1;
+	while (*h == ' ')
+		h++;
+	if (*h == '-') {
+		if (!isdigit((unsigned char)h[1]))
+			return 0;
+		long long n = strtoll(h + 1, &end, 10);
+		while (*end == ' ')
+			end++;
+		if (*end)
+			return 0;
+		if (n <= 0 || size == 0)
+			return -1;
+		a = n >= size ? 0 : size - n;
+		b = size - 1;
+	} else {
+		if (!isdigit((unsigned char)*h))
+			return 0;
+		a = strtoll(h, &end, 10);
+		if (*end != '-')
+			return 0;
+		h = end + 1;
+		if (isdigit((unsigned char)*h)) {
+			b = strtoll(h, &end, 10);
+			h = end;
+		}
+		while (*h == ' ')
+			h++;
+		if (*h || (b >= 0 && b < a))
+			return 0;
+		if (a >= size)
+			return -1;
+		if (b < 0 || b >= size)
+			b = size - 1;
+	}
+	*start = a;
+	*len = b - a + 1;
+	return 1;
 }
 
 long long mlf_http_content_length(struct mlf_req *req)
@@ -160,6 +320,8 @@ int mlf_http_begin(struct mlf_req *req, int status, const char *ctype, long long
 
 int mlf_http_write(struct mlf_req *req, const void *buf, size_t n)
 {
+	if (is_head(req->conn))
+		return (int)n; /* the body of a HEAD answer is left out */
 	return mg_write(req->conn, buf, n);
 }
 
@@ -349,11 +511,6 @@ static long long elapsed_ms(const struct timespec *t0)
 	return (long long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-static int conn_fd(const struct mg_connection *conn)
-{
-	return (int)(intptr_t)mg_get_user_connection_data(conn) - 1;
-}
-
 /* The whole body within timeout_ms of the header. civetweb's own read
  * waits for as many bytes as asked, however slowly they come; the gate
  * ends the read at the deadline by shutting the socket's read side. */
@@ -367,6 +524,7 @@ static enum body_result read_body(struct mg_connection *conn, struct mlf_buf *b,
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	mlf_gate_body_begin(s->gate, fd, timeout_ms);
+	send_continue(conn);
 	enum body_result res = BODY_OK;
 	char chunk[16384];
 	for (;;) {
@@ -487,12 +645,101 @@ static int decode_path(const char *in, char *out)
 
 static int dispatch_path(struct mg_connection *conn, const char *path);
 
+/* The request log line: bytes outside printable ASCII, and the backslash,
+ * as \xHH (a %0a in a path cannot start a line of its own), cut at
+ * MLF_LOG_PATH_MAX bytes. */
+static void log_request(const char *method, const char *path)
+{
+	struct mlf_buf b = {0};
+	const char *parts[2] = {method, path};
+	for (int k = 0; k < 2; k++) {
+		size_t n = 0;
+		for (const unsigned char *p = (const unsigned char *)parts[k]; *p; p++, n++) {
+			if (n == MLF_LOG_PATH_MAX) {
+				mlf_buf_puts(&b, "...");
+				break;
+			}
+			if (*p < 0x20 || *p >= 0x7f || *p == '\\')
+				mlf_buf_printf(&b, "\\x%02x", *p);
+			else
+				mlf_buf_putc(&b, (char)*p);
+		}
+		mlf_buf_putc(&b, k ? '\n' : ' ');
+	}
+	fwrite(b.data, 1, b.len, stderr);
+	mlf_buf_release(&b);
+}
+
+/* Copy of s with every run of slashes made one (malloc'd; NULL if none). */
+static char *merge_slashes(const char *s)
+{
+	if (!strstr(s, "//"))
+		return NULL;
+	char *out = malloc(strlen(s) + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (; *s; s++)
+		if (*s != '/' || o == out || o[-1] != '/')
+			*o++ = *s;
+	*o = '\0';
+	return out;
+}
+
+static int token_char(int c)
+{
+	return c > 32 && c < 127 && !strchr("\"(),/:;<=>?@[\\]{}", c);
+}
+
+/* Ambiguous framing: what a proxy in front and civetweb could read as
+ * different requests (request smuggling). NULL when the framing is sound. */
+static const char *framing_error(const struct mg_request_info *ri)
+{
+	const char *cl = NULL, *te = NULL;
+	for (int i = 0; i < ri->num_headers; i++) {
+		const char *n = ri->http_headers[i].name, *v = ri->http_headers[i].value;
+		if (!n || !*n)
+			return "Bad Request: empty header name";
+		for (const char *p = n; *p; p++)
+			if (!token_char((unsigned char)*p))
+				return "Bad Request: invalid header name";
+		/* civetweb accepts "Name : value", zeroing the spaces before the
+		 * colon in its buffer (a zero right after the name's end, before
+		 * the value); other parsers drop such a header (RFC 9112 5.1). */
+		const char *after = n + strlen(n) + 1;
+		if (v && after < v && *after == '\0')
+			return "Bad Request: whitespace between a header name and its colon";
+		if (!strcasecmp(n, "Content-Length")) {
+			size_t k = strlen(v);
+			if (k == 0 || k > 18 || strspn(v, "0123456789") != k)
+				return "Bad Request: invalid Content-Length";
+			if (cl && strcmp(cl, v))
+				return "Bad Request: conflicting Content-Length headers";
+			cl = v;
+		} else if (!strcasecmp(n, "Transfer-Encoding")) {
+			if (te)
+				return "Bad Request: more than one Transfer-Encoding header";
+			te = v;
+		}
+	}
+	if (te && cl)
+		return "Bad Request: both Transfer-Encoding and Content-Length";
+	return NULL;
+}
+
 static int dispatch(struct mg_connection *conn)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
+	const char *bad = framing_error(ri);
+	if (bad) {
+		respond_error_status(conn, 400, MLF_BAD_REQUEST, bad, "Connection: close\r\n");
+		return 400;
+	}
 	const char *raw = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
 	if (!raw)
 		raw = "/";
+	/* Leading slashes count as one: stock serves //api/2.0/... as /api/2.0/... */
+	while (raw[0] == '/' && raw[1] == '/')
+		raw++;
 	char *path = malloc(strlen(raw) + 1);
 	if (!path)
 		return 500;
@@ -507,15 +754,64 @@ static int dispatch(struct mg_connection *conn)
 	return status;
 }
 
+static enum prefix_kind prefix_of(const char *path, const char **sub)
+{
+	for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+		size_t n = strlen(prefixes[i].text);
+		if (!strncmp(path, prefixes[i].text, n) && (path[n] == '/' || path[n] == '\0')) {
+			*sub = path + n;
+			return prefixes[i].kind;
+		}
+	}
+	*sub = path;
+	return PFX_NONE;
+}
+
+static int route_known(const char *path)
+{
+	const char *sub;
+	enum prefix_kind kind = prefix_of(path, &sub);
+	for (size_t i = 0; i < mlf_nroutes; i++)
+		if (route_in_prefix(&mlf_routes[i], kind) && match_route(mlf_routes[i].pattern, sub, NULL))
+			return 1;
+	return 0;
+}
+
+/* A path that names an endpoint only once its doubled slashes are merged:
+ * 308 to the merged path, as stock (werkzeug's merge_slashes) answers. */
+static int redirect_merged(struct mg_connection *conn, const char *path)
+{
+	char *merged = merge_slashes(path);
+	/* a path an endpoint takes as it is (a doubled slash inside an artifact
+	 * path) goes to that endpoint, which judges it */
+	int known = merged && route_known(merged) && !route_known(path);
+	free(merged);
+	if (!known)
+		return 0;
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	const char *raw = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
+	char *mraw = merge_slashes(raw);
+	const char *h = mg_get_header(conn, "Host"), *qs = ri->query_string;
+	struct mlf_buf loc = {0};
+	mlf_buf_printf(&loc, "Location: http://%s%s%s%s\r\n", h ? h : "localhost", mraw ? mraw : raw, qs ? "?" : "",
+	               qs ? qs : "");
+	free(mraw);
+	respond(conn, 308, NULL, "", 0, loc.data);
+	mlf_buf_release(&loc);
+	return 1;
+}
+
 static int dispatch_path(struct mg_connection *conn, const char *path)
 {
 	struct mlf_server *s = server_of(conn);
 	const struct mlf_config *cfg = s->cfg;
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	const char *method = ri->request_method;
+	/* a HEAD answer has the headers of the GET's, Content-Length included */
+	const char *msg_method = strcmp(method, "HEAD") ? method : "GET";
 
 	if (!cfg->quiet)
-		fprintf(stderr, "%s %s\n", method, path);
+		log_request(method, path);
 
 	/* Liveness probes answer whatever the Host. */
 	if (!strcmp(path, "/health")) {
@@ -532,16 +828,10 @@ static int dispatch_path(struct mg_connection *conn, const char *path)
 		return 403;
 	}
 
-	enum prefix_kind kind = PFX_NONE;
-	const char *sub = path;
-	for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
-		size_t n = strlen(prefixes[i].text);
-		if (!strncmp(path, prefixes[i].text, n) && (path[n] == '/' || path[n] == '\0')) {
-			kind = prefixes[i].kind;
-			sub = path + n;
-			break;
-		}
-	}
+	if (redirect_merged(conn, path))
+		return 308;
+	const char *sub;
+	enum prefix_kind kind = prefix_of(path, &sub);
 	int is_api = kind != PFX_NONE;
 
 	/* CORS: answer allowed origins, refuse cross-origin writes to the API. */
@@ -574,7 +864,8 @@ static int dispatch_path(struct mg_connection *conn, const char *path)
 		if (!route_in_prefix(r, kind) || !match_route(r->pattern, sub, NULL))
 			continue;
 		path_known = 1;
-		if (!strcmp(r->method, method)) {
+		/* HEAD runs the GET handler (as Flask does); the body is left out */
+		if (!strcmp(r->method, method) || (!strcmp(method, "HEAD") && !strcmp(r->method, "GET"))) {
 			route = r;
 			break;
 		}
@@ -582,7 +873,7 @@ static int dispatch_path(struct mg_connection *conn, const char *path)
 	if (!route) {
 		if (path_known) {
 			char msg[300];
-			snprintf(msg, sizeof msg, "The method %.20s is not allowed for the requested URL.", method);
+			snprintf(msg, sizeof msg, "The method %.20s is not allowed for the requested URL.", msg_method);
 			respond_error_status(conn, 405, MLF_BAD_REQUEST, msg, cors);
 			return 405;
 		}
@@ -590,7 +881,7 @@ static int dispatch_path(struct mg_connection *conn, const char *path)
 			return serve_ui(conn, path, method);
 		}
 		char msg[300];
-		snprintf(msg, sizeof msg, "No API endpoint for %.20s %.200s", method, path);
+		snprintf(msg, sizeof msg, "No API endpoint for %.20s %.200s", msg_method, path);
 		respond_error_status(conn, 404, MLF_ENDPOINT_NOT_FOUND, msg, cors);
 		return 404;
 	}
@@ -708,10 +999,17 @@ static int begin_request(struct mg_connection *conn)
 	}
 	mlf_gate_request_begin(s->gate, fd);
 	close_after_answer = 0;
+	continue_sent = 0;
+	stream_start_ms = 0;
 	int status = mlf_reqstack_run(dispatch_on_stack, conn);
+	if (stream_start_ms)
+		mlf_gate_body_end(s->gate, fd); /* a streamed body's deadline ends with its request */
 	mlf_gate_request_end(s->gate, fd);
-	if (close_after_answer && fd >= 0)
-		shutdown(fd, SHUT_RD); /* civetweb reads end of file and closes */
+	if (close_after_answer) {
+		force_close(conn);
+		if (fd >= 0)
+			shutdown(fd, SHUT_RD); /* and whatever civetweb still reads ends */
+	}
 	close_after_answer = 0;
 	return status;
 }
@@ -721,6 +1019,22 @@ static void connection_close(const struct mg_connection *conn)
 	struct mlf_server *s = mg_get_user_data(mg_get_context(conn));
 	if (s)
 		mlf_gate_closing(s->gate, conn_fd(conn));
+}
+
+/* civetweb's own refusals (malformed request line or header, header over
+ * MLF_MAX_HEADER_BYTES, bad HTTP version): MLflow's JSON error body, and
+ * the connection closes. */
+static int http_error(struct mg_connection *conn, int status, const char *msg)
+{
+	enum mlf_status st = status == 413 || status == 431 ? MLF_REQUEST_LIMIT_EXCEEDED : MLF_BAD_REQUEST;
+	if (status >= 500 && status != 505)
+		st = MLF_INTERNAL_ERROR;
+	char m[200];
+	snprintf(m, sizeof m, "%s: %s", reason(status), msg && *msg ? msg : "refused");
+	respond_error_status(conn, status, st, m, "Connection: close\r\n");
+	force_close(conn);
+	close_after_answer = 0;
+	return 0;
 }
 
 static void exit_thread(const struct mg_context *ctx, int thread_type, void *thread_pointer)
@@ -787,6 +1101,7 @@ struct mlf_server *mlf_server_start(const struct mlf_config *cfg, struct mlf_db 
 	cb.begin_request = begin_request;
 	cb.exit_thread = exit_thread;
 	cb.connection_close = connection_close;
+	cb.http_error = http_error;
 	cb.log_message = log_message;
 	struct mg_init_data init = {.callbacks = &cb, .user_data = s, .configuration_options = options};
 	char text[256] = "";

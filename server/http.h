@@ -39,10 +39,20 @@ void mlf_server_stop(struct mlf_server *s);
 
 /* ---- helpers for raw handlers (req->conn is the connection) ---- */
 
-/* Read up to n body bytes; returns bytes read, 0 at end, <0 on error. */
+/* Read up to n body bytes; returns bytes read, 0 at end, <0 on error. The
+ * body must come within the request deadline plus one second per
+ * MLF_MIN_UPLOAD_BYTES_PER_S bytes; past that the read ends early and
+ * mlf_http_body_timed_out returns 1 (answer with mlf_http_timeout). */
 long long mlf_http_read(struct mlf_req *req, void *buf, size_t n);
+int mlf_http_body_timed_out(struct mlf_req *req);
+/* Answer 408 with MLflow's error body and close the connection. */
+void mlf_http_timeout(struct mlf_req *req);
 /* Declared body length or -1 when chunked/unknown. */
 long long mlf_http_content_length(struct mlf_req *req);
+/* The single byte range a download's Range header asks of a body of size
+ * bytes: 1 with *start and *len set, 0 to send the whole body (no range,
+ * several ranges, a syntax error, an If-Range), -1 when unsatisfiable (416). */
+int mlf_http_range(struct mlf_req *req, long long size, long long *start, long long *len);
 /* Value of a request header or NULL. */
 const char *mlf_http_header(struct mlf_req *req, const char *name);
 /* Raw (undecoded) request path of the request, without the query. */

@@ -21,6 +21,8 @@ server` from .venv, then build/mlflowd), on fresh SQLite databases:
       model-versions/create, c = 1
   W12 traces: ingest of 50-span traces (OTLP + StartTraceV3) from 16 clients, and
       search-traces over the scale's trace count at 100 per page (bench_traces.py)
+  W14 connections: 256 keep-alive clients doing log-metric at once (wrk), and
+      the time a new client takes while 1,000 connections sit idle or half-sent
 
 plus the ceilings (scripts/bench/sqlite_ceiling.c, civetweb_ceiling.c), the
 correctness gates, and the report (markdown + PNG plot).
@@ -103,7 +105,10 @@ SCALES = {
 # reg_models registered models with reg_versions versions each (W11); those not
 # written through the REST API within reg_budget_s are written by direct SQL.
 
-ALL_WORKLOADS = ["W0", "W1", "W3", "W5", "W7", "W9", "W11", "W12", "ceilings"]
+ALL_WORKLOADS = ["W0", "W1", "W3", "W5", "W7", "W9", "W11", "W12", "W14", "ceilings"]
+W14_CLIENTS = 256  # keep-alive log-metric clients of W14 (target: every one served, p99 < 100 ms)
+W14_HELD = 1000  # connections W14 keeps open, idle or with half a header, while a new client comes
+W14_NEW_CLIENTS = 20  # new clients timed one after another meanwhile
 # The metric index MLflow 3.12 added (alembic a5b4c3d2e1f0): a fourth b-tree
 # per point. The ceilings also measure the layout without it, under the
 # results suffix PRE_312.
@@ -1163,6 +1168,62 @@ class Harness:
         else:
             log(f"[{kind}] {wid} check: {got:,} points in the table, {want_lo:,} acknowledged (ok)")
 
+    def w14_connections(self, srv):
+        """W14: W14_CLIENTS keep-alive clients logging metrics at once (wrk, one connection
+        each), then the time a new client takes (connect, GET /health, answer) while
+        W14_HELD other connections are open, half of them idle and half with half a header."""
+        sc = self.sc
+        kind = srv.kind
+        r = self.res[kind]
+        c = W14_CLIENTS
+        _, run_ids = self.make_runs(srv, "bench-w14", c)
+        runfile = self.work / f"{kind}-W14-runs.txt"
+        runfile.write_text("\n".join(run_ids) + "\n")
+        rows = []
+        for rep in range(sc["reps"]):
+            js = self.wrk(srv, f"{API}/runs/log-metric", "log_metric", [runfile, 0, 1], c, sc["dur_s"])
+            rows.append(js)
+            errs = js["err_status"] + js["err_timeout"] + js["err_connect"] + js["err_read"] + js["err_write"]
+            log(f"[{kind}] W14 log-metric c={c} rep {rep + 1}/{sc['reps']}: {js['rps']:,.0f} req/s, "
+                f"p50 {js['p50_us'] / 1e3:.2f} ms, p99 {js['p99_us'] / 1e3:.2f} ms, "
+                f"max {js['lat_max_us'] / 1e3:.1f} ms, errors {errs}")
+        done = [x for x in rows if x["ok"]]  # latencies of a run without one answer mean nothing
+        r[f"W14_c{c}_rps"] = summary([x["rps"] for x in rows])
+        if done:
+            r[f"W14_c{c}_p99"] = summary([x["p99_us"] / 1e3 for x in done])
+            r[f"W14_c{c}_max"] = summary([x["lat_max_us"] / 1e3 for x in done])
+        r[f"W14_c{c}_errors"] = sum(x["err_status"] + x["err_timeout"] + x["err_connect"] + x["err_read"]
+                                    + x["err_write"] for x in rows)
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < W14_HELD + 256:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, W14_HELD + 256), hard))
+        held, lat = [], []
+        try:
+            for i in range(W14_HELD):
+                sk = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+                if i % 2:
+                    sk.sendall(f"GET /health HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\n".encode())
+                held.append(sk)
+            for _ in range(W14_NEW_CLIENTS):
+                t = time.monotonic()
+                conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=120)
+                conn.request("GET", "/health")
+                resp = conn.getresponse()
+                resp.read()
+                conn.close()
+                if resp.status != 200:
+                    raise RuntimeError(f"GET /health answered {resp.status}")
+                lat.append((time.monotonic() - t) * 1e3)
+            r["W14_new_client_ms"] = summary(lat)
+            log(f"[{kind}] W14 new client while {W14_HELD} connections are held: median {med(lat):.1f} ms, "
+                f"max {max(lat):.1f} ms")
+        except Exception as e:  # a server that cannot take them: reported, not fatal
+            r["W14_new_client_error"] = f"{type(e).__name__}: {e}"
+            log(f"[{kind}] W14 new client while {W14_HELD} connections are held: failed ({e})")
+        finally:
+            for sk in held:
+                sk.close()
+
     def w1_open_loop(self, srv, path, runfile, run_ids):
         """W1 latency at fixed offered rates from OPEN_LOOP_CONC connections:
         50% and 80% of the server's own closed-loop maximum (design notes
@@ -1969,6 +2030,8 @@ class Harness:
             if "W1" in wl:
                 self.write_workload(srv, "W1", "log_metric", f"{API}/runs/log-metric", sc["w1_conc"], 1,
                                     "key = 'w1_metric'", [])
+            if "W14" in wl:
+                self.w14_connections(srv)
             if "W3" in wl:
                 if sc["fresh_groups"] and "W1" in wl:
                     srv.stop()
@@ -2293,6 +2356,14 @@ class Report:
             50, sv=su_s_s, mv=su_s_m, gate_ids=("seed",), short="W0 startup, seeded db (cold)")
         row("W0 GET /health, c=1 on a keep-alive connection: p50", "health_p50", " ms", "lo", plot=False)
         row("W0 idle RSS, whole process tree", "idle_rss_mb", " MiB", "lo", 10, short="W0 idle RSS")
+        row(f"W14 log-metric, {W14_CLIENTS} keep-alive clients: req/s", f"W14_c{W14_CLIENTS}_rps", "", "hi",
+            plot=False)
+        row(f"W14 log-metric, {W14_CLIENTS} keep-alive clients: p99", f"W14_c{W14_CLIENTS}_p99", " ms", "lo",
+            100, plot=False)
+        row(f"W14 log-metric, {W14_CLIENTS} keep-alive clients: slowest request", f"W14_c{W14_CLIENTS}_max",
+            " ms", "lo", plot=False)
+        row(f"W14 new client (connect, GET /health) while {W14_HELD:,} connections sit idle or half-sent: "
+            f"median", "W14_new_client_ms", " ms", "lo", plot=False)
         row("W0 idle PSS, whole process tree", "idle_pss_mb", " MiB", "lo", plot=False)
         for cc in sc["w1_conc"]:
             tabs = 8000 if cc == 16 else None
