@@ -182,6 +182,17 @@ static const char *py_type(const cJSON *v)
 	return "NoneType";
 }
 
+int mlf_json_to_int64(const cJSON *v, int64_t *out)
+{
+	if (!cJSON_IsNumber(v))
+		return 0;
+	double d = v->valuedouble;
+	if (!(d > -9223372036854775808.0 - 1 && d < 9223372036854775808.0)) /* NaN too */
+		return 0;
+	*out = (int64_t)d;
+	return 1;
+}
+
 enum mlf_status mlf_bad_type(struct mlf_req *req, const char *name, cJSON *v)
 {
 	char *text = NULL;
