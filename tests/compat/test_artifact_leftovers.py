@@ -61,8 +61,8 @@ def test_dotted_artifact_location_serves_artifacts(mlflowd, api, loc):
     rid = api.create_run(eid)
     uri = api.get_run(rid)["info"]["artifact_uri"]
     assert uri.startswith(stored)
-    folder = os.path.normpath(uri[len("file://"):] if uri.startswith("file://") else uri)
-    os.makedirs(folder, exist_ok=True)
+    folder = uri[len("file://"):] if uri.startswith("file://") else uri
+    os.makedirs(folder, exist_ok=True)  # as the client does: the dot segments' folders too
     with open(os.path.join(folder, "f.txt"), "w") as f:
         f.write("hello")
     listing = api.okget("/artifacts/list", {"run_id": rid})

@@ -60,8 +60,8 @@ static inline struct mlf_db *fuzz_store(void)
 {
 	if (fuzz_db)
 		return fuzz_db;
-	static char dir[] = "/tmp/mlf-fuzz-XXXXXX";
-	static char path[64];
+	static char dir[64], path[96];
+	snprintf(dir, sizeof dir, "%s/mlf-fuzz-XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 	if (!mkdtemp(dir))
 		abort();
 	snprintf(path, sizeof path, "%s/runs.db", dir);
