@@ -10,10 +10,8 @@
 #include "fuzz_util.h"
 #include "http.h"
 
-static struct mlf_config cfg = {.artifacts_destination = "/tmp",
-                                .default_artifact_root = "mlflow-artifacts:/",
-                                .serve_artifacts = 1,
-                                .workers = 1};
+static struct mlf_config cfg = {
+    .artifacts_destination = "/tmp", .default_artifact_root = "mlflow-artifacts:/", .serve_artifacts = 1, .workers = 1};
 static const struct mlf_route *routes[256];
 static int nroutes;
 
@@ -30,8 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cJSON *in = mlf_decode_body((const char *)data + 1, size - 1, &err);
 	if (!in)
 		return 0;
-	struct mlf_req req = {.method = r->method, .path = r->pattern, .prefix = "/api/2.0", .in = in,
-	                      .db = fuzz_store(), .cfg = &cfg};
+	struct mlf_req req = {
+	    .method = r->method, .path = r->pattern, .prefix = "/api/2.0", .in = in, .db = fuzz_store(), .cfg = &cfg};
 	for (int i = 0; i < MLF_MAX_PATH_PARAMS; i++)
 		req.params[i] = i == 0 ? "1" : "x";
 	req.nparams = MLF_MAX_PATH_PARAMS;
