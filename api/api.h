@@ -206,6 +206,10 @@ enum mlf_status mlf_obj_int64(struct mlf_req *req, cJSON *obj, const char *name,
 enum mlf_status mlf_obj_double(struct mlf_req *req, cJSON *obj, const char *name, int required, double *out,
                                int *present);
 
+/* 1 with *out = v's value truncated toward zero when v is a JSON number
+ * an int64 holds, else 0 (converting a larger double is undefined in C). */
+int mlf_json_to_int64(const cJSON *v, int64_t *out);
+
 /* MLflow's "Invalid value <json> for parameter 'x' supplied" error. */
 enum mlf_status mlf_bad_type(struct mlf_req *req, const char *name, cJSON *v);
 

@@ -58,33 +58,74 @@ static int number_char(char c)
 	return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
 }
 
-/* Check the raw JSON text s[0..n) (mlf_text_check, and no \u0000 escape
- * in a string) and note, for each number token in order, whether it was
- * written with a fraction or an exponent (1 byte per number onto floats). */
-static enum mlf_status scan_json_text(const char *s, size_t n, struct mlf_buf *floats, struct mlf_error *err)
+/* Bytes that end a run of plain string text: the quote, a backslash, NUL
+ * and every non-ASCII byte (whose sequence is checked). */
+static inline int string_stop(unsigned char c)
 {
-	enum mlf_status st = mlf_text_check(s, n, "the request body", err);
-	if (st != MLF_OK)
-		return st;
-	int in_str = 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (in_str) {
-			if (c == '\\') {
-				if (n - i >= 6 && !memcmp(s + i + 1, "u0000", 5))
+	return c == '"' || c == '\\' || c == 0 || c >= 0x80;
+}
+
+/* One pass over the raw JSON text s[0..n): refuses bytes that are not
+ * UTF-8 and NUL (raw, or as a \u0000 escape in a string); notes, for each
+ * number token in order, whether it was written with a fraction or an
+ * exponent (1 byte per number onto floats); *deep_ok is 0 when the text
+ * nests deeper than MLF_MAX_JSON_DEPTH (before cJSON recurses into it). */
+static enum mlf_status scan_json_text(const char *s, size_t n, struct mlf_buf *floats, int *deep_ok,
+                                      struct mlf_error *err)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	int depth = 0;
+	*deep_ok = 1;
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = u[i];
+		if (c == '"') {
+			for (i++; i < n;) {
+				while (i < n && !string_stop(u[i]))
+					i++;
+				if (i == n)
+					break;
+				c = u[i];
+				if (c == '"') {
+					i++;
+					break;
+				}
+				if (c == '\\') {
+					if (n - i >= 6 && !memcmp(s + i + 1, "u0000", 5))
+						return nul_char(err, "the request body");
+					i++;
+					if (i < n && u[i] != 0 && u[i] < 0x80)
+						i++; /* the escaped character; others are checked as text */
+					continue;
+				}
+				if (c == 0)
 					return nul_char(err, "the request body");
-				i++;
-			} else if (c == '"') {
-				in_str = 0;
+				int l = mlf_utf8_seq_len(u + i, n - i);
+				if (!l)
+					return bad_utf8(err, "the request body", i);
+				i += (size_t)l;
 			}
-		} else if (c == '"') {
-			in_str = 1;
 		} else if (c == '-' || (c >= '0' && c <= '9')) {
 			char is_float = 0;
 			for (; i < n && number_char(s[i]); i++)
 				is_float |= s[i] == '.' || s[i] == 'e' || s[i] == 'E';
 			mlf_buf_putc(floats, is_float);
-			i--;
+		} else if (c == '{' || c == '[') {
+			if (++depth > MLF_MAX_JSON_DEPTH)
+				*deep_ok = 0;
+			i++;
+		} else if (c == '}' || c == ']') {
+			depth--;
+			i++;
+		} else if (c == 0) {
+			return nul_char(err, "the request body");
+		} else if (c >= 0x80) {
+			int l = mlf_utf8_seq_len(u + i, n - i);
+			if (!l)
+				return bad_utf8(err, "the request body", i);
+			i += (size_t)l;
+		} else {
+			i++;
 		}
 	}
 	return MLF_OK;
@@ -105,37 +146,14 @@ static void mark_floats(cJSON *v, const struct mlf_buf *floats, size_t *k)
 	}
 }
 
-/* Depth of nesting outside strings; rejects bodies nested deeper than the
- * limit before cJSON recurses into them. */
-static int json_depth_ok(const char *s, size_t n)
-{
-	int depth = 0, in_str = 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = 0;
-		} else if (c == '"') {
-			in_str = 1;
-		} else if (c == '{' || c == '[') {
-			if (++depth > MLF_MAX_JSON_DEPTH)
-				return 0;
-		} else if (c == '}' || c == ']') {
-			depth--;
-		}
-	}
-	return 1;
-}
-
 /* Parse one JSON text (checked) into v; NULL when malformed or too deep. */
 static enum mlf_status parse_checked(const char *text, size_t n, cJSON **v, struct mlf_error *err)
 {
 	struct mlf_buf floats = {0};
 	*v = NULL;
-	enum mlf_status st = scan_json_text(text, n, &floats, err);
-	if (st == MLF_OK && json_depth_ok(text, n)) {
+	int deep_ok;
+	enum mlf_status st = scan_json_text(text, n, &floats, &deep_ok, err);
+	if (st == MLF_OK && deep_ok) {
 		const char *end = NULL;
 		*v = cJSON_ParseWithLengthOpts(text, n, &end, 0);
 		size_t k = 0;
@@ -180,6 +198,17 @@ static const char *py_type(const cJSON *v)
 	if (cJSON_IsObject(v))
 		return "dict";
 	return "NoneType";
+}
+
+int mlf_json_to_int64(const cJSON *v, int64_t *out)
+{
+	if (!cJSON_IsNumber(v))
+		return 0;
+	double d = v->valuedouble;
+	if (!(d > -9223372036854775808.0 - 1 && d < 9223372036854775808.0)) /* NaN too */
+		return 0;
+	*out = (int64_t)d;
+	return 1;
 }
 
 enum mlf_status mlf_bad_type(struct mlf_req *req, const char *name, cJSON *v)

@@ -602,8 +602,7 @@ static enum mlf_status get_view_type(struct mlf_req *req, enum mlf_view_type *ou
 		n = strtoll(v->valuestring, &end, 10);
 		if (!*v->valuestring || *end)
 			return MLF_OK;
-	} else if (cJSON_IsNumber(v) && v->valuedouble == (double)(int64_t)v->valuedouble) {
-		n = (int64_t)v->valuedouble;
+	} else if (mlf_json_to_int64(v, &n) && v->valuedouble == (double)n) {
 	} else {
 		return mlf_bad_type(req, "view_type", v);
 	}

@@ -70,10 +70,13 @@
  * writer pauses for it, copying what the checkpoint thread has not (about
  * 10-16 ms under sustained log-batches): a larger bound pauses it less
  * often; an idle moment restarts it sooner.
- * While the checkpoint thread is mid-round the writer's checkpoint is
- * refused and retried after the next commit, so the WAL can pass the bound
- * by what commits meanwhile (a few MiB; up to 14 MiB with 4 batch writers). */
+ * While the checkpoint thread is mid-round the writer stops that round and
+ * checkpoints in its place, so the bound holds however the checkpoint
+ * thread is scheduled (the WAL passes it by at most the last commit). */
 #define MLF_WAL_MAX_PAGES 32768
+/* How often the writer repeats its interrupt of a checkpoint round it takes
+ * over at the WAL's bound, until the checkpoint thread has left the round. */
+#define MLF_CHECKPOINT_INTERRUPT_MS 2
 /* What the checkpoint thread adds to its own nice value (Linux: per thread). It is
  * background work; on two cores at equal priority it preempted the single
  * SQLite writer under sustained log-batches (W3 +10% at c=4 in interleaved

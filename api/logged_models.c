@@ -161,7 +161,8 @@ enum mlf_status mlf_api_logged_models_create(struct mlf_req *req)
 	cJSON *ev = mlf_get_item(req, "experiment_id");
 	enum mlf_status s;
 	if (ev && cJSON_IsNumber(ev)) {
-		in.experiment_id = (int64_t)ev->valuedouble;
+		if (!mlf_json_to_int64(ev, &in.experiment_id))
+			return mlf_bad_type(req, "experiment_id", ev);
 	} else {
 		s = mlf_get_str(req, "experiment_id", 1, &exp_text);
 		if (s != MLF_OK)

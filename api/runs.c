@@ -155,8 +155,11 @@ enum mlf_status mlf_api_runs_create(struct mlf_req *req)
 	struct mlf_run_create in = {0};
 	enum mlf_status s;
 	cJSON *exp = mlf_get_item(req, "experiment_id");
+	int64_t exp_num;
+	if (exp && cJSON_IsNumber(exp) && !mlf_json_to_int64(exp, &exp_num))
+		return mlf_bad_type(req, "experiment_id", exp);
 	if (exp && cJSON_IsNumber(exp))
-		in.experiment_id = mlf_arena_printf(&req->arena, "%lld", (long long)exp->valuedouble);
+		in.experiment_id = mlf_arena_printf(&req->arena, "%lld", (long long)exp_num);
 	else if ((s = mlf_get_str(req, "experiment_id", 0, &in.experiment_id)) != MLF_OK)
 		return s;
 	/* An unset proto string is "" in MLflow, and stored so. */
@@ -286,12 +289,15 @@ enum mlf_status mlf_api_runs_search(struct mlf_req *req)
 		int cnt = cJSON_GetArraySize(ev), i = 0;
 		exp_text = mlf_arena_alloc(&req->arena, sizeof *exp_text * (size_t)(cnt ? cnt : 1));
 		cJSON *e;
+		int64_t num;
 		cJSON_ArrayForEach(e, ev)
 		{
 			if (cJSON_IsString(e))
 				exp_text[i++] = e->valuestring;
-			else if (cJSON_IsNumber(e))
-				exp_text[i++] = mlf_arena_printf(&req->arena, "%lld", (long long)e->valuedouble);
+			else if (cJSON_IsNumber(e) && mlf_json_to_int64(e, &num))
+				exp_text[i++] = mlf_arena_printf(&req->arena, "%lld", (long long)num);
+			else if (cJSON_IsNumber(e)) /* no experiment has such an id */
+				exp_text[i++] = "-1";
 			else
 				return mlf_bad_type(req, "experiment_ids", ev);
 		}

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../api/limits.h"
+#include "../storage/artifacts.h"
 #include "../storage/db.h"
 #include "../storage/pool.h"
 #include "../storage/schema.h"
@@ -330,6 +331,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	cfg.artifacts_destination = dest;
+	if (cfg.serve_artifacts) {
+		/* uploads a crash or kill cut short left their temporary files */
+		int swept = mlf_artifact_sweep_uploads(dest);
+		if (swept)
+			fprintf(stderr, "mlflowd: removed %d unfinished upload%s under %s\n", swept,
+			        swept == 1 ? "" : "s", dest);
+	}
 
 	if (!cfg.default_artifact_root) {
 		cfg.default_artifact_root = cfg.serve_artifacts ? "mlflow-artifacts:/" : absolute("mlruns");

@@ -466,6 +466,42 @@ static int remove_tree(int dirfd, int depth)
 	return rc;
 }
 
+/* The sweep below dirfd (owned: closed here), depth levels down. */
+static int sweep_dir(int dirfd, int depth)
+{
+	DIR *d = fdopendir(dirfd);
+	if (!d) {
+		close(dirfd);
+		return 0;
+	}
+	int removed = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		const char *nm = de->d_name;
+		if (!strcmp(nm, ".") || !strcmp(nm, ".."))
+			continue;
+		struct stat st;
+		if (fstatat(dirfd, nm, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISREG(st.st_mode) &&
+		    !strncmp(nm, MLF_ARTIFACT_TEMP_PREFIX, sizeof MLF_ARTIFACT_TEMP_PREFIX - 1)) {
+			removed += unlinkat(dirfd, nm, 0) == 0;
+		} else if (S_ISDIR(st.st_mode) && depth < MLF_MAX_ARTIFACT_DEPTH) {
+			int sub = openat(dirfd, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0)
+				removed += sweep_dir(sub, depth + 1);
+		}
+	}
+	closedir(d);
+	return removed;
+}
+
+int mlf_artifact_sweep_uploads(const char *root)
+{
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? 0 : sweep_dir(fd, 0);
+}
+
 enum mlf_status mlf_artifact_delete(const char *root, const char *rel, struct mlf_error *err)
 {
 	if (!*rel)
@@ -516,6 +552,40 @@ static const char *after_authority(const char *p)
 	return p;
 }
 
+/* An absolute path p with "." and ".." segments resolved and repeated
+ * slashes folded, in place, as Python's os.path.normpath writes it ("/.."
+ * is "/"): a stored location such as "/srv/x/../y" (what MLflow stores for
+ * an experiment created with "x/../y") names the folder the OS would. */
+static char *normalize_abs(char *p)
+{
+	size_t o = 0; /* output length; p[0] == '/' stays */
+	for (size_t i = 0; p[i];) {
+		while (p[i] == '/')
+			i++;
+		size_t start = i;
+		while (p[i] && p[i] != '/')
+			i++;
+		size_t len = i - start;
+		if (len == 0 || (len == 1 && p[start] == '.'))
+			continue;
+		if (len == 2 && p[start] == '.' && p[start + 1] == '.') {
+			while (o > 0 && p[o - 1] != '/')
+				o--; /* drop the last segment */
+			if (o > 0)
+				o--; /* and its slash */
+			continue;
+		}
+		p[o++] = '/';
+		memmove(p + o, p + start, len);
+		o += len;
+	}
+	if (o == 0)
+		o = 1; /* the root itself */
+	p[0] = '/';
+	p[o] = '\0';
+	return p;
+}
+
 enum mlf_status mlf_artifact_locate(struct mlf_arena *a, const char *uri, enum mlf_artifact_loc_kind *kind,
                                     const char **root, const char **rel, struct mlf_error *err)
 {
@@ -553,10 +623,9 @@ enum mlf_status mlf_artifact_locate(struct mlf_arena *a, const char *uri, enum m
 		return MLF_OK;
 	}
 	char *dec = mlf_unquote(a, path);
-	if (!dec || dec[0] != '/' || strstr(dec, "/../") || strstr(dec, "/./") ||
-	    (strlen(dec) >= 3 && !strcmp(dec + strlen(dec) - 3, "/..")))
+	if (!dec || dec[0] != '/')
 		return invalid_path(err);
-	*root = dec;
+	*root = normalize_abs(dec);
 	*kind = MLF_LOC_LOCAL;
 	return MLF_OK;
 }

@@ -93,6 +93,13 @@ enum mlf_status mlf_artifact_upload_commit(struct mlf_artifact_upload *u, struct
 /* Remove the temporary file; releases u. */
 void mlf_artifact_upload_abort(struct mlf_artifact_upload *u);
 
+/* Remove the temporary files of uploads that never finished (a crash or
+ * kill midway: MLF_ARTIFACT_TEMP_PREFIX names) anywhere under root, without
+ * following symlinks or going deeper than MLF_MAX_ARTIFACT_DEPTH. For the
+ * start of the server, before it serves anything. Returns how many were
+ * removed. */
+int mlf_artifact_sweep_uploads(const char *root);
+
 /* Delete root/rel recursively (a missing path is not an error; rel must be
  * non-empty). Symlinks met are removed themselves, never followed. */
 enum mlf_status mlf_artifact_delete(const char *root, const char *rel, struct mlf_error *err);

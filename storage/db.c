@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../api/limits.h"
@@ -52,10 +53,13 @@ struct mlf_db {
 	 * never copies the WAL back into the database while callers wait. */
 	pthread_t ckpt_thread;
 	struct mlf_conn ckpt;
-	pthread_cond_t ckpt_cv; /* signalled when the WAL has grown, or on stop (under mu) */
+	pthread_cond_t ckpt_cv; /* signalled when the WAL has grown, on stop, or when the writer yields (under mu) */
+	pthread_cond_t ckpt_idle_cv; /* signalled when the checkpoint thread leaves a round (under mu) */
 	int ckpt_wanted, ckpt_stop, ckpt_started;
-	int ckpt_next; /* WAL pages at which to wake the checkpointer next (writer thread only) */
-	int wal_pages; /* WAL pages after the last commit (writer thread only) */
+	int ckpt_running; /* the checkpoint thread is in a round (under mu) */
+	int ckpt_held;    /* the writer checkpoints itself: no round may start (under mu) */
+	int ckpt_next;    /* WAL pages at which to wake the checkpointer next (writer thread only) */
+	int wal_pages;    /* WAL pages after the last commit (writer thread only) */
 
 	/* Durability, pipelined: the writer commits with synchronous=NORMAL
 	 * (SQLite then syncs only around checkpoints) and hands the committed
@@ -473,6 +477,7 @@ struct mlf_db *mlf_db_open(const struct mlf_db_options *opt, struct mlf_error *e
 	pthread_mutex_init(&db->mu, NULL);
 	pthread_cond_init(&db->queue_cv, NULL);
 	pthread_cond_init(&db->ckpt_cv, NULL);
+	pthread_cond_init(&db->ckpt_idle_cv, NULL);
 	pthread_cond_init(&db->sync_cv, NULL);
 	pthread_cond_init(&db->synced_cv, NULL);
 	db->wal_fd = -1;
@@ -567,6 +572,7 @@ void mlf_db_close(struct mlf_db *db)
 	pthread_mutex_destroy(&db->mu);
 	pthread_cond_destroy(&db->queue_cv);
 	pthread_cond_destroy(&db->ckpt_cv);
+	pthread_cond_destroy(&db->ckpt_idle_cv);
 	pthread_cond_destroy(&db->sync_cv);
 	pthread_cond_destroy(&db->synced_cv);
 	pthread_mutex_destroy(&db->readers_mu);
@@ -667,6 +673,45 @@ static int run_sql(struct mlf_conn *c, sqlite3_stmt **cache, const char *sql)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* The writer's checkpoint at the WAL's bound was refused because the
+ * checkpoint thread is mid-round. That thread runs below the writer's
+ * priority, so on a busy machine it can be starved while it holds
+ * SQLite's checkpoint lock, and the WAL would grow without bound (it
+ * reached 192 MiB against a bound of 128). So the writer stops the round
+ * (sqlite3_interrupt, repeated until the thread has left it: an interrupt
+ * that lands before the round's first page is cleared by SQLite), keeps
+ * the next one from starting, and copies the WAL itself. */
+
+/* Stop the checkpoint thread's round, if it is in one, and wait until it
+ * has left it (under db->mu). */
+static void end_checkpoint_round(struct mlf_db *db)
+{
+	while (db->ckpt_running) {
+		sqlite3_interrupt(db->ckpt.db);
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += MLF_CHECKPOINT_INTERRUPT_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&db->ckpt_idle_cv, &db->mu, &until);
+	}
+}
+
+static void checkpoint_in_place_of_the_thread(struct mlf_db *db, sqlite3 *h, const char *schema)
+{
+	pthread_mutex_lock(&db->mu);
+	db->ckpt_held = 1;
+	end_checkpoint_round(db);
+	pthread_mutex_unlock(&db->mu);
+	sqlite3_wal_checkpoint_v2(h, schema, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	pthread_mutex_lock(&db->mu);
+	db->ckpt_held = 0;
+	pthread_cond_signal(&db->ckpt_cv);
+	pthread_mutex_unlock(&db->mu);
+}
+
 /* Called by SQLite on the writer's connection after each commit with the
  * number of pages in the WAL. */
 static int wal_hook(void *p, sqlite3 *h, const char *schema, int pages)
@@ -682,7 +727,8 @@ static int wal_hook(void *p, sqlite3 *h, const char *schema, int pages)
 	if (pages >= MLF_WAL_MAX_PAGES) {
 		/* The checkpointer cannot keep up (or readers hold old snapshots):
 		 * bound the WAL the way SQLite's own auto-checkpoint would. */
-		sqlite3_wal_checkpoint_v2(h, schema, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		if (sqlite3_wal_checkpoint_v2(h, schema, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) == SQLITE_BUSY)
+			checkpoint_in_place_of_the_thread(db, h, schema);
 	} else if (pages >= db->ckpt_next) {
 		/* one checkpoint per MLF_WAL_CHECKPOINT_PAGES new pages, as
 		 * SQLite's auto-checkpoint would run, but off this thread */
@@ -713,14 +759,21 @@ static void *checkpoint_main(void *p)
 		setpriority(PRIO_PROCESS, (id_t)gettid(), nice + MLF_CHECKPOINT_NICE);
 	for (;;) {
 		pthread_mutex_lock(&db->mu);
-		while (!db->ckpt_wanted && !db->ckpt_stop)
+		while ((!db->ckpt_wanted || db->ckpt_held) && !db->ckpt_stop)
 			pthread_cond_wait(&db->ckpt_cv, &db->mu);
 		int stop = db->ckpt_stop;
 		db->ckpt_wanted = 0;
+		db->ckpt_running = !stop;
 		pthread_mutex_unlock(&db->mu);
 		if (stop)
 			break;
+		/* SQLITE_INTERRUPT when the writer takes over (see
+		 * checkpoint_in_place_of_the_thread) */
 		sqlite3_wal_checkpoint_v2(db->ckpt.db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&db->mu);
+		db->ckpt_running = 0;
+		pthread_cond_broadcast(&db->ckpt_idle_cv);
+		pthread_mutex_unlock(&db->mu);
 	}
 	return NULL;
 }
@@ -741,6 +794,12 @@ static void stop_helper(struct mlf_db *db, pthread_t thread, int *started, int *
 
 static void stop_checkpoints(struct mlf_db *db)
 {
+	/* a round in progress is cut short: shutting down need not wait for a
+	 * starved checkpoint thread (the last connection to close checkpoints) */
+	pthread_mutex_lock(&db->mu);
+	db->ckpt_stop = 1;
+	end_checkpoint_round(db);
+	pthread_mutex_unlock(&db->mu);
 	stop_helper(db, db->ckpt_thread, &db->ckpt_started, &db->ckpt_stop, &db->ckpt_cv);
 }
 

@@ -10,6 +10,9 @@ mlflowd binary; ctest's compat test passes its path in MLFLOWD_FAULT_SHIM).
   refused with a 500 (a retry by the client does not write twice), even once
   syncing works again: the lost pages may break the WAL before any later
   frame. Reads go on; after a restart writes are answered 200 again.
+- When the checkpoint thread is stalled mid-round (as when the scheduler starves
+  it on a busy machine), the writer stops its round and checkpoints in its place,
+  so the WAL stays within its bound.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -202,3 +206,43 @@ def test_a_failed_wal_sync_answers_500_and_refuses_writes_until_restart(tmp_path
         assert [(m["step"], m["value"]) for m in api.history(rid, "m")] == [(0, 0.0), (1, 1.0), (2, 2.0)]
     finally:
         again.stop()
+
+
+def test_wal_bound_holds_while_the_checkpoint_thread_is_stalled(tmp_path):
+    """The checkpoint thread runs below the writer's priority; on a busy machine it can
+    be starved mid-round, holding SQLite's checkpoint lock. The writer's own checkpoint at
+    the WAL's bound must not wait on it: here every page that thread copies takes 50 ms,
+    and four clients log batches back to back."""
+    from test_store_compat import WAL_BOUND_BYTES, log_batch_100x10, wal_restarts
+
+    srv = _start(tmp_path / "srv", "slow_checkpoint", MLFLOWD_FAULT_DELAY_MS="50")
+    try:
+        wal = srv.db_path.with_name(srv.db_path.name + "-wal")
+        api = cu.Api(srv)
+        eid = api.create_experiment()
+        writers, batches, errors = 4, 80, []
+
+        def write():
+            a = cu.Api(srv)
+            try:
+                rid = a.create_run(eid)
+                for b in range(batches):
+                    log_batch_100x10(a, rid, b)
+            except Exception as e:  # reported by the main thread
+                errors.append(e)
+            finally:
+                a.s.close()
+
+        threads = [threading.Thread(target=write) for _ in range(writers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        assert _injected(srv) == [f"slow_checkpoint {srv.db_path}"], "the checkpoint thread was never slowed"
+        assert wal.stat().st_size < WAL_BOUND_BYTES, f"the WAL reached {wal.stat().st_size / 2**20:.1f} MiB"
+        assert wal_restarts(wal) > 0, "the WAL never started over"
+        assert _read_db(srv, "SELECT count(*) FROM metrics") == [(writers * batches * 1000,)]
+    finally:
+        rc = _stop(srv)
+    assert rc == 0, srv.log_tail()

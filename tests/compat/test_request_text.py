@@ -143,3 +143,20 @@ def test_valid_text_still_stored_exactly(api, mlflowd, ids):
     params, tags = api.run_data(rid)[1], api.run_data(rid)[2]
     assert params["u"] == value and tags["t"] == value
     every_text_readable(mlflowd.db_path)
+
+
+@pytest.mark.parametrize("path,body", [
+    ("/runs/create", '{"experiment_id": 1e300}'),
+    ("/logged-models", '{"experiment_id": -1e300}'),
+])
+def test_numbers_no_int64_holds_are_type_errors(api, path, body):
+    """Stock: "Invalid value 1e+300 ... type 'float'"; mlflowd converted the double to an
+    int64 (undefined behaviour in C) and looked up experiment -9223372036854775808."""
+    r = raw_post(api, path, body.encode())
+    assert_invalid(r, "for parameter 'experiment_id' supplied")
+    assert "type 'float'" in r.json()["message"]
+
+
+def test_huge_experiment_ids_in_a_search_match_nothing(api):
+    r = raw_post(api, "/runs/search", b'{"experiment_ids": [1e300, -1e300]}')
+    assert r.status_code == 200 and r.json().get("runs", []) == [], r.text[:300]

@@ -1,7 +1,8 @@
 /*
  * fault_inject.c: an LD_PRELOAD library for the fault-injection tests
- * (tests/compat/test_faults.py). It wraps open, open64, fdatasync and
- * pthread_create and makes them fail only where MLFLOWD_FAULT asks:
+ * (tests/compat/test_faults.py). It wraps open, open64, fdatasync,
+ * pthread_create, pwrite and pwrite64 and makes them fail (or slow) only
+ * where MLFLOWD_FAULT asks:
  *
  *   wal_open     opening a path ending in "-wal" read-only fails with EACCES.
  *                Only mlflowd's sync descriptor opens the WAL read-only;
@@ -13,6 +14,11 @@
  *                mlflowd's own, never SQLite's) fails with EIO while the file
  *                named by MLFLOWD_FAULT_TRIGGER exists, or always when that
  *                variable is unset.
+ *   slow_checkpoint  every write of mlflowd's checkpoint thread (thread name
+ *                "mlflowd-ckpt") to the database file waits
+ *                MLFLOWD_FAULT_DELAY_MS (default 20) first: a checkpoint
+ *                thread starved by the scheduler on a busy machine, holding
+ *                SQLite's checkpoint lock mid-round.
  *
  * Every injected failure appends one line ("<fault> <path>") to the file
  * named by MLFLOWD_FAULT_LOG, when set, so a test can tell that its fault
@@ -28,20 +34,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define FAULT_PATH_MAX 4096 /* paths of the trigger, the log and a descriptor's file */
 #define FAULT_LINE_MAX 4200 /* one log line: a fault name and a path */
 
-enum fault { FAULT_NONE, FAULT_WAL_OPEN, FAULT_SYNC_THREAD, FAULT_FDATASYNC };
+enum fault { FAULT_NONE, FAULT_WAL_OPEN, FAULT_SYNC_THREAD, FAULT_FDATASYNC, FAULT_SLOW_CHECKPOINT };
 
 static enum fault fault;
 static char trigger_path[FAULT_PATH_MAX];
 static char log_path[FAULT_PATH_MAX];
 static atomic_int sync_thread_armed; /* a read-only WAL open happened; fail the next pthread_create */
+static long delay_ms = 20;           /* slow_checkpoint: wait before each write */
+static atomic_int slow_noted;        /* slow_checkpoint: logged once */
 
 typedef int (*open_fn)(const char *, int, ...);
 typedef int (*fdatasync_fn)(int);
+typedef ssize_t (*pwrite_fn)(int, const void *, size_t, off_t);
 typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 
 static void *next_symbol(const char *name)
@@ -83,10 +93,15 @@ __attribute__((constructor)) static void fault_init(void)
 		fault = FAULT_SYNC_THREAD;
 	else if (strcmp(name, "fdatasync") == 0)
 		fault = FAULT_FDATASYNC;
+	else if (strcmp(name, "slow_checkpoint") == 0)
+		fault = FAULT_SLOW_CHECKPOINT;
 	else {
 		fprintf(stderr, "fault_inject: unknown MLFLOWD_FAULT=%s\n", name);
 		abort();
 	}
+	const char *delay = getenv("MLFLOWD_FAULT_DELAY_MS");
+	if (delay && *delay)
+		delay_ms = atol(delay);
 	snprintf(trigger_path, sizeof trigger_path, "%s", trigger ? trigger : "");
 	snprintf(log_path, sizeof log_path, "%s", log ? log : "");
 }
@@ -191,4 +206,45 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)
 		return EAGAIN;
 	}
 	return real(thread, attr, start, arg);
+}
+
+/* slow_checkpoint: the calling thread is the checkpoint thread and fd is
+ * the database file itself (not its -wal or -shm): wait first. */
+static void maybe_slow(int fd)
+{
+	if (fault != FAULT_SLOW_CHECKPOINT)
+		return;
+	char name[16] = "";
+	if (pthread_getname_np(pthread_self(), name, sizeof name) != 0 || strcmp(name, "mlflowd-ckpt") != 0)
+		return;
+	char link[64], path[FAULT_PATH_MAX];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, path, sizeof path - 1);
+	if (n <= 0)
+		return;
+	path[n] = '\0';
+	if (is_wal_path(path) || (n >= 4 && strcmp(path + n - 4, "-shm") == 0))
+		return;
+	if (!atomic_exchange(&slow_noted, 1))
+		note("slow_checkpoint", path);
+	struct timespec d = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
+	nanosleep(&d, NULL);
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	static _Atomic(pwrite_fn) real;
+	if (!real)
+		real = (pwrite_fn)next_symbol("pwrite");
+	maybe_slow(fd);
+	return real(fd, buf, n, off);
+}
+
+ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
+{
+	static _Atomic(pwrite_fn) real;
+	if (!real)
+		real = (pwrite_fn)next_symbol("pwrite64");
+	maybe_slow(fd);
+	return real(fd, buf, n, off);
 }

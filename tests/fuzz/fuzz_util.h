@@ -54,21 +54,36 @@ static inline int fuzz_lines(char *s, char **lines, int max)
 
 static struct mlf_db *fuzz_db;
 static int64_t fuzz_exp_ids[2];
+static char fuzz_dir[64];
+
+/* At exit: close the store and remove its folder (it lives in RAM). */
+static void fuzz_store_remove(void)
+{
+	mlf_db_close(fuzz_db);
+	static const char *const files[] = {"runs.db", "runs.db-wal", "runs.db-shm"};
+	char p[128];
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(p, sizeof p, "%s/%s", fuzz_dir, files[i]);
+		unlink(p);
+	}
+	rmdir(fuzz_dir);
+}
 
 /* Open a fresh store under /tmp once per process and fill it. */
 static inline struct mlf_db *fuzz_store(void)
 {
 	if (fuzz_db)
 		return fuzz_db;
-	static char dir[] = "/tmp/mlf-fuzz-XXXXXX";
-	static char path[64];
-	if (!mkdtemp(dir))
+	static char path[96];
+	snprintf(fuzz_dir, sizeof fuzz_dir, "%s/mlf-fuzz-XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+	if (!mkdtemp(fuzz_dir))
 		abort();
-	snprintf(path, sizeof path, "%s/runs.db", dir);
+	snprintf(path, sizeof path, "%s/runs.db", fuzz_dir);
 	struct mlf_db_options opt = {.path = path, .default_artifact_root = "mlflow-artifacts:/"};
 	struct mlf_error err = {0};
 	fuzz_db = mlf_db_open(&opt, &err);
 	FUZZ_REQUIRE(fuzz_db, "%s", err.msg);
+	atexit(fuzz_store_remove);
 	struct mlf_kv etags[] = {{"team", "a"}, {"mlflow.note.content", "x"}};
 	FUZZ_REQUIRE(mlf_experiment_create(fuzz_db, "exp-a", NULL, etags, 2, &fuzz_exp_ids[0], &err) == MLF_OK, "%s",
 	             err.msg);

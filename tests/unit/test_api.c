@@ -12,6 +12,7 @@
 
 #include "../storage/pool.h"
 #include "api.h"
+#include "artifacts.h"
 #include "unit.h"
 
 static struct mlf_req make_req(const char *json)
@@ -461,6 +462,29 @@ TEST(error_body_is_mlflows_and_always_utf8)
 	mlf_buf_release(&b);
 }
 
+TEST(local_artifact_roots_are_normalized)
+{
+	static const char *const cases[][2] = {
+	    {"/srv/x/../y/r/artifacts", "/srv/y/r/artifacts"},
+	    {"/srv/./a//b/", "/srv/a/b"},
+	    {"/srv/..", "/"},
+	    {"/../../a", "/a"},
+	    {"file:///tmp/f/../q", "/tmp/q"},
+	    {"/a/b/../../..", "/"},
+	    {"/a/.../b", "/a/.../b"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct mlf_arena a = {0};
+		struct mlf_error err = {0};
+		enum mlf_artifact_loc_kind kind;
+		const char *root = NULL, *rel = NULL;
+		CHECK(mlf_artifact_locate(&a, cases[i][0], &kind, &root, &rel, &err) == MLF_OK);
+		CHECK(kind == MLF_LOC_LOCAL);
+		CHECK_STR(root, cases[i][1]);
+		mlf_arena_release(&a);
+	}
+}
+
 int main(void)
 {
 	RUN(doubles_format_like_mlflow);
@@ -479,5 +503,6 @@ int main(void)
 	RUN(request_text_refused_before_decoding);
 	RUN(float_text_keeps_python_type);
 	RUN(error_body_is_mlflows_and_always_utf8);
+	RUN(local_artifact_roots_are_normalized);
 	DONE();
 }
