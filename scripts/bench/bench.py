@@ -19,6 +19,8 @@ server` from .venv, then build/mlflowd), on fresh SQLite databases:
       models and GET model-versions/search over 100,000 versions, 100 per
       page (first page, a middle page, a name filter), c = 1 (reqlat); POST
       model-versions/create, c = 1
+  W13 soak under many clients: 64 keep-alive clients (8 at tiny) mixing writes and
+      reads for the scale's w13_s; lost writes, fairness, RSS over time (bench_soak.py)
 
 plus the ceilings (scripts/bench/sqlite_ceiling.c, civetweb_ceiling.c), the
 correctness gates, and the report (markdown + PNG plot).
@@ -51,6 +53,8 @@ import traceback
 import urllib.parse
 from pathlib import Path
 
+import bench_soak
+
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "scripts" / "bench"
 VENV = ROOT / ".venv"
@@ -74,6 +78,7 @@ SCALES = {
         fresh_groups=False, single_start=True, seed_threads=4, seed_budget_s=60,
         min_requests=2, max_dur_s=8,
         reg_models=20, reg_versions=5, reg_budget_s=300,
+        w13_clients=8, w13_procs=2, w13_s=8,
     ),
     "small": dict(
         reps=3, warm_s=1, dur_s=3, lat_iters=200, lat_s=2,
@@ -84,6 +89,7 @@ SCALES = {
         fresh_groups=True, single_start=False, seed_threads=8, seed_budget_s=120,
         min_requests=10, max_dur_s=32,
         reg_models=1000, reg_versions=10, reg_budget_s=60,
+        w13_clients=64, w13_procs=4, w13_s=30,
     ),
     "full": dict(
         reps=5, warm_s=2, dur_s=8, lat_iters=500, lat_s=3,
@@ -94,12 +100,14 @@ SCALES = {
         fresh_groups=True, single_start=False, seed_threads=8, seed_budget_s=900,
         min_requests=10, max_dur_s=32,
         reg_models=10000, reg_versions=10, reg_budget_s=120,
+        w13_clients=64, w13_procs=4, w13_s=120,
     ),
 }
 # reg_models registered models with reg_versions versions each (W11); those not
 # written through the REST API within reg_budget_s are written by direct SQL.
+# W13: w13_clients clients in w13_procs client processes for w13_s seconds.
 
-ALL_WORKLOADS = ["W0", "W1", "W3", "W5", "W7", "W9", "W11", "ceilings"]
+ALL_WORKLOADS = ["W0", "W1", "W3", "W5", "W7", "W9", "W11", "W13", "ceilings"]
 # The metric index MLflow 3.12 added (alembic a5b4c3d2e1f0): a fourth b-tree
 # per point. The ceilings also measure the layout without it, under the
 # results suffix PRE_312.
@@ -1975,6 +1983,8 @@ class Harness:
                 if not sc["single_start"]:
                     srv.stop()  # nothing else runs meanwhile (at tiny scale it stays up, idle)
                 self.w3_in_ram(srv.db)
+            if "W13" in wl:
+                srv = bench_soak.run(self, srv, log)
             if not reads:
                 return
             # P2: seed through the REST API (same server at tiny scale)
@@ -2363,6 +2373,7 @@ class Report:
                 mv=g(mw, "error_pct"), plot=False)
             row("W9 soak: RSS at end, whole tree", None, " MiB", "lo", sv=g(sw, "rss_end_mb"),
                 mv=g(mw, "rss_end_mb"), plot=False)
+        bench_soak.report_rows(row, sc)
         bs = s.get("bytes_per_m_points")
         bm = m.get("bytes_per_m_points")
         row("DB size per million points (seeded db, after checkpoint)", None, " MiB", "lo",
@@ -2864,6 +2875,7 @@ class Report:
             L.append("Soak clients are Python threads (8 writers, 2 readers), so latencies include ~0.1–0.5 ms "
                      "of client overhead for both servers.")
             L.append("")
+        L += bench_soak.report_section(h)
 
         # ---- correctness
         L.append("## Correctness")
