@@ -174,6 +174,8 @@ def client_main(arg):
     if len(line) != 2 or line[0] != "go":
         return 1
     stop_at = time.monotonic() + float(line[1])
+    for c in conns.values():
+        c.close()  # a server may have closed it while the other processes set up: start on a new connection
     outs = {cid: {} for cid in a["clients"]}
     ts = [threading.Thread(target=client_loop, args=(port, cid, exp_id, runs[cid], conns[cid], stop_at, outs[cid]))
           for cid in a["clients"]]
@@ -374,7 +376,7 @@ def judge_fairness(h, kind):
     else:
         h.notes["mlflowd"].append(f"{kind} {what}" + ("" if kind == "stock" else
                                                      "; stock starved clients too" if stock else
-                                                     "; stock was not run"))
+                                                     "; stock has no W13 result"))
 
 
 def run(h, srv, log):
@@ -445,7 +447,8 @@ def report_section(h):
              f"{HISTORY_MAX:,} points). A request unanswered within {TIMEOUT_S:.0f} s is a timeout. Afterwards every "
              "acknowledged write is read back through the API (a gate); a client completing fewer than "
              f"{STARVED_FRACTION:.0%} of the median number of requests counts as starved (a gate for mlflowd "
-             "when stock served every client). RSS is the server's whole process tree, sampled every second.")
+             "when stock served every client). RSS is summed over the server's whole process tree (pages shared between stock's "
+             "processes count once per process; W0 gives PSS too), sampled every second.")
     L.append("")
     L.append("| | " + " | ".join(kinds) + " |")
     L.append("|---|" + "---|" * len(kinds))
