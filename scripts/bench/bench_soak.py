@@ -69,7 +69,8 @@ class Conn:
         self.c = None
 
     def send(self, method, path, body=None):
-        """(outcome, ms, raw body): outcome is the HTTP status or timeout / reset / other."""
+        """(outcome, ms, raw body): outcome is the HTTP status, or timeout, reset (connection reset or closed
+        before the answer) or other: <exception> (e.g. refused)."""
         data = json.dumps(body).encode() if body is not None else None
         headers = {"Content-Type": "application/json"} if data is not None else {}
         t = time.perf_counter()
@@ -298,8 +299,10 @@ def soak(h, B, srv, log):
         samples.append((time.monotonic() - t0, srv.rss_kb() / 1024))
         b1, j1 = B.sys_cpu()
         cpu = srv.cpu_s() - cpu0
-        other = max(0.0, (b1 - b0) / B.CLK_TCK - (B.children_cpu_s() - ch0) - cpu)
-        h.noise.append(100.0 * other / max(1e-9, (j1 - j0) / B.CLK_TCK))
+        client_cpu = B.children_cpu_s() - ch0  # the client processes, waited for above
+        other = max(0.0, (b1 - b0) / B.CLK_TCK - client_cpu - cpu)
+        other_pct = 100.0 * other / max(1e-9, (j1 - j0) / B.CLK_TCK)
+        h.noise.append(other_pct)
     finally:
         for p in procs:
             if p.poll() is None:
@@ -337,7 +340,8 @@ def soak(h, B, srv, log):
          "starved": starved, "acked_checked": checked, "lost": len(missing), "lost_examples": missing[:5],
          "points_acked": sum(len(c["lm_acked"]) + BATCH_POINTS * len(c["lb_acked"]) for c in clients),
          "rss_series": [[round(t, 1), round(mb, 1)] for t, mb in samples], "rss_start_mb": rss[0],
-         "rss_peak_mb": max(rss), "rss_end_mb": rss[-1], "rss_slope_mb_per_h": slope, "server_cpu_s": cpu}
+         "rss_peak_mb": max(rss), "rss_end_mb": rss[-1], "rss_slope_mb_per_h": slope, "server_cpu_s": cpu,
+         "client_cpu_s": client_cpu, "other_cpu_pct": other_pct}
     r = h.res[kind]
     r["w13"] = w
     r["w13_rps"] = w["rps"]
@@ -444,7 +448,8 @@ def report_section(h):
              + ", ".join(f"{k} {m}%" for k, m in zip(KINDS, MIX))
              + f" (log-batch: {BATCH_POINTS} points; search: the {GROUPS}-group filter `tags.group = 'gN' and "
              f"metrics.lm >= 0` ordered by `metrics.lm`; get-history: the client's own series, first "
-             f"{HISTORY_MAX:,} points). A request unanswered within {TIMEOUT_S:.0f} s is a timeout. Afterwards every "
+             f"{HISTORY_MAX:,} points). A request unanswered within {TIMEOUT_S:.0f} s counts as a timeout; a "
+             "connection reset or closed before the answer, as a reset. Afterwards every "
              "acknowledged write is read back through the API (a gate); a client completing fewer than "
              f"{STARVED_FRACTION:.0%} of the median number of requests counts as starved (a gate for mlflowd "
              "when stock served every client). RSS is summed over the server's whole process tree (pages shared between stock's "
@@ -465,7 +470,7 @@ def report_section(h):
         line(f"{kd}: p50 / p99", lambda w, kd=kd: f"{B.fmt(w['kinds'][kd]['p50'], ' ms')} / "
                                                   f"{B.fmt(w['kinds'][kd]['p99'], ' ms')}")
     line("requests completed per client: min / median / max",
-         lambda w: f"{w['client_min']:,} / {w['client_median']:g} / {w['client_max']:,}")
+         lambda w: f"{w['client_min']:,} / {B.fmt(w['client_median'])} / {w['client_max']:,}")
     line("Jain's fairness index (1 = every client served equally)", lambda w: B.fmt(w["jain"]))
     line(f"starved clients (< {STARVED_FRACTION:.0%} of the median)", lambda w: str(len(w["starved"])))
     line("acknowledged writes read back (points acknowledged)",
@@ -476,7 +481,9 @@ def report_section(h):
          lambda w: B.fmt(w["rss_slope_mb_per_h"], " MiB/h") if w["seconds"] >= 60 else "— (shorter soak)")
     line("RSS over the soak (one mark per second or slice, lowest to highest)",
          lambda w: f"`{sparkline([mb for _, mb in w['rss_series']])}`")
-    line("server CPU", lambda w: B.fmt(w["server_cpu_s"], " s"))
+    line("CPU: server; client processes; other processes (% of the machine)",
+         lambda w: f"{B.fmt(w['server_cpu_s'], ' s')}; {B.fmt(w.get('client_cpu_s'), ' s')}; "
+                   f"{B.fmt(w.get('other_cpu_pct'), '%')}")
     L.append("")
     # RSS at a few moments of the soak
     marks = 6
