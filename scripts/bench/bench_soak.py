@@ -334,6 +334,11 @@ def soak(h, B, srv, log):
         den = sum((x - mx) ** 2 for x in xs)
         slope = sum((x - mx) * (y - my) for x, y in samples) / den * 3600 if den else None
     checked, missing = read_back(B, srv.port, clients)
+    # negative control: writes never sent, claimed as acknowledged, must be reported missing
+    never = dict(clients[0], lm_acked=[10**9], lb_acked=[10**7], tag_last={"never-set": 0}, tag_unsure={})
+    n_never = len(read_back(B, srv.port, [never])[1])
+    if n_never != 3:
+        h.gate(kind, "w13_lost", f"the read-back check found {n_never} of 3 writes that were never made missing")
     w = {"seconds": wall, "clients": n, "procs": nproc, "requests": requests, "ok": ok_n,
          "rps": ok_n / wall, "kinds": kinds, "per_client": per, "client_min": min(per), "client_median": mid,
          "client_max": max(per), "jain": (sum(per) ** 2 / (len(per) * sq)) if sq else None,
@@ -450,7 +455,8 @@ def report_section(h):
              f"metrics.lm >= 0` ordered by `metrics.lm`; get-history: the client's own series, first "
              f"{HISTORY_MAX:,} points). A request unanswered within {TIMEOUT_S:.0f} s counts as a timeout; a "
              "connection reset or closed before the answer, as a reset. Afterwards every "
-             "acknowledged write is read back through the API (a gate); a client completing fewer than "
+             "acknowledged write is read back through the API (a gate; three writes never made, claimed as "
+             "acknowledged, must then be reported missing, so the check itself is checked); a client completing fewer than "
              f"{STARVED_FRACTION:.0%} of the median number of requests counts as starved (a gate for mlflowd "
              "when stock served every client). RSS is summed over the server's whole process tree (pages shared between stock's "
              "processes count once per process; W0 gives PSS too), sampled every second.")
