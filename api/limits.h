@@ -151,6 +151,15 @@
 #define MLF_SEARCH_LOGGED_MODELS_DEFAULT 50  /* proto default max_results */
 #define MLF_SEARCH_LOGGED_MODELS_MAX 50000   /* mlflowd's own cap */
 
+/* ---- model registry ---- */
+#define MLF_MAX_REGISTERED_MODEL_ALIAS_LENGTH 255
+#define MLF_MAX_MODEL_REGISTRY_TAG_KEY_LENGTH 250
+#define MLF_MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH 100000
+#define MLF_SEARCH_REGISTERED_MODELS_DEFAULT 100 /* proto default max_results */
+#define MLF_SEARCH_REGISTERED_MODELS_MAX 1000    /* the handler's limit */
+#define MLF_SEARCH_MODEL_VERSIONS_DEFAULT 200000 /* proto default max_results */
+#define MLF_SEARCH_MODEL_VERSIONS_MAX 200000     /* the handler's limit */
+
 /* ---- traces ---- */
 #define MLF_TRACE_ID_MAX 50           /* trace_info.request_id VARCHAR(50) */
 #define MLF_TRACE_TAG_KEY_MAX 250     /* trace tag keys (MAX_ENTITY_KEY_LENGTH) */
@@ -171,13 +180,5 @@
 #define MLF_OTLP_OUTPUTS_ATTR "mlflow.spanOutputs"
 #define MLF_OTLP_TRACE_TAG_PREFIX "mlflow.traceTag."
 #define MLF_OTLP_EXPERIMENT_HEADER "x-mlflow-experiment-id"
-/* ---- model registry ---- */
-#define MLF_MAX_REGISTERED_MODEL_ALIAS_LENGTH 255
-#define MLF_MAX_MODEL_REGISTRY_TAG_KEY_LENGTH 250
-#define MLF_MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH 100000
-#define MLF_SEARCH_REGISTERED_MODELS_DEFAULT 100 /* proto default max_results */
-#define MLF_SEARCH_REGISTERED_MODELS_MAX 1000    /* the handler's limit */
-#define MLF_SEARCH_MODEL_VERSIONS_DEFAULT 200000 /* proto default max_results */
-#define MLF_SEARCH_MODEL_VERSIONS_MAX 200000     /* the handler's limit */
 
 #endif

@@ -9,6 +9,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <regex.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,8 @@
 #include "limits.h"
 
 #define PROMPT_TEXT_TAG "mlflow.prompt.text"
+#define VERSION_DIGITS_MAX 32 /* digits of a version number kept; more is no version that exists */
+#define CWD_MAX 4096          /* the server's working directory, for relative local sources */
 #define MODEL_VERSIONS_TAG "mlflow.modelVersions"
 
 /* ================================================================
@@ -50,9 +53,9 @@ static enum mlf_status parse_version(struct mlf_req *req, const char *text, int6
 	const char *p = text;
 	while (isspace((unsigned char)*p))
 		p++;
-	char digits[32];
+	char digits[VERSION_DIGITS_MAX];
 	size_t n = 0;
-	int neg = 0, ok = 1, last_us = 1;
+	int neg = 0, ok = 1, last_us = 1, huge = 0;
 	if (*p == '+' || *p == '-')
 		neg = *p++ == '-';
 	const char *start = p;
@@ -61,11 +64,14 @@ static enum mlf_status parse_version(struct mlf_req *req, const char *text, int6
 			last_us = 1;
 			continue;
 		}
-		if (!isdigit((unsigned char)*p) || n + 1 >= sizeof digits) {
+		if (!isdigit((unsigned char)*p)) {
 			ok = 0;
 			break;
 		}
-		digits[n++] = *p;
+		if (n + 1 < sizeof digits)
+			digits[n++] = *p;
+		else
+			huge = 1;
 		last_us = 0;
 	}
 	while (ok && isspace((unsigned char)*p))
@@ -76,8 +82,8 @@ static enum mlf_status parse_version(struct mlf_req *req, const char *text, int6
 	digits[n] = '\0';
 	errno = 0;
 	long long v = strtoll(digits, NULL, 10);
-	if (errno)
-		v = INT64_MAX; /* no such version */
+	if (errno || huge)
+		v = INT64_MAX; /* beyond any stored version: not found */
 	*out = neg ? -v : v;
 	return MLF_OK;
 }
@@ -437,7 +443,9 @@ enum mlf_status mlf_api_registered_models_search(struct mlf_req *req)
 	                         &max_results)) != MLF_OK ||
 	    (s = get_order_by(req, &ob, &nob)) != MLF_OK || (s = mlf_get_str(req, "page_token", 0, &token)) != MLF_OK)
 		return s;
-	if (max_results < 1)
+	/* 0 gives MLflow's empty page (with a token when something matches);
+	 * stock's answers to negative values follow no rule and are refused */
+	if (max_results < 0)
 		return mlf_fail(
 		    &req->err, MLF_INVALID_PARAMETER_VALUE,
 		    "Invalid value for request parameter max_results. It must be a positive integer, but got "
@@ -688,7 +696,7 @@ static char *local_path(struct mlf_arena *a, const char *uri)
 	}
 	struct mlf_buf b = {0};
 	if (p[0] != '/') {
-		char cwd[4096];
+		char cwd[CWD_MAX];
 		if (getcwd(cwd, sizeof cwd))
 			mlf_buf_puts(&b, cwd);
 	}
@@ -1115,6 +1123,21 @@ enum mlf_status mlf_api_model_versions_create(struct mlf_req *req)
 		in.run_link = "";
 	if (!in.description)
 		in.description = "";
+
+	/* MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX: the source must
+	 * match it (re.search; POSIX extended syntax here) */
+	const char *rx = getenv("MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX");
+	if (rx && *rx && *in.source) {
+		regex_t re;
+		int bad = regcomp(&re, rx, REG_EXTENDED | REG_NOSUB) != 0;
+		if (!bad) {
+			bad = regexec(&re, in.source, 0, NULL, 0) != 0;
+			regfree(&re);
+		}
+		if (bad)
+			return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
+			                "Invalid model version source: '%.800s'.", in.source);
+	}
 
 	/* a prompt: its versions carry mlflow.prompt.is_prompt = true */
 	int is_prompt = 0;

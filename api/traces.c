@@ -776,25 +776,35 @@ enum mlf_status mlf_api_traces_batch_get_infos(struct mlf_req *req)
 
 enum mlf_status mlf_api_traces_search(struct mlf_req *req)
 {
-	/* locations [{type: MLFLOW_EXPERIMENT, mlflow_experiment: {experiment_id}}] */
+	/* locations [{type: MLFLOW_EXPERIMENT, mlflow_experiment: {experiment_id}}]: required;
+	 * as in MLflow, locations of other kinds are left out */
 	cJSON *locs = mlf_get_item(req, "locations");
-	int cnt = cJSON_IsArray(locs) ? cJSON_GetArraySize(locs) : 0;
+	if (!locs)
+		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
+		                "Missing value for required parameter 'locations'. See the API docs for more "
+		                "information about request parameters.");
+	if (!cJSON_IsArray(locs))
+		return mlf_bad_type(req, "locations", locs);
+	int cnt = cJSON_GetArraySize(locs);
 	int64_t *exps = mlf_arena_alloc(&req->arena, sizeof *exps * (size_t)(cnt + 1));
 	int nexp = 0;
 	enum mlf_status s;
-	cJSON *l, *loc_list = cJSON_IsArray(locs) ? locs : NULL;
-	cJSON_ArrayForEach(l, loc_list)
+	cJSON *l;
+	cJSON_ArrayForEach(l, locs)
 	{
 		cJSON *me = cJSON_GetObjectItemCaseSensitive(l, "mlflow_experiment");
+		if (!cJSON_IsObject(me))
+			continue;
 		const char *id;
 		if ((s = mlf_obj_str(req, me, "experiment_id", 1, &id)) != MLF_OK ||
 		    (s = mlf_experiment_id_parse(id, &exps[nexp], &req->err)) != MLF_OK)
 			return s;
 		nexp++;
 	}
-	if (nexp == 0)
-		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
-		                "At least one location must be specified to search traces.");
+	if (nexp == 0) { /* nothing to search in */
+		mlf_json_raw(&req->out, "{}");
+		return MLF_OK;
+	}
 	struct mlf_trace_search q = {.experiment_ids = exps, .nexp = nexp};
 	const char *token;
 	int present;

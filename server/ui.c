@@ -11,9 +11,9 @@
 #include <strings.h>
 
 /* The UI's policy: its own scripts only (no inline script, no eval), no
- * plugins, requests to this server only. Styles may be inline because the
- * pages set element styles and sanitized Markdown may carry them. HTML
- * artifacts are previewed in sandboxed frames from this server. */
+ * plugins, requests to this server only. Styles may be inline because HTML
+ * artifacts (reports, plots) carry their own, and the sandboxed frames that
+ * preview them (srcdoc) inherit this policy. */
 #define MLF_UI_CSP                                                                                              \
 	"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " \
 	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "         \

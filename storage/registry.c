@@ -6,8 +6,6 @@
  */
 #include "registry.h"
 
-#include <ctype.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -15,8 +13,6 @@
 #include "search.h"
 
 #define WS "'default'"
-/* mlflowd's index of model versions in MLflow's default search order (storage/db.c) */
-#define MV_BY_UPDATE "mlflowd_model_versions_by_update"
 
 /* ---- messages ---- */
 
@@ -143,13 +139,11 @@ static void mv_from_row(struct mlf_arena *a, sqlite3_stmt *st, struct mlf_model_
 	o->storage_location = mlf_col_text(a, st, 12);
 }
 
-/* INDEXED BY: without it SQLite walks the primary key (workspace, key, name,
- * version) to save sorting the few tags by key, reading every version's tags
- * for each version (29 ms per version among 100,000 in the W11 benchmark,
- * 0.006 ms with the index; the same for registered_model_tags below). */
-static const char SQL_MV_TAGS[] = "SELECT key, value FROM model_version_tags INDEXED BY "
-                                  "idx_model_version_tags_workspace_name_version WHERE workspace = " WS
-                                  " AND name = ?1 AND version = ?2 ORDER BY key";
+/* "ORDER BY +key": sorting the few rows keeps SQLite on the (workspace,
+ * name[, version]) index; ordering by the key-led primary key instead
+ * would scan every tag of the workspace. */
+static const char SQL_MV_TAGS[] =
+    "SELECT key, value FROM model_version_tags WHERE workspace = " WS " AND name = ?1 AND version = ?2 ORDER BY +key";
 static const char SQL_MV_ALIASES[] = "SELECT alias, alias FROM registered_model_aliases WHERE workspace = " WS
                                      " AND name = ?1 AND version = ?2 ORDER BY alias";
 
@@ -240,13 +234,12 @@ enum mlf_status mlf_mv_get(struct mlf_conn *c, struct mlf_arena *a, const char *
 }
 
 /* The latest live version of each stage, stages in the order of their
- * first version (the order MLflow's entity builds them in). */
+ * first version (the order MLflow's entity builds them in): one pass over
+ * the model's versions, then one primary-key lookup per stage. */
 static const char SQL_LATEST[] =
-    "SELECT " MV_COLS " FROM model_versions v WHERE v.workspace = " WS
-    " AND v.name = ?1 AND v.current_stage != '" MLF_STAGE_DELETED
-    "' AND v.version = (SELECT max(w.version) FROM model_versions w WHERE w.workspace = "
-    "v.workspace AND w.name = v.name AND w.current_stage = v.current_stage) ORDER BY (SELECT min(w.version) FROM "
-    "model_versions w WHERE w.workspace = v.workspace AND w.name = v.name AND w.current_stage = v.current_stage)";
+    "SELECT " MV_COLS " FROM (SELECT max(version) AS mx, min(version) AS mn FROM model_versions WHERE workspace = " WS
+    " AND name = ?1 AND current_stage != '" MLF_STAGE_DELETED "' GROUP BY current_stage) g JOIN model_versions v "
+    "ON v.workspace = " WS " AND v.name = ?1 AND v.version = g.mx ORDER BY g.mn";
 
 static enum mlf_status latest(struct mlf_conn *c, struct mlf_arena *a, const char *name, int with_aliases,
                               struct mlf_model_version **out, int *n, struct mlf_error *err)
@@ -263,8 +256,7 @@ static enum mlf_status latest(struct mlf_conn *c, struct mlf_arena *a, const cha
 static const char SQL_RM_GET[] = "SELECT name, creation_time, last_updated_time, description FROM "
                                  "registered_models WHERE workspace = " WS " AND name = ?1";
 static const char SQL_RM_TAGS[] =
-    "SELECT key, value FROM registered_model_tags INDEXED BY "
-    "idx_registered_model_tags_workspace_name WHERE workspace = " WS " AND name = ?1 ORDER BY key";
+    "SELECT key, value FROM registered_model_tags WHERE workspace = " WS " AND name = ?1 ORDER BY +key";
 static const char SQL_RM_ALIASES[] = "SELECT alias, CAST(version AS TEXT) FROM registered_model_aliases WHERE "
                                      "workspace = " WS " AND name = ?1 ORDER BY alias";
 
@@ -422,19 +414,11 @@ enum mlf_status mlf_mv_search(struct mlf_conn *c, struct mlf_arena *a, const cha
 	enum mlf_status s = mlf_search_model_versions_compile(a, filter, order_by, n_order_by, &q, err);
 	if (s != MLF_OK)
 		return s;
-	/* Without a filter and in MLflow's default order (last_updated_timestamp
-	 * DESC, name, version DESC), mlflowd's index of that order (storage/db.c)
-	 * ends the scan after the page instead of sorting every version: the first
-	 * page of 100 among 100,000 versions in 0.2 ms instead of 70 ms. */
-	bool no_filter = true;
-	for (const char *f = filter; f && *f && no_filter; f++)
-		no_filter = isspace((unsigned char)*f);
-	const char *by_update = no_filter && (n_order_by == 0 || !order_by) ? " INDEXED BY " MV_BY_UPDATE : "";
 	char *sql = mlf_arena_printf(a,
-	                             "SELECT " MV_COLS " FROM model_versions v%s WHERE v.workspace = " WS
+	                             "SELECT " MV_COLS " FROM model_versions v WHERE v.workspace = " WS
 	                             " AND v.current_stage != '" MLF_STAGE_DELETED "' AND %s ORDER BY %s LIMIT ?%d "
 	                             "OFFSET ?%d",
-	                             by_update, q.where, q.order, q.nbinds + 1, q.nbinds + 2);
+	                             q.where, q.order, q.nbinds + 1, q.nbinds + 2);
 	int own = mlf_read_begin(c, err);
 	if (own < 0)
 		return err->status;
@@ -552,11 +536,14 @@ static enum mlf_status rm_create_fn(struct mlf_conn *c, struct reg_job *j, struc
 	if (e < 0)
 		return err->status;
 	if (e) {
-		int old_prompt = exists(c, SQL_RM_IS_PROMPT, j->name, NULL, 0, err) == 1;
+		/* MLflow's has_prompt_tag: the key's presence, whatever its value */
+		static const char sql_has[] = "SELECT 1 FROM registered_model_tags WHERE workspace = " WS
+		                              " AND name = ?1 AND key = '" MLF_PROMPT_TAG "'";
+		int old_prompt = exists(c, sql_has, j->name, NULL, 0, err) == 1;
 		int new_prompt = 0;
 		for (int i = 0; i < j->tags->n; i++)
 			if (!strcmp(j->tags->v[i].key, MLF_PROMPT_TAG))
-				new_prompt = j->tags->v[i].value && !strcasecmp(j->tags->v[i].value, "true");
+				new_prompt = 1;
 		if (old_prompt != new_prompt)
 			return mlf_fail(
 			    err, MLF_RESOURCE_ALREADY_EXISTS,
@@ -695,8 +682,6 @@ static enum mlf_status reg_fn(struct mlf_conn *c, void *arg, struct mlf_error *e
 			return s;
 		static const char sql[] = "UPDATE model_versions SET description = ?3, last_updated_time = ?4 WHERE "
 		                          "workspace = " WS " AND name = ?1 AND version = ?2";
-		char ts[32];
-		snprintf(ts, sizeof ts, "%lld", (long long)now);
 		sqlite3_stmt *st = mlf_stmt(c, sql, err);
 		if (!st)
 			return err->status;

@@ -19,6 +19,8 @@ server` from .venv, then build/mlflowd), on fresh SQLite databases:
       models and GET model-versions/search over 100,000 versions, 100 per
       page (first page, a middle page, a name filter), c = 1 (reqlat); POST
       model-versions/create, c = 1
+  W12 traces: ingest of 50-span traces (OTLP + StartTraceV3) from 16 clients, and
+      search-traces over the scale's trace count at 100 per page (bench_traces.py)
   W13 soak under many clients: 64 keep-alive clients (8 at tiny) mixing writes and
       reads for the scale's w13_s; lost writes, fairness, RSS over time (bench_soak.py)
 
@@ -54,6 +56,7 @@ import urllib.parse
 from pathlib import Path
 
 import bench_soak
+import bench_traces
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "scripts" / "bench"
@@ -77,7 +80,7 @@ SCALES = {
         startup_reps=0, ceil_points=20000, ceil_commits=200, ceil_spin_commits=200, ceil_reps=1,
         fresh_groups=False, single_start=True, seed_threads=4, seed_budget_s=60,
         min_requests=2, max_dur_s=8,
-        reg_models=20, reg_versions=5, reg_budget_s=300,
+        reg_models=20, reg_versions=5, reg_budget_s=300, trace_search=200, trace_clients=4,
         w13_clients=8, w13_procs=2, w13_s=8,
     ),
     "small": dict(
@@ -88,7 +91,7 @@ SCALES = {
         startup_reps=2, ceil_points=200000, ceil_commits=1000, ceil_spin_commits=5000, ceil_reps=3,
         fresh_groups=True, single_start=False, seed_threads=8, seed_budget_s=120,
         min_requests=10, max_dur_s=32,
-        reg_models=1000, reg_versions=10, reg_budget_s=60,
+        reg_models=1000, reg_versions=10, reg_budget_s=60, trace_search=10000,
         w13_clients=64, w13_procs=4, w13_s=30,
     ),
     "full": dict(
@@ -99,7 +102,7 @@ SCALES = {
         startup_reps=3, ceil_points=500000, ceil_commits=3000, ceil_spin_commits=15000, ceil_reps=3,
         fresh_groups=True, single_start=False, seed_threads=8, seed_budget_s=900,
         min_requests=10, max_dur_s=32,
-        reg_models=10000, reg_versions=10, reg_budget_s=120,
+        reg_models=10000, reg_versions=10, reg_budget_s=120, trace_search=100000,
         w13_clients=64, w13_procs=4, w13_s=120,
     ),
 }
@@ -107,7 +110,7 @@ SCALES = {
 # written through the REST API within reg_budget_s are written by direct SQL.
 # W13: w13_clients clients in w13_procs client processes for w13_s seconds.
 
-ALL_WORKLOADS = ["W0", "W1", "W3", "W5", "W7", "W9", "W11", "W13", "ceilings"]
+ALL_WORKLOADS = ["W0", "W1", "W3", "W5", "W7", "W9", "W11", "W12", "W13", "ceilings"]
 # The metric index MLflow 3.12 added (alembic a5b4c3d2e1f0): a fourth b-tree
 # per point. The ceilings also measure the layout without it, under the
 # results suffix PRE_312.
@@ -1955,6 +1958,9 @@ class Harness:
         log(f"==== {kind} ====")
         runs_needed = bool({"W5", "W7", "W9"} & set(wl))  # the seeded runs
         reads = runs_needed or "W11" in wl
+        if "W12" in wl:
+            self.calibrate(f"{kind}: traces (W12)")
+            bench_traces.run(self, kind, log, summary)
         # P1: empty db: W0 (startup, idle), W1, W3 (a fresh db for W3 at small/full)
         self.calibrate(f"{kind}: empty-db phase (W0, W1, W3)")
         srv = self.new_server(kind, "empty")
@@ -2324,6 +2330,7 @@ class Report:
             row(f"W3 log-batch 1000 points, c={cc}: p99 latency", f"W3_c{cc}_p99", " ms", "lo",
                 gate_ids=("W3",), plot=False)
         nr = f"{d.n_runs:,}"
+        bench_traces.report_rows(row, sc)
         row(f"W5 search-runs on {nr} runs, metric filter + order, 100/page: p50", "w5_m_100_p50", " ms", "lo",
             10, 30, gate_ids=("w5_m_100",), short="W5 search metric filter, 100/page")
         row(f"W5 search-runs on {nr} runs, metric filter + order, 1000/page: p50", "w5_m_1000_p50", " ms", "lo",
@@ -2997,6 +3004,16 @@ class Report:
                          f"inserted directly with SQL into its database, copying the columns and system tags of a "
                          f"run {kind} had created itself. Seeding everything through REST would have taken about "
                          f"{h.res[kind].get('seed_projected_s', 0):,.0f} s.")
+        L.append("- Added: W11, the model registry (not in the design notes). Its data is written during the "
+                 "seeding phase, so the seeded database of W0's cold start also holds the registry rows.")
+        for kind in h.args.servers:
+            n = h.res[kind].get("w11_fill_sql_models")
+            if n:
+                L.append(f"- Registry shortcut: {kind} created {h.res[kind].get('w11_fill_api_models', 0):,} "
+                         f"registered models with their versions through the REST API within the budget; the "
+                         f"other {n:,} models and their versions were inserted directly with SQL, copying the "
+                         f"columns of the first model and version {kind} had created itself.")
+        L += bench_soak.deviations(h)
         L.append("")
         return "\n".join(L) + "\n"
 

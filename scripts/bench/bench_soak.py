@@ -514,5 +514,15 @@ def report_section(h):
     return L
 
 
+def deviations(h):
+    """The report's line on W13 among the deviations from the design notes (none when it did not run)."""
+    if not any(h.res.get(k, {}).get("w13") for k in ("stock", "mlflowd")):
+        return []
+    return [f"- Added: W13, a soak under many clients (not in the design notes; {h.sc['w13_s']} s at this "
+            f"scale). It runs after W0, W1 and W3, "
+            + ("on a server of its own with a fresh database." if h.sc["fresh_groups"]
+               else "on their server and database at this scale.")]
+
+
 if __name__ == "__main__":
     sys.exit(client_main(sys.argv[1]))

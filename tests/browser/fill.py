@@ -86,7 +86,7 @@ def main(url):
         write(d, "README.md", "# Model card\n\nSome **bold** text and a [link](https://example.com).\n")
         write(d, "table.csv", 'a,b,c\n1,2,"three, with comma"\n4,5,6\n')
         write(d, "data.tsv", "k\tv\nalpha\t1\nbeta\t2\n")
-        write(d, "report.html", "<html><body><h1 id='h'>Report</h1>"
+        write(d, "report.html", "<html><head><style>h1 { color: rgb(200, 0, 0) }</style></head><body><h1 id='h'>Report</h1>"
               "<script>window.parent.__xss=1;alert(1)</script></body></html>")
         write(d, "plots/curve.png", png_bytes(), "wb")
         write(d, "nested/deeper/leaf.txt", "leaf\n")
@@ -122,6 +122,18 @@ def main(url):
         write(d, f"{XSS_SCRIPT.replace('/', '')}.md", f"{XSS_IMG}\n\n[x]({XSS_LINK})\n")
         client.log_artifacts(xruns[0], d)
     out["xss_run_ids"] = xruns
+    # and in the registry, when the server has one
+    try:
+        client.create_registered_model(XSS_IMG, tags={"payload": XSS_SCRIPT},
+                                       description=f"{XSS_IMG} [x]({XSS_LINK})")
+        client.create_model_version(XSS_IMG, f"runs:/{runs[0]}/model", run_id=runs[0],
+                                    description=XSS_SVG, tags={"payload": XSS_IMG})
+        client.set_registered_model_alias(XSS_IMG, "xss", "1")
+        out["xss_model"] = XSS_IMG
+    except mlflow.exceptions.MlflowException as e:
+        if "ENDPOINT_NOT_FOUND" not in str(e) and "404" not in str(e):
+            raise
+        out["xss_model"] = None
     print(json.dumps(out))
 
 

@@ -1,7 +1,8 @@
 """Fills an mlflowd for the tracking-page browser tests through the stock `mlflow` client:
 experiment "many" with 700 runs (run i: metric m = i, param p = i, tag group = i % 3), a
 param logged by the last-created run only (beyond the first page of the table), a parent run
-with two children, and a RUNNING run with a metric history. Prints one JSON line of ids.
+with two children, a RUNNING run with a metric history and a dataset input, and in experiment "long" a run whose
+3,000-step history has a one-step spike. Prints one JSON line of ids.
 
     .venv/bin/python tests/browser/fill_tracking.py http://127.0.0.1:PORT
 """
@@ -11,7 +12,7 @@ import sys
 
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
 
-from mlflow.entities import Metric, Param, RunTag  # noqa: E402
+from mlflow.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 
 RUNS = 700
@@ -37,8 +38,16 @@ def main(url):
     live = c.create_run(eid, run_name="live", start_time=T0 + RUNS * 1000 + 10)
     c.log_batch(live.info.run_id, metrics=[Metric("loss", 1.0 / (s + 1), T0 + s, s) for s in range(50)],
                 params=[Param("alpha", "0.5")], tags=[RunTag("team", "a")])
+    c.log_inputs(live.info.run_id, datasets=[DatasetInput(Dataset("train-ds", "d1g3st", "local", '{"uri": "/tmp/x"}'),
+                                                          tags=[InputTag("mlflow.data.context", "training")])])
+    # a long history with a one-step spike (other experiment: the table tests count runs)
+    lid = c.create_experiment("long")
+    long = c.create_run(lid, run_name="long")
+    hist = [Metric("spiky", 100.0 if s == 1234 else 1.0, T0 + s, s) for s in range(3000)]
+    for i in range(0, len(hist), 1000):
+        c.log_batch(long.info.run_id, metrics=hist[i : i + 1000])
     print(json.dumps({"experiment_id": eid, "run_ids": ids, "parent": parent.info.run_id, "children": kids,
-                      "live": live.info.run_id}))
+                      "live": live.info.run_id, "long_experiment_id": lid, "long": long.info.run_id}))
 
 
 if __name__ == "__main__":

@@ -24,10 +24,11 @@ test('traces tab: table, filter with the server error inline, sort', async (t) =
     await go(`#/experiments/${ids.experiment_id}/traces`);
     await page.waitForSelector('[data-testid=trace-row]');
     assert.equal(await page.locator('[data-testid=trace-row]').count(), 3);
-    const failedRow = page.locator('[data-testid=trace-row]', { hasText: ids.failed });
+    const rowOf = (id) => page.locator('[data-testid=trace-row]', { has: page.locator(`a[href$="/traces/${id}"]`) });
+    const failedRow = rowOf(ids.failed);
     assert.match(await failedRow.textContent(), /ERROR/);
     assert.match(await failedRow.textContent(), /broken/);
-    const firstRow = page.locator('[data-testid=trace-row]', { hasText: ids.first });
+    const firstRow = rowOf(ids.first);
     assert.match(await firstRow.textContent(), /what is mlflowd\?/);
     assert.equal(await firstRow.locator(`a[href*="/runs/${ids.run_id}"]`).count(), 1);
     await page.screenshot({ path: `${process.env.BROWSER_SCREENS || 'build/browser-screens'}/traces-tab.png` });
@@ -47,7 +48,7 @@ test('traces tab: table, filter with the server error inline, sort', async (t) =
     await page.press('[data-testid=trace-filter]', 'Enter');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=trace-row]').length === 3);
     await page.click('th:has-text("Request time")');
-    await page.waitForFunction((first) => document.querySelector('[data-testid=trace-row]').textContent.includes(first), ids.first);
+    await page.waitForFunction((first) => document.querySelector('[data-testid=trace-row] a').getAttribute('href').endsWith(first), ids.first);
   });
 });
 

@@ -33,7 +33,13 @@ test('experiments list: search, create, rename, delete and restore', async (t) =
   await withPage(browser, srv.url, t, async ({ page, go }) => {
     await go('#/');
     await page.waitForSelector('[data-testid=experiment-row]');
-    assert.equal(await page.locator('[data-testid=experiment-row]').count(), 2); // Default and "many"
+    assert.equal(await page.locator('[data-testid=experiment-row]').count(), 3); // Default, "many" and "long"
+    // sort on the server by name (ascending first), kept in the URL
+    await page.click('th[data-sort=name]');
+    await page.waitForFunction(() => /sort=name/.test(location.hash));
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=experiment-row] td:first-child')].map((x) => x.textContent).join() === 'Default,long,many');
+    await page.click('th[data-sort=name]');
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=experiment-row] td:first-child')].map((x) => x.textContent).join() === 'many,long,Default');
     await page.fill('[data-testid=experiment-search]', 'MAN');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=experiment-row]').length === 1);
     assert.match(page.url(), /search=MAN/);
@@ -122,6 +128,7 @@ test('runs table: server sort, filter with inline errors, view state in the URL,
     await page.press('[data-testid=run-filter]', 'Enter');
     await page.waitForFunction(() => document.querySelector('[data-testid=runs-status]').textContent === '4 runs');
     assert.equal(await rows(page).count(), 2); // parent and live; children folded
+    assert.equal(await rows(page).filter({ hasText: 'live' }).locator('.cell').nth(7).textContent(), 'train-ds (training)') // checkbox, name, created, duration, source, user, status, datasets;
     await page.locator('[data-testid=run-row]', { hasText: 'parent' }).locator('[data-testid=expand]').click();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=run-row]').length === 4);
     const names = await rows(page).locator('a').allTextContents();
@@ -143,8 +150,8 @@ test('runs table: select, compare link, delete and restore', async (t) => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-csv]')]);
     const csv = (await (await import('node:fs/promises')).readFile(await download.path(), 'utf8')).trim().split('\n');
     assert.equal(csv.length, 3);
-    assert.equal(csv[0], 'run_id,Run name,Created,Duration,Source,User,Status,metrics.loss,metrics.m,params.alpha,params.only_in_last,params.p,tags.group,tags.team');
-    assert.ok(csv.slice(1).some((l) => l.includes(',run-0001,') && l.includes(',0.5,') && l.endsWith(',FINISHED,,1,,,1,1,')), csv.join('\n'));
+    assert.equal(csv[0], 'run_id,Run name,Created,Duration,Source,User,Status,Datasets,metrics.loss,metrics.m,params.alpha,params.only_in_last,params.p,tags.group,tags.team');
+    assert.ok(csv.slice(1).some((l) => l.includes(',run-0001,') && l.includes(',0.5,') && l.endsWith(',FINISHED,,,1,,,1,1,')), csv.join('\n'));
 
     await page.click('[data-testid=select-all]');
     assert.equal(await page.isEnabled('[data-testid=compare]'), true);
@@ -179,6 +186,7 @@ test('run page: overview, tags edited in place, note, rename, live refresh of a 
     assert.equal(await page.textContent('[data-testid=run-status]'), 'RUNNING');
     assert.match(await page.textContent('[data-testid=params-table]'), /alpha\s*0\.5/);
     await page.locator('[data-testid=tag-row][data-key=team]').waitFor();
+    assert.match(await page.textContent('[data-testid=run-overview]'), /train-ds \(d1g3st\) · training/);
 
     await page.click('[data-testid=add-tag]');
     await page.fill('dialog input[name=key]', 'stage');
@@ -223,6 +231,8 @@ test('charts: metric page draws from sampled histories, axis changes re-fetch', 
     page.on('request', (r) => { if (r.url().includes('/metrics/')) calls.push(r.url()); });
     await go(`#/metric/loss?runs=${encodeURIComponent(JSON.stringify([ids.live]))}&experiments=${encodeURIComponent(JSON.stringify([ids.experiment_id]))}`);
     await page.locator('[data-testid=chart-card] canvas').first().waitFor();
+    // both samplers are asked at once
+    assert.ok(calls.some((u) => u.includes('metrics/get-history-bulk-interval') && u.includes('metric_key=loss')));
     assert.ok(calls.some((u) => u.includes('mlflowd/metrics/get-history-bulk-minmax') && u.includes('metric_key=loss')));
     assert.ok(!calls.some((u) => u.includes('metrics/get-history?')), 'never the full history');
     // drag-zoom re-fetches the zoomed step range
@@ -237,9 +247,44 @@ test('charts: metric page draws from sampled histories, axis changes re-fetch', 
     await page.selectOption('[data-testid=x-axis]', 'relative');
     await page.waitForFunction(() => /x_axis=relative/.test(location.hash));
     assert.ok(calls.length > before);
+    await page.locator('[data-testid=smoothing]').evaluate((el) => { el.value = '0.9'; el.dispatchEvent(new Event('input')); });
+    await page.check('[data-testid=log-scale]');
+    await page.waitForFunction(() => /line_smoothness=90/.test(location.hash) && /y_axis_scale=log/.test(location.hash));
+    await page.locator('[data-testid=chart-card] canvas').first().waitFor();
+    // the options come back from the URL
+    await page.reload();
+    await page.locator('[data-testid=chart-card] canvas').first().waitFor();
+    assert.equal(await page.inputValue('[data-testid=x-axis]'), 'relative');
+    assert.equal(await page.isChecked('[data-testid=log-scale]'), true);
+    assert.equal(await page.inputValue('[data-testid=smoothing]'), '0.9');
+    // on a time axis a zoom re-reads the steps shown inside the zoomed time range
+    await page.waitForFunction(() => / ms/.test(document.querySelector('[data-testid=chart-card] h4').textContent));
+    const zoomCalls = calls.length;
+    const box2 = await page.locator('[data-testid=chart-card] .u-over').first().boundingBox();
+    await page.mouse.move(box2.x + box2.width * 0.2, box2.y + 20);
+    await page.mouse.down();
+    await page.mouse.move(box2.x + box2.width * 0.5, box2.y + 30, { steps: 4 });
+    await page.mouse.up();
+    await page.waitForFunction(() => document.querySelector('[data-testid=chart-card] h4').textContent.includes('zoomed'));
+    const zc = calls.slice(zoomCalls).find((u) => /start_step=\d+&end_step=\d+/.test(u));
+    assert.ok(zc, calls.slice(zoomCalls).join('\n'));
+    const zq = new URL(zc).searchParams;
+    assert.ok(Number(zq.get('start_step')) > 0 && Number(zq.get('end_step')) < 49, zc);
+
+    // a long history is read again with the min/max sampler, which keeps its spike
+    const minmax = page.waitForResponse((r) => r.url().includes('mlflowd/metrics/get-history-bulk-minmax'));
+    await go(`#/metric/spiky?runs=${encodeURIComponent(JSON.stringify([ids.long]))}`);
+    const body = await (await minmax).json();
+    assert.ok(body.metrics.some((m) => m.step === 1234 && m.value === 100), 'the spike is in the sample');
+    await page.waitForFunction(() => /points/.test(document.querySelector('[data-testid=chart-card] h4').textContent));
 
     await go(`#/experiments/${ids.experiment_id}/chart`);
     await page.locator('[data-testid=chart-card][data-metric=m] canvas').waitFor();
+    // a card's title opens the metric page of the same runs
+    await page.locator('[data-testid=chart-card][data-metric=m] [data-testid=chart-metric-link]').click();
+    await page.waitForFunction(() => location.hash.startsWith('#/metric/m?runs='));
+    assert.equal(JSON.parse(new URLSearchParams(page.url().split('?')[1]).get('runs')).length, 10);
+    await page.locator('[data-testid=chart-card] canvas').first().waitFor();
   });
 });
 
@@ -261,5 +306,46 @@ test('user strings are rendered as text: no markup from names, params, tags or n
     assert.equal(await page.textContent('[data-testid=run-name]'), xss);
     assert.equal(await page.evaluate(() => window.__xss), undefined);
     assert.equal(await page.locator('[onerror]').count(), 0);
+  });
+});
+
+test('a fresh server shows the two lines of Python that log a first run', async (t) => {
+  const fresh = await startServer();
+  t.after(() => fresh.stop());
+  await withPage(browser, fresh.url, t, async ({ page, go }) => {
+    await go('#/');
+    const snippet = await page.locator('[data-testid=first-run-snippet]').textContent();
+    assert.equal(snippet.split('\n').length, 2);
+    assert.ok(snippet.includes(`set_tracking_uri("${fresh.url}")`) && snippet.includes('mlflow.start_run()'));
+    await go('#/experiments/0');
+    await page.locator('[data-testid=first-run-snippet]').waitFor();
+  });
+});
+
+test('runs whose parent tags form a loop stay in the table', async (t) => {
+  const exp = await apiPost('experiments/create', { name: 'loop' });
+  const a = (await apiPost('runs/create', { experiment_id: exp.experiment_id, run_name: 'a' })).run.info.run_id;
+  const b = (await apiPost('runs/create', { experiment_id: exp.experiment_id, run_name: 'b' })).run.info.run_id;
+  const c = (await apiPost('runs/create', { experiment_id: exp.experiment_id, run_name: 'c' })).run.info.run_id;
+  await apiPost('runs/set-tag', { run_id: a, key: 'mlflow.parentRunId', value: b });
+  await apiPost('runs/set-tag', { run_id: b, key: 'mlflow.parentRunId', value: a });
+  await apiPost('runs/set-tag', { run_id: c, key: 'mlflow.parentRunId', value: c });
+  await withPage(browser, srv.url, t, async ({ page, go }) => {
+    await go(`#/experiments/${exp.experiment_id}`);
+    await page.waitForFunction(() => document.querySelector('[data-testid=runs-status]')?.textContent === '3 runs');
+    assert.deepEqual((await rows(page).locator('a').allTextContents()).sort(), ['a', 'b', 'c']);
+  });
+});
+
+test('unknown experiments and runs show the server message, not a blank page', async (t) => {
+  await withPage(browser, srv.url, t, async (p) => {
+    const { page, go } = p;
+    p.allow(/experiments\/get|mlflowd\/experiments\/keys|runs\/search|runs\/get/);
+    await go('#/experiments/987654');
+    await page.locator('[data-testid=error]', { hasText: 'RESOURCE_DOES_NOT_EXIST' }).waitFor();
+    await go('#/runs/0123456789abcdef0123456789abcdef');
+    await page.locator('[data-testid=error]', { hasText: 'RESOURCE_DOES_NOT_EXIST' }).waitFor();
+    await go('#/experiments/not-a-number');
+    await page.locator('[data-testid=error]', { hasText: 'INVALID_PARAMETER_VALUE' }).waitFor();
   });
 });

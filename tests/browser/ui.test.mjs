@@ -105,7 +105,9 @@ describe('artifacts', () => {
       const frame = preview(p).locator('iframe');
       await frame.waitFor();
       assert.equal(await frame.getAttribute('sandbox'), '');
-      await p.page.frameLocator('[data-testid=artifact-preview] iframe').locator('h1', { hasText: 'Report' }).waitFor();
+      const h1 = p.page.frameLocator('[data-testid=artifact-preview] iframe').locator('h1', { hasText: 'Report' });
+      await h1.waitFor();
+      assert.equal(await h1.evaluate((e) => getComputedStyle(e).color), 'rgb(200, 0, 0)'); // its own styles apply
       assert.equal(await p.page.evaluate(() => window.__xss), undefined);
     });
   });
@@ -246,6 +248,13 @@ describe('logged models', () => {
       assert.match(await d.locator('[data-testid=load-snippet]').textContent(), new RegExp(`models:/${ids.model_id}`));
       await d.locator('[data-testid=artifact-node][data-path="requirements.txt"]').click();
       await d.locator('[data-testid=artifact-preview] pre', { hasText: 'mlflow' }).waitFor();
+      // search with the logged-models filter grammar
+      await p.page.locator('[data-testid=lm-filter]').fill("name = 'nothing-like-it'");
+      await p.page.locator('[data-testid=lm-filter]').press('Enter');
+      await p.page.locator('[data-testid=logged-models] [data-testid=empty]').waitFor();
+      await p.page.locator('[data-testid=lm-filter]').fill("name = 'doubler'");
+      await p.page.locator('[data-testid=lm-filter]').press('Enter');
+      await p.page.locator('[data-testid=logged-model-row]').waitFor();
     });
   });
 });
@@ -323,6 +332,46 @@ describe('registry', () => {
       await page.locator('[data-testid=transition-stage]').click();
       await page.locator('[data-testid=stage]', { hasText: 'Staging' }).waitFor();
       await page.locator('[data-testid=version-signature] [data-testid=signature-inputs]').waitFor();
+      // the version's description, tag and alias
+      await page.locator('[data-testid=edit-description]').click();
+      await page.locator('dialog textarea').fill('version *one*');
+      await page.locator('dialog button[type=submit]').click();
+      await page.locator('[data-testid=description] em', { hasText: 'one' }).waitFor();
+      await page.locator('[data-testid=tags-add]').click();
+      await page.locator('dialog input[name=key]').fill('validated');
+      await page.locator('dialog input[name=value]').fill('yes');
+      await page.locator('dialog button[type=submit]').click();
+      await page.locator('[data-testid=tags] tr[data-key=validated]').waitFor();
+      await page.locator('[data-testid=tags] tr[data-key=validated] button').click();
+      await page.locator('dialog button[type=submit]').click();
+      await page.locator('[data-testid=tags] tr[data-key=validated]').waitFor({ state: 'detached' });
+      await page.locator('[data-testid=add-alias]').click();
+      await page.locator('dialog input[name=alias]').fill('candidate');
+      await page.locator('dialog button[type=submit]').click();
+      await page.locator('[data-testid=aliases] [data-alias=candidate]').waitFor();
+      await page.reload();
+      await page.locator('[data-testid=stage]', { hasText: 'Staging' }).waitFor();
+      await page.locator('[data-testid=description] em', { hasText: 'one' }).waitFor();
+      await page.locator('[data-testid=aliases] [data-alias=candidate]').waitFor();
+      assert.equal(await page.locator('[data-testid=tags] tr[data-key=validated]').count(), 0);
+      await page.locator('[data-testid=aliases] [data-alias=candidate] button').click();
+      await page.locator('[data-testid=aliases] [data-alias=candidate]').waitFor({ state: 'detached' });
+      // a second version, deleted from its page
+      await post('model-versions/create', { name: 'ui-model', source: `runs:/${ids.run_ids[0]}/model`, run_id: ids.run_ids[0] });
+      await p.go('#/models/ui-model/versions/2');
+      await page.locator('[data-testid=delete-version]').click();
+      await page.locator('dialog button[type=submit]').click();
+      await page.locator('[data-testid=model-page]').waitFor();
+      assert.deepEqual(await page.locator('[data-testid=version-row]').evaluateAll((r) => r.map((e) => e.dataset.version)), ['1']);
+      // the model's tag and alias deleted
+      await page.locator('[data-testid=tags] tr[data-key=team] button').click();
+      await page.locator('dialog button[type=submit]').click();
+      await page.locator('[data-testid=tags] tr[data-key=team]').waitFor({ state: 'detached' });
+      await page.locator('[data-testid=aliases] [data-alias=champion] button').click();
+      await page.locator('dialog button[type=submit]').click();
+      await page.locator('[data-testid=aliases] [data-alias=champion]').waitFor({ state: 'detached' });
+      const m = await (await fetch(`${base}/ajax-api/2.0/mlflow/registered-models/get?name=ui-model`)).json();
+      assert.deepEqual([m.registered_model.tags ?? [], m.registered_model.aliases ?? []], [[], []]);
       // rename, then delete
       await p.go('#/models/ui-model');
       await page.locator('[data-testid=rename-model]').click();
@@ -353,6 +402,8 @@ describe('XSS payloads never run', () => {
     `#/experiments/${ids.xss_experiment_id}`,
     `#/experiments/${ids.xss_experiment_id}/runs/${ids.xss_run_ids[0]}`,
     `#/compare-runs?runs=${encodeURIComponent(JSON.stringify(ids.xss_run_ids))}`,
+    ...(ids.xss_model ? ['#/models', `#/models/${encodeURIComponent(ids.xss_model)}`,
+      `#/models/${encodeURIComponent(ids.xss_model)}/versions/1`] : []),
   ];
   test('on every page holding the payloads', async (t) => {
     await withPage(browser, base, t, async (p) => {

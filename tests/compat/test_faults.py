@@ -41,11 +41,15 @@ UNSYNCED = {
     "error_code": "INTERNAL_ERROR",
     "message": f"committed, but the write-ahead log could not be synced ({os.strerror(errno.EIO)}), so it may "
                "not survive a crash; writes are refused until mlflowd restarts",
+    "sqlstate": "XXM00",
+    "error_class": "CLIENT_INTERNAL_ERROR",
 }
 REFUSED = {
     "error_code": "INTERNAL_ERROR",
     "message": f"writes are refused: the write-ahead log could not be synced ({os.strerror(errno.EIO)}); "
                "restart mlflowd",
+    "sqlstate": "XXM00",
+    "error_class": "CLIENT_INTERNAL_ERROR",
 }
 
 

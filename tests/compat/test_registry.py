@@ -241,8 +241,9 @@ def test_client_errors_stock_answers_with_500(module_api, name):
     cu.assert_error(r, 400, "INVALID_PARAMETER_VALUE",
                     "Model version transition cannot archive existing model versions because 'Archived' is not an "
                     "Active stage. Valid stages are ['Staging', 'Production']")
-    r = api.get("/model-versions/get", {"name": name, "version": "99999999999999999999999"})
-    cu.assert_error(r, 404, "RESOURCE_DOES_NOT_EXIST")
+    for huge in ("99999999999999999999999", "9" * 100):
+        r = api.get("/model-versions/get", {"name": name, "version": huge})
+        cu.assert_error(r, 404, "RESOURCE_DOES_NOT_EXIST")
 
 
 def test_bad_versions_and_unknown_models(module_api, name):
@@ -404,3 +405,86 @@ def test_search_model_versions_bad_input(module_api, params, msg):
 def test_search_registered_models_bad_order(module_api):
     r = module_api.get("/registered-models/search", {"order_by": "creation_timestamp"})
     cu.assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Invalid order by key 'creation_timestamp' specified.")
+
+
+def test_copy_model_version_and_ajax_prefix(mc, name, module_server):
+    mc.create_registered_model(name)
+    mc.create_model_version(name, "s3://bucket/orig", tags={"k": "v"})
+    mc.set_registered_model_alias(name, "champ", "1")
+    dst = name + "-copy"
+    copied = mc.copy_model_version(f"models:/{name}@champ", dst)
+    assert copied.name == dst and copied.version == "1"
+    assert copied.source == f"models:/{name}/1"
+    assert mc.get_model_version_download_uri(dst, "1") == "s3://bucket/orig"
+    # the UI's ajax prefix serves the same endpoints
+    api = cu.Api(module_server)
+    r = api.s.get(f"{module_server.url}/ajax-api/2.0/mlflow/registered-models/get", params={"name": dst})
+    assert r.status_code == 200 and r.json()["registered_model"]["latest_versions"][0]["version"] == "1"
+    r = api.s.get(f"{module_server.url}/ajax-api/2.0/mlflow/model-versions/search",
+                  params={"filter": f"name = '{name}'"})
+    assert [v["version"] for v in r.json()["model_versions"]] == ["1"]
+    api.s.close()
+
+
+REGISTRY_ENDPOINTS = [
+    ("POST", "/registered-models/create"), ("GET", "/registered-models/get"),
+    ("POST", "/registered-models/rename"), ("PATCH", "/registered-models/update"),
+    ("DELETE", "/registered-models/delete"), ("GET", "/registered-models/search"),
+    ("POST", "/registered-models/get-latest-versions"), ("POST", "/registered-models/set-tag"),
+    ("DELETE", "/registered-models/delete-tag"), ("POST", "/registered-models/alias"),
+    ("DELETE", "/registered-models/alias"), ("GET", "/registered-models/alias"),
+    ("POST", "/model-versions/create"), ("GET", "/model-versions/get"), ("PATCH", "/model-versions/update"),
+    ("DELETE", "/model-versions/delete"), ("GET", "/model-versions/search"),
+    ("GET", "/model-versions/get-download-uri"), ("POST", "/model-versions/transition-stage"),
+    ("POST", "/model-versions/set-tag"), ("DELETE", "/model-versions/delete-tag"),
+]
+ODD_VALUES = [None, 5, 1.5, True, [], ["a"], {"x": 1}, "", " ", "\u00e9\u2713", "a\u0000b", "x" * 70000,
+              "'; DROP TABLE registered_models; --", "%", "../..", "models:/", "runs:/", "v1"]
+
+
+@pytest.mark.mlflowd_only
+def test_no_client_input_gives_a_server_error(module_api, name):
+    """Odd values in every field of every registry endpoint are answered with a 2xx or 4xx."""
+    api = module_api
+    api.okpost("/registered-models/create", {"name": name})
+    api.okpost("/model-versions/create", {"name": name, "source": "s3://b/m"})
+    fields = ["name", "new_name", "version", "key", "value", "alias", "source", "run_id", "model_id", "stage",
+              "stages", "tags", "description", "filter", "order_by", "max_results", "page_token",
+              "archive_existing_versions", "run_link"]
+    base = {"name": name, "version": "1", "key": "k", "value": "v", "alias": "a", "source": "s3://b/m",
+            "stage": "Staging", "new_name": name}
+    for method, path in REGISTRY_ENDPOINTS:
+        for field in fields:
+            for odd in ODD_VALUES:
+                body = {**base, field: odd}
+                if method == "GET":
+                    params = {k: v for k, v in body.items() if isinstance(v, (str, int, float)) and
+                              "\u0000" not in str(v) and len(str(v)) < 10000}
+                    r = api.get(path, params)
+                else:
+                    r = api.request(method, path, body)
+                assert r.status_code < 500, (method, path, field, repr(odd)[:80], r.status_code, r.text[:300])
+    # the server still works (the calls above renamed and deleted the model along the way)
+    api.okpost("/registered-models/create", {"name": name + "-after"})
+    assert api.okget("/registered-models/get", {"name": name + "-after"})["registered_model"]["name"] == name + "-after"
+
+
+def test_concurrent_version_creation_numbers_densely(module_server, name):
+    """Versions created at once by many clients get distinct, consecutive numbers."""
+    import concurrent.futures as cf
+    MlflowClient(module_server.url).create_registered_model(name)
+
+    def create(i):
+        c = cu.Api(module_server)
+        try:
+            return c.okpost("/model-versions/create", {"name": name, "source": f"s3://b/{i}"})["model_version"]
+        finally:
+            c.s.close()
+
+    with cf.ThreadPoolExecutor(8) as ex:
+        made = list(ex.map(create, range(40)))
+    assert sorted(int(v["version"]) for v in made) == list(range(1, 41))
+    by_source = {v["source"]: v["version"] for v in made}
+    assert len(by_source) == 40
+    mc = MlflowClient(module_server.url)
+    assert {v.source: v.version for v in mc.search_model_versions(f"name = '{name}'")} == by_source

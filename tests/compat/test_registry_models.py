@@ -207,3 +207,45 @@ def test_unknown_logged_model_in_source(registered, srv):
                     "Unable to fetch model from model URI source artifact location 'models:/m-nope'.Error: Logged "
                     "model with ID 'm-nope' not found.")
     api.s.close()
+
+
+def test_source_validation_regex(mlflowd_factory, monkeypatch):
+    """MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX on the server restricts sources."""
+    monkeypatch.setenv("MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX", "^s3://allowed/")
+    srv = mlflowd_factory()
+    api = cu.Api(srv)
+    api.okpost("/registered-models/create", {"name": "m"})
+    api.okpost("/model-versions/create", {"name": "m", "source": "s3://allowed/x"})
+    r = api.post("/model-versions/create", {"name": "m", "source": "s3://other/x"})
+    cu.assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Invalid model version source: 's3://other/x'.")
+    api.s.close()
+
+
+def test_registry_with_local_artifact_storage(mlflowd_factory, tmp_path):
+    """--no-serve-artifacts: artifacts in a local folder the client writes itself; local version
+    sources are accepted inside the run's artifact folder only."""
+    root = tmp_path / "mlruns"
+    srv = mlflowd_factory(extra_args=["--no-serve-artifacts", "--default-artifact-root", str(root)])
+    mlflow.set_tracking_uri(srv.url)
+    mlflow.set_registry_uri(srv.url)
+    mlflow.set_experiment(cu.uniq("local-exp"))
+    name = cu.uniq("local-model")
+    with mlflow.start_run() as run:
+        mlflow.pyfunc.log_model(name="model", python_model=AddN(5), registered_model_name=name,
+                                pip_requirements=["mlflow"])
+        mlflow.log_text("hello", "files/a.txt")
+    assert _predict(f"models:/{name}/1") == [6, 7]
+    api = cu.Api(srv)
+    run_root = api.get_run(run.info.run_id)["info"]["artifact_uri"]
+    local_dir = run_root[len("file://"):] if run_root.startswith("file://") else run_root
+    ok = api.okpost("/model-versions/create",
+                    {"name": name, "source": f"{local_dir}/files", "run_id": run.info.run_id})
+    assert ok["model_version"]["version"] == "2"
+    r = api.post("/model-versions/create", {"name": name, "source": str(tmp_path), "run_id": run.info.run_id})
+    cu.assert_error(r, 400, "INVALID_PARAMETER_VALUE",
+                    f"Invalid model version source: '{tmp_path.resolve()}'. To use a local path as a model version "
+                    "source, the run_id request parameter has to be specified")
+    r = api.post("/model-versions/create",
+                 {"name": name, "source": f"{local_dir}/../../..", "run_id": run.info.run_id})
+    cu.assert_error(r, 400, "INVALID_PARAMETER_VALUE", "To use a local path as a model version source")
+    api.s.close()

@@ -67,3 +67,16 @@ def test_prompt_name_taken_by_model(module_server):
                     f"Tried to create a prompt with name '{name}', but the name is already taken by a registered "
                     "model. MLflow does not allow creating a model and a prompt with the same name.")
     api.s.close()
+
+
+def test_load_prompt_in_a_run_links_it(module_server):
+    name = cu.uniq("linked")
+    mlflow.genai.register_prompt(name=name, template="Q: {{q}}")
+    mlflow.set_experiment(cu.uniq("prompt-exp"))
+    with mlflow.start_run() as run:
+        p = mlflow.genai.load_prompt(f"prompts:/{name}/1")
+        assert p.format(q="why") == "Q: why"
+    tags = MlflowClient(module_server.url).get_run(run.info.run_id).data.tags
+    assert name in tags.get("mlflow.linkedPrompts", ""), tags
+    prompts = mlflow.genai.search_prompts(f"name = '{name}'")
+    assert [x.name for x in prompts] == [name]

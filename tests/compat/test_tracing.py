@@ -180,7 +180,8 @@ def test_tags_delete_and_link(mlflowd, api):
     cu.assert_not_found(api.get("/api/3.0/mlflow/traces/tr-00000000000000000000000000000000"))
     cu.assert_invalid(api.post("/api/2.0/mlflow/traces/delete-traces", {"experiment_id": exp_id}))
     cu.assert_invalid(api.post("/api/3.0/mlflow/traces", {"trace": {"trace_info": {"trace_id": "tr-1"}}}))
-    cu.assert_invalid(api.post("/api/3.0/mlflow/traces/search", {"locations": []}))
+    cu.assert_invalid(api.post("/api/3.0/mlflow/traces/search", {}))
+    assert api.okpost("/api/3.0/mlflow/traces/search", {"locations": [{"type": "MLFLOW_EXPERIMENT"}]}) == {}
     assert other
 
 
@@ -212,15 +213,20 @@ def test_assessments(mlflowd):
 
 
 @pytest.mark.mlflowd_only
-def test_stock_store_reads_mlflowd_traces(mlflowd):
-    """A trace mlflowd stored opens in stock MLflow's own store on the same file."""
+def test_stock_store_reads_mlflowd_traces(tmp_path, mlflowd_factory):
+    """A trace mlflowd stored opens in stock MLflow's own store on the same file (a file stock
+    MLflow 3.17.2, the pinned client, created: mlflowd serves it at its head)."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    db = tmp_path / "shared.db"
+    SqlAlchemyStore(f"sqlite:///{db}", str(tmp_path / "art")).engine.dispose()
+    mlflowd = mlflowd_factory(db_path=db, artifacts=tmp_path / "art")
     _use(mlflowd.url)
     exp_id = mlflow.set_experiment(cu.uniq("both")).experiment_id
     _pipeline("w")
     tid = mlflow.get_last_active_trace_id()
     mlflow.log_feedback(trace_id=tid, name="good", value=1.0)
     MlflowClient(mlflowd.url).set_trace_tag(tid, "who", "me")
-    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
     store = SqlAlchemyStore(f"sqlite:///{mlflowd.db_path}", str(mlflowd.artifacts))
     info = store.get_trace_info(tid)

@@ -10,7 +10,7 @@ import requests
 
 pytestmark = pytest.mark.mlflowd_only
 
-VENDOR = ["uPlot.iife.min.js", "uPlot.min.css", "marked.esm.js", "purify.es.mjs", "js-yaml.esm.min.mjs"]
+VENDOR = ["uPlot.iife.min.js", "uPlot.min.css", "marked.esm.js", "purify.min.js", "js-yaml.esm.min.mjs"]
 
 
 def get(srv, path, **headers):
@@ -119,8 +119,8 @@ def test_gzip_when_accepted(srv):
 
 
 def test_head(srv):
-    g = get(srv, "/static-files/vendor/purify.es.mjs")
-    h = requests.head(srv.url + "/static-files/vendor/purify.es.mjs", headers={"Accept-Encoding": "identity"},
+    g = get(srv, "/static-files/vendor/purify.min.js")
+    h = requests.head(srv.url + "/static-files/vendor/purify.min.js", headers={"Accept-Encoding": "identity"},
                       timeout=30)
     assert h.status_code == 200 and h.content == b""
     assert h.headers["Content-Length"] == g.headers["Content-Length"]

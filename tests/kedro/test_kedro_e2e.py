@@ -4,7 +4,7 @@ with MlflowClient.
 
 One server and one copy of the project serve the whole module (each `kedro run` costs
 seconds of imports), so the tests run in file order: training, then the prediction
-from the registered model, then the failing pipeline.
+from the registered model, then the failing pipeline, then a second training run.
 
 MLFLOWD_COMPAT_TARGET=stock runs the same test against stock `mlflow server`
 (how the assertions were checked against MLflow's own behaviour).
@@ -40,6 +40,9 @@ class KedroProject:
         self.env.update(
             {
                 "MLFLOW_TRACKING_URI": url,
+                # set here, not inherited: mlflow.set_registry_uri() in another test of the
+                # same process exports its own server's URI
+                "MLFLOW_REGISTRY_URI": url,
                 "KEDRO_DISABLE_TELEMETRY": "true",
                 "NO_COLOR": "1",
                 "COLUMNS": "200",
@@ -191,3 +194,20 @@ def test_failing_node_leaves_its_run_failed(project, client, experiment_id, trai
     # nothing left RUNNING in the experiment
     statuses = {r.info.run_name: r.info.status for r in client.search_runs([experiment_id])}
     assert statuses.pop("failing") == "FAILED" and set(statuses.values()) == {"FINISHED"}, statuses
+
+
+def test_second_training_run_registers_version_2(project, client, experiment_id, training_run):
+    # registered-models/create now answers RESOURCE_ALREADY_EXISTS, which the client
+    # tolerates; the new version belongs to the new run and its own logged model
+    proc = project.run("training")
+    assert proc.returncode == 0, f"second kedro run --pipeline training failed:\n{proc.stdout[-6000:]}"
+    runs = runs_named(client, experiment_id, "training")
+    assert len(runs) == 2 and {r.info.status for r in runs} == {"FINISHED"}, [r.info for r in runs]
+    new = next(r for r in runs if r.info.run_id != training_run.info.run_id)
+    versions = {v.version: v for v in client.search_model_versions(f"name = '{MODEL_NAME}'")}
+    assert sorted(versions) == ["1", "2"], versions
+    assert (versions["2"].run_id, versions["2"].status) == (new.info.run_id, "READY")
+    models = client.search_logged_models(experiment_ids=[experiment_id])
+    (lm,) = [m for m in models if m.source_run_id == new.info.run_id]
+    assert versions["2"].source == f"models:/{lm.model_id}"
+    assert [v.version for v in client.get_registered_model(MODEL_NAME).latest_versions] == ["2"]

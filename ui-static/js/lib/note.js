@@ -16,11 +16,14 @@ export function noteEditor({ text, save, label = 'Description', testid = 'note' 
 
   async function show() {
     clear(box);
-    const head = h('div', { class: 'toolbar', style: { margin: '0 0 4px' } },
+    box.classList.toggle('note-empty', !current);
+    if (!current) {
+      box.appendChild(h('button', { class: 'btn btn-small', dataset: { testid: `${testid}-edit` }, onClick: edit }, `Add ${label.toLowerCase()}`));
+      return;
+    }
+    box.appendChild(h('div', { class: 'toolbar', style: { margin: '0 0 4px' } },
       h('strong', {}, label), h('span', { class: 'grow' }),
-      h('button', { class: 'btn btn-small', dataset: { testid: `${testid}-edit` }, onClick: edit }, current ? 'Edit' : 'Add'));
-    box.appendChild(head);
-    if (!current) return;
+      h('button', { class: 'btn btn-small', dataset: { testid: `${testid}-edit` }, onClick: edit }, 'Edit')));
     const body = h('div', { class: 'md' });
     box.appendChild(body);
     const render = await markdown();
@@ -32,6 +35,7 @@ export function noteEditor({ text, save, label = 'Description', testid = 'note' 
 
   function edit() {
     clear(box);
+    box.classList.remove('note-empty');
     const ta = h('textarea', { rows: 8, dataset: { testid: `${testid}-text` } });
     ta.value = current;
     const saveBtn = h('button', { class: 'btn btn-primary', dataset: { testid: `${testid}-save` }, onClick: async () => {

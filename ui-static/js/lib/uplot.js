@@ -1,23 +1,9 @@
 // uplot.js: the pinned uPlot chart library (ui/package-lock.json), served by
-// mlflowd from /static-files/vendor/ (its minified build, loaded once as a
-// classic script, which defines the global uPlot), with its stylesheet.
-const VENDOR = new URL('../../static-files/vendor/', import.meta.url).href;
+// mlflowd from /static-files/vendor/ (its minified build, which defines the
+// global uPlot), with its stylesheet.
+import { loadClassic, linkStylesheet } from './vendor.js';
 
-if (!document.querySelector(`link[href="${VENDOR}uPlot.min.css"]`)) {
-  const link = document.createElement('link');
-  link.rel = 'stylesheet';
-  link.href = `${VENDOR}uPlot.min.css`;
-  document.head.appendChild(link);
-}
+linkStylesheet('uPlot.min.css');
+const uPlot = await loadClassic('uPlot.iife.min.js', 'uPlot');
 
-if (!globalThis.uPlot) {
-  await new Promise((resolve, reject) => {
-    const s = document.createElement('script');
-    s.src = `${VENDOR}uPlot.iife.min.js`;
-    s.onload = resolve;
-    s.onerror = () => reject(new Error('could not load the chart library'));
-    document.head.appendChild(s);
-  });
-}
-
-export default globalThis.uPlot;
+export default uPlot;

@@ -28,34 +28,61 @@ function loadUplot() {
 }
 
 // mlflowd's min/max-keeping sampler (up to 4 points per bucket); servers
-// without it get MLflow's get-history-bulk-interval (first point per bucket).
+// without it answer 404 ENDPOINT_NOT_FOUND and their charts keep MLflow's
+// first-point-per-bucket samples.
 let minmax = true;
 
-// Sampled history of key for runs: Map runId -> [{step, timestamp, value}] in
-// step order, about maxResults points per run.
-export async function fetchSampled(runIds, key, maxResults, range = null, signal) {
+// One sampled read of runIds, in requests of at most 100 runs: Map runId -> points.
+async function fetchChunks(path, runIds, key, maxResults, range, signal) {
+  const out = new Map(runIds.map((id) => [id, []]));
   const chunks = [];
   for (let i = 0; i < runIds.length; i += MAX_RUNS_PER_REQUEST) chunks.push(runIds.slice(i, i + MAX_RUNS_PER_REQUEST));
-  const out = new Map(runIds.map((id) => [id, []]));
   await Promise.all(chunks.map(async (ids) => {
-    const query = { run_ids: ids, metric_key: key };
+    const query = { run_ids: ids, metric_key: key, max_results: Math.max(1, Math.min(MAX_POINTS_PER_RUN, Math.round(maxResults))) };
     if (range) { query.start_step = Math.floor(range[0]); query.end_step = Math.ceil(range[1]); }
-    const ask = (mm) => {
-      const n = mm ? maxResults / 2 : maxResults; // min/max buckets give up to 4 points, usually 2
-      query.max_results = Math.max(1, Math.min(MAX_POINTS_PER_RUN, Math.round(n)));
-      return api(mm ? 'mlflowd/metrics/get-history-bulk-minmax' : 'mlflow/metrics/get-history-bulk-interval', { query, signal });
-    };
-    let r;
-    if (minmax) {
-      try { r = await ask(true); } catch (e) { if (!isMissingEndpoint(e)) throw e; minmax = false; }
-    }
-    if (!r) r = await ask(false);
+    const r = await api(path, { query, signal });
     for (const m of r.metrics || []) {
       const list = out.get(m.run_id);
       if (list) list.push(m);
     }
   }));
   return out;
+}
+
+// Sampled history of key for runs: Map runId -> [{step, timestamp, value}] in
+// step order, about maxResults points per run. Two reads at once: MLflow's
+// sampler (get-history-bulk-interval: first point of each bucket, the
+// cheapest read) and mlflowd's min/max sampler (keeps spikes). The min/max
+// answer is the result whenever it comes; if MLflow's comes first and no run
+// was thinned (each came back with fewer points than asked, i.e. whole), it
+// is the result and the other read is dropped; otherwise onFirst(series)
+// gets it to draw meanwhile.
+export async function fetchSampled(runIds, key, maxResults, range = null, signal, onFirst = null) {
+  const n = Math.max(1, Math.min(MAX_POINTS_PER_RUN, Math.round(maxResults)));
+  const sub = () => {
+    const c = new AbortController();
+    if (signal) signal.addEventListener('abort', () => c.abort(), { once: true });
+    return c;
+  };
+  const bulkCtl = sub();
+  const mmCtl = sub();
+  const bulkP = fetchChunks('mlflow/metrics/get-history-bulk-interval', runIds, key, n, range, bulkCtl.signal);
+  const mmP = minmax
+    ? fetchChunks('mlflowd/metrics/get-history-bulk-minmax', runIds, key, n / 4, range, mmCtl.signal).catch((e) => {
+      if (!isMissingEndpoint(e)) throw e;
+      minmax = false;
+      return null;
+    })
+    : Promise.resolve(null);
+  mmP.catch(() => {}); // awaited below or dropped on purpose
+  bulkP.catch(() => {});
+  const first = await Promise.race([bulkP.then((r) => ['bulk', r]), mmP.then((r) => (r ? ['minmax', r] : bulkP.then((b) => ['bulk', b])))]);
+  if (first[0] === 'minmax') { bulkCtl.abort(); return first[1]; }
+  const bulk = first[1];
+  if (!runIds.some((id) => bulk.get(id).length >= n)) { mmCtl.abort(); return bulk; }
+  if (onFirst) onFirst(bulk);
+  const mm = await mmP;
+  return mm || bulk;
 }
 
 function toNum(v) {
@@ -83,11 +110,12 @@ export function ema(values, weight) {
 }
 
 // uPlot's aligned data from per-run series: [xs, ys(run0), ys(run1), ...].
-export function alignSeries(runIds, series, xAxis, smoothing, logY) {
+// t0s: each run's first timestamp (relative time), else taken from series.
+export function alignSeries(runIds, series, xAxis, smoothing, logY, t0s = null) {
   const perRun = runIds.map((id) => {
     const pts = series.get(id) || [];
-    let t0 = Infinity;
-    if (xAxis === 'relative') for (const p of pts) t0 = Math.min(t0, p.timestamp);
+    let t0 = t0s && t0s.has(id) ? t0s.get(id) : Infinity;
+    if (xAxis === 'relative' && t0 === Infinity) for (const p of pts) t0 = Math.min(t0, p.timestamp);
     const xs = new Float64Array(pts.length);
     const ys = new Array(pts.length);
     pts.forEach((p, i) => {
@@ -122,7 +150,7 @@ export function alignSeries(runIds, series, xAxis, smoothing, logY) {
 
 // The charts of runs ([{id, name}]) for metricKeys, with a shared control bar.
 // opts: {xAxis, logY, smoothing, onOptions(opts), live: () => bool}. Returns cleanup.
-export function renderRunsCharts(root, { runs, metricKeys, live = null, xAxis = 'step', logY = false, smoothing = 0, onOptions = null, single = false }) {
+export function renderRunsCharts(root, { runs, metricKeys, namesP = null, experimentId = null, live = null, xAxis = 'step', logY = false, smoothing = 0, onOptions = null, single = false }) {
   const opts = { xAxis, logY, smoothing };
   const cards = [];
   let closed = false;
@@ -133,18 +161,25 @@ export function renderRunsCharts(root, { runs, metricKeys, live = null, xAxis = 
   const logBox = h('input', { type: 'checkbox', checked: opts.logY, dataset: { testid: 'log-scale' } });
   const smooth = h('input', { type: 'range', min: 0, max: 0.99, step: 0.01, value: opts.smoothing, dataset: { testid: 'smoothing' } });
   const smoothVal = h('span', { class: 'mono' }, String(opts.smoothing));
+  let pending = 0;
   const changed = (refetch) => {
     opts.xAxis = xSel.value; opts.logY = logBox.checked; opts.smoothing = Number(smooth.value);
     smoothVal.textContent = opts.smoothing.toFixed(2);
     if (onOptions) onOptions({ ...opts });
-    for (const c of cards) c.update(refetch);
+    if (refetch) { for (const c of cards) c.update(true); return; }
+    // redraws (smoothing slider, log scale): at most one per frame
+    if (pending) return;
+    pending = requestAnimationFrame(() => { pending = 0; for (const c of cards) c.update(false); });
   };
   xSel.addEventListener('change', () => changed(true));
   logBox.addEventListener('change', () => changed(false));
   smooth.addEventListener('input', () => changed(false));
 
-  const legend = h('div', { class: 'chart-legend' }, runs.length > 1 ? runs.map((r, i) => h('span', { class: 'tag-chip', title: r.id },
-    h('span', { class: 'legend-swatch', style: { background: runColor(i) } }), r.name)) : null);
+  const chips = runs.map((r, i) => h('span', { class: 'tag-chip', title: r.id },
+    h('span', { class: 'legend-swatch', style: { background: runColor(i) } }), h('span', {}, r.name)));
+  const legend = h('div', { class: 'chart-legend' }, runs.length > 1 ? chips : null);
+  // names that arrive later (namesP: Promise of Map id -> name)
+  if (namesP) namesP.then((names) => runs.forEach((r, i) => { if (names.has(r.id)) { r.name = names.get(r.id); chips[i].lastChild.textContent = r.name; } }));
   root.append(
     h('div', { class: 'chart-controls' },
       h('label', {}, 'X axis ', xSel),
@@ -160,15 +195,26 @@ export function renderRunsCharts(root, { runs, metricKeys, live = null, xAxis = 
     for (const e of entries) if (e.isIntersecting) { const c = cards.find((x) => x.el === e.target); if (c) { io.unobserve(c.el); c.start(); } }
   }, { rootMargin: '200px' });
 
+  loadUplot().catch(() => {}); // in parallel with the first data requests
   for (const key of metricKeys) {
     const card = makeCard(key);
     cards.push(card);
     grid.appendChild(card.el);
-    io.observe(card.el);
+  }
+  // cards already in view start now, the others when scrolled near
+  for (const card of cards) {
+    if (root.isConnected && card.el.getBoundingClientRect().top < window.innerHeight + 200) card.start();
+    else io.observe(card.el);
   }
 
   function makeCard(key) {
-    const title = h('span', { class: 'grow', title: key }, key);
+    // the card's metric page, with the current axis options (kept fresh for the link's use)
+    const metricHref = () => `#/metric/${encodeURIComponent(key)}?runs=${encodeURIComponent(JSON.stringify(runs.map((r) => r.id)))}` +
+      (experimentId ? `&experiments=${encodeURIComponent(JSON.stringify([experimentId]))}` : '') +
+      `&x_axis=${opts.xAxis}&y_axis_scale=${opts.logY ? 'log' : 'linear'}&line_smoothness=${Math.round(opts.smoothing * 100)}`;
+    const link = single ? null : h('a', { href: metricHref(), dataset: { testid: 'chart-metric-link' } }, key);
+    if (link) for (const ev of ['mouseenter', 'focus', 'pointerdown']) link.addEventListener(ev, () => { link.href = metricHref(); });
+    const title = h('span', { class: 'grow', title: key }, link || key);
     const info = h('span', { class: 'muted', style: { fontWeight: 'normal', fontSize: '12px' } });
     const resetBtn = h('button', { class: 'btn btn-small', style: { display: 'none' } }, 'Reset zoom');
     const plotBox = h('div', { class: 'chart-plot' });
@@ -178,7 +224,8 @@ export function renderRunsCharts(root, { runs, metricKeys, live = null, xAxis = 
     if (single) el.style.minHeight = '480px';
     const ids = runs.map((r) => r.id);
     let overview = null;   // sampled full-range series
-    let zoomed = null;     // {range, series}
+    let zoomed = null;     // {range: step range, xRange: time range (time axes), series}
+    const t0s = new Map(); // each run's first timestamp, from the overview (relative time)
     let plot = null;
     let ctl = null;
     let zoomTimer = null;
@@ -189,18 +236,25 @@ export function renderRunsCharts(root, { runs, metricKeys, live = null, xAxis = 
     const height = () => (single ? 420 : 240);
     const perRun = () => Math.max(50, Math.min(MAX_POINTS_PER_RUN, Math.round(width()), Math.floor(POINT_BUDGET / ids.length)));
 
-    async function load(range) {
+    async function load(range, xRange = null) {
       if (ctl) ctl.abort();
       ctl = new AbortController();
       info.textContent = 'loading…';
       const t0 = performance.now();
       try {
-        const series = await fetchSampled(ids, key, range ? Math.min(MAX_POINTS_PER_RUN, Math.round(width() * 2)) : perRun(), range, ctl.signal);
+        const my = ctl;
+        const series = await fetchSampled(ids, key, range ? Math.min(MAX_POINTS_PER_RUN, Math.round(width() * 2)) : perRun(), range, ctl.signal,
+          (first) => {
+            if (closed || my !== ctl) return;
+            info.textContent = 'refining…';
+            if (range) zoomed = { range, xRange, series: first }; else setOverview(first);
+            draw();
+          });
         if (closed) return;
         let n = 0;
         for (const s of series.values()) n += s.length;
         info.textContent = `${n} points${range ? ' (zoomed)' : ''} · ${Math.round(performance.now() - t0)} ms`;
-        if (range) zoomed = { range, series }; else { overview = series; zoomed = null; }
+        if (range) zoomed = { range, xRange, series }; else setOverview(series);
         draw();
       } catch (e) {
         if (e.name === 'AbortError') return;
@@ -210,12 +264,25 @@ export function renderRunsCharts(root, { runs, metricKeys, live = null, xAxis = 
       }
     }
 
+    function setOverview(series) {
+      overview = series;
+      zoomed = null;
+      for (const [id, pts] of series) {
+        let t0 = Infinity;
+        for (const p of pts) t0 = Math.min(t0, p.timestamp);
+        if (t0 !== Infinity) t0s.set(id, t0);
+      }
+    }
+    const xOf = (p, t0) => (opts.xAxis === 'step' ? p.step : opts.xAxis === 'wall' ? p.timestamp / 1000 : (p.timestamp - t0) / 1000);
+
+    let drawSeq = 0;
     async function draw() {
+      const seq = ++drawSeq;
       const uPlot = await loadUplot();
-      if (closed) return;
+      if (closed || seq !== drawSeq) return; // a later draw supersedes this one
       const series = zoomed ? zoomed.series : overview;
       if (!series) return;
-      const data = alignSeries(ids, series, opts.xAxis, opts.smoothing, opts.logY);
+      const data = alignSeries(ids, series, opts.xAxis, opts.smoothing, opts.logY, t0s);
       const fmtX = opts.xAxis === 'wall' ? (v) => fmtTime(v * 1000) : opts.xAxis === 'relative' ? (v) => `${fmtNumber(v)} s` : (v) => `step ${v}`;
       const cfg = {
         width: width(), height: height(),
@@ -236,7 +303,10 @@ export function renderRunsCharts(root, { runs, metricKeys, live = null, xAxis = 
       clear(plotBox);
       settingData = true;
       plot = new uPlot(cfg, data, plotBox);
-      if (zoomed && opts.xAxis === 'step') plot.setScale('x', { min: zoomed.range[0], max: zoomed.range[1] });
+      if (zoomed) {
+        const [min, max] = opts.xAxis === 'step' ? zoomed.range : (zoomed.xRange || [null, null]);
+        if (min !== null) plot.setScale('x', { min, max });
+      }
       settingData = false;
       plot.over.addEventListener('dblclick', resetZoom);
       resetBtn.style.display = zoomed ? '' : 'none';
@@ -254,16 +324,32 @@ export function renderRunsCharts(root, { runs, metricKeys, live = null, xAxis = 
       hover.textContent = `${u.series[0].value(u, x)}  ${parts.slice(0, 6).join('  ')}${parts.length > 6 ? ` (+${parts.length - 6})` : ''}`;
     }
 
+    // A zoom (drag) re-reads the zoomed range at full detail. On a time axis
+    // the range is read by steps: those of the points shown inside it.
     function onZoom(u) {
       const { min, max } = u.scales.x;
-      if (min === null || max === null || opts.xAxis !== 'step') return;
+      if (min === null || max === null) return;
       clearTimeout(zoomTimer);
       zoomTimer = setTimeout(() => {
         const d = u.data[0];
         if (!d.length) return;
         if (min <= d[0] && max >= d[d.length - 1] && !zoomed) return; // the whole range: nothing to refine
-        if (zoomed && Math.floor(min) === Math.floor(zoomed.range[0]) && Math.ceil(max) === Math.ceil(zoomed.range[1])) return;
-        load([min, max]);
+        if (opts.xAxis === 'step') {
+          if (zoomed && Math.floor(min) === Math.floor(zoomed.range[0]) && Math.ceil(max) === Math.ceil(zoomed.range[1])) return;
+          load([min, max]);
+          return;
+        }
+        if (zoomed && zoomed.xRange && Math.abs(min - zoomed.xRange[0]) < 1e-9 && Math.abs(max - zoomed.xRange[1]) < 1e-9) return;
+        const series = zoomed ? zoomed.series : overview;
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (const id of ids) {
+          for (const p of series.get(id) || []) {
+            const x = xOf(p, t0s.get(id));
+            if (x >= min && x <= max) { lo = Math.min(lo, p.step); hi = Math.max(hi, p.step); }
+          }
+        }
+        if (lo <= hi) load([lo, hi], [min, max]);
       }, ZOOM_DEBOUNCE_MS);
     }
 
@@ -296,6 +382,7 @@ export function renderRunsCharts(root, { runs, metricKeys, live = null, xAxis = 
   }
   return () => {
     closed = true;
+    if (pending) cancelAnimationFrame(pending);
     clearTimeout(liveTimer);
     io.disconnect();
     window.removeEventListener('resize', onResize);

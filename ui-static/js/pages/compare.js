@@ -309,7 +309,8 @@ export default async function render(root, route) {
     const chosen = new Set(defaults.length ? defaults : opts.slice(0, 4).map((o) => o.id));
     const pcBox = h('div', { class: 'cmp-scroll' });
     const drawPc = () => {
-      const axes = opts.filter((o) => chosen.has(o.id)).map((o) => ({ label: o.label.replace(/^(metric|param): /, ''), vals: valuesFor(o.id, params, metrics) }));
+      const axes = [...chosen].map((id) => opts.find((o) => o.id === id)).filter(Boolean)
+        .map((o) => ({ label: o.label.replace(/^(metric|param): /, ''), vals: valuesFor(o.id, params, metrics) }));
       clear(pcBox).appendChild(axes.length >= 2 ? parallelPlot(runs, axes) : h('p', { class: 'muted' }, 'Choose two or more axes.'));
     };
     const chooser = h('details', { class: 'pc-chooser' }, h('summary', {}, 'Axes'),

@@ -18,6 +18,14 @@ function likeQuote(s) {
   return "'%" + s.replace(/\\/g, '\\\\').replace(/'/g, "\\'") + "%'";
 }
 
+// The two lines of Python that log a first run to this server.
+function firstRun() {
+  return h('div', {}, h('p', {}, 'Log a first run from Python:'),
+    h('pre', { dataset: { testid: 'first-run-snippet' } },
+      `import mlflow; mlflow.set_tracking_uri("${location.origin}")\n` +
+      'with mlflow.start_run(): mlflow.log_metric("accuracy", 0.9)'));
+}
+
 export default async function render(root, route) {
   const q = route.query;
   const state = {
@@ -101,11 +109,7 @@ export default async function render(root, route) {
       if (state.search || state.view === 'deleted') {
         return emptyState(state.view === 'deleted' ? 'No deleted experiments' : 'No experiment matches this search');
       }
-      return emptyState('No experiments yet',
-        h('p', {}, 'Log a first run from Python:'),
-        h('pre', { dataset: { testid: 'first-run-snippet' } },
-          `import mlflow\nmlflow.set_tracking_uri("${location.origin}")\n` +
-          'with mlflow.start_run(): mlflow.log_metric("accuracy", 0.9)'),
+      return emptyState('No experiments yet', firstRun(),
         h('p', {}, 'or ', h('button', { class: 'btn btn-primary', onClick: create }, 'Create an experiment')));
     }
     return h('table', { class: 'table', dataset: { testid: 'experiments-table' } },
@@ -143,6 +147,11 @@ export default async function render(root, route) {
       items = items.concat(r.experiments || []);
       token = r.next_page_token || null;
       clear(list).appendChild(table());
+      if (!state.search && state.view === 'active' && items.length === 1 && items[0].experiment_id === '0') {
+        const none = await api('mlflow/runs/search', { method: 'POST', body: { experiment_ids: ['0'], max_results: 1, run_view_type: 'ALL' } })
+          .then((x) => !(x.runs || []).length).catch(() => false);
+        if (none && list.isConnected) list.appendChild(h('div', { class: 'empty', style: { marginTop: '12px' } }, h('div', { class: 'empty-title' }, 'No runs yet'), firstRun()));
+      }
       clear(status).append(`${items.length} experiment${items.length === 1 ? '' : 's'}`);
       if (token) status.appendChild(h('button', { class: 'btn btn-small', onClick: () => load(false) }, 'Load more'));
     } catch (e) {

@@ -28,23 +28,36 @@ export default async function render(root, route) {
   page.appendChild(h('h1', {}, keys.join(', ')));
   if (!runIds.length) { page.appendChild(errorBox(new Error('No runs given (the runs=[...] query parameter).'))); return; }
 
-  // run names: one search per experiment set, else the ids
-  const names = new Map(runIds.map((id) => [id, id]));
-  try {
-    const ids = runIds.map((id) => `'${id.replace(/'/g, '')}'`).join(', ');
-    const r = await api('mlflow/runs/search', { method: 'POST', body: {
-      experiment_ids: exps.length ? exps : ['0'], filter: `attributes.run_id IN (${ids})`, max_results: MAX_RUNS, run_view_type: 'ALL' } });
-    for (const run of r.runs || []) names.set(run.info.run_id, run.info.run_name || run.info.run_id);
-  } catch { /* names stay ids */ }
-  const list = h('div', { class: 'meta' }, h('span', {}, 'Runs: ', runIds.map((id, i) => [i ? ', ' : '',
-    h('a', { href: exps.length === 1 ? `#/experiments/${seg(exps[0])}/runs/${seg(id)}` : `#/runs/${seg(id)}` }, names.get(id))])));
+  // run names, looked up while the charts load (the ids until then)
+  const links = new Map();
+  const list = h('div', { class: 'meta' }, h('span', {}, 'Runs: ', runIds.map((id, i) => {
+    const a = h('a', { href: exps.length === 1 ? `#/experiments/${seg(exps[0])}/runs/${seg(id)}` : `#/runs/${seg(id)}` }, id);
+    links.set(id, a);
+    return [i ? ', ' : '', a];
+  })));
   page.appendChild(list);
+  const namesP = (async () => {
+    const names = new Map();
+    try {
+      // a link without experiments=[...]: the first run's experiment
+      const expIds = exps.length ? exps : [(await api('mlflow/runs/get', { query: { run_id: runIds[0] } })).run.info.experiment_id];
+      const ids = runIds.map((id) => `'${id.replace(/'/g, '')}'`).join(', ');
+      const r = await api('mlflow/runs/search', { method: 'POST', body: {
+        experiment_ids: expIds, filter: `attributes.run_id IN (${ids})`, max_results: MAX_RUNS, run_view_type: 'ALL' } });
+      for (const run of r.runs || []) {
+        names.set(run.info.run_id, run.info.run_name || run.info.run_id);
+        const a = links.get(run.info.run_id);
+        if (a) { a.textContent = run.info.run_name || run.info.run_id; a.href = `#/experiments/${seg(run.info.experiment_id)}/runs/${seg(run.info.run_id)}`; }
+      }
+    } catch { /* names stay ids */ }
+    return names;
+  })();
   const box = h('div', {});
   page.appendChild(box);
   const xAxis = ['step', 'wall', 'relative'].includes(q.get('x_axis')) ? q.get('x_axis') : 'step';
   const smoothing = Math.min(99, Math.max(0, Number(q.get('line_smoothness')) || 0)) / 100;
   return renderRunsCharts(box, {
-    runs: runIds.map((id) => ({ id, name: names.get(id) })), metricKeys: keys, single: true,
+    runs: runIds.map((id) => ({ id, name: id })), namesP, metricKeys: keys, single: true,
     xAxis, logY: q.get('y_axis_scale') === 'log', smoothing,
     onOptions: (o) => setQuery({ x_axis: o.xAxis, y_axis_scale: o.logY ? 'log' : 'linear', line_smoothness: String(Math.round(o.smoothing * 100)) }),
   });

@@ -28,7 +28,16 @@ const ATTRS = [
   { id: 'attr.source', label: 'Source', width: 150, sort: 'tags.`mlflow.source.name`' },
   { id: 'attr.user', label: 'User', width: 110, sort: 'attributes.user_id' },
   { id: 'attr.status', label: 'Status', width: 96, sort: 'attributes.status' },
+  { id: 'attr.datasets', label: 'Datasets', width: 180, sort: null },
 ];
+
+// "name (context)" of each dataset input of a run
+function datasetsText(run) {
+  return (run.inputs?.dataset_inputs || []).map((d) => {
+    const ctx = (d.tags || []).find((t) => t.key === 'mlflow.data.context');
+    return `${d.dataset?.name || '?'}${ctx ? ` (${ctx.value})` : ''}`;
+  }).join(', ');
+}
 
 function quoteKey(k) {
   return '`' + k + '`';
@@ -74,10 +83,10 @@ export default async function render(root, route) {
 
   // ---- experiment + keys, in parallel with the first page of runs ----
   const expP = api('mlflow/experiments/get', { query: { experiment_id: eid } });
-  const keysP = api('mlflowd/experiments/keys', { query: { experiment_id: eid } }).catch((e) => {
-    if (isMissingEndpoint(e)) return null; // a server without it: keys from loaded runs
-    throw e;
-  });
+  // resolves to the keys, or null (a server without the endpoint: keys come
+  // from the runs loaded), or {error}; never rejects, even if the page bails out
+  const keysP = api('mlflowd/experiments/keys', { query: { experiment_id: eid } })
+    .catch((e) => (isMissingEndpoint(e) ? null : { error: e }));
 
   // ---- runs state ----
   let rows = [];            // prepared runs, in server order
@@ -92,6 +101,7 @@ export default async function render(root, route) {
   const expanded = new Set();
   const selected = new Set();
   const keys = { metrics: new Set(), params: new Set(), tags: new Set() };
+  let keysTruncated = false; // the server listed only the first keys of some kind
 
   function body() {
     return {
@@ -160,9 +170,18 @@ export default async function render(root, route) {
   function buildDisplay() {
     const kids = new Map();
     const top = [];
+    // a parent chain that loops (A under B under A) leaves its runs at the top
+    const loops = (r) => {
+      const seenUp = new Set([r.id]);
+      for (let p = r.tags[PARENT]; p && byId.has(p); p = byId.get(p).tags[PARENT]) {
+        if (seenUp.has(p)) return true;
+        seenUp.add(p);
+      }
+      return false;
+    };
     for (const r of rows) {
       const p = r.tags[PARENT];
-      if (p && p !== r.id && byId.has(p)) {
+      if (p && p !== r.id && byId.has(p) && !loops(r)) {
         if (!kids.has(p)) kids.set(p, []);
         kids.get(p).push(r);
       } else top.push(r);
@@ -224,6 +243,7 @@ export default async function render(root, route) {
       case 'attr.source': return run.tags['mlflow.source.name'] || '';
       case 'attr.user': return i.user_id || run.tags['mlflow.user'] || '';
       case 'attr.status': return i.status || '';
+      case 'attr.datasets': return datasetsText(run);
       default:
         if (col.kind === 'metrics') return run.metrics[col.key];
         if (col.kind === 'params') return run.params[col.key];
@@ -254,7 +274,7 @@ export default async function render(root, route) {
     });
     el.appendChild(h('div', { class: 'cell check' }, cb));
     for (const col of columns) {
-      const c = h('div', { class: 'cell' + (col.num ? ' num' : '') });
+      const c = h('div', { class: 'cell' + (col.num ? ' num' : '') + (col.id === 'attr.run_name' ? ' pin' : '') });
       c.style.width = col.width + 'px';
       if (col.id === 'attr.run_name') {
         c.appendChild(h('span', { class: 'indent', style: { width: d.depth * 16 + 'px' } }));
@@ -355,7 +375,7 @@ export default async function render(root, route) {
       }
       groupEl.style.width = parseInt(groupEl.style.width, 10) + col.width + 'px';
       const active = state.orderKey === col.sort;
-      const cell = h('div', { class: 'cell' + (col.sort ? ' sortable' : '') + (col.num ? ' num' : ''), title: col.sort ? `${col.label} (click to sort)` : col.label,
+      const cell = h('div', { class: 'cell' + (col.sort ? ' sortable' : '') + (col.num ? ' num' : '') + (col.id === 'attr.run_name' ? ' pin' : ''), title: col.sort ? `${col.label} (click to sort)` : col.label,
         dataset: { testid: 'col-header', col: col.id } }, col.label, active ? (state.asc ? ' ▲' : ' ▼') : '');
       cell.style.width = col.width + 'px';
       if (col.sort) cell.addEventListener('click', () => sortBy(col));
@@ -383,7 +403,7 @@ export default async function render(root, route) {
         grid.message.appendChild(state.filter || state.deleted
           ? emptyState(state.deleted ? 'No deleted runs' : 'No run matches this filter')
           : emptyState('No runs in this experiment yet', h('p', {}, 'Log one from Python:'),
-            h('pre', {}, `import mlflow\nmlflow.set_tracking_uri("${location.origin}")\nmlflow.set_experiment(experiment_id="${eid}")\n` +
+            h('pre', { dataset: { testid: 'first-run-snippet' } }, `import mlflow; mlflow.set_tracking_uri("${location.origin}"); mlflow.set_experiment(experiment_id="${eid}")\n` +
               'with mlflow.start_run(): mlflow.log_metric("accuracy", 0.9)')));
       }
     }
@@ -470,6 +490,7 @@ export default async function render(root, route) {
     const list = h('div', {});
     const box = h('div', { class: 'chooser', dataset: { testid: 'column-chooser' } },
       search,
+      keysTruncated ? h('div', { class: 'muted' }, 'This experiment has more keys than the server lists; more appear as their runs load.') : null,
       h('div', { class: 'toolbar' },
         h('button', { class: 'btn btn-small', onClick: () => { state.columns = allColumnIds(); apply(); } }, 'All'),
         h('button', { class: 'btn btn-small', onClick: () => { state.columns = ATTRS.map((a) => a.id); apply(); } }, 'None'),
@@ -513,9 +534,15 @@ export default async function render(root, route) {
     fill();
     anchor.parentNode.appendChild(box);
     search.focus();
-    const close = (ev) => { if (!box.contains(ev.target) && ev.target !== anchor) { box.remove(); document.removeEventListener('mousedown', close); } };
+    const close = (ev) => {
+      if (ev.type === 'keydown' ? ev.key !== 'Escape' : (box.contains(ev.target) || ev.target === anchor)) return;
+      box.remove();
+      document.removeEventListener('mousedown', close);
+      document.removeEventListener('keydown', close);
+    };
     document.addEventListener('mousedown', close);
-    cleanupFns.push(() => document.removeEventListener('mousedown', close));
+    document.addEventListener('keydown', close);
+    cleanupFns.push(() => { document.removeEventListener('mousedown', close); document.removeEventListener('keydown', close); });
   }
 
   // ---- build the page ----
@@ -663,12 +690,14 @@ export default async function render(root, route) {
   // keys from the server (every run's), else only those of the runs loaded
   keysP.then((k) => {
     if (!k || closed) return;
+    if (k.error) { page.insertBefore(errorBox(k.error), tabsEl); return; }
+    keysTruncated = !!k.truncated;
     (k.metrics || []).forEach((x) => keys.metrics.add(x));
     (k.params || []).forEach((x) => keys.params.add(x));
     (k.tags || []).forEach((x) => keys.tags.add(x));
     buildColumns();
     paint();
-  }).catch((e) => { if (page.isConnected) page.insertBefore(errorBox(e), tabsEl); });
+  });
 
   return () => {
     closed = true;
