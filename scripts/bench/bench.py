@@ -23,6 +23,8 @@ server` from .venv, then build/mlflowd), on fresh SQLite databases:
       search-traces over the scale's trace count at 100 per page (bench_traces.py)
   W14 connections: 256 keep-alive clients doing log-metric at once (wrk), and
       the time a new client takes while 1,000 connections sit idle or half-sent
+  W13 soak under many clients: 64 keep-alive clients (8 at tiny) mixing writes and
+      reads for the scale's w13_s; lost writes, fairness, RSS over time (bench_soak.py)
 
 plus the ceilings (scripts/bench/sqlite_ceiling.c, civetweb_ceiling.c), the
 correctness gates, and the report (markdown + PNG plot).
@@ -55,6 +57,7 @@ import traceback
 import urllib.parse
 from pathlib import Path
 
+import bench_soak
 import bench_traces
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,6 +83,7 @@ SCALES = {
         fresh_groups=False, single_start=True, seed_threads=4, seed_budget_s=60,
         min_requests=2, max_dur_s=8,
         reg_models=20, reg_versions=5, reg_budget_s=300, trace_search=200, trace_clients=4,
+        w13_clients=8, w13_procs=2, w13_s=8,
     ),
     "small": dict(
         reps=3, warm_s=1, dur_s=3, lat_iters=200, lat_s=2,
@@ -90,6 +94,7 @@ SCALES = {
         fresh_groups=True, single_start=False, seed_threads=8, seed_budget_s=120,
         min_requests=10, max_dur_s=32,
         reg_models=1000, reg_versions=10, reg_budget_s=60, trace_search=10000,
+        w13_clients=64, w13_procs=4, w13_s=30,
     ),
     "full": dict(
         reps=5, warm_s=2, dur_s=8, lat_iters=500, lat_s=3,
@@ -100,12 +105,14 @@ SCALES = {
         fresh_groups=True, single_start=False, seed_threads=8, seed_budget_s=900,
         min_requests=10, max_dur_s=32,
         reg_models=10000, reg_versions=10, reg_budget_s=120, trace_search=100000,
+        w13_clients=64, w13_procs=4, w13_s=120,
     ),
 }
 # reg_models registered models with reg_versions versions each (W11); those not
 # written through the REST API within reg_budget_s are written by direct SQL.
+# W13: w13_clients clients in w13_procs client processes for w13_s seconds.
 
-ALL_WORKLOADS = ["W0", "W1", "W3", "W5", "W7", "W9", "W11", "W12", "W14", "ceilings"]
+ALL_WORKLOADS = ["W0", "W1", "W3", "W5", "W7", "W9", "W11", "W12", "W13", "W14", "ceilings"]
 W14_CLIENTS = 256  # keep-alive log-metric clients of W14 (target: every one served, p99 < 100 ms)
 W14_HELD = 1000  # connections W14 keeps open, idle or with half a header, while a new client comes
 W14_NEW_CLIENTS = 20  # new clients timed one after another meanwhile
@@ -2045,6 +2052,8 @@ class Harness:
                 if not sc["single_start"]:
                     srv.stop()  # nothing else runs meanwhile (at tiny scale it stays up, idle)
                 self.w3_in_ram(srv.db)
+            if "W13" in wl:
+                srv = bench_soak.run(self, srv, log)
             if not reads:
                 return
             # P2: seed through the REST API (same server at tiny scale)
@@ -2442,6 +2451,7 @@ class Report:
                 mv=g(mw, "error_pct"), plot=False)
             row("W9 soak: RSS at end, whole tree", None, " MiB", "lo", sv=g(sw, "rss_end_mb"),
                 mv=g(mw, "rss_end_mb"), plot=False)
+        bench_soak.report_rows(row, sc)
         bs = s.get("bytes_per_m_points")
         bm = m.get("bytes_per_m_points")
         row("DB size per million points (seeded db, after checkpoint)", None, " MiB", "lo",
@@ -2943,6 +2953,7 @@ class Report:
             L.append("Soak clients are Python threads (8 writers, 2 readers), so latencies include ~0.1–0.5 ms "
                      "of client overhead for both servers.")
             L.append("")
+        L += bench_soak.report_section(h)
 
         # ---- correctness
         L.append("## Correctness")
@@ -3073,6 +3084,7 @@ class Report:
                          f"registered models with their versions through the REST API within the budget; the "
                          f"other {n:,} models and their versions were inserted directly with SQL, copying the "
                          f"columns of the first model and version {kind} had created itself.")
+        L += bench_soak.deviations(h)
         L.append("")
         return "\n".join(L) + "\n"
 
