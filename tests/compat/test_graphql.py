@@ -441,3 +441,30 @@ def test_static_dir_mlflow_without_the_package_exits_2(require_binary, tmp_path)
     p = subprocess.run([require_binary, "--static-dir", str(fake)], env=env, capture_output=True, text=True,
                        timeout=30)
     assert p.returncode == 2 and "no index.html" in p.stderr
+
+
+def test_cut_and_mutated_ui_queries_never_crash(module_server):
+    """Every prefix cut of the UI's queries and byte-level mutations of them get a JSON
+    answer (a GraphQL error, or a 400 for a syntax error), and the server stays up."""
+    import random
+
+    rnd = random.Random(1234)
+    url = module_server.url + "/graphql"
+    variables = {"data": {"runId": "x", "experimentIds": ["0"], "runIds": ["x"], "metricKey": "m"},
+                 "input": {"experimentId": "0"}}
+    texts = []
+    for q in QUERIES.values():
+        texts += [q[:n] for n in range(0, len(q), max(1, len(q) // 40))]
+        for _ in range(25):
+            b = bytearray(q.encode())
+            for _ in range(rnd.randint(1, 4)):
+                i = rnd.randrange(len(b))
+                b[i] = rnd.choice(b'{}()[]$@!:"\\.,#\x00\xff ' + bytes([rnd.randrange(256)]))
+            texts.append(b.decode("utf-8", "replace"))
+    with requests.Session() as s:
+        for t in texts:
+            r = s.post(url, json={"query": t, "variables": variables}, timeout=30)
+            assert r.status_code in (200, 400), (t, r.status_code, r.text[:300])
+            j = r.json()
+            assert ("data" in j and "errors" in j) or j.get("error_code") == "INVALID_PARAMETER_VALUE", j
+    module_server.check_alive()
