@@ -170,6 +170,13 @@ UI_CASES = {
     "run-missing": ("GetRun", lambda d: {"data": {"runId": "0123456789abcdef0123456789abcdef"}}),
     "experiment": ("MlflowGetExperimentQuery", lambda d: {"input": {"experimentId": d["eid"]}}),
     "experiment-missing": ("MlflowGetExperimentQuery", lambda d: {"input": {"experimentId": "987654321"}}),
+    "experiment-all-fields": ("MlflowGetExperimentQuery", lambda d: {"input": {"experimentId": d["eid"]}},
+                              "query Q($input: MlflowGetExperimentInput!) { mlflowGetExperiment(input: $input) { "
+                              "experiment { workspace effectiveTraceArchivalRetention creationTime } "
+                              "apiError { code message helpUrl traceId errorDetails { field message } } } }"),
+    "run-metric-fields": ("GetRun", lambda d: {"data": {"runId": d["r1"]}},
+                          "query Q($data: MlflowGetRunInput!) { mlflowGetRun(input: $data) { run { data { metrics "
+                          "{ key datasetName datasetDigest modelId runId } } info { runId status } } } }"),
     "experiment-bad-id": ("MlflowGetExperimentQuery", lambda d: {"input": {"experimentId": "abc"}}),
     "search": ("SearchRuns", lambda d: {"data": {"experimentIds": [d["eid"]], "filter": "params.lr = '0.1'"}}),
     "search-sorted": ("SearchRuns", lambda d: {"data": {"experimentIds": [d["eid"]], "orderBy": ["metrics.loss DESC"],
@@ -193,8 +200,10 @@ def test_bundle_has_the_operations():
 
 @pytest.mark.parametrize("case", sorted(UI_CASES))
 def test_ui_operation_matches_stock(sides, case):
-    op, make_vars = UI_CASES[case]
-    stock, ours = both(sides, op, make_vars)
+    op, make_vars, *query = UI_CASES[case]
+    if query:
+        op = None
+    stock, ours = both(sides, op, make_vars, *query)
     assert ours == stock, f"\nstock:   {json.dumps(stock)[:3000]}\nmlflowd: {json.dumps(ours)[:3000]}"
     if case == "run":  # the answer carries what the run page shows
         run = ours[1]["data"]["mlflowGetRun"]["run"]
