@@ -110,6 +110,24 @@ enum mlf_status mlf_api_logged_models_set_tags(struct mlf_req *req);
 enum mlf_status mlf_api_logged_models_delete_tag(struct mlf_req *req);
 enum mlf_status mlf_api_logged_models_search(struct mlf_req *req);
 
+/* ---- traces and assessments (api/traces.c) ---- */
+enum mlf_status mlf_api_traces_start(struct mlf_req *req);
+enum mlf_status mlf_api_traces_get_info(struct mlf_req *req);
+enum mlf_status mlf_api_traces_get(struct mlf_req *req);
+enum mlf_status mlf_api_traces_batch_get(struct mlf_req *req);
+enum mlf_status mlf_api_traces_batch_get_infos(struct mlf_req *req);
+enum mlf_status mlf_api_traces_search(struct mlf_req *req);
+enum mlf_status mlf_api_traces_set_tag(struct mlf_req *req);
+enum mlf_status mlf_api_traces_delete_tag(struct mlf_req *req);
+enum mlf_status mlf_api_traces_delete(struct mlf_req *req);
+enum mlf_status mlf_api_traces_link_to_run(struct mlf_req *req);
+enum mlf_status mlf_api_traces_link_prompts(struct mlf_req *req);
+enum mlf_status mlf_api_assessments_create(struct mlf_req *req);
+enum mlf_status mlf_api_assessments_get(struct mlf_req *req);
+enum mlf_status mlf_api_assessments_update(struct mlf_req *req);
+enum mlf_status mlf_api_assessments_delete(struct mlf_req *req);
+enum mlf_status mlf_api_otlp_traces(struct mlf_req *req);
+
 /* ---- request decoding helpers (api/decode.c) ----
  * Each getter looks a field up case-sensitively in req->in. "Required"
  * getters fail with MLflow's "Missing value for required parameter" error

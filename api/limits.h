@@ -99,4 +99,15 @@
 #define MLF_SEARCH_LOGGED_MODELS_DEFAULT 50  /* proto default max_results */
 #define MLF_SEARCH_LOGGED_MODELS_MAX 50000   /* mlflowd's own cap */
 
+/* ---- traces ---- */
+#define MLF_TRACE_ID_MAX 50           /* trace_info.request_id VARCHAR(50) */
+#define MLF_TRACE_TAG_KEY_MAX 250     /* trace tag keys (MAX_ENTITY_KEY_LENGTH) */
+#define MLF_TRACE_TAG_VALUE_MAX 8000  /* trace tag and metadata values, truncated as MLflow does */
+#define MLF_TRACE_PREVIEW_MAX 1000    /* request/response previews (VARCHAR(1000)) */
+#define MLF_SEARCH_TRACES_DEFAULT 100 /* search_traces default max_results */
+#define MLF_SEARCH_TRACES_MAX 500     /* search_traces max_results limit */
+#define MLF_TRACE_BATCH_MAX 100       /* trace ids of one batchGet */
+#define MLF_TRACE_LINK_MAX 100        /* traces linked to a run in one request */
+#define MLF_OTLP_DRAIN_CHUNK 16384    /* bytes of an OTLP body read at a time */
+
 #endif

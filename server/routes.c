@@ -77,12 +77,28 @@ const struct mlf_route mlf_routes[] = {
     {"GET", "/mlflow/assistant/providers", mlf_api_assistant_providers, MLF_ROUTE_V3 | MLF_ROUTE_AJAX_ONLY},
     {"GET", "/mlflow/gateway-proxy", mlf_api_gateway_proxy, MLF_ROUTE_AJAX_ONLY},
     {"POST", "/mlflow/gateway-proxy", mlf_api_gateway_proxy, MLF_ROUTE_AJAX_ONLY},
-    {"POST", "/mlflow/traces/search", mlf_api_empty_search, MLF_ROUTE_V3 | MLF_ROUTE_AJAX_ONLY},
+    /* trace metrics (the GenAI overview's charts) and evaluation datasets: none kept */
     {"POST", "/mlflow/traces/metrics", mlf_api_empty_search, MLF_ROUTE_V3 | MLF_ROUTE_AJAX_ONLY},
     {"POST", "/mlflow/datasets/search", mlf_api_empty_search, MLF_ROUTE_V3 | MLF_ROUTE_AJAX_ONLY},
-    {"GET", "/mlflow/traces", mlf_api_empty_search, MLF_ROUTE_AJAX_ONLY},
     /* mlflowd-only endpoints of the web UI (api/ui.c) */
     {"GET", "/mlflowd/experiments/keys", mlf_api_mlflowd_experiment_keys, MLF_ROUTE_AJAX_ONLY},
+    /* traces (MLflow 3): specific paths before {trace_id} */
+    {"POST", "/mlflow/traces", mlf_api_traces_start, MLF_ROUTE_V3},
+    {"GET", "/mlflow/traces/get", mlf_api_traces_get, MLF_ROUTE_V3},
+    {"GET", "/mlflow/traces/batchGet", mlf_api_traces_batch_get, MLF_ROUTE_V3},
+    {"POST", "/mlflow/traces/batchGetInfos", mlf_api_traces_batch_get_infos, MLF_ROUTE_V3},
+    {"POST", "/mlflow/traces/search", mlf_api_traces_search, MLF_ROUTE_V3},
+    {"POST", "/mlflow/traces/delete-traces", mlf_api_traces_delete, MLF_ROUTE_BOTH},
+    {"POST", "/mlflow/traces/link-to-run", mlf_api_traces_link_to_run, 0},
+    {"POST", "/mlflow/traces/link-prompts", mlf_api_traces_link_prompts, 0},
+    {"GET", "/mlflow/traces/{trace_id}", mlf_api_traces_get_info, MLF_ROUTE_V3},
+    {"PATCH", "/mlflow/traces/{trace_id}/tags", mlf_api_traces_set_tag, MLF_ROUTE_BOTH},
+    {"DELETE", "/mlflow/traces/{trace_id}/tags", mlf_api_traces_delete_tag, MLF_ROUTE_BOTH},
+    {"POST", "/mlflow/traces/{trace_id}/assessments", mlf_api_assessments_create, MLF_ROUTE_V3},
+    {"GET", "/mlflow/traces/{trace_id}/assessments/{assessment_id}", mlf_api_assessments_get, MLF_ROUTE_V3},
+    {"PATCH", "/mlflow/traces/{trace_id}/assessments/{assessment_id}", mlf_api_assessments_update, MLF_ROUTE_V3},
+    {"DELETE", "/mlflow/traces/{trace_id}/assessments/{assessment_id}", mlf_api_assessments_delete, MLF_ROUTE_V3},
+    {"POST", "/v1/traces", mlf_api_otlp_traces, MLF_ROUTE_RAW | MLF_ROUTE_ROOT},
 
     /* server */
     {"GET", "/mlflow/server-info", mlf_api_server_info, MLF_ROUTE_V3},

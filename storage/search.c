@@ -34,6 +34,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "traces.h"
+
 /* Refuse compiled searches with more parameters than this, leaving room
  * below SQLite's default SQLITE_MAX_VARIABLE_NUMBER (32766) for the
  * caller's own parameters. */
@@ -1583,4 +1585,248 @@ out:
 	mlf_buf_release(&msg);
 	mlf_buf_release(&clean);
 	return st;
+}
+
+/* ======================================================================
+ * search_traces (SearchTraceUtils): attributes of trace_info, tags and
+ * request metadata; trace_info is table alias `t`
+ * ====================================================================== */
+
+enum trace_ent { TE_ATTR, TE_TAG, TE_META };
+
+static const char *const trace_attr_keys[] = {"request_id",        "timestamp", "timestamp_ms", "execution_time",
+                                              "execution_time_ms", "end_time",  "end_time_ms",  "status",
+                                              "client_request_id", "name",      "run_id",       NULL};
+static const char *const trace_numeric_keys[] = {
+    "timestamp", "timestamp_ms", "execution_time", "execution_time_ms", "end_time", "end_time_ms", NULL};
+static const char *const trace_order_keys[] = {"experiment_id",     "timestamp", "timestamp_ms", "execution_time",
+                                               "execution_time_ms", "end_time",  "end_time_ms",  "status",
+                                               "request_id",        "name",      "run_id",       NULL};
+static const char *const trace_tag_ops[] = {"!=", "=", "LIKE", "ILIKE", "IS NULL", "IS NOT NULL", NULL};
+static const char *const trace_string_ops[] = {"!=", "=", "IN", "NOT IN", "LIKE", "ILIKE", NULL};
+
+/* The SQL of a trace attribute (validated key, never user text). */
+static const char *trace_column(const char *key)
+{
+	if (streq(key, "timestamp") || streq(key, "timestamp_ms"))
+		return "t.timestamp_ms";
+	if (streq(key, "execution_time") || streq(key, "execution_time_ms"))
+		return "t.execution_time_ms";
+	if (streq(key, "end_time") || streq(key, "end_time_ms"))
+		return "(t.timestamp_ms + t.execution_time_ms)";
+	if (streq(key, "status"))
+		return "t.status";
+	if (streq(key, "client_request_id"))
+		return "t.client_request_id";
+	if (streq(key, "name"))
+		return "t.trace_name";
+	if (streq(key, "experiment_id"))
+		return "t.experiment_id";
+	return "t.request_id";
+}
+
+/* "tags.k", "metadata.k", "attributes.k", "trace.k" or a bare attribute. */
+static enum mlf_status trace_identifier(struct ctx *c, const char *ident, bool order, enum trace_ent *type,
+                                        const char **key)
+{
+	const char *dot = strchr(ident, '.');
+	const char *k = ident;
+	*type = TE_ATTR;
+	if (dot) {
+		const char *et = trim_backticks(c->a, mlf_arena_strndup(c->a, ident, (size_t)(dot - ident)));
+		k = dot + 1;
+		if (streq(et, "tag") || streq(et, "tags"))
+			*type = TE_TAG;
+		else if (streq(et, "metadata") || streq(et, "request_metadata"))
+			*type = TE_META;
+		else if (!streq(et, "attribute") && !streq(et, "attributes") && !streq(et, "trace"))
+			return invalid(c,
+			               "Invalid entity type '%s'. Valid values are ['tag', 'request_metadata', "
+			               "'attribute', 'span', 'feedback', 'expectation', 'issue'] (mlflowd searches "
+			               "attributes, tags and metadata of traces)",
+			               et);
+	}
+	k = trim_backticks(c->a, strip_quotes(c->a, k, false));
+	if (*type == TE_ATTR && !in_list(k, order ? trace_order_keys : trace_attr_keys))
+		return invalid(c, "Invalid attribute key '%s' specified. Valid keys are '%s'", k,
+		               order
+		                   ? "['experiment_id', 'timestamp', 'timestamp_ms', 'execution_time', "
+		                     "'execution_time_ms', 'end_time', 'end_time_ms', 'status', 'request_id', 'name', "
+		                     "'run_id']"
+		                   : "['request_id', 'timestamp', 'timestamp_ms', 'execution_time', "
+		                     "'execution_time_ms', 'end_time', 'end_time_ms', 'status', 'client_request_id', "
+		                     "'name', 'run_id']");
+	*key = k;
+	return MLF_OK;
+}
+
+/* EXISTS over a key/value table of the trace (tags or metadata). */
+static enum mlf_status emit_trace_kv(struct ctx *c, struct mlf_buf *b, const char *table, const char *key,
+                                     const struct clause *cl)
+{
+	bool is_null = streq(cl->op, "IS NULL");
+	if (is_null || streq(cl->op, "IS NOT NULL")) {
+		mlf_buf_printf(b, "%sEXISTS (SELECT 1 FROM %s x WHERE x.request_id = t.request_id AND x.key = ?%d)",
+		               is_null ? "NOT " : "", table, bind_text(c, key));
+		return MLF_OK;
+	}
+	mlf_buf_printf(b, "EXISTS (SELECT 1 FROM %s x WHERE x.request_id = t.request_id AND x.key = ?%d AND ", table,
+	               bind_text(c, key));
+	enum mlf_status st = emit_cmp(c, b, "x.value", cl);
+	mlf_buf_putc(b, ')');
+	return st;
+}
+
+static enum mlf_status emit_trace_clause(struct ctx *c, struct mlf_buf *b, enum trace_ent type, struct clause *cl)
+{
+	if (type == TE_ATTR && in_list(cl->key, trace_numeric_keys)) {
+		if (!in_list(cl->op, numeric_ops))
+			return invalid(c, "Invalid comparator '%s' not one of '%s'", cl->op, METRIC_COMPARATORS);
+		return emit_cmp(c, b, trace_column(cl->key), cl);
+	}
+	if (type == TE_ATTR) {
+		if (!in_list(cl->op, trace_string_ops))
+			return invalid(c, "Invalid comparator '%s' not one of '%s'", cl->op, STRING_ATTR_COMPARATORS);
+		if (streq(cl->key, "run_id"))
+			return emit_trace_kv(c, b, "trace_request_metadata", MLF_TRACE_META_SOURCE_RUN, cl);
+		return emit_cmp(c, b, trace_column(cl->key), cl);
+	}
+	if (!in_list(cl->op, trace_tag_ops))
+		return invalid(c, "Invalid comparator '%s' not one of '%s'", cl->op, PARAM_COMPARATORS);
+	if (type == TE_TAG && streq(cl->key, MLF_TRACE_TAG_NAME)) {
+		if (streq(cl->op, "IS NULL") || streq(cl->op, "IS NOT NULL")) {
+			mlf_buf_printf(b, "t.trace_name %s", cl->op);
+			return MLF_OK;
+		}
+		return emit_cmp(c, b, "t.trace_name", cl);
+	}
+	if (type == TE_META && streq(cl->key, MLF_TRACE_META_SESSION)) {
+		if (streq(cl->op, "IS NULL") || streq(cl->op, "IS NOT NULL")) {
+			mlf_buf_printf(b, "t.session_id %s", cl->op);
+			return MLF_OK;
+		}
+		return emit_cmp(c, b, "t.session_id", cl);
+	}
+	return emit_trace_kv(c, b, type == TE_TAG ? "trace_tags" : "trace_request_metadata", cl->key, cl);
+}
+
+static enum mlf_status trace_value(struct ctx *c, enum trace_ent type, struct clause *cl, const struct token *t)
+{
+	char *raw = tok_str(c->a, t);
+	if (type == TE_ATTR && in_list(cl->key, trace_numeric_keys)) {
+		if (t->kind != TK_INT && t->kind != TK_FLOAT)
+			return invalid(c, "Expected numeric value type for numeric attribute: %s. Found %s", cl->key,
+			               raw);
+		number_value(c, t, cl);
+		return MLF_OK;
+	}
+	if (t->kind == TK_PAREN) {
+		if (type != TE_ATTR)
+			return invalid(c, "Expected a quoted string value for %s (e.g. 'my-value'). Got value %s",
+			               type == TE_TAG ? "tag" : "metadata", raw);
+		return parse_list(c, t, cl);
+	}
+	if (t->kind != TK_STRING && t->kind != TK_IDENT)
+		return invalid(c, "Expected a quoted string value for attributes. Got value %s", raw);
+	cl->s = strip_quotes(c->a, raw, true);
+	if (!cl->s)
+		return invalid(c,
+		               "Parameter value is either not quoted or unidentified quote types used for string "
+		               "value %s. Use either single or double quotes.",
+		               raw);
+	cl->vk = V_STRING;
+	return MLF_OK;
+}
+
+static enum mlf_status compile_trace_order(struct ctx *c, const char *const *order_by, int n, const char **joins,
+                                           const char **order)
+{
+	struct mlf_buf b = {0}, jb = {0};
+	enum mlf_status st = MLF_OK;
+	for (int i = 0; i < n && st == MLF_OK; i++) {
+		const char *ident;
+		bool asc;
+		enum trace_ent type;
+		const char *key;
+		if ((st = parse_order_by(c, order_by[i], &ident, &asc)) != MLF_OK ||
+		    (st = trace_identifier(c, ident, true, &type, &key)) != MLF_OK)
+			break;
+		const char *col;
+		if (type == TE_ATTR && !streq(key, "run_id")) {
+			col = trace_column(key);
+		} else {
+			const char *table = type == TE_TAG ? "trace_tags" : "trace_request_metadata";
+			if (type == TE_ATTR)
+				key = MLF_TRACE_META_SOURCE_RUN;
+			mlf_buf_printf(&jb, " LEFT JOIN %s o%d ON o%d.request_id = t.request_id AND o%d.key = ?%d",
+			               table, i, i, i, bind_text(c, key));
+			col = mlf_arena_printf(c->a, "o%d.value", i);
+		}
+		mlf_buf_printf(&b, "%s(%s IS NULL), %s %s", b.len ? ", " : "", col, col, asc ? "ASC" : "DESC");
+	}
+	if (st == MLF_OK) {
+		mlf_buf_printf(&b, "%st.timestamp_ms DESC, t.request_id ASC", b.len ? ", " : "");
+		*order = mlf_arena_strdup(c->a, b.data);
+		*joins = mlf_arena_strdup(c->a, jb.len ? jb.data : "");
+	}
+	mlf_buf_release(&b);
+	mlf_buf_release(&jb);
+	return st;
+}
+
+enum mlf_status mlf_search_traces_compile(struct mlf_arena *a, const char *filter, const char *const *order_by,
+                                          int n_order_by, struct mlf_search_sql *out, struct mlf_error *err)
+{
+	struct ctx c = {.a = a, .err = err};
+	struct toklist tl = {0};
+	struct group *g = NULL;
+	int ng = 0;
+	enum mlf_status st;
+
+	memset(out, 0, sizeof *out);
+	out->where = "";
+	/* binds of the ORDER BY joins come first: they precede WHERE in the SQL */
+	if ((st = compile_trace_order(&c, order_by, order_by ? n_order_by : 0, &out->joins, &out->order)))
+		return st;
+	if (filter && *filter) {
+		lex(a, filter, &tl);
+		if (tl.n == 0)
+			return invalid(&c, "Invalid filter '%s'. Could not be parsed.", filter);
+		if ((st = group_tokens(&c, filter, &tl, &g, &ng)))
+			return st;
+		struct mlf_buf b = {0};
+		char **terms = mlf_arena_alloc(a, sizeof *terms * (size_t)(ng + 1));
+		for (int k = 0; k < ng && st == MLF_OK; k++) {
+			struct clause cl = {0};
+			enum trace_ent type;
+			if (g[k].left->kind != TK_IDENT) {
+				st = invalid(&c, "Invalid comparison clause. Expected 'Identifier' found '%.*s'",
+				             (int)g[k].left->n, g[k].left->p);
+				break;
+			}
+			if ((st = trace_identifier(&c, tok_str(a, g[k].left), false, &type, &cl.key)))
+				break;
+			cl.op = upper_dup(a, g[k].op_text);
+			if (g[k].right && (st = trace_value(&c, type, &cl, g[k].right)))
+				break;
+			if (!g[k].right && type == TE_ATTR) {
+				st = invalid(
+				    &c, "IS NULL / IS NOT NULL is only supported for tags and metadata, not for '%s'",
+				    cl.key);
+				break;
+			}
+			mlf_buf_reset(&b);
+			if ((st = emit_trace_clause(&c, &b, type, &cl)) == MLF_OK)
+				terms[k] = mlf_arena_strdup(a, b.data);
+		}
+		if (st == MLF_OK) {
+			mlf_buf_reset(&b);
+			emit_and_tree(&b, terms, 0, ng);
+			out->where = mlf_arena_strdup(a, b.data);
+		}
+		mlf_buf_release(&b);
+		if (st)
+			return st;
+	}
+	return finish(&c, out);
 }

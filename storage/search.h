@@ -47,6 +47,12 @@ enum mlf_status mlf_search_runs_compile(struct mlf_arena *a, const char *filter,
 enum mlf_status mlf_search_experiments_compile(struct mlf_arena *a, const char *filter, const char *const *order_by,
                                                int n_order_by, struct mlf_search_sql *out, struct mlf_error *err);
 
+/* The same for search_traces (trace_info as alias `t`): attributes, tags
+ * and request metadata; joins holds the LEFT JOINs its ORDER BY needs,
+ * whose parameters come first. */
+enum mlf_status mlf_search_traces_compile(struct mlf_arena *a, const char *filter, const char *const *order_by,
+                                          int n_order_by, struct mlf_search_sql *out, struct mlf_error *err);
+
 /* Bind every value of q to st (parameters 1..q->nbinds). Returns a SQLite
  * result code. */
 int mlf_search_bind(sqlite3_stmt *st, const struct mlf_search_sql *q);

@@ -360,7 +360,6 @@ SAME_AS_STOCK = [
     ("POST", "/ajax-api/3.0/mlflow/ui-telemetry", {"records": []}),
     ("GET", "/ajax-api/3.0/mlflow/assistant/config", None),
     ("GET", "/ajax-api/2.0/mlflow/gateway-proxy?gateway_path=api/2.0/endpoints/", None),
-    ("POST", "/ajax-api/3.0/mlflow/traces/search", {"locations": [{"type": "MLFLOW_EXPERIMENT"}]}),
     ("POST", "/ajax-api/3.0/mlflow/datasets/search", {"experiment_ids": ["0"]}),
 ]
 
@@ -383,6 +382,11 @@ def test_server_info_fields(sides):
            {k: v for k, v in stock.items() if k != "features_enabled"}
     providers = requests.get(sides[1].url + "/ajax-api/3.0/mlflow/assistant/providers", timeout=30)
     assert providers.status_code == 200 and providers.json() == {"providers": []}
+    # The GenAI overview's trace charts: no data points (stock gives a zero COUNT point)
+    metrics = requests.post(sides[1].url + "/ajax-api/3.0/mlflow/traces/metrics", timeout=30, json={
+        "experiment_ids": [sides[1].data["eid"]], "view_type": "TRACES", "metric_name": "trace_count",
+        "aggregations": [{"aggregation_type": "COUNT"}]})
+    assert metrics.status_code == 200 and metrics.json() == {}
 
 
 # ---- --static-dir ----

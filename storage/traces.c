@@ -1,0 +1,775 @@
+/*
+ * traces.c: the trace store (see traces.h): trace_info with its tags,
+ * request metadata and assessments, the span rows stock MLflow keeps in
+ * the tracking store, search_traces, deletion and links to runs and
+ * prompts. Writes are writer jobs; reads run on the caller's connection.
+ */
+#include "traces.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "search.h"
+
+const char *const mlf_trace_token_keys[MLF_TRACE_NTOKENS] = {
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+    "cache_creation_input_tokens_above_1hr",
+};
+const char *const mlf_trace_cost_keys[MLF_TRACE_NCOSTS] = {"input_cost", "output_cost", "total_cost"};
+
+/* The trace_info columns every read selects, in this order. */
+#define TRACE_COLS                                                                                                     \
+	"t.request_id, t.experiment_id, t.timestamp_ms, t.execution_time_ms, t.status, t.client_request_id, "            \
+	"t.request_preview, t.response_preview, t.trace_name, t.session_id, t.input_tokens, t.output_tokens, "          \
+	"t.total_tokens, t.cache_read_input_tokens, t.cache_creation_input_tokens, "                                     \
+	"t.cache_creation_input_tokens_above_1hr, t.input_cost, t.output_cost, t.total_cost"
+#define TRACE_NCOLS 19
+
+#define ASSESSMENT_COLS                                                                                                \
+	"assessment_id, trace_id, name, assessment_type, value, error, created_timestamp, last_updated_timestamp, "      \
+	"source_type, source_id, run_id, span_id, rationale, overrides, valid, assessment_metadata, aggregate_value, "   \
+	"is_numeric_value"
+
+/* ================================================================
+ * row decoding
+ * ================================================================ */
+
+static void read_trace_row(struct mlf_arena *a, sqlite3_stmt *st, struct mlf_trace_info *o)
+{
+	memset(o, 0, sizeof *o);
+	o->trace_id = mlf_col_text(a, st, 0);
+	o->experiment_id = sqlite3_column_int64(st, 1);
+	o->request_time_ms = sqlite3_column_int64(st, 2);
+	o->has_execution = sqlite3_column_type(st, 3) != SQLITE_NULL;
+	o->execution_ms = sqlite3_column_int64(st, 3);
+	o->state = mlf_col_text(a, st, 4);
+	o->client_request_id = mlf_col_text(a, st, 5);
+	o->request_preview = mlf_col_text(a, st, 6);
+	o->response_preview = mlf_col_text(a, st, 7);
+	o->trace_name = mlf_col_text(a, st, 8);
+	o->session_id = mlf_col_text(a, st, 9);
+	for (int i = 0; i < MLF_TRACE_NTOKENS; i++) {
+		o->has_token[i] = sqlite3_column_type(st, 10 + i) != SQLITE_NULL;
+		o->tokens[i] = sqlite3_column_int64(st, 10 + i);
+	}
+	for (int i = 0; i < MLF_TRACE_NCOSTS; i++) {
+		o->has_cost[i] = sqlite3_column_type(st, 16 + i) != SQLITE_NULL;
+		o->costs[i] = sqlite3_column_double(st, 16 + i);
+	}
+}
+
+static void read_assessment_row(struct mlf_arena *a, sqlite3_stmt *st, struct mlf_assessment *o)
+{
+	memset(o, 0, sizeof *o);
+	o->assessment_id = mlf_col_text(a, st, 0);
+	o->trace_id = mlf_col_text(a, st, 1);
+	o->name = mlf_col_text(a, st, 2);
+	o->type = mlf_col_text(a, st, 3);
+	o->value = mlf_col_text(a, st, 4);
+	o->error = mlf_col_text(a, st, 5);
+	o->created_ms = sqlite3_column_int64(st, 6);
+	o->updated_ms = sqlite3_column_int64(st, 7);
+	o->source_type = mlf_col_text(a, st, 8);
+	o->source_id = mlf_col_text(a, st, 9);
+	o->run_id = mlf_col_text(a, st, 10);
+	o->span_id = mlf_col_text(a, st, 11);
+	o->rationale = mlf_col_text(a, st, 12);
+	o->overrides = mlf_col_text(a, st, 13);
+	o->valid = sqlite3_column_int(st, 14);
+	o->metadata = mlf_col_text(a, st, 15);
+	o->has_aggregate = sqlite3_column_type(st, 16) != SQLITE_NULL;
+	o->aggregate = sqlite3_column_double(st, 16);
+	o->is_numeric = sqlite3_column_int(st, 17);
+}
+
+/* key/value rows of one trace from sql (?1 = trace id) into an arena array. */
+static enum mlf_status read_kvs(struct mlf_conn *c, struct mlf_arena *a, const char *sql, const char *trace_id,
+                                struct mlf_kv **out, int *n, struct mlf_error *err)
+{
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (!st)
+		return err->status;
+	mlf_bind_text(st, 1, trace_id);
+	int cap = 0, k = 0, rc;
+	struct mlf_kv *v = NULL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (k == cap) {
+			int ncap = cap ? cap * 2 : 8;
+			v = mlf_arena_grow(a, v, (size_t)cap, (size_t)ncap, sizeof *v);
+			cap = ncap;
+		}
+		v[k].key = mlf_col_text(a, st, 0);
+		const char *val = mlf_col_text(a, st, 1);
+		v[k].value = val ? val : "";
+		k++;
+	}
+	if (!mlf_rows_done(c, st, rc, err))
+		return err->status;
+	*out = v;
+	*n = k;
+	return MLF_OK;
+}
+
+static enum mlf_status read_assessments(struct mlf_conn *c, struct mlf_arena *a, struct mlf_trace_info *t,
+                                        struct mlf_error *err)
+{
+	static const char sql[] = "SELECT " ASSESSMENT_COLS " FROM assessments WHERE trace_id = ?1 "
+	                          "ORDER BY created_timestamp, assessment_id";
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (!st)
+		return err->status;
+	mlf_bind_text(st, 1, t->trace_id);
+	int cap = 0, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (t->nassessments == cap) {
+			int ncap = cap ? cap * 2 : 4;
+			t->assessments = mlf_arena_grow(a, t->assessments, (size_t)cap, (size_t)ncap, sizeof *t->assessments);
+			cap = ncap;
+		}
+		read_assessment_row(a, st, &t->assessments[t->nassessments++]);
+	}
+	return mlf_rows_done(c, st, rc, err) ? MLF_OK : err->status;
+}
+
+/* Tags, metadata and assessments of a trace whose row is already in t. */
+static enum mlf_status fill_children(struct mlf_conn *c, struct mlf_arena *a, struct mlf_trace_info *t,
+                                     struct mlf_error *err)
+{
+	static const char tags_sql[] = "SELECT key, value FROM trace_tags WHERE request_id = ?1 AND key != '" MLF_TRACE_TAG_NAME
+	                               "' ORDER BY key";
+	static const char meta_sql[] = "SELECT key, value FROM trace_request_metadata WHERE request_id = ?1 AND key NOT IN ('" MLF_TRACE_META_SESSION
+	                               "', '" MLF_TRACE_META_TOKEN_USAGE "', '" MLF_TRACE_META_COST "') ORDER BY key";
+	enum mlf_status s = read_kvs(c, a, tags_sql, t->trace_id, &t->tags, &t->ntags, err);
+	if (s == MLF_OK)
+		s = read_kvs(c, a, meta_sql, t->trace_id, &t->metadata, &t->nmetadata, err);
+	if (s == MLF_OK)
+		s = read_assessments(c, a, t, err);
+	return s;
+}
+
+enum mlf_status mlf_trace_get(struct mlf_conn *c, struct mlf_arena *a, const char *trace_id,
+                              struct mlf_trace_info *out, struct mlf_error *err)
+{
+	static const char sql[] = "SELECT " TRACE_COLS " FROM trace_info t WHERE t.request_id = ?1";
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (!st)
+		return err->status;
+	mlf_bind_text(st, 1, trace_id);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "Trace with ID %.200s is not found.", trace_id);
+		return mlf_db_error(c, rc, err);
+	}
+	read_trace_row(a, st, out);
+	sqlite3_reset(st);
+	return fill_children(c, a, out, err);
+}
+
+enum mlf_status mlf_trace_spans(struct mlf_conn *c, struct mlf_arena *a, const char *trace_id, const char ***content,
+                                int *n, struct mlf_error *err)
+{
+	static const char sql[] =
+	    "SELECT content FROM spans WHERE trace_id = ?1 ORDER BY start_time_unix_nano, span_id";
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (!st)
+		return err->status;
+	mlf_bind_text(st, 1, trace_id);
+	int cap = 0, k = 0, rc;
+	const char **v = NULL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (k == cap) {
+			int ncap = cap ? cap * 2 : 16;
+			v = mlf_arena_grow(a, v, (size_t)cap, (size_t)ncap, sizeof *v);
+			cap = ncap;
+		}
+		v[k++] = mlf_col_text(a, st, 0);
+	}
+	if (!mlf_rows_done(c, st, rc, err))
+		return err->status;
+	*content = v;
+	*n = k;
+	return MLF_OK;
+}
+
+/* ================================================================
+ * StartTraceV3
+ * ================================================================ */
+
+struct start_job {
+	const struct mlf_trace_info *in;
+	struct mlf_arena *a;
+};
+
+static int promoted_metadata(const char *key)
+{
+	return !strcmp(key, MLF_TRACE_META_SESSION) || !strcmp(key, MLF_TRACE_META_TOKEN_USAGE) ||
+	       !strcmp(key, MLF_TRACE_META_COST);
+}
+
+/* Experiment's artifact location, checking that it exists and is active
+ * (MLflow's messages). */
+static enum mlf_status active_experiment(struct mlf_conn *c, struct mlf_arena *a, int64_t exp, const char **location,
+                                         struct mlf_error *err)
+{
+	static const char sql[] = "SELECT artifact_location, lifecycle_stage FROM experiments WHERE experiment_id = ?1";
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (!st)
+		return err->status;
+	sqlite3_bind_int64(st, 1, exp);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "No Experiment with id=%lld exists",
+			                (long long)exp);
+		return mlf_db_error(c, rc, err);
+	}
+	*location = mlf_col_text(a, st, 0);
+	char *stage = mlf_col_text(a, st, 1);
+	sqlite3_reset(st);
+	if (!stage || strcmp(stage, "active"))
+		return mlf_fail(err, MLF_INVALID_PARAMETER_VALUE,
+		                "The experiment %lld must be in the 'active' state. Current state is %s.", (long long)exp,
+		                stage ? stage : "None");
+	if (!*location)
+		*location = "";
+	return MLF_OK;
+}
+
+/* MLflow's append_to_uri_path(location, "traces", id, "artifacts"). */
+static const char *trace_location(struct mlf_arena *a, const char *loc, const char *id)
+{
+	const char *q = strchr(loc, '?');
+	size_t plen = q ? (size_t)(q - loc) : strlen(loc);
+	int slash = plen > 0 && loc[plen - 1] == '/';
+	return mlf_arena_printf(a, "%.*s%straces/%s/artifacts%s", (int)plen, loc, slash ? "" : "/", id, q ? q : "");
+}
+
+static enum mlf_status put_kv(struct mlf_conn *c, const char *sql, const char *id, const char *key, const char *value,
+                              struct mlf_error *err)
+{
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (!st)
+		return err->status;
+	mlf_bind_text(st, 1, id);
+	mlf_bind_text(st, 2, key);
+	mlf_bind_text(st, 3, value);
+	return mlf_step_done(c, st, err);
+}
+
+static const char SQL_TAG_UPSERT[] = "INSERT INTO trace_tags (request_id, key, value) VALUES (?1, ?2, ?3) "
+                                     "ON CONFLICT (key, request_id) DO UPDATE SET value = excluded.value";
+static const char SQL_META_UPSERT[] = "INSERT INTO trace_request_metadata (request_id, key, value) VALUES (?1, ?2, ?3) "
+                                      "ON CONFLICT (key, request_id) DO UPDATE SET value = excluded.value";
+
+static enum mlf_status insert_assessment(struct mlf_conn *c, const struct mlf_assessment *x, int64_t exp,
+                                         int64_t trace_ts, struct mlf_error *err);
+
+static enum mlf_status start_fn(struct mlf_conn *c, void *arg, struct mlf_error *err)
+{
+	struct start_job *j = arg;
+	const struct mlf_trace_info *in = j->in;
+	const char *location = "";
+	enum mlf_status s = active_experiment(c, j->a, in->experiment_id, &location, err);
+	if (s != MLF_OK)
+		return s;
+	/* Insert, or merge into a row that exists (spans logged first). */
+	static const char ins[] =
+	    "INSERT INTO trace_info (request_id, experiment_id, timestamp_ms, execution_time_ms, status, "
+	    "client_request_id, request_preview, response_preview, trace_name, session_id, input_tokens, output_tokens, "
+	    "total_tokens, cache_read_input_tokens, cache_creation_input_tokens, cache_creation_input_tokens_above_1hr, "
+	    "input_cost, output_cost, total_cost) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) "
+	    "ON CONFLICT (request_id) DO UPDATE SET experiment_id = excluded.experiment_id, "
+	    "timestamp_ms = excluded.timestamp_ms, execution_time_ms = excluded.execution_time_ms, "
+	    "status = excluded.status, client_request_id = excluded.client_request_id, "
+	    "trace_name = COALESCE(excluded.trace_name, trace_name), "
+	    "session_id = COALESCE(excluded.session_id, session_id), "
+	    "input_tokens = COALESCE(excluded.input_tokens, input_tokens), "
+	    "output_tokens = COALESCE(excluded.output_tokens, output_tokens), "
+	    "total_tokens = COALESCE(excluded.total_tokens, total_tokens), "
+	    "cache_read_input_tokens = COALESCE(excluded.cache_read_input_tokens, cache_read_input_tokens), "
+	    "cache_creation_input_tokens = COALESCE(excluded.cache_creation_input_tokens, cache_creation_input_tokens), "
+	    "cache_creation_input_tokens_above_1hr = COALESCE(excluded.cache_creation_input_tokens_above_1hr, "
+	    "cache_creation_input_tokens_above_1hr), "
+	    "input_cost = COALESCE(excluded.input_cost, input_cost), "
+	    "output_cost = COALESCE(excluded.output_cost, output_cost), "
+	    "total_cost = COALESCE(excluded.total_cost, total_cost), "
+	    "request_preview = COALESCE(excluded.request_preview, request_preview), "
+	    "response_preview = COALESCE(excluded.response_preview, response_preview)";
+	sqlite3_stmt *st = mlf_stmt(c, ins, err);
+	if (!st)
+		return err->status;
+	mlf_bind_text(st, 1, in->trace_id);
+	sqlite3_bind_int64(st, 2, in->experiment_id);
+	sqlite3_bind_int64(st, 3, in->request_time_ms);
+	if (in->has_execution)
+		sqlite3_bind_int64(st, 4, in->execution_ms);
+	mlf_bind_text(st, 5, in->state);
+	mlf_bind_text(st, 6, in->client_request_id);
+	mlf_bind_text(st, 7, in->request_preview);
+	mlf_bind_text(st, 8, in->response_preview);
+	mlf_bind_text(st, 9, in->trace_name);
+	mlf_bind_text(st, 10, in->session_id);
+	for (int i = 0; i < MLF_TRACE_NTOKENS; i++)
+		if (in->has_token[i])
+			sqlite3_bind_int64(st, 11 + i, in->tokens[i]);
+	for (int i = 0; i < MLF_TRACE_NCOSTS; i++)
+		if (in->has_cost[i])
+			sqlite3_bind_double(st, 17 + i, in->costs[i]);
+	if ((s = mlf_step_done(c, st, err)) != MLF_OK)
+		return s;
+
+	for (int i = 0; i < in->ntags && s == MLF_OK; i++)
+		if (strcmp(in->tags[i].key, MLF_TRACE_TAG_NAME))
+			s = put_kv(c, SQL_TAG_UPSERT, in->trace_id, in->tags[i].key, in->tags[i].value, err);
+	if (s == MLF_OK)
+		s = put_kv(c, SQL_TAG_UPSERT, in->trace_id, MLF_TRACE_TAG_ARTIFACT_LOCATION,
+		           trace_location(j->a, location, in->trace_id), err);
+	for (int i = 0; i < in->nmetadata && s == MLF_OK; i++)
+		if (!promoted_metadata(in->metadata[i].key))
+			s = put_kv(c, SQL_META_UPSERT, in->trace_id, in->metadata[i].key, in->metadata[i].value, err);
+	if (s == MLF_OK)
+		s = put_kv(c, SQL_META_UPSERT, in->trace_id, MLF_TRACE_META_FINALIZED, "true", err);
+	for (int i = 0; i < in->nassessments && s == MLF_OK; i++)
+		s = insert_assessment(c, &in->assessments[i], in->experiment_id, in->request_time_ms, err);
+	return s;
+}
+
+enum mlf_status mlf_trace_start(struct mlf_db *db, struct mlf_arena *a, const struct mlf_trace_info *in,
+                                struct mlf_trace_info *out, struct mlf_error *err)
+{
+	struct start_job j = {in, a};
+	enum mlf_status s = mlf_db_write(db, start_fn, &j, err);
+	if (s != MLF_OK)
+		return s;
+	struct mlf_conn *c = mlf_db_read(db, err);
+	if (!c)
+		return err->status;
+	return mlf_trace_get(c, a, in->trace_id, out, err);
+}
+
+/* ================================================================
+ * search
+ * ================================================================ */
+
+enum mlf_status mlf_trace_search(struct mlf_conn *c, struct mlf_arena *a, const struct mlf_trace_search *q,
+                                 struct mlf_trace_info **out, int *n, int64_t *next_offset, struct mlf_error *err)
+{
+	struct mlf_search_sql sql;
+	enum mlf_status s = mlf_search_traces_compile(a, q->filter, q->order_by, q->norder, &sql, err);
+	if (s != MLF_OK)
+		return s;
+	struct mlf_buf b = {0};
+	mlf_buf_printf(&b, "SELECT " TRACE_COLS " FROM trace_info t %s WHERE t.experiment_id IN (", sql.joins);
+	for (int i = 0; i < q->nexp; i++)
+		mlf_buf_printf(&b, "%s%lld", i ? ", " : "", (long long)q->experiment_ids[i]);
+	mlf_buf_puts(&b, ")");
+	if (*sql.where)
+		mlf_buf_printf(&b, " AND (%s)", sql.where);
+	mlf_buf_printf(&b, " ORDER BY %s LIMIT %lld OFFSET %lld", sql.order, (long long)q->max_results + 1,
+	               (long long)q->offset);
+	sqlite3_stmt *st = mlf_stmt_dynamic(c, b.data, err);
+	mlf_buf_release(&b);
+	if (!st)
+		return err->status;
+	int rc = mlf_search_bind(st, &sql);
+	if (rc != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return mlf_db_error(c, rc, err);
+	}
+	struct mlf_trace_info *v = mlf_arena_alloc(a, sizeof *v * (size_t)(q->max_results + 1));
+	int k = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && k <= q->max_results)
+		read_trace_row(a, st, &v[k++]);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		s = mlf_db_error(c, rc, err);
+		sqlite3_finalize(st);
+		return s;
+	}
+	sqlite3_finalize(st);
+	*next_offset = -1;
+	if (k > q->max_results) {
+		k = (int)q->max_results;
+		*next_offset = q->offset + q->max_results;
+	}
+	for (int i = 0; i < k; i++)
+		if ((s = fill_children(c, a, &v[i], err)) != MLF_OK)
+			return s;
+	*out = v;
+	*n = k;
+	return MLF_OK;
+}
+
+/* ================================================================
+ * tags, deletion, links
+ * ================================================================ */
+
+struct trace_job {
+	const char *trace_id, *key, *value;
+	int op; /* 0 set tag, 1 delete tag */
+};
+
+static enum mlf_status trace_exists(struct mlf_conn *c, const char *trace_id, int64_t *exp, int64_t *ts,
+                                    struct mlf_error *err)
+{
+	static const char sql[] = "SELECT experiment_id, timestamp_ms FROM trace_info WHERE request_id = ?1";
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (!st)
+		return err->status;
+	mlf_bind_text(st, 1, trace_id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (exp)
+			*exp = sqlite3_column_int64(st, 0);
+		if (ts)
+			*ts = sqlite3_column_int64(st, 1);
+		sqlite3_reset(st);
+		return MLF_OK;
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "Trace with ID %.200s is not found.", trace_id);
+	return mlf_db_error(c, rc, err);
+}
+
+static enum mlf_status trace_fn(struct mlf_conn *c, void *arg, struct mlf_error *err)
+{
+	struct trace_job *j = arg;
+	enum mlf_status s = trace_exists(c, j->trace_id, NULL, NULL, err);
+	if (s != MLF_OK)
+		return s;
+	int is_name = !strcmp(j->key, MLF_TRACE_TAG_NAME);
+	if (j->op == 0) {
+		if (is_name) {
+			static const char sql[] = "UPDATE trace_info SET trace_name = ?2 WHERE request_id = ?1";
+			sqlite3_stmt *st = mlf_stmt(c, sql, err);
+			if (!st)
+				return err->status;
+			mlf_bind_text(st, 1, j->trace_id);
+			mlf_bind_text(st, 2, j->value);
+			return mlf_step_done(c, st, err);
+		}
+		return put_kv(c, SQL_TAG_UPSERT, j->trace_id, j->key, j->value, err);
+	}
+	static const char del_sql[] = "DELETE FROM trace_tags WHERE request_id = ?1 AND key = ?2";
+	static const char del_name[] =
+	    "UPDATE trace_info SET trace_name = NULL WHERE request_id = ?1 AND trace_name IS NOT NULL AND ?2 = ?2";
+	sqlite3_stmt *st = mlf_stmt(c, is_name ? del_name : del_sql, err);
+	if (!st)
+		return err->status;
+	mlf_bind_text(st, 1, j->trace_id);
+	mlf_bind_text(st, 2, j->key);
+	if ((s = mlf_step_done(c, st, err)) != MLF_OK)
+		return s;
+	if (sqlite3_changes(c->db) == 0)
+		return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "No trace tag with key '%.250s' for trace with ID '%.200s'",
+		                j->key, j->trace_id);
+	return MLF_OK;
+}
+
+enum mlf_status mlf_trace_set_tag(struct mlf_db *db, const char *trace_id, const char *key, const char *value,
+                                  struct mlf_error *err)
+{
+	struct trace_job j = {trace_id, key, value, 0};
+	return mlf_db_write(db, trace_fn, &j, err);
+}
+
+enum mlf_status mlf_trace_delete_tag(struct mlf_db *db, const char *trace_id, const char *key, struct mlf_error *err)
+{
+	struct trace_job j = {trace_id, key, NULL, 1};
+	return mlf_db_write(db, trace_fn, &j, err);
+}
+
+struct delete_job {
+	int64_t exp;
+	const char *const *ids;
+	int nids;
+	int64_t max_ts, max_traces;
+	int64_t *deleted;
+};
+
+static enum mlf_status delete_fn(struct mlf_conn *c, void *arg, struct mlf_error *err)
+{
+	struct delete_job *j = arg;
+	*j->deleted = 0;
+	enum mlf_status s = MLF_OK;
+	if (j->nids > 0) {
+		static const char sql[] = "DELETE FROM trace_info WHERE experiment_id = ?1 AND request_id = ?2";
+		for (int i = 0; i < j->nids && s == MLF_OK; i++) {
+			sqlite3_stmt *st = mlf_stmt(c, sql, err);
+			if (!st)
+				return err->status;
+			sqlite3_bind_int64(st, 1, j->exp);
+			mlf_bind_text(st, 2, j->ids[i]);
+			s = mlf_step_done(c, st, err);
+			*j->deleted += sqlite3_changes(c->db);
+		}
+		return s;
+	}
+	static const char sql[] = "DELETE FROM trace_info WHERE request_id IN (SELECT request_id FROM trace_info "
+	                          "WHERE experiment_id = ?1 AND timestamp_ms <= ?2 ORDER BY timestamp_ms, request_id "
+	                          "LIMIT ?3)";
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (!st)
+		return err->status;
+	sqlite3_bind_int64(st, 1, j->exp);
+	sqlite3_bind_int64(st, 2, j->max_ts);
+	sqlite3_bind_int64(st, 3, j->max_traces > 0 ? j->max_traces : -1);
+	s = mlf_step_done(c, st, err);
+	*j->deleted = sqlite3_changes(c->db);
+	return s;
+}
+
+enum mlf_status mlf_traces_delete(struct mlf_db *db, int64_t experiment_id, const char *const *ids, int nids,
+                                  int64_t max_timestamp_ms, int64_t max_traces, int64_t *deleted,
+                                  struct mlf_error *err)
+{
+	struct delete_job j = {experiment_id, ids, nids, max_timestamp_ms, max_traces, deleted};
+	return mlf_db_write(db, delete_fn, &j, err);
+}
+
+struct link_job {
+	const char *const *trace_ids;
+	int n;
+	const char *run_id;
+	const char *trace_id;
+	const struct mlf_kv *prompts;
+	int nprompts;
+};
+
+static enum mlf_status associate(struct mlf_conn *c, const char *src_type, const char *src_id, const char *dst_type,
+                                 const char *dst_id, struct mlf_error *err)
+{
+	static const char sql[] =
+	    "INSERT OR IGNORE INTO entity_associations (association_id, source_type, source_id, destination_type, "
+	    "destination_id, created_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (!st)
+		return err->status;
+	char id[37];
+	mlf_uuid_str(id);
+	mlf_bind_text(st, 1, id);
+	mlf_bind_text(st, 2, src_type);
+	mlf_bind_text(st, 3, src_id);
+	mlf_bind_text(st, 4, dst_type);
+	mlf_bind_text(st, 5, dst_id);
+	sqlite3_bind_int64(st, 6, mlf_now_ms());
+	return mlf_step_done(c, st, err);
+}
+
+static enum mlf_status link_run_fn(struct mlf_conn *c, void *arg, struct mlf_error *err)
+{
+	struct link_job *j = arg;
+	static const char run_sql[] = "SELECT 1 FROM runs WHERE run_uuid = ?1";
+	sqlite3_stmt *st = mlf_stmt(c, run_sql, err);
+	if (!st)
+		return err->status;
+	mlf_bind_text(st, 1, j->run_id);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "Run with id=%.100s not found", j->run_id);
+	if (rc != SQLITE_ROW)
+		return mlf_db_error(c, rc, err);
+	enum mlf_status s = MLF_OK;
+	for (int i = 0; i < j->n && s == MLF_OK; i++) {
+		s = trace_exists(c, j->trace_ids[i], NULL, NULL, err);
+		if (s == MLF_OK)
+			s = associate(c, "trace", j->trace_ids[i], "run", j->run_id, err);
+	}
+	return s;
+}
+
+enum mlf_status mlf_traces_link_to_run(struct mlf_db *db, const char *const *trace_ids, int n, const char *run_id,
+                                       struct mlf_error *err)
+{
+	struct link_job j = {.trace_ids = trace_ids, .n = n, .run_id = run_id};
+	return mlf_db_write(db, link_run_fn, &j, err);
+}
+
+static enum mlf_status link_prompts_fn(struct mlf_conn *c, void *arg, struct mlf_error *err)
+{
+	struct link_job *j = arg;
+	enum mlf_status s = trace_exists(c, j->trace_id, NULL, NULL, err);
+	for (int i = 0; i < j->nprompts && s == MLF_OK; i++) {
+		char id[512];
+		snprintf(id, sizeof id, "%s/%s", j->prompts[i].key, j->prompts[i].value);
+		s = associate(c, "trace", j->trace_id, "prompt_version", id, err);
+	}
+	return s;
+}
+
+enum mlf_status mlf_trace_link_prompts(struct mlf_db *db, const char *trace_id, const struct mlf_kv *prompts, int n,
+                                       struct mlf_error *err)
+{
+	struct link_job j = {.trace_id = trace_id, .prompts = prompts, .nprompts = n};
+	return mlf_db_write(db, link_prompts_fn, &j, err);
+}
+
+/* ================================================================
+ * assessments
+ * ================================================================ */
+
+static enum mlf_status insert_assessment(struct mlf_conn *c, const struct mlf_assessment *x, int64_t exp,
+                                         int64_t trace_ts, struct mlf_error *err)
+{
+	static const char sql[] = "INSERT INTO assessments (" ASSESSMENT_COLS ", experiment_id, trace_timestamp_ms) "
+	                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+	                          "?18, ?19, ?20)";
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (!st)
+		return err->status;
+	mlf_bind_text(st, 1, x->assessment_id);
+	mlf_bind_text(st, 2, x->trace_id);
+	mlf_bind_text(st, 3, x->name);
+	mlf_bind_text(st, 4, x->type);
+	mlf_bind_text(st, 5, x->value);
+	mlf_bind_text(st, 6, x->error);
+	sqlite3_bind_int64(st, 7, x->created_ms);
+	sqlite3_bind_int64(st, 8, x->updated_ms);
+	mlf_bind_text(st, 9, x->source_type);
+	mlf_bind_text(st, 10, x->source_id);
+	mlf_bind_text(st, 11, x->run_id);
+	mlf_bind_text(st, 12, x->span_id);
+	mlf_bind_text(st, 13, x->rationale);
+	mlf_bind_text(st, 14, x->overrides);
+	sqlite3_bind_int(st, 15, x->valid);
+	mlf_bind_text(st, 16, x->metadata);
+	if (x->has_aggregate)
+		sqlite3_bind_double(st, 17, x->aggregate);
+	sqlite3_bind_int(st, 18, x->is_numeric);
+	sqlite3_bind_int64(st, 19, exp);
+	sqlite3_bind_int64(st, 20, trace_ts);
+	return mlf_step_done(c, st, err);
+}
+
+static enum mlf_status create_assessment_fn(struct mlf_conn *c, void *arg, struct mlf_error *err)
+{
+	struct mlf_assessment *x = arg;
+	int64_t exp = 0, ts = 0;
+	enum mlf_status s = trace_exists(c, x->trace_id, &exp, &ts, err);
+	if (s != MLF_OK)
+		return s;
+	if (x->overrides) {
+		static const char sql[] = "UPDATE assessments SET valid = 0 WHERE trace_id = ?1 AND assessment_id = ?2";
+		sqlite3_stmt *st = mlf_stmt(c, sql, err);
+		if (!st)
+			return err->status;
+		mlf_bind_text(st, 1, x->trace_id);
+		mlf_bind_text(st, 2, x->overrides);
+		if ((s = mlf_step_done(c, st, err)) != MLF_OK)
+			return s;
+		if (sqlite3_changes(c->db) == 0)
+			return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "Assessment with ID '%.100s' not found for trace '%.200s'",
+			                x->overrides, x->trace_id);
+	}
+	return insert_assessment(c, x, exp, ts, err);
+}
+
+enum mlf_status mlf_assessment_create(struct mlf_db *db, struct mlf_arena *a, struct mlf_assessment *in,
+                                      struct mlf_error *err)
+{
+	if (!in->assessment_id) {
+		char hex[33];
+		mlf_uuid_hex(hex);
+		in->assessment_id = mlf_arena_printf(a, "a-%s", hex);
+	}
+	if (!in->created_ms)
+		in->created_ms = mlf_now_ms();
+	if (!in->updated_ms)
+		in->updated_ms = in->created_ms;
+	return mlf_db_write(db, create_assessment_fn, in, err);
+}
+
+enum mlf_status mlf_assessment_get(struct mlf_conn *c, struct mlf_arena *a, const char *trace_id, const char *id,
+                                   struct mlf_assessment *out, struct mlf_error *err)
+{
+	static const char sql[] = "SELECT " ASSESSMENT_COLS " FROM assessments WHERE trace_id = ?1 AND assessment_id = ?2";
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (!st)
+		return err->status;
+	mlf_bind_text(st, 1, trace_id);
+	mlf_bind_text(st, 2, id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		read_assessment_row(a, st, out);
+		sqlite3_reset(st);
+		return MLF_OK;
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "Assessment with ID '%.100s' not found for trace '%.200s'",
+		                id, trace_id);
+	return mlf_db_error(c, rc, err);
+}
+
+static enum mlf_status update_assessment_fn(struct mlf_conn *c, void *arg, struct mlf_error *err)
+{
+	const struct mlf_assessment *x = arg;
+	static const char sql[] =
+	    "UPDATE assessments SET name = ?3, value = ?4, error = ?5, last_updated_timestamp = ?6, rationale = ?7, "
+	    "assessment_metadata = ?8, aggregate_value = ?9, is_numeric_value = ?10 "
+	    "WHERE trace_id = ?1 AND assessment_id = ?2";
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (!st)
+		return err->status;
+	mlf_bind_text(st, 1, x->trace_id);
+	mlf_bind_text(st, 2, x->assessment_id);
+	mlf_bind_text(st, 3, x->name);
+	mlf_bind_text(st, 4, x->value);
+	mlf_bind_text(st, 5, x->error);
+	sqlite3_bind_int64(st, 6, x->updated_ms);
+	mlf_bind_text(st, 7, x->rationale);
+	mlf_bind_text(st, 8, x->metadata);
+	if (x->has_aggregate)
+		sqlite3_bind_double(st, 9, x->aggregate);
+	sqlite3_bind_int(st, 10, x->is_numeric);
+	enum mlf_status s = mlf_step_done(c, st, err);
+	if (s == MLF_OK && sqlite3_changes(c->db) == 0)
+		return mlf_fail(err, MLF_RESOURCE_DOES_NOT_EXIST, "Assessment with ID '%.100s' not found for trace '%.200s'",
+		                x->assessment_id, x->trace_id);
+	return s;
+}
+
+enum mlf_status mlf_assessment_update(struct mlf_db *db, const struct mlf_assessment *in, struct mlf_error *err)
+{
+	return mlf_db_write(db, update_assessment_fn, (void *)in, err);
+}
+
+struct del_assessment_job {
+	const char *trace_id, *id;
+};
+
+static enum mlf_status delete_assessment_fn(struct mlf_conn *c, void *arg, struct mlf_error *err)
+{
+	struct del_assessment_job *j = arg;
+	/* An assessment that overrode another one gives it back its validity. */
+	static const char restore[] =
+	    "UPDATE assessments SET valid = 1 WHERE trace_id = ?1 AND assessment_id = (SELECT overrides FROM assessments "
+	    "WHERE trace_id = ?1 AND assessment_id = ?2)";
+	static const char del[] = "DELETE FROM assessments WHERE trace_id = ?1 AND assessment_id = ?2";
+	enum mlf_status s = MLF_OK;
+	for (int k = 0; k < 2 && s == MLF_OK; k++) {
+		sqlite3_stmt *st = mlf_stmt(c, k ? del : restore, err);
+		if (!st)
+			return err->status;
+		mlf_bind_text(st, 1, j->trace_id);
+		mlf_bind_text(st, 2, j->id);
+		s = mlf_step_done(c, st, err);
+	}
+	return s;
+}
+
+enum mlf_status mlf_assessment_delete(struct mlf_db *db, const char *trace_id, const char *id, struct mlf_error *err)
+{
+	struct del_assessment_job j = {trace_id, id};
+	return mlf_db_write(db, delete_assessment_fn, &j, err);
+}
