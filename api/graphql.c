@@ -45,7 +45,7 @@ struct gfield {
 	int list;
 	const struct gtype *type; /* K_OBJECT */
 	const char *type_name;    /* leaf types: for messages */
-	const char *enum_default; /* K_ENUM: the protobuf default */
+	const char *enum_default; /* K_ENUM: the protobuf default; K_STRING: the value when unset, "" if NULL */
 	enum special special;
 };
 struct gtype {
@@ -103,7 +103,8 @@ static const struct gfield experiment_fields[] = {
     LONG("creationTime", "creation_time"),
     OBJS("tags", "tags", t_experiment_tag),
     STR("effectiveTraceArchivalRetention", "effective_trace_archival_retention"),
-    STR("workspace", "mlflowd-no-workspace"), /* MLflow leaves it unset without workspaces */
+    /* without workspaces MLflow answers the default one */
+    {"workspace", "workspace", K_STRING, 0, NULL, "String", "default", SP_NONE},
     END};
 static const struct gtype t_experiment = {"MlflowExperiment", experiment_fields};
 
@@ -708,7 +709,7 @@ static void render_leaf(struct mlf_json *j, const struct gfield *fd, const cJSON
 		else if (cJSON_IsNumber(v))
 			render_long(j, v); /* ids the REST API writes as numbers */
 		else
-			mlf_json_str(j, "");
+			mlf_json_str(j, fd->enum_default ? fd->enum_default : "");
 	}
 }
 

@@ -2,7 +2,7 @@
  * server_info.c: /api/3.0/mlflow/server-info, which clients and the UI
  * probe for the store type and features, and the small endpoints MLflow's
  * web UI calls on every page (telemetry settings, the assistant panel, the
- * gateway proxy, the GenAI views' trace and dataset searches), answered
+ * gateway proxy, the GenAI views' trace metrics and dataset searches), answered
  * as stock MLflow answers them with its defaults and nothing stored: the
  * UI then shows its empty states instead of error banners or retries.
  */
@@ -69,8 +69,9 @@ enum mlf_status mlf_api_gateway_proxy(struct mlf_req *req)
 	return MLF_OK;
 }
 
-/* Trace and evaluation-dataset searches: mlflowd stores no traces, so every
- * search is empty (what stock answers for an experiment without traces). */
+/* Trace metrics and evaluation-dataset searches: mlflowd keeps neither, so
+ * every answer is empty (what stock answers for an experiment without
+ * traces or datasets). */
 enum mlf_status mlf_api_empty_search(struct mlf_req *req)
 {
 	mlf_json_raw(&req->out, "{}");

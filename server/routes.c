@@ -96,9 +96,9 @@ const struct mlf_route mlf_routes[] = {
     {"GET", "/mlflow/assistant/providers", mlf_api_assistant_providers, MLF_ROUTE_V3 | MLF_ROUTE_AJAX_ONLY},
     {"GET", "/mlflow/gateway-proxy", mlf_api_gateway_proxy, MLF_ROUTE_AJAX_ONLY},
     {"POST", "/mlflow/gateway-proxy", mlf_api_gateway_proxy, MLF_ROUTE_AJAX_ONLY},
+    /* trace metrics (the GenAI overview's charts) and evaluation datasets: none kept */
     {"POST", "/mlflow/traces/metrics", mlf_api_empty_search, MLF_ROUTE_V3 | MLF_ROUTE_AJAX_ONLY},
     {"POST", "/mlflow/datasets/search", mlf_api_empty_search, MLF_ROUTE_V3 | MLF_ROUTE_AJAX_ONLY},
-    {"GET", "/mlflow/traces", mlf_api_empty_search, MLF_ROUTE_AJAX_ONLY},
     /* mlflowd-only endpoints of the web UI (api/ui.c) */
     {"GET", "/mlflowd/experiments/keys", mlf_api_mlflowd_experiment_keys, MLF_ROUTE_AJAX_ONLY},
     {"GET", "/mlflowd/metrics/get-history-bulk-minmax", mlf_api_mlflowd_metrics_bulk_minmax, MLF_ROUTE_AJAX_ONLY},
