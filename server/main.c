@@ -369,6 +369,8 @@ int main(int argc, char **argv)
 		char msg[MLF_SCHEMA_MSG_MAX];
 		if (mlf_schema_upgrade(cfg.backend_store, msg, sizeof msg) != 0) {
 			fprintf(stderr, "mlflowd: %s\n", msg);
+			free(root0);
+			free(dest);
 			return 1;
 		}
 		fprintf(stderr, "mlflowd: %s\n", msg);
@@ -379,6 +381,8 @@ int main(int argc, char **argv)
 	struct mlf_db *db = mlf_db_open(&dbo, &err);
 	if (!db) {
 		fprintf(stderr, "mlflowd: %s\n", err.msg);
+		free(root0);
+		free(dest);
 		return 1;
 	}
 	mlf_pool_start(pool_thread_exit, db);

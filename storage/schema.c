@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../api/limits.h"
 #include "migrations.h"
 
 const char MLF_ALEMBIC_HEAD[] = "f4a9b2c7d1e6";
@@ -38,10 +39,17 @@ static const char *const used_tables[] = {
     "logged_model_tags",
     "assessments",
     "workspaces",
+    /* the model registry */
+    "registered_models",
+    "registered_model_tags",
+    "registered_model_aliases",
+    "model_versions",
+    "model_version_tags",
 };
 
-#define SQL_NAME_MAX 128 /* longest table or column name compared */
-#define MAX_COLUMNS 64   /* columns of one table compared */
+#define SQL_NAME_MAX 128       /* longest table or column name compared */
+#define MAX_COLUMNS 64         /* columns of one table compared */
+#define BACKUP_CHUNK (1 << 16) /* bytes copied at a time into the backup */
 
 int mlf_schema_head_index(const char *head)
 {
@@ -273,7 +281,7 @@ static char *normalized(const char *sql)
 			continue;
 		}
 		if (ch == '\'') {
-			if (space && o > out && o[-1] != '(' && o[-1] != ',')
+			if (space && o > out && !strchr("(),", o[-1]))
 				*o++ = ' ';
 			space = 0;
 			quote = ch;
@@ -286,7 +294,7 @@ static char *normalized(const char *sql)
 			space = 1;
 			continue;
 		}
-		if (space && o > out && !strchr("(,", o[-1]) && !strchr("),", ch))
+		if (space && o > out && !strchr("(),", o[-1]) && !strchr("(),", ch))
 			*o++ = ' ';
 		space = 0;
 		*o++ = (char)tolower((unsigned char)ch);
@@ -353,10 +361,86 @@ static const struct object *objects_find(const struct objects *o, const char *ty
 	return NULL;
 }
 
+/* The top-level items of a normalized CREATE TABLE's body, split at
+ * commas outside parentheses and quotes: columns in their order, then the
+ * table constraints sorted (alembic writes them in an order that differs
+ * between releases; SQLite does not care). Returns the count; items
+ * point into sql, which is cut into pieces. */
+static int is_constraint(const char *item)
+{
+	static const char *const words[] = {"constraint ", "primary key", "foreign key", "check(", "check ", "unique("};
+	for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+		if (!strncmp(item, words[i], strlen(words[i])))
+			return 1;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int table_items(char *sql, char **items, int max)
+{
+	char *open = strchr(sql, '('), *close = strrchr(sql, ')');
+	if (!open || !close || close < open)
+		return -1;
+	*close = '\0';
+	int n = 0, depth = 0;
+	char quote = 0, *start = open + 1;
+	for (char *p = start;; p++) {
+		if (quote) {
+			if (*p == quote)
+				quote = 0;
+			else if (!*p)
+				return -1;
+			continue;
+		}
+		if (*p == '\'')
+			quote = *p;
+		else if (*p == '(')
+			depth++;
+		else if (*p == ')')
+			depth--;
+		else if ((*p == ',' && depth == 0) || !*p) {
+			int end = !*p;
+			*p = '\0';
+			if (n == max)
+				return -1;
+			items[n++] = start;
+			start = p + 1;
+			if (end)
+				break;
+		}
+	}
+	int first = 0;
+	while (first < n && !is_constraint(items[first]))
+		first++;
+	for (int i = first; i < n; i++)
+		if (!is_constraint(items[i]))
+			return -1; /* a column after a constraint: compare as text */
+	qsort(items + first, (size_t)(n - first), sizeof *items, cmp_str);
+	return n;
+}
+
+#define MAX_TABLE_ITEMS 256 /* columns and constraints of one table compared item by item */
+
+/* Do two CREATE statements make the same object? Compared normalized;
+ * for tables, with the constraints in any order. */
 static int same_sql(const char *a, const char *b)
 {
 	char *x = normalized(a), *y = normalized(b);
 	int r = !strcmp(x, y);
+	if (!r && !strncmp(x, "create table", 12) && !strncmp(y, "create table", 12)) {
+		char *xi[MAX_TABLE_ITEMS], *yi[MAX_TABLE_ITEMS];
+		char *hx = strchr(x, '('), *hy = strchr(y, '(');
+		int same_head = hx && hy && hx - x == hy - y && !strncmp(x, y, (size_t)(hx - x));
+		int nx = same_head ? table_items(x, xi, MAX_TABLE_ITEMS) : -1;
+		int ny = same_head ? table_items(y, yi, MAX_TABLE_ITEMS) : -1;
+		r = nx >= 0 && nx == ny;
+		for (int i = 0; r && i < nx; i++)
+			r = !strcmp(xi[i], yi[i]);
+	}
 	free(x);
 	free(y);
 	return r;
@@ -490,7 +574,7 @@ static int backup_file(const char *path, const char *backup, char *msg, size_t n
 		close(in);
 		return -1;
 	}
-	char buf[1 << 16];
+	char buf[BACKUP_CHUNK];
 	ssize_t got;
 	int r = 0;
 	while ((got = read(in, buf, sizeof buf)) > 0) {
@@ -575,7 +659,7 @@ int mlf_schema_upgrade(const char *path, char *msg, size_t n)
 		sqlite3_close(db);
 		return -1;
 	}
-	sqlite3_busy_timeout(db, 5000);
+	sqlite3_busy_timeout(db, MLF_BUSY_TIMEOUT_MS);
 	char head[64], why[MLF_SCHEMA_MSG_MAX];
 	enum mlf_schema_verdict v = mlf_schema_check(db, path, head, sizeof head, why, sizeof why);
 	int at = head[0] ? mlf_schema_head_index(head) : -1;
@@ -619,7 +703,17 @@ int mlf_schema_upgrade(const char *path, char *msg, size_t n)
 	}
 	/* Nothing may be half-written in a rollback journal or a WAL: a
 	 * checkpoint folds the WAL into the file before the copy. */
-	sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	int wal_frames = 0, copied = 0;
+	if (sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &wal_frames, &copied) != SQLITE_OK ||
+	    wal_frames != copied) {
+		say(msg, n,
+		    "%s is in use (its write-ahead log cannot be folded in): stop what uses it and run the upgrade "
+		    "again; "
+		    "nothing changed",
+		    path);
+		sqlite3_close(ref);
+		goto out;
+	}
 	char *backup = sqlite3_mprintf("%s.bak-%s", path, head);
 	if (backup_file(path, backup, msg, n) < 0) {
 		sqlite3_free(backup);

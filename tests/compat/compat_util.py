@@ -184,14 +184,16 @@ def start_stock(
     artifacts: Path | None = None,
     extra_args: list[str] | None = None,
     timeout: float = 120,
+    mlflow_bin: Path | None = None,
 ) -> Server:
+    """mlflow_bin: the `mlflow` command of another release (default: the pinned one in .venv)."""
     workdir.mkdir(parents=True, exist_ok=True)
     db_path = db_path or workdir / "stock.db"
     artifacts = artifacts or workdir / "stock-art"
     port = free_port()
     log_path = workdir / f"stock-{port}.log"
     cmd = [
-        str(VENV_BIN / "mlflow"),
+        str(mlflow_bin or VENV_BIN / "mlflow"),
         "server",
         "--backend-store-uri",
         f"sqlite:///{db_path}",

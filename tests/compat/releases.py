@@ -56,10 +56,32 @@ def mlflow_cli(version: str, *args, full: bool = False, timeout: float = 600, ch
 
 
 def _norm_sql(sql: str) -> str:
-    """CREATE text without quotes, case, "IF NOT EXISTS" or layout differences."""
+    """CREATE text without quotes, case, "IF NOT EXISTS" or layout differences; a table's
+    constraints sorted (alembic writes them in an order that varies between releases)."""
     s = re.sub(r"\s+", " ", sql).replace('"', "").replace("`", "")
     s = re.sub(r"\s*([(),])\s*", r"\1", s).replace("IF NOT EXISTS ", "")
-    return s.lower().strip()
+    s = s.lower().strip()
+    if not s.startswith("create table"):
+        return s
+    head, body = s[: s.index("(")], s[s.index("(") + 1: s.rindex(")")]
+    items, depth, cur, quote = [], 0, "", False
+    for ch in body:
+        if ch == "'" and not quote:
+            quote = True
+        elif ch == "'" and quote:
+            quote = False
+        elif not quote and ch in "()":
+            depth += 1 if ch == "(" else -1
+        elif not quote and ch == "," and depth == 0:
+            items.append(cur)
+            cur = ""
+            continue
+        cur += ch
+    items.append(cur)
+    words = ("constraint ", "primary key", "foreign key", "check(", "check ", "unique(")
+    cols = [i for i in items if not i.startswith(words)]
+    cons = sorted(i for i in items if i.startswith(words))
+    return f"{head}({','.join(cols + cons)})"
 
 
 def normalized_schema(db) -> set:

@@ -1,0 +1,123 @@
+"""A scripted user session with one MLflow release's client (run inside its environment,
+.venvs/mlflow-<version>) against the tracking server at argv[1]: logging, artifacts,
+search_runs to a DataFrame, nested runs, datasets, a pyfunc model logged, loaded and used, and
+the mlflow CLI's experiments/runs/artifacts commands. Prints one JSON summary of what the
+client saw, with ids and times taken out, so the summaries of two servers compare equal."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import mlflow
+import pandas as pd
+from mlflow import MlflowClient
+
+
+class AddN(mlflow.pyfunc.PythonModel):
+    def __init__(self, n):
+        self.n = n
+
+    def predict(self, context, model_input, params=None):
+        return model_input["x"] + self.n
+
+
+def scrub(text, ids):
+    text = re.sub(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?( UTC)?", "<time>", text)
+    text = re.sub(r"\b1\d{12}\b", "<ms>", text)
+    for value in sorted(ids, key=len, reverse=True):
+        text = re.sub(rf"\b{re.escape(value)}\b", f"<id{len(value)}>", text)
+    return text
+
+
+def main(url, tag):
+    mlflow.set_tracking_uri(url)
+    client = MlflowClient(url)
+    out = {}
+    exp_id = mlflow.set_experiment(f"session-{tag}").experiment_id
+    work = tempfile.mkdtemp()
+    with mlflow.start_run(run_name="parent") as parent:
+        mlflow.log_param("lr", 0.01)
+        mlflow.log_params({"layers": 3, "act": "relu"})
+        for step in range(5):
+            mlflow.log_metric("loss", 1.0 / (step + 1), step=step)
+        mlflow.log_metrics({"acc": 0.9, "f1": 0.8})
+        mlflow.set_tags({"team": "a", "stage": "dev"})
+        with open(os.path.join(work, "notes.txt"), "w") as f:
+            f.write("hello\n")
+        os.makedirs(os.path.join(work, "d", "e"))
+        with open(os.path.join(work, "d", "e", "f.csv"), "w") as f:
+            f.write("a,b\n1,2\n")
+        mlflow.log_artifact(os.path.join(work, "notes.txt"))
+        mlflow.log_artifacts(os.path.join(work, "d"), artifact_path="data")
+        mlflow.log_text("some text", "texts/t.txt")
+        mlflow.log_dict({"k": [1, 2]}, "conf/c.json")
+        df = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [0, 1, 0]})
+        mlflow.log_input(mlflow.data.from_pandas(df, name="train-df"), context="training")
+        with mlflow.start_run(run_name="child", nested=True) as child:
+            mlflow.log_metric("child_metric", 5.0)
+        info = mlflow.pyfunc.log_model(**{("name" if mlflow.__version__ >= "3" else "artifact_path"): "model"},
+                                       python_model=AddN(10), input_example=pd.DataFrame({"x": [1.0]}))
+    ids = {parent.info.run_id, child.info.run_id, exp_id}
+    if getattr(info, "model_id", None):
+        ids.add(info.model_id)
+    loaded = mlflow.pyfunc.load_model(info.model_uri)
+    out["predict"] = loaded.predict(pd.DataFrame({"x": [1.0, 2.5]})).tolist()
+    out["model_uri_scheme"] = info.model_uri.split(":")[0]
+
+    run = client.get_run(parent.info.run_id)
+    out["params"] = run.data.params
+    out["metrics"] = run.data.metrics
+    out["tags"] = sorted(k for k in run.data.tags if k != "mlflow.log-model.history")
+    if "mlflow.log-model.history" in run.data.tags:
+        hist = json.loads(run.data.tags["mlflow.log-model.history"])
+        out["log_model_history"] = [sorted(h["flavors"]) for h in hist]
+    out["loss_history"] = [(m.step, m.value) for m in client.get_metric_history(parent.info.run_id, "loss")]
+    out["inputs"] = [(d.dataset.name, d.dataset.source_type, sorted((t.key, t.value) for t in d.tags))
+                     for d in run.inputs.dataset_inputs]
+    out["artifacts"] = sorted(a.path for a in client.list_artifacts(parent.info.run_id))
+    out["data_artifacts"] = sorted((a.path, a.file_size) for a in client.list_artifacts(parent.info.run_id, "data/e"))
+    dl = mlflow.artifacts.download_artifacts(run_id=parent.info.run_id, artifact_path="data", dst_path=work + "/dl")
+    out["downloaded"] = sorted(os.path.relpath(os.path.join(r, f), dl) for r, _, fs in os.walk(dl) for f in fs)
+    out["text"] = mlflow.artifacts.load_text(f"runs:/{parent.info.run_id}/texts/t.txt")
+    out["dict"] = mlflow.artifacts.load_dict(f"runs:/{parent.info.run_id}/conf/c.json")
+
+    frame = mlflow.search_runs([exp_id], order_by=["attributes.start_time ASC"])
+    out["frame_columns"] = sorted(c for c in frame.columns if not c.startswith("tags.mlflow.log-model"))
+    out["frame_rows"] = [[r.get("tags.mlflow.runName"), r.get("metrics.loss"), r.get("params.lr"), r.get("status")]
+                         for r in frame.to_dict("records")]
+    nested = client.search_runs([exp_id], f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
+    out["nested"] = [r.info.run_name for r in nested]
+
+    env = dict(os.environ, MLFLOW_TRACKING_URI=url)
+    cli = os.path.join(os.path.dirname(sys.executable), "mlflow")
+    commands = {
+        "experiments": [cli, "experiments", "search"],
+        "runs_list": [cli, "runs", "list", "--experiment-id", exp_id],
+        "runs_describe": [cli, "runs", "describe", "--run-id", parent.info.run_id],
+        "artifacts_list": [cli, "artifacts", "list", "--run-id", parent.info.run_id],
+        "artifacts_download": [cli, "artifacts", "download", "--run-id", parent.info.run_id, "--artifact-path",
+                               "notes.txt", "--dst-path", work + "/cli"],
+    }
+    for name, cmd in commands.items():
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+        text = p.stdout
+        if name == "experiments":  # other tests' experiments may be on the server: keep this one's line
+            text = "\n".join(ln for ln in text.splitlines() if f"session-{tag}" in ln or "Name" in ln)
+        if name == "runs_describe":  # the run's data (times, ids and the model history vary)
+            data = json.loads(text)["data"]
+            data["tags"] = {k: v for k, v in data.get("tags", {}).items() if k != "mlflow.log-model.history"}
+            text = json.dumps(data, sort_keys=True)
+        if name == "runs_list":  # runs started in the same second are listed by name: order by name
+            lines = scrub(text, ids).splitlines()
+            text = "\n".join(lines[:2] + sorted(lines[2:]))
+        if name == "artifacts_list":
+            text = json.dumps(sorted((a["path"], a["is_dir"]) for a in json.loads(text)))
+        out[f"cli_{name}"] = [p.returncode, scrub(text.replace(work, "<work>"), ids)]
+    print(json.dumps(out, sort_keys=True, default=str))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
