@@ -85,6 +85,9 @@ const struct mlf_route mlf_routes[] = {
     {"PATCH", "/mlflow/traces/{trace_id}/assessments/{assessment_id}", mlf_api_assessments_update, MLF_ROUTE_V3},
     {"DELETE", "/mlflow/traces/{trace_id}/assessments/{assessment_id}", mlf_api_assessments_delete, MLF_ROUTE_V3},
     {"POST", "/v1/traces", mlf_api_otlp_traces, MLF_ROUTE_RAW | MLF_ROUTE_ROOT},
+    /* the UI's read of a trace's span data and attachments */
+    {"GET", "/mlflow/get-trace-artifact", mlf_api_get_trace_artifact,
+     MLF_ROUTE_RAW | MLF_ROUTE_AJAX_ONLY | MLF_ROUTE_BOTH},
     /* mlflowd-only endpoints of the web UI (api/ui.c) */
     {"GET", "/mlflowd/experiments/keys", mlf_api_mlflowd_experiment_keys, MLF_ROUTE_AJAX_ONLY},
     {"GET", "/mlflowd/metrics/get-history-bulk-minmax", mlf_api_mlflowd_metrics_bulk_minmax, MLF_ROUTE_AJAX_ONLY},

@@ -178,8 +178,8 @@ enum mlf_status mlf_trace_get(struct mlf_conn *c, struct mlf_arena *a, const cha
 enum mlf_status mlf_trace_spans(struct mlf_conn *c, struct mlf_arena *a, const char *trace_id, const char ***content,
                                 int *n, struct mlf_error *err)
 {
-	static const char sql[] =
-	    "SELECT content FROM spans WHERE trace_id = ?1 ORDER BY start_time_unix_nano, span_id";
+	static const char sql[] = "SELECT content FROM spans WHERE trace_id = ?1 "
+	                          "ORDER BY parent_span_id IS NOT NULL, start_time_unix_nano, span_id";
 	sqlite3_stmt *st = mlf_stmt(c, sql, err);
 	if (!st)
 		return err->status;
@@ -485,7 +485,7 @@ static enum mlf_status spans_fn(struct mlf_conn *c, void *arg, struct mlf_error 
 		mlf_bind_text(st, 1, j->traces[i].trace_id);
 		if ((s = mlf_step_done(c, st, err)) == MLF_OK)
 			s = put_kv(c, SQL_TAG_UPSERT, j->traces[i].trace_id, MLF_TRACE_TAG_SPANS_LOCATION,
-			           "TRACKING_STORE", err);
+			           MLF_TRACE_SPANS_IN_STORE, err);
 	}
 	return s;
 }
