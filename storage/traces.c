@@ -389,7 +389,8 @@ static enum mlf_status span_trace_fn(struct mlf_conn *c, const struct spans_job 
 		if ((s = active_experiment(c, j->a, j->exp, &location, err)) != MLF_OK)
 			return s;
 		static const char ins[] = "INSERT INTO trace_info (request_id, experiment_id, timestamp_ms, "
-		                          "execution_time_ms, status) VALUES (?1, ?2, ?3, ?4, ?5)";
+		                          "execution_time_ms, status, request_preview, response_preview) "
+		                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 		if (!(st = mlf_stmt(c, ins, err)))
 			return err->status;
 		mlf_bind_text(st, 1, t->trace_id);
@@ -398,6 +399,8 @@ static enum mlf_status span_trace_fn(struct mlf_conn *c, const struct spans_job 
 		if (t->has_end)
 			sqlite3_bind_int64(st, 4, t->max_end_ms - t->min_start_ms);
 		mlf_bind_text(st, 5, t->root_status ? t->root_status : "IN_PROGRESS");
+		mlf_bind_text(st, 6, t->request_preview);
+		mlf_bind_text(st, 7, t->response_preview);
 		if ((s = mlf_step_done(c, st, err)) != MLF_OK)
 			return s;
 		s = put_kv(c, SQL_TAG_UPSERT, t->trace_id, MLF_TRACE_TAG_ARTIFACT_LOCATION,
