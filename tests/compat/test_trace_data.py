@@ -6,7 +6,8 @@ traces through the real client), and every test asserts the same answers from bo
 - get-trace-artifact (/ajax-api/2.0 and 3.0): the span data of a trace whose spans are in the
   tracking store, the traces.json artifact of one whose spans are not, attachments, bad input;
 - search_traces filters on spans (span.name / type / status / content / attributes.<k>,
-  trace.text), on assessments (feedback.<name>, expectation.<name>) and on linked prompts.
+  trace.text), on assessments (feedback.<name>, expectation.<name>) and on linked prompts;
+- OTLP/JSON exports on /v1/traces (the client's spans re-encoded) stored as the protobuf ones.
 """
 
 from __future__ import annotations
