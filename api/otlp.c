@@ -550,6 +550,24 @@ static const char *preview(struct mlf_arena *a, const char *json)
 	return mlf_utf8_truncate(a, json, MLF_OTLP_PREVIEW_MAX);
 }
 
+/* The session a span names (OpenTelemetry's session.id, else
+ * gen_ai.conversation.id), its JSON string form unquoted as MLflow does;
+ * NULL when absent or longer than a metadata value. */
+static const char *session_of(struct ctx *c, const struct attrs *as)
+{
+	const struct any *v = attr_value(as, MLF_OTLP_SESSION_ATTR);
+	if (!v || v->kind != ANY_STR || !*v->s)
+		v = attr_value(as, MLF_OTLP_CONVERSATION_ATTR);
+	if (!v || v->kind != ANY_STR || !*v->s)
+		return NULL;
+	const char *id = v->s;
+	cJSON *j = cJSON_Parse(id);
+	if (cJSON_IsString(j))
+		id = mlf_arena_strdup(c->a, j->valuestring);
+	cJSON_Delete(j);
+	return *id && strlen(id) <= MLF_TRACE_TAG_VALUE_MAX ? id : NULL;
+}
+
 static enum mlf_status add_span(struct ctx *c, const struct span *sp, struct mlf_otlp_batch *out, int *cap, int *tcap)
 {
 	if (c->nspans == MLF_OTLP_MAX_SPANS)
@@ -584,6 +602,8 @@ static enum mlf_status add_span(struct ctx *c, const struct span *sp, struct mlf
 		t->max_end_ms = (int64_t)(sp->end / 1000000);
 		t->has_end = 1;
 	}
+	if (!t->session_id)
+		t->session_id = session_of(c, &sp->attrs);
 	if (is_root) {
 		t->root_status = sp->status_code == 2 ? "ERROR" : "OK";
 		t->request_preview = preview(c->a, attr_json(c->a, &sp->attrs, MLF_OTLP_INPUTS_ATTR));

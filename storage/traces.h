@@ -150,6 +150,7 @@ struct mlf_span_trace {
 	const char *request_preview, *response_preview; /* from the root span, or NULL */
 	struct mlf_kv *tags;                            /* the root span's mlflow.traceTag.* attributes */
 	int ntags;
+	const char *session_id; /* the first session.id / gen_ai.conversation.id of its spans, or NULL */
 };
 
 /* log_spans: store spans (upserts) of traces of experiment_id, creating

@@ -239,7 +239,7 @@ def test_search_filter_errors(both):
             cu.assert_invalid(r, msg)
 
 
-def _otlp_json(spans, trace_id: bytes, snake: bool) -> bytes:
+def _otlp_json(spans, trace_id: bytes, snake: bool, session=None) -> bytes:
     """An OTLP/JSON ExportTraceServiceRequest of the client's spans (re-homed to trace_id),
     as the OTLP spec writes it: ids in hex, 64-bit integers as strings; camelCase names with
     enum names, or the proto's snake_case names with enum numbers."""
@@ -260,6 +260,10 @@ def _otlp_json(spans, trace_id: bytes, snake: bool) -> bytes:
         for kv in p.attributes:
             if kv.key == "mlflow.traceRequestId":
                 kv.value.string_value = json.dumps("tr-" + trace_id.hex())
+        if session and p.parent_span_id:  # OpenTelemetry's session.id on a child span
+            kv = p.attributes.add()
+            kv.key = "session.id"
+            kv.value.string_value = session
         scope.spans.add().CopyFrom(p)
     body = MessageToDict(req, preserving_proto_field_name=snake, use_integers_for_enums=snake)
     for rs in body["resource_spans" if snake else "resourceSpans"]:
@@ -307,3 +311,22 @@ def test_otlp_json_export(both):
             r = api.request("POST", api.server.url + "/v1/traces", data=bad, headers=hdr)
             cu.assert_invalid(r, "Invalid OpenTelemetry format")
     assert views[0][0] == views[1][0] and views[0][1] == views[0][0]
+
+
+def test_otlp_session_id_from_spans(both):
+    """A trace first seen through spans that carry session.id takes that session, as stock."""
+    sessions = []
+    for api, d in both:
+        _use(api.server.url)
+        original = mlflow.get_trace(d["stored"])
+        tid = uuid.uuid4().bytes
+        r = api.request("POST", api.server.url + "/v1/traces",
+                        data=_otlp_json(original.data.spans, tid, False, session="sess-42"),
+                        headers={"Content-Type": "application/json", "x-mlflow-experiment-id": d["exp_id"]})
+        assert r.status_code == 200, r.text
+        info = mlflow.get_trace("tr-" + tid.hex()).info
+        found = mlflow.search_traces(locations=[d["exp_id"]], return_type="list",
+                                     filter_string="metadata.`mlflow.trace.session` = 'sess-42'")
+        sessions.append((info.trace_metadata.get("mlflow.trace.session"), [t.info.trace_id for t in found]
+                         == ["tr-" + tid.hex()]))
+    assert sessions[0] == sessions[1] == ("sess-42", True)
