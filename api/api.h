@@ -100,6 +100,7 @@ enum mlf_status mlf_api_mlflow_artifacts_mpu(struct mlf_req *req);
 enum mlf_status mlf_api_mlflow_artifacts_presigned(struct mlf_req *req);
 enum mlf_status mlf_api_artifacts_list(struct mlf_req *req);
 enum mlf_status mlf_api_get_artifact(struct mlf_req *req);
+enum mlf_status mlf_api_get_trace_artifact(struct mlf_req *req);
 enum mlf_status mlf_api_logged_models_list_artifacts(struct mlf_req *req);
 enum mlf_status mlf_api_logged_models_get_artifact(struct mlf_req *req);
 

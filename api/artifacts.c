@@ -8,6 +8,7 @@
  *   GET  /mlflow/artifacts/list?run_id=&path=            run listing (run-relative paths)
  *   GET  /get-artifact?run_id=&path=                     run file download (UI)
  *   GET  /mlflow/logged-models/{id}/artifacts/directories, .../files
+ *   GET  /ajax-api/{2,3}.0/mlflow/get-trace-artifact?request_id=[&path=]  trace data (UI)
  *
  * Paths from clients are taken from the raw request (the dispatcher decodes
  * the URL path once and refuses %00; query values are read here from the
@@ -25,6 +26,7 @@
 #include "../server/http.h"
 #include "../storage/artifacts.h"
 #include "../storage/logged_models.h"
+#include "../storage/traces.h"
 #include "../storage/tracking.h"
 #include "api.h"
 #include "limits.h"
@@ -601,4 +603,103 @@ enum mlf_status mlf_api_model_versions_get_artifact(struct mlf_req *req)
 		uri = *sub ? mlf_arena_printf(&req->arena, "%s/%s", info.artifact_uri, sub) : info.artifact_uri;
 	}
 	return send_under(req, uri, rel);
+}
+
+/* ================================================================
+ * trace data for the UI (get-trace-artifact)
+ * ================================================================ */
+
+/* MLflow's file name of a trace's span data, and the folder of its
+ * attachments, below the trace's artifact location. */
+#define TRACE_DATA_FILE "traces.json"
+#define TRACE_ATTACHMENTS_DIR "attachments"
+
+/* A canonical UUID text (lower-case 8-4-4-4-12 hex), the only form MLflow
+ * takes as an attachment path. */
+static int is_canonical_uuid(const char *s)
+{
+	static const char form[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+	for (size_t i = 0; i < sizeof form - 1; i++) {
+		if (form[i] == '-' ? s[i] != '-' : !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	}
+	return s[sizeof form - 1] == '\0';
+}
+
+/* Stream the file rel below the trace's mlflow.artifactLocation; a
+ * missing file is named as MLflow names it (relative to that location). */
+static enum mlf_status send_trace_file(struct mlf_req *req, const struct mlf_trace_info *t, const char *rel)
+{
+	const char *loc = NULL;
+	for (int i = 0; i < t->ntags; i++)
+		if (!strcmp(t->tags[i].key, MLF_TRACE_TAG_ARTIFACT_LOCATION))
+			loc = t->tags[i].value;
+	if (!loc)
+		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
+		                "Unable to determine trace artifact location for trace %.200s.", t->trace_id);
+	enum mlf_status s = send_under(req, loc, rel);
+	if (s == MLF_RESOURCE_DOES_NOT_EXIST)
+		mlf_fail(&req->err, s, "No such artifact: '%.900s'", rel);
+	return s;
+}
+
+/* GET get-trace-artifact?request_id=<trace id>[&path=<attachment uuid>]:
+ * the trace's span data as the UI reads it ({"spans": [...]}, each span
+ * the stored spans.content) when its spans are in the tracking store,
+ * else its traces.json artifact; with path, one of its attachments. */
+enum mlf_status mlf_api_get_trace_artifact(struct mlf_req *req)
+{
+	const char *id, *raw;
+	int has_id, has_path;
+	enum mlf_status s = query_param(req, "request_id", &id, &has_id);
+	if (s == MLF_OK)
+		s = query_param(req, "path", &raw, &has_path);
+	if (s != MLF_OK)
+		return s;
+	if (!has_id || !*id)
+		return mlf_fail(&req->err, MLF_BAD_REQUEST, "Request must include the \"request_id\" query parameter.");
+	const char *rel = NULL;
+	if (has_path && *raw) {
+		if ((s = client_path(req, raw, 0, &rel)) != MLF_OK)
+			return s;
+		if (!is_canonical_uuid(rel))
+			return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
+			                "Invalid attachment path: '%.900s'. Attachment path must be a valid UUID.",
+			                rel);
+	}
+	struct mlf_conn *c = mlf_db_read(req->db, &req->err);
+	if (!c)
+		return req->err.status;
+	struct mlf_trace_info t;
+	if ((s = mlf_trace_get(c, &req->arena, id, &t, &req->err)) != MLF_OK) {
+		if (s == MLF_RESOURCE_DOES_NOT_EXIST && rel) /* MLflow reads the trace info here */
+			mlf_fail(&req->err, s, "Trace with ID '%.200s' not found.", id);
+		return s;
+	}
+	if (rel)
+		return send_trace_file(req, &t, mlf_artifact_path_join(&req->arena, TRACE_ATTACHMENTS_DIR, rel));
+	const char *where = NULL;
+	for (int i = 0; i < t.ntags; i++)
+		if (!strcmp(t.tags[i].key, MLF_TRACE_TAG_SPANS_LOCATION))
+			where = t.tags[i].value;
+	if (!where || strcmp(where, MLF_TRACE_SPANS_IN_STORE))
+		return send_trace_file(req, &t, TRACE_DATA_FILE);
+	const char **spans;
+	int n;
+	if ((s = mlf_trace_spans(c, &req->arena, id, &spans, &n, &req->err)) != MLF_OK)
+		return s;
+	struct mlf_buf b = {0};
+	mlf_buf_puts(&b, "{\"spans\":[");
+	for (int i = 0; i < n; i++) {
+		if (i)
+			mlf_buf_putc(&b, ',');
+		mlf_buf_puts(&b, spans[i]);
+	}
+	mlf_buf_puts(&b, "]}");
+	char *extra = mlf_arena_printf(&req->arena, "Content-Disposition: %s\r\n",
+	                               content_disposition(&req->arena, TRACE_DATA_FILE));
+	mlf_http_begin(req, 200, mlf_artifact_mime_type(TRACE_DATA_FILE), (long long)b.len, extra);
+	mlf_http_write(req, b.data, b.len);
+	mlf_buf_release(&b);
+	return MLF_OK;
 }

@@ -192,6 +192,8 @@
 #define MLF_OTLP_INPUTS_ATTR "mlflow.spanInputs"
 #define MLF_OTLP_OUTPUTS_ATTR "mlflow.spanOutputs"
 #define MLF_OTLP_TRACE_TAG_PREFIX "mlflow.traceTag."
+#define MLF_OTLP_SESSION_ATTR "session.id" /* OpenTelemetry semantic conventions */
+#define MLF_OTLP_CONVERSATION_ATTR "gen_ai.conversation.id"
 #define MLF_OTLP_EXPERIMENT_HEADER "x-mlflow-experiment-id"
 
 #endif

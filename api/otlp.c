@@ -12,11 +12,18 @@
  *
  * Attribute values are written as MLflow's server writes them: each value
  * decoded, then dumped as Python's json.dumps(ensure_ascii=False) would.
+ *
+ * The OTLP/JSON form of the same request (read with cJSON) fills the same
+ * span structure, so both forms go through one span builder (add_span)
+ * and one content writer (span_content).
  */
 #include "otlp.h"
 
+#include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
@@ -543,6 +550,24 @@ static const char *preview(struct mlf_arena *a, const char *json)
 	return mlf_utf8_truncate(a, json, MLF_OTLP_PREVIEW_MAX);
 }
 
+/* The session a span names (OpenTelemetry's session.id, else
+ * gen_ai.conversation.id), its JSON string form unquoted as MLflow does;
+ * NULL when absent or longer than a metadata value. */
+static const char *session_of(struct ctx *c, const struct attrs *as)
+{
+	const struct any *v = attr_value(as, MLF_OTLP_SESSION_ATTR);
+	if (!v || v->kind != ANY_STR || !*v->s)
+		v = attr_value(as, MLF_OTLP_CONVERSATION_ATTR);
+	if (!v || v->kind != ANY_STR || !*v->s)
+		return NULL;
+	const char *id = v->s;
+	cJSON *j = cJSON_Parse(id);
+	if (cJSON_IsString(j))
+		id = mlf_arena_strdup(c->a, j->valuestring);
+	cJSON_Delete(j);
+	return *id && strlen(id) <= MLF_TRACE_TAG_VALUE_MAX ? id : NULL;
+}
+
 static enum mlf_status add_span(struct ctx *c, const struct span *sp, struct mlf_otlp_batch *out, int *cap, int *tcap)
 {
 	if (c->nspans == MLF_OTLP_MAX_SPANS)
@@ -577,6 +602,8 @@ static enum mlf_status add_span(struct ctx *c, const struct span *sp, struct mlf
 		t->max_end_ms = (int64_t)(sp->end / 1000000);
 		t->has_end = 1;
 	}
+	if (!t->session_id)
+		t->session_id = session_of(c, &sp->attrs);
 	if (is_root) {
 		t->root_status = sp->status_code == 2 ? "ERROR" : "OK";
 		t->request_preview = preview(c->a, attr_json(c->a, &sp->attrs, MLF_OTLP_INPUTS_ATTR));
@@ -638,4 +665,319 @@ enum mlf_status mlf_otlp_decode(struct mlf_arena *a, const unsigned char *p, siz
 	if (rc < 0)
 		return bad(&c, "truncated request");
 	return MLF_OK;
+}
+
+/* ================================================================
+ * OTLP/JSON (the protobuf JSON mapping: lowerCamelCase or the proto's
+ * snake_case names, ids as hex, 64-bit integers as strings or numbers,
+ * enums as numbers)
+ * ================================================================ */
+
+/* obj[camel], else obj[snake]. */
+static const cJSON *jget(const cJSON *obj, const char *camel, const char *snake)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, camel);
+	return v ? v : cJSON_GetObjectItemCaseSensitive(obj, snake);
+}
+
+/* The elements of an optional array field (NULL or JSON null: none). */
+static enum mlf_status jarray(struct ctx *c, const cJSON *obj, const char *camel, const char *snake,
+                              const cJSON **first)
+{
+	const cJSON *v = jget(obj, camel, snake);
+	*first = NULL;
+	if (!v || cJSON_IsNull(v))
+		return MLF_OK;
+	if (!cJSON_IsArray(v))
+		return bad(c, "a repeated field that is not a JSON array");
+	*first = v->child;
+	return MLF_OK;
+}
+
+/* An optional string field into the arena (checked UTF-8); dflt when absent. */
+static enum mlf_status jtext(struct ctx *c, const cJSON *obj, const char *camel, const char *snake, const char *dflt,
+                             const char **out)
+{
+	const cJSON *v = jget(obj, camel, snake);
+	*out = dflt;
+	if (!v || cJSON_IsNull(v))
+		return MLF_OK;
+	if (!cJSON_IsString(v))
+		return bad(c, "a text field that is not a JSON string");
+	size_t n = strlen(v->valuestring);
+	if (mlf_utf8_valid_prefix(v->valuestring, n) != n)
+		return bad(c, "text that is not UTF-8");
+	*out = mlf_arena_strndup(c->a, v->valuestring, n);
+	return MLF_OK;
+}
+
+/* A 64-bit integer given as a JSON number or a decimal string. */
+static enum mlf_status jint(struct ctx *c, const cJSON *v, int is_unsigned, uint64_t *out)
+{
+	if (cJSON_IsNumber(v)) {
+		double d = v->valuedouble; /* range first: casting an out-of-range double is undefined */
+		if (d != d || d < (is_unsigned ? 0.0 : -9223372036854775808.0) ||
+		    d >= (is_unsigned ? 18446744073709551616.0 : 9223372036854775808.0))
+			return bad(c, "an integer out of range");
+		*out = is_unsigned ? (uint64_t)d : (uint64_t)(int64_t)d;
+		if (d != (is_unsigned ? (double)*out : (double)(int64_t)*out))
+			return bad(c, "an integer that is not whole");
+		return MLF_OK;
+	}
+	if (!cJSON_IsString(v) || !v->valuestring[0])
+		return bad(c, "an integer that is neither a number nor a decimal string");
+	char *end;
+	errno = 0;
+	if (is_unsigned) {
+		if (v->valuestring[0] == '-')
+			return bad(c, "an integer out of range");
+		*out = strtoull(v->valuestring, &end, 10);
+	} else {
+		*out = (uint64_t)strtoll(v->valuestring, &end, 10);
+	}
+	if (errno || *end)
+		return bad(c, "an integer that is neither a number nor a decimal string");
+	return MLF_OK;
+}
+
+/* An optional unsigned 64-bit field (0 when absent); *present set. */
+static enum mlf_status juint_field(struct ctx *c, const cJSON *obj, const char *camel, const char *snake, uint64_t *out,
+                                   int *present)
+{
+	const cJSON *v = jget(obj, camel, snake);
+	*out = 0;
+	if (present)
+		*present = v && !cJSON_IsNull(v);
+	if (!v || cJSON_IsNull(v))
+		return MLF_OK;
+	return jint(c, v, 1, out);
+}
+
+/* A hex id of exactly want bytes (an empty or absent one gives an empty
+ * slice when allow_empty). */
+static enum mlf_status jid(struct ctx *c, const cJSON *obj, const char *camel, const char *snake, size_t want,
+                           int allow_empty, struct rd *out)
+{
+	const cJSON *v = jget(obj, camel, snake);
+	out->p = out->end = NULL;
+	const char *hex = v && cJSON_IsString(v) ? v->valuestring : NULL;
+	if ((!v || cJSON_IsNull(v) || (hex && !*hex)) && allow_empty)
+		return MLF_OK;
+	if (!hex || strlen(hex) != 2 * want)
+		return bad(c, want == 16 ? "traceId must be 32 hex digits" : "spanId must be 16 hex digits");
+	unsigned char *b = mlf_arena_alloc(c->a, want);
+	for (size_t i = 0; i < want; i++) {
+		int h = mlf_hex_digit((unsigned char)hex[2 * i]), l = mlf_hex_digit((unsigned char)hex[2 * i + 1]);
+		if (h < 0 || l < 0)
+			return bad(c, "an id that is not hex");
+		b[i] = (unsigned char)(h * 16 + l);
+	}
+	out->p = b;
+	out->end = b + want;
+	return MLF_OK;
+}
+
+static enum mlf_status jany(struct ctx *c, const cJSON *o, struct any *v, int depth);
+
+/* KeyValue {key, value} */
+static enum mlf_status jkv(struct ctx *c, const cJSON *o, const char **key, struct any *val, int depth)
+{
+	memset(val, 0, sizeof *val);
+	if (!cJSON_IsObject(o))
+		return bad(c, "a key/value that is not a JSON object");
+	enum mlf_status s = jtext(c, o, "key", "key", "", key);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "value");
+	if (s == MLF_OK && v && !cJSON_IsNull(v))
+		s = jany(c, v, val, depth + 1);
+	return s;
+}
+
+/* ArrayValue / KeyValueList {values: [...]} */
+static enum mlf_status jlist(struct ctx *c, const cJSON *o, struct any *v, int with_keys, int depth)
+{
+	if (!cJSON_IsObject(o))
+		return bad(c, "a list value that is not a JSON object");
+	const cJSON *e;
+	enum mlf_status s = jarray(c, o, "values", "values", &e);
+	int cap = 0;
+	for (; s == MLF_OK && e; e = e->next) {
+		if (v->count == MLF_OTLP_MAX_LIST)
+			return bad(c, "a list or map that is too long");
+		if (v->count == cap) {
+			int ncap = cap ? cap * 2 : 8;
+			v->items = mlf_arena_grow(c->a, v->items, (size_t)cap, (size_t)ncap, sizeof *v->items);
+			if (with_keys)
+				v->keys = mlf_arena_grow(c->a, v->keys, (size_t)cap, (size_t)ncap, sizeof *v->keys);
+			cap = ncap;
+		}
+		s = with_keys ? jkv(c, e, &v->keys[v->count], &v->items[v->count], depth)
+		              : jany(c, e, &v->items[v->count], depth + 1);
+		v->count++;
+	}
+	return s;
+}
+
+/* AnyValue {stringValue | boolValue | intValue | doubleValue | arrayValue
+ * | kvlistValue | bytesValue (base64)} */
+static enum mlf_status jany(struct ctx *c, const cJSON *o, struct any *v, int depth)
+{
+	if (depth > MLF_OTLP_MAX_DEPTH)
+		return bad(c, "attribute values nested too deeply");
+	memset(v, 0, sizeof *v);
+	if (!cJSON_IsObject(o))
+		return bad(c, "a value that is not a JSON object");
+	const cJSON *x;
+	enum mlf_status s = MLF_OK;
+	if ((x = jget(o, "stringValue", "string_value")) != NULL) {
+		v->kind = ANY_STR;
+		s = jtext(c, o, "stringValue", "string_value", "", &v->s);
+	} else if ((x = jget(o, "boolValue", "bool_value")) != NULL) {
+		if (!cJSON_IsBool(x))
+			return bad(c, "a boolValue that is not true or false");
+		v->kind = ANY_BOOL;
+		v->i = cJSON_IsTrue(x);
+	} else if ((x = jget(o, "intValue", "int_value")) != NULL) {
+		uint64_t u;
+		v->kind = ANY_INT;
+		if ((s = jint(c, x, 0, &u)) == MLF_OK)
+			v->i = (int64_t)u;
+	} else if ((x = jget(o, "doubleValue", "double_value")) != NULL) {
+		v->kind = ANY_DOUBLE;
+		if (cJSON_IsNumber(x))
+			v->d = x->valuedouble;
+		else if (cJSON_IsString(x) && (!strcmp(x->valuestring, "NaN") || !strcmp(x->valuestring, "Infinity") ||
+		                               !strcmp(x->valuestring, "-Infinity")))
+			v->d = strtod(x->valuestring, NULL);
+		else
+			return bad(c, "a doubleValue that is not a number");
+	} else if ((x = jget(o, "arrayValue", "array_value")) != NULL) {
+		v->kind = ANY_ARRAY;
+		s = jlist(c, x, v, 0, depth);
+	} else if ((x = jget(o, "kvlistValue", "kvlist_value")) != NULL) {
+		v->kind = ANY_KVLIST;
+		s = jlist(c, x, v, 1, depth);
+	} else if ((x = jget(o, "bytesValue", "bytes_value")) != NULL) {
+		if (!cJSON_IsString(x) || !(v->s = mlf_base64_decode(c->a, x->valuestring, &v->n)))
+			return bad(c, "a bytesValue that is not base64");
+		v->kind = ANY_BYTES;
+	}
+	return s;
+}
+
+static enum mlf_status jattrs(struct ctx *c, const cJSON *obj, struct attrs *as)
+{
+	const cJSON *e;
+	enum mlf_status s = jarray(c, obj, "attributes", "attributes", &e);
+	for (; s == MLF_OK && e; e = e->next) {
+		if (as->n == MLF_OTLP_MAX_LIST)
+			return bad(c, "too many attributes");
+		if (as->n == as->cap) {
+			int ncap = as->cap ? as->cap * 2 : 8;
+			as->v = mlf_arena_grow(c->a, as->v, (size_t)as->cap, (size_t)ncap, sizeof *as->v);
+			as->cap = ncap;
+		}
+		struct attr *at = &as->v[as->n];
+		if ((s = jkv(c, e, &at->key, &at->value, 0)) != MLF_OK)
+			return s;
+		int dup = 0; /* a key given twice keeps its last value, as in the protobuf path */
+		for (int i = 0; i < as->n && !dup; i++)
+			if (!strcmp(as->v[i].key, at->key)) {
+				as->v[i].value = at->value;
+				dup = 1;
+			}
+		as->n += !dup;
+	}
+	return s;
+}
+
+static enum mlf_status jspan(struct ctx *c, const cJSON *o, struct span *sp)
+{
+	memset(sp, 0, sizeof *sp);
+	if (!cJSON_IsObject(o))
+		return bad(c, "a span that is not a JSON object");
+	enum mlf_status s;
+	if ((s = jid(c, o, "traceId", "trace_id", 16, 0, &sp->trace_id)) ||
+	    (s = jid(c, o, "spanId", "span_id", 8, 0, &sp->span_id)) ||
+	    (s = jid(c, o, "parentSpanId", "parent_span_id", 8, 1, &sp->parent)) ||
+	    (s = jtext(c, o, "name", "name", "", &sp->name)) ||
+	    (s = juint_field(c, o, "startTimeUnixNano", "start_time_unix_nano", &sp->start, NULL)) ||
+	    (s = juint_field(c, o, "endTimeUnixNano", "end_time_unix_nano", &sp->end, &sp->has_end)) ||
+	    (s = jattrs(c, o, &sp->attrs)))
+		return s;
+	const cJSON *e;
+	if ((s = jarray(c, o, "events", "events", &e)))
+		return s;
+	for (; e; e = e->next) {
+		if (sp->nevents == MLF_OTLP_MAX_LIST)
+			return bad(c, "too many events");
+		if (sp->nevents == sp->evcap) {
+			int ncap = sp->evcap ? sp->evcap * 2 : 4;
+			sp->events =
+			    mlf_arena_grow(c->a, sp->events, (size_t)sp->evcap, (size_t)ncap, sizeof *sp->events);
+			sp->evcap = ncap;
+		}
+		struct event *ev = &sp->events[sp->nevents++];
+		memset(ev, 0, sizeof *ev);
+		if (!cJSON_IsObject(e))
+			return bad(c, "an event that is not a JSON object");
+		if ((s = juint_field(c, e, "timeUnixNano", "time_unix_nano", &ev->time, NULL)) ||
+		    (s = jtext(c, e, "name", "name", "", &ev->name)) || (s = jattrs(c, e, &ev->attrs)))
+			return s;
+	}
+	sp->status_message = "";
+	const cJSON *st = jget(o, "status", "status");
+	if (st && !cJSON_IsNull(st)) {
+		if (!cJSON_IsObject(st))
+			return bad(c, "a status that is not a JSON object");
+		if ((s = jtext(c, st, "message", "message", "", &sp->status_message)))
+			return s;
+		const cJSON *code = jget(st, "code", "code");
+		if (cJSON_IsNumber(code))
+			sp->status_code = code->valueint;
+		else if (cJSON_IsString(code))
+			sp->status_code = !strcmp(code->valuestring, "STATUS_CODE_OK")      ? 1
+			                  : !strcmp(code->valuestring, "STATUS_CODE_ERROR") ? 2
+			                                                                    : 0;
+		else if (code && !cJSON_IsNull(code))
+			return bad(c, "a status code that is not a number");
+	}
+	return MLF_OK;
+}
+
+enum mlf_status mlf_otlp_decode_json(struct mlf_arena *a, const char *p, size_t n, struct mlf_otlp_batch *out,
+                                     struct mlf_error *err)
+{
+	struct ctx c = {a, err, 0};
+	memset(out, 0, sizeof *out);
+	cJSON *root = cJSON_ParseWithLength(p, n);
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return bad(&c, "the body is not a JSON object");
+	}
+	int cap = 0, tcap = 0;
+	const cJSON *rs, *ss, *sp;
+	enum mlf_status s = jarray(&c, root, "resourceSpans", "resource_spans", &rs);
+	if (s == MLF_OK && !rs) /* as stock refuses a JSON export without resource spans */
+		s = bad(&c, "no spans found");
+	for (; s == MLF_OK && rs; rs = rs->next) {
+		if (!cJSON_IsObject(rs)) {
+			s = bad(&c, "resource spans that are not a JSON object");
+			break;
+		}
+		s = jarray(&c, rs, "scopeSpans", "scope_spans", &ss);
+		for (; s == MLF_OK && ss; ss = ss->next) {
+			if (!cJSON_IsObject(ss)) {
+				s = bad(&c, "scope spans that are not a JSON object");
+				break;
+			}
+			s = jarray(&c, ss, "spans", "spans", &sp);
+			for (; s == MLF_OK && sp; sp = sp->next) {
+				struct span one;
+				if ((s = jspan(&c, sp, &one)) == MLF_OK)
+					s = add_span(&c, &one, out, &cap, &tcap);
+			}
+		}
+	}
+	cJSON_Delete(root);
+	return s;
 }

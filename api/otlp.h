@@ -1,6 +1,7 @@
 /*
- * otlp.h: the decoder of OTLP trace exports (ExportTraceServiceRequest, as
- * the OpenTelemetry protocol defines it) in its protobuf wire form, into
+ * otlp.h: the decoders of OTLP trace exports (ExportTraceServiceRequest, as
+ * the OpenTelemetry protocol defines it) in its protobuf wire form and in
+ * its JSON form, into
  * spans as MLflow keeps them (struct mlf_span_row: ids in hex, MLflow's
  * span JSON as content) and what each batch says about its traces.
  *
@@ -28,5 +29,10 @@ struct mlf_otlp_batch {
  * input returns MLF_INVALID_PARAMETER_VALUE with err filled. */
 enum mlf_status mlf_otlp_decode(struct mlf_arena *a, const unsigned char *p, size_t n, struct mlf_otlp_batch *out,
                                 struct mlf_error *err);
+
+/* The same request in the OTLP/JSON form (n bytes of JSON text); spans come
+ * out exactly as from the protobuf form. */
+enum mlf_status mlf_otlp_decode_json(struct mlf_arena *a, const char *p, size_t n, struct mlf_otlp_batch *out,
+                                     struct mlf_error *err);
 
 #endif

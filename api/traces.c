@@ -1116,23 +1116,27 @@ enum mlf_status mlf_api_otlp_traces(struct mlf_req *req)
 	const char *exp_text = mlf_http_header(req, MLF_OTLP_EXPERIMENT_HEADER);
 	int64_t exp = 0;
 	struct mlf_otlp_batch batch;
+	int is_json = ct && !strncasecmp(ct, "application/json", 16);
 	if (got < 0 || body.len > MLF_MAX_JSON_BODY)
 		s = mlf_fail(&req->err, MLF_BAD_REQUEST, "Could not read the request body.");
-	else if (!ct || strncasecmp(ct, "application/x-protobuf", 22))
+	else if (!is_json && (!ct || strncasecmp(ct, "application/x-protobuf", 22)))
 		s = mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
-		             "Unsupported Content-Type %.100s: OTLP spans are taken as application/x-protobuf",
+		             "Unsupported Content-Type %.100s: OTLP spans are taken as application/x-protobuf or "
+		             "application/json",
 		             ct ? ct : "(none)");
 	else if (!exp_text || !*exp_text)
 		s = mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE, "Missing required header: %s",
 		             MLF_OTLP_EXPERIMENT_HEADER);
 	else if ((s = mlf_experiment_id_parse(exp_text, &exp, &req->err)) == MLF_OK &&
-	         (s = mlf_otlp_decode(&req->arena, (const unsigned char *)(body.data ? body.data : ""), body.len,
-	                              &batch, &req->err)) == MLF_OK)
+	         (s = is_json
+	                  ? mlf_otlp_decode_json(&req->arena, body.data ? body.data : "", body.len, &batch, &req->err)
+	                  : mlf_otlp_decode(&req->arena, (const unsigned char *)(body.data ? body.data : ""), body.len,
+	                                    &batch, &req->err)) == MLF_OK)
 		s = mlf_spans_log(req->db, exp, batch.spans, batch.nspans, batch.traces, batch.ntraces, &req->err);
 	mlf_buf_release(&body);
 	if (s != MLF_OK)
 		return s;
-	/* an empty ExportTraceServiceResponse */
+	/* an empty ExportTraceServiceResponse (protobuf for both forms, as stock answers) */
 	mlf_http_begin(req, 200, "application/x-protobuf", 0, "");
 	req->raw_done = 1;
 	return MLF_OK;

@@ -99,6 +99,9 @@ const struct mlf_route mlf_routes[] = {
     /* trace metrics (the GenAI overview's charts) and evaluation datasets: none kept */
     {"POST", "/mlflow/traces/metrics", mlf_api_empty_search, MLF_ROUTE_V3 | MLF_ROUTE_AJAX_ONLY},
     {"POST", "/mlflow/datasets/search", mlf_api_empty_search, MLF_ROUTE_V3 | MLF_ROUTE_AJAX_ONLY},
+    /* the UI's read of a trace's span data and attachments */
+    {"GET", "/mlflow/get-trace-artifact", mlf_api_get_trace_artifact,
+     MLF_ROUTE_RAW | MLF_ROUTE_AJAX_ONLY | MLF_ROUTE_BOTH},
     /* mlflowd-only endpoints of the web UI (api/ui.c) */
     {"GET", "/mlflowd/experiments/keys", mlf_api_mlflowd_experiment_keys, MLF_ROUTE_AJAX_ONLY},
     {"GET", "/mlflowd/metrics/get-history-bulk-minmax", mlf_api_mlflowd_metrics_bulk_minmax, MLF_ROUTE_AJAX_ONLY},

@@ -157,7 +157,8 @@ static struct mlf_bind *new_bind(struct ctx *c, enum mlf_bind_type type)
 	return b;
 }
 
-/* Each bind_* returns the parameter number of the new value. */
+/* Each bind_* returns the parameter number of the new value; a text must
+ * live as long as the arena. */
 static int bind_text(struct ctx *c, const char *s)
 {
 	new_bind(c, MLF_BIND_TEXT)->text = s;
@@ -1926,15 +1927,38 @@ out:
 }
 
 /* ======================================================================
- * search_traces (SearchTraceUtils): attributes of trace_info, tags and
- * request metadata; trace_info is table alias `t`
+ * search_traces (SearchTraceUtils): attributes of trace_info, tags,
+ * request metadata, spans (one EXISTS over spans for all span clauses, so
+ * they must hold for the same span, as MLflow's SQL store does), feedback
+ * and expectation assessments, linked prompts; trace_info is alias `t`
  * ====================================================================== */
 
-enum trace_ent { TE_ATTR, TE_TAG, TE_META };
+enum trace_ent { TE_ATTR, TE_TAG, TE_META, TE_SPAN, TE_FEEDBACK, TE_EXPECTATION };
 
-static const char *const trace_attr_keys[] = {"request_id",        "timestamp", "timestamp_ms", "execution_time",
-                                              "execution_time_ms", "end_time",  "end_time_ms",  "status",
-                                              "client_request_id", "name",      "run_id",       NULL};
+/* Keys of span clauses (span.<key>) besides attributes.<name>. */
+#define TRACE_SPAN_CONTENT "content"
+static const char *const trace_span_keys[] = {"name", "type", "status", NULL};
+static const char *const trace_span_content_ops[] = {"LIKE", "ILIKE", NULL};
+static const char *const trace_assessment_ops[] = {
+    "!=", "=", ">", ">=", "<", "<=", "LIKE", "ILIKE", "IS NULL", "IS NOT NULL", NULL};
+static const char *const trace_assessment_numeric_ops[] = {">", ">=", "<", "<=", NULL};
+#define TRACE_LINKED_PROMPTS_TAG "mlflow.linkedPrompts"
+#define TRACE_SESSION_MARK "\"mlflow.trace.session\":"
+
+static const char *const trace_attr_keys[] = {"request_id",
+                                              "timestamp",
+                                              "timestamp_ms",
+                                              "execution_time",
+                                              "execution_time_ms",
+                                              "end_time",
+                                              "end_time_ms",
+                                              "status",
+                                              "client_request_id",
+                                              "name",
+                                              "run_id",
+                                              "prompt",
+                                              "text",
+                                              NULL};
 static const char *const trace_numeric_keys[] = {
     "timestamp", "timestamp_ms", "execution_time", "execution_time_ms", "end_time", "end_time_ms", NULL};
 static const char *const trace_order_keys[] = {"experiment_id",     "timestamp", "timestamp_ms", "execution_time",
@@ -1977,14 +2001,31 @@ static enum mlf_status trace_identifier(struct ctx *c, const char *ident, bool o
 			*type = TE_TAG;
 		else if (streq(et, "metadata") || streq(et, "request_metadata"))
 			*type = TE_META;
+		else if (streq(et, "span") && !order)
+			*type = TE_SPAN;
+		else if (streq(et, "feedback") && !order)
+			*type = TE_FEEDBACK;
+		else if (streq(et, "expectation") && !order)
+			*type = TE_EXPECTATION;
 		else if (!streq(et, "attribute") && !streq(et, "attributes") && !streq(et, "trace"))
 			return invalid(c,
 			               "Invalid entity type '%s'. Valid values are ['tag', 'request_metadata', "
 			               "'attribute', 'span', 'feedback', 'expectation', 'issue'] (mlflowd searches "
-			               "attributes, tags and metadata of traces)",
+			               "attributes, tags, metadata, spans and assessments of traces)",
 			               et);
 	}
 	k = trim_backticks(c->a, strip_quotes(c->a, k, false));
+	if (*type == TE_SPAN && !strncmp(k, "attributes.", 11)) {
+		if (!k[11])
+			return invalid(c, "Span attribute name cannot be empty after 'attributes.'");
+	} else if (*type == TE_SPAN && !in_list(k, trace_span_keys) && !streq(k, TRACE_SPAN_CONTENT)) {
+		return invalid(c,
+		               "Invalid span attribute '%s'. Supported attributes: name, status, type, "
+		               "attributes.<attribute_name>.",
+		               k);
+	}
+	if ((*type == TE_FEEDBACK || *type == TE_EXPECTATION) && !*k)
+		return invalid(c, "Assessment field name cannot be empty");
 	if (*type == TE_ATTR && !in_list(k, order ? trace_order_keys : trace_attr_keys))
 		return invalid(c, "Invalid attribute key '%s' specified. Valid keys are '%s'", k,
 		               order
@@ -1993,8 +2034,158 @@ static enum mlf_status trace_identifier(struct ctx *c, const char *ident, bool o
 		                     "'run_id']"
 		                   : "['request_id', 'timestamp', 'timestamp_ms', 'execution_time', "
 		                     "'execution_time_ms', 'end_time', 'end_time_ms', 'status', 'client_request_id', "
-		                     "'name', 'run_id']");
+		                     "'name', 'run_id', 'prompt', 'text']");
+	if (*type == TE_ATTR && streq(k, "text")) { /* full-text search over the spans' content */
+		*type = TE_SPAN;
+		k = TRACE_SPAN_CONTENT;
+	} else if (*type == TE_ATTR && streq(k, "prompt")) {
+		*type = TE_TAG;
+		k = TRACE_LINKED_PROMPTS_TAG;
+	}
 	*key = k;
+	return MLF_OK;
+}
+
+/* Python's json.dumps of a string (ensure_ascii: non-ASCII as \uXXXX,
+ * surrogate pairs above the BMP), as MLflow compares assessment values. */
+static void json_dumps_str(struct mlf_buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	mlf_buf_putc(b, '"');
+	while (*p) {
+		unsigned cp = *p;
+		int extra = 0;
+		if (cp >= 0xF0 && cp < 0xF8)
+			cp &= 0x07, extra = 3;
+		else if (cp >= 0xE0)
+			cp &= 0x0F, extra = 2;
+		else if (cp >= 0xC0)
+			cp &= 0x1F, extra = 1;
+		p++;
+		for (int i = 0; i < extra && (*p & 0xC0) == 0x80; i++, p++)
+			cp = (cp << 6) | (*p & 0x3F);
+		if (cp == '"' || cp == '\\')
+			mlf_buf_printf(b, "\\%c", (char)cp);
+		else if (cp == '\n')
+			mlf_buf_puts(b, "\\n");
+		else if (cp == '\r')
+			mlf_buf_puts(b, "\\r");
+		else if (cp == '\t')
+			mlf_buf_puts(b, "\\t");
+		else if (cp == '\b')
+			mlf_buf_puts(b, "\\b");
+		else if (cp == '\f')
+			mlf_buf_puts(b, "\\f");
+		else if (cp < 0x20 || (cp > 0x7f && cp < 0x10000))
+			mlf_buf_printf(b, "\\u%04x", cp);
+		else if (cp >= 0x10000)
+			mlf_buf_printf(b, "\\u%04x\\u%04x", 0xD800 + ((cp - 0x10000) >> 10),
+			               0xDC00 + ((cp - 0x10000) & 0x3FF));
+		else
+			mlf_buf_putc(b, (char)cp);
+	}
+	mlf_buf_putc(b, '"');
+}
+
+/* "<v> in the set of traces of a session (same experiment) carrying a
+ * session-scoped assessment that matches cond", as MLflow counts such an
+ * assessment for every trace of its session. */
+static void emit_session_covered(struct mlf_buf *b, const char *cond)
+{
+	mlf_buf_printf(b,
+	               "t.request_id IN (SELECT t2.request_id FROM trace_info t2 WHERE t2.experiment_id = "
+	               "t.experiment_id AND t2.session_id IN (SELECT t3.session_id FROM trace_info t3 JOIN "
+	               "assessments a ON a.trace_id = t3.request_id WHERE t3.experiment_id = t.experiment_id AND "
+	               "t3.session_id IS NOT NULL AND %s AND a.assessment_metadata IS NOT NULL AND "
+	               "instr(a.assessment_metadata, '%s') > 0))",
+	               cond, TRACE_SESSION_MARK);
+}
+
+/* feedback.<name> / expectation.<name>: valid assessments of that type and
+ * name, compared by value (JSON text: '=' matches the text or its JSON
+ * string form) or, with < <= > >=, by their numeric aggregate. */
+static enum mlf_status emit_trace_assessment(struct ctx *c, struct mlf_buf *b, enum trace_ent type,
+                                             const struct clause *cl)
+{
+	if (!in_list(cl->op, trace_assessment_ops))
+		return invalid(c,
+		               "assessment.%s comparator '%s' not one of '{'!=', '=', '>', '>=', '<', '<=', 'LIKE', "
+		               "'ILIKE', 'IS NULL', 'IS NOT NULL'}'",
+		               cl->key, cl->op);
+	struct mlf_buf f = {0}, v = {0};
+	enum mlf_status st = MLF_OK;
+	mlf_buf_printf(&f, "a.assessment_type = '%s' AND a.name = ?%d AND a.valid = 1",
+	               type == TE_FEEDBACK ? "feedback" : "expectation", bind_text(c, cl->key));
+	bool is_null = streq(cl->op, "IS NULL");
+	if (is_null || streq(cl->op, "IS NOT NULL")) {
+		mlf_buf_printf(b, "%sEXISTS (SELECT 1 FROM assessments a WHERE a.trace_id = t.request_id AND %s) %s ",
+		               is_null ? "(NOT " : "(", f.data, is_null ? "AND NOT" : "OR");
+		emit_session_covered(b, f.data);
+		mlf_buf_putc(b, ')');
+		goto out;
+	}
+	if (in_list(cl->op, trace_assessment_numeric_ops)) {
+		mlf_buf_puts(&v, "a.is_numeric_value = 1 AND ");
+		st = emit_cmp(c, &v, "a.aggregate_value", cl);
+	} else if (streq(cl->op, "=") || streq(cl->op, "!=")) {
+		struct mlf_buf js = {0};
+		json_dumps_str(&js, cl->s);
+		mlf_buf_printf(&v, "%s(a.value = ?%d OR a.value = ?%d)", streq(cl->op, "!=") ? "NOT " : "",
+		               bind_text(c, cl->s), bind_text(c, mlf_arena_strdup(c->a, js.data)));
+		mlf_buf_release(&js);
+	} else {
+		st = emit_cmp(c, &v, "a.value", cl);
+	}
+	if (st == MLF_OK) {
+		mlf_buf_printf(&f, " AND %s", v.data);
+		mlf_buf_printf(b, "(EXISTS (SELECT 1 FROM assessments a WHERE a.trace_id = t.request_id AND %s) OR ",
+		               f.data);
+		emit_session_covered(b, f.data);
+		mlf_buf_putc(b, ')');
+	}
+out:
+	mlf_buf_release(&f);
+	mlf_buf_release(&v);
+	return st;
+}
+
+/* span.<key>: one condition on a span row `s` (the caller wraps all of a
+ * filter's span conditions in one EXISTS). */
+static enum mlf_status emit_trace_span(struct ctx *c, struct mlf_buf *b, struct clause *cl)
+{
+	if (streq(cl->key, TRACE_SPAN_CONTENT)) {
+		if (!in_list(cl->op, trace_span_content_ops))
+			return invalid(c, "span.%s comparator '%s' not one of '{'LIKE', 'ILIKE'}'", cl->key, cl->op);
+		return emit_cmp(c, b, "s.content", cl);
+	}
+	if (!in_list(cl->op, trace_string_ops))
+		return invalid(c, "span.%s comparator '%s' not one of '%s'", cl->key, cl->op, STRING_ATTR_COMPARATORS);
+	if (in_list(cl->key, trace_span_keys))
+		return emit_cmp(c, b, mlf_arena_printf(c->a, "s.%s", cl->key), cl);
+	/* span.attributes.<name>: MLflow matches '%"<name>"<value>%' against the content */
+	if (cl->vk != V_STRING)
+		return invalid(c, "span.%s comparator '%s' needs a quoted string value", cl->key, cl->op);
+	struct clause pat = *cl;
+	pat.s = mlf_arena_printf(c->a, "%%\"%s\"%s%%", trim_backticks(c->a, cl->key + 11), cl->s);
+	return emit_cmp(c, b, "s.content", &pat);
+}
+
+/* prompt = 'name/version': traces linked to that prompt version. */
+static enum mlf_status emit_trace_prompt(struct ctx *c, struct mlf_buf *b, const struct clause *cl)
+{
+	if (!streq(cl->op, "="))
+		return invalid(c,
+		               "Invalid comparator '%s' for prompts filter. Only '=' is supported with format: prompt "
+		               "= \"name/version\"",
+		               cl->op);
+	const char *slash = cl->vk == V_STRING ? strchr(cl->s, '/') : NULL;
+	if (!slash || strchr(slash + 1, '/'))
+		return invalid(c, "Invalid prompts filter value '%s'. Expected format: prompt = \"name/version\"",
+		               cl->vk == V_STRING ? cl->s : "");
+	mlf_buf_printf(b,
+	               "EXISTS (SELECT 1 FROM entity_associations e WHERE e.source_type = 'trace' AND e.source_id = "
+	               "t.request_id AND e.destination_type = 'prompt_version' AND e.destination_id = ?%d)",
+	               bind_text(c, cl->s));
 	return MLF_OK;
 }
 
@@ -2017,6 +2208,12 @@ static enum mlf_status emit_trace_kv(struct ctx *c, struct mlf_buf *b, const cha
 
 static enum mlf_status emit_trace_clause(struct ctx *c, struct mlf_buf *b, enum trace_ent type, struct clause *cl)
 {
+	if (type == TE_SPAN)
+		return emit_trace_span(c, b, cl);
+	if (type == TE_FEEDBACK || type == TE_EXPECTATION)
+		return emit_trace_assessment(c, b, type, cl);
+	if (type == TE_TAG && streq(cl->key, TRACE_LINKED_PROMPTS_TAG))
+		return emit_trace_prompt(c, b, cl);
 	if (type == TE_ATTR && in_list(cl->key, trace_numeric_keys)) {
 		if (!in_list(cl->op, numeric_ops))
 			return invalid(c, "Invalid comparator '%s' not one of '%s'", cl->op, METRIC_COMPARATORS);
@@ -2051,6 +2248,21 @@ static enum mlf_status emit_trace_clause(struct ctx *c, struct mlf_buf *b, enum 
 static enum mlf_status trace_value(struct ctx *c, enum trace_ent type, struct clause *cl, const struct token *t)
 {
 	char *raw = tok_str(c->a, t);
+	if (type == TE_FEEDBACK || type == TE_EXPECTATION) {
+		const char *what = type == TE_FEEDBACK ? "feedback" : "expectation";
+		bool num = t->kind == TK_INT || t->kind == TK_FLOAT;
+		if (in_list(cl->op, trace_assessment_numeric_ops)) {
+			if (!num)
+				return invalid(
+				    c, "Expected a numeric value for %s when using comparator '%s'. Got value %s", what,
+				    cl->op, raw);
+			number_value(c, t, cl);
+			return MLF_OK;
+		}
+		if (t->kind != TK_STRING && t->kind != TK_IDENT)
+			return invalid(c, "Expected a quoted string value for %s (e.g. 'my-value'). Got value %s", what,
+			               raw);
+	}
 	if (type == TE_ATTR && in_list(cl->key, trace_numeric_keys)) {
 		if (t->kind != TK_INT && t->kind != TK_FLOAT)
 			return invalid(c, "Expected numeric value type for numeric attribute: %s. Found %s", cl->key,
@@ -2059,13 +2271,17 @@ static enum mlf_status trace_value(struct ctx *c, enum trace_ent type, struct cl
 		return MLF_OK;
 	}
 	if (t->kind == TK_PAREN) {
-		if (type != TE_ATTR)
+		if (type != TE_ATTR && type != TE_SPAN)
 			return invalid(c, "Expected a quoted string value for %s (e.g. 'my-value'). Got value %s",
-			               type == TE_TAG ? "tag" : "metadata", raw);
+			               type == TE_TAG    ? "tag"
+			               : type == TE_META ? "metadata"
+			                                 : "feedback",
+			               raw);
 		return parse_list(c, t, cl);
 	}
 	if (t->kind != TK_STRING && t->kind != TK_IDENT)
-		return invalid(c, "Expected a quoted string value for attributes. Got value %s", raw);
+		return invalid(c, "Expected a quoted string value for %s. Got value %s",
+		               type == TE_SPAN ? "span" : "attributes", raw);
 	cl->s = strip_quotes(c->a, raw, true);
 	if (!cl->s)
 		return invalid(c,
@@ -2132,8 +2348,9 @@ enum mlf_status mlf_search_traces_compile(struct mlf_arena *a, const char *filte
 			return invalid(&c, "Invalid filter '%s'. Could not be parsed.", filter);
 		if ((st = group_tokens(&c, filter, &tl, &g, &ng)))
 			return st;
-		struct mlf_buf b = {0};
+		struct mlf_buf b = {0}, spans = {0};
 		char **terms = mlf_arena_alloc(a, sizeof *terms * (size_t)(ng + 1));
+		int nterms = 0;
 		for (int k = 0; k < ng && st == MLF_OK; k++) {
 			struct clause cl = {0};
 			enum trace_ent type;
@@ -2147,22 +2364,33 @@ enum mlf_status mlf_search_traces_compile(struct mlf_arena *a, const char *filte
 			cl.op = upper_dup(a, g[k].op_text);
 			if (g[k].right && (st = trace_value(&c, type, &cl, g[k].right)))
 				break;
-			if (!g[k].right && type == TE_ATTR) {
+			if (!g[k].right && (type == TE_ATTR || type == TE_SPAN)) {
 				st = invalid(
 				    &c, "IS NULL / IS NOT NULL is only supported for tags and metadata, not for '%s'",
 				    cl.key);
 				break;
 			}
 			mlf_buf_reset(&b);
-			if ((st = emit_trace_clause(&c, &b, type, &cl)) == MLF_OK)
-				terms[k] = mlf_arena_strdup(a, b.data);
+			if ((st = emit_trace_clause(&c, &b, type, &cl)) != MLF_OK)
+				break;
+			if (type == TE_SPAN)
+				mlf_buf_printf(&spans, " AND %s", b.data);
+			else
+				terms[nterms++] = mlf_arena_strdup(a, b.data);
 		}
+		if (st == MLF_OK && spans.len)
+			terms[nterms++] =
+			    mlf_arena_printf(a,
+			                     "EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.request_id "
+			                     "AND s.experiment_id = t.experiment_id%s)",
+			                     spans.data);
 		if (st == MLF_OK) {
 			mlf_buf_reset(&b);
-			emit_and_tree(&b, terms, 0, ng);
+			emit_and_tree(&b, terms, 0, nterms);
 			out->where = mlf_arena_strdup(a, b.data);
 		}
 		mlf_buf_release(&b);
+		mlf_buf_release(&spans);
 		if (st)
 			return st;
 	}

@@ -178,8 +178,8 @@ enum mlf_status mlf_trace_get(struct mlf_conn *c, struct mlf_arena *a, const cha
 enum mlf_status mlf_trace_spans(struct mlf_conn *c, struct mlf_arena *a, const char *trace_id, const char ***content,
                                 int *n, struct mlf_error *err)
 {
-	static const char sql[] =
-	    "SELECT content FROM spans WHERE trace_id = ?1 ORDER BY start_time_unix_nano, span_id";
+	static const char sql[] = "SELECT content FROM spans WHERE trace_id = ?1 "
+	                          "ORDER BY parent_span_id IS NOT NULL, start_time_unix_nano, span_id";
 	sqlite3_stmt *st = mlf_stmt(c, sql, err);
 	if (!st)
 		return err->status;
@@ -389,7 +389,8 @@ static enum mlf_status span_trace_fn(struct mlf_conn *c, const struct spans_job 
 		if ((s = active_experiment(c, j->a, j->exp, &location, err)) != MLF_OK)
 			return s;
 		static const char ins[] = "INSERT INTO trace_info (request_id, experiment_id, timestamp_ms, "
-		                          "execution_time_ms, status) VALUES (?1, ?2, ?3, ?4, ?5)";
+		                          "execution_time_ms, status, request_preview, response_preview, session_id) "
+		                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 		if (!(st = mlf_stmt(c, ins, err)))
 			return err->status;
 		mlf_bind_text(st, 1, t->trace_id);
@@ -398,6 +399,9 @@ static enum mlf_status span_trace_fn(struct mlf_conn *c, const struct spans_job 
 		if (t->has_end)
 			sqlite3_bind_int64(st, 4, t->max_end_ms - t->min_start_ms);
 		mlf_bind_text(st, 5, t->root_status ? t->root_status : "IN_PROGRESS");
+		mlf_bind_text(st, 6, t->request_preview);
+		mlf_bind_text(st, 7, t->response_preview);
+		mlf_bind_text(st, 8, t->session_id);
 		if ((s = mlf_step_done(c, st, err)) != MLF_OK)
 			return s;
 		s = put_kv(c, SQL_TAG_UPSERT, t->trace_id, MLF_TRACE_TAG_ARTIFACT_LOCATION,
@@ -413,7 +417,7 @@ static enum mlf_status span_trace_fn(struct mlf_conn *c, const struct spans_job 
 		    "status = CASE WHEN ?4 IS NOT NULL AND status IN ('IN_PROGRESS', 'STATE_UNSPECIFIED') THEN ?4 "
 		    "ELSE status END, "
 		    "request_preview = COALESCE(request_preview, ?5), response_preview = COALESCE(response_preview, "
-		    "?6) "
+		    "?6), session_id = COALESCE(session_id, ?7) "
 		    "FROM (SELECT EXISTS (SELECT 1 FROM trace_request_metadata WHERE request_id = ?1 AND key = "
 		    "'" MLF_TRACE_META_FINALIZED "') AS fin) WHERE request_id = ?1";
 		if (!(st = mlf_stmt(c, upd, err)))
@@ -425,6 +429,7 @@ static enum mlf_status span_trace_fn(struct mlf_conn *c, const struct spans_job 
 		mlf_bind_text(st, 4, t->root_status);
 		mlf_bind_text(st, 5, t->request_preview);
 		mlf_bind_text(st, 6, t->response_preview);
+		mlf_bind_text(st, 7, t->session_id);
 		s = mlf_step_done(c, st, err);
 	} else {
 		*err = probe;
@@ -485,7 +490,7 @@ static enum mlf_status spans_fn(struct mlf_conn *c, void *arg, struct mlf_error 
 		mlf_bind_text(st, 1, j->traces[i].trace_id);
 		if ((s = mlf_step_done(c, st, err)) == MLF_OK)
 			s = put_kv(c, SQL_TAG_UPSERT, j->traces[i].trace_id, MLF_TRACE_TAG_SPANS_LOCATION,
-			           "TRACKING_STORE", err);
+			           MLF_TRACE_SPANS_IN_STORE, err);
 	}
 	return s;
 }

@@ -23,6 +23,8 @@
 #define MLF_TRACE_TAG_NAME "mlflow.traceName"
 #define MLF_TRACE_TAG_ARTIFACT_LOCATION "mlflow.artifactLocation"
 #define MLF_TRACE_TAG_SPANS_LOCATION "mlflow.trace.spansLocation"
+/* Its value for spans kept in the spans table. */
+#define MLF_TRACE_SPANS_IN_STORE "TRACKING_STORE"
 #define MLF_TRACE_META_SESSION "mlflow.trace.session"
 #define MLF_TRACE_META_TOKEN_USAGE "mlflow.trace.tokenUsage"
 #define MLF_TRACE_META_COST "mlflow.trace.cost"
@@ -89,8 +91,8 @@ enum mlf_status mlf_trace_start(struct mlf_db *db, struct mlf_arena *a, const st
 enum mlf_status mlf_trace_get(struct mlf_conn *c, struct mlf_arena *a, const char *trace_id, struct mlf_trace_info *out,
                               struct mlf_error *err);
 
-/* The stored span rows of a trace (spans.content, MLflow's span JSON), in
- * start-time order. */
+/* The stored span rows of a trace (spans.content, MLflow's span JSON) in
+ * MLflow's order: root spans first, then by start time. */
 enum mlf_status mlf_trace_spans(struct mlf_conn *c, struct mlf_arena *a, const char *trace_id, const char ***content,
                                 int *n, struct mlf_error *err);
 
@@ -148,6 +150,7 @@ struct mlf_span_trace {
 	const char *request_preview, *response_preview; /* from the root span, or NULL */
 	struct mlf_kv *tags;                            /* the root span's mlflow.traceTag.* attributes */
 	int ntags;
+	const char *session_id; /* the first session.id / gen_ai.conversation.id of its spans, or NULL */
 };
 
 /* log_spans: store spans (upserts) of traces of experiment_id, creating
