@@ -660,6 +660,19 @@ static const char *trace_id_param(struct mlf_req *req)
 	return req->nparams > 0 ? req->params[0] : "";
 }
 
+/* {"trace": {"trace_info": ...}}: the answer of StartTraceV3 and get-trace-info. */
+static void answer_trace_info(struct mlf_req *req, const struct mlf_trace_info *t)
+{
+	struct mlf_json *j = &req->out;
+	mlf_json_obj_begin(j);
+	mlf_json_key(j, "trace");
+	mlf_json_obj_begin(j);
+	mlf_json_key(j, "trace_info");
+	put_trace_info(j, t);
+	mlf_json_obj_end(j);
+	mlf_json_obj_end(j);
+}
+
 enum mlf_status mlf_api_traces_start(struct mlf_req *req)
 {
 	cJSON *trace = mlf_get_item(req, "trace");
@@ -674,14 +687,7 @@ enum mlf_status mlf_api_traces_start(struct mlf_req *req)
 		s = mlf_trace_start(req->db, &req->arena, &in, &out, &req->err);
 	if (s != MLF_OK)
 		return s;
-	struct mlf_json *j = &req->out;
-	mlf_json_obj_begin(j);
-	mlf_json_key(j, "trace");
-	mlf_json_obj_begin(j);
-	mlf_json_key(j, "trace_info");
-	put_trace_info(j, &out);
-	mlf_json_obj_end(j);
-	mlf_json_obj_end(j);
+	answer_trace_info(req, &out);
 	return MLF_OK;
 }
 
@@ -694,14 +700,7 @@ enum mlf_status mlf_api_traces_get_info(struct mlf_req *req)
 	enum mlf_status s = mlf_trace_get(c, &req->arena, trace_id_param(req), &t, &req->err);
 	if (s != MLF_OK)
 		return s;
-	struct mlf_json *j = &req->out;
-	mlf_json_obj_begin(j);
-	mlf_json_key(j, "trace");
-	mlf_json_obj_begin(j);
-	mlf_json_key(j, "trace_info");
-	put_trace_info(j, &t);
-	mlf_json_obj_end(j);
-	mlf_json_obj_end(j);
+	answer_trace_info(req, &t);
 	return MLF_OK;
 }
 
