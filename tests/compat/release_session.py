@@ -106,9 +106,10 @@ def main(url, tag):
         text = p.stdout
         if name == "experiments":  # other tests' experiments may be on the server: keep this one's line
             text = "\n".join(ln for ln in text.splitlines() if f"session-{tag}" in ln or "Name" in ln)
-        if name == "runs_describe":  # the run's data (times, ids and the model history vary)
+        if name == "runs_describe":  # the run's data (times, ids, the checkout and the model history vary)
             data = json.loads(text)["data"]
-            data["tags"] = {k: v for k, v in data.get("tags", {}).items() if k != "mlflow.log-model.history"}
+            data["tags"] = {k: "<git>" if k.startswith("mlflow.source.git.") else v
+                            for k, v in data.get("tags", {}).items() if k != "mlflow.log-model.history"}
             text = json.dumps(data, sort_keys=True)
         if name == "runs_list":  # runs started in the same second are listed by name: order by name
             lines = scrub(text, ids).splitlines()
