@@ -37,8 +37,14 @@ static const char *const used_tables[] = {
     "logged_model_metrics",
     "logged_model_params",
     "logged_model_tags",
-    "assessments",
     "workspaces",
+    /* traces */
+    "trace_info",
+    "trace_tags",
+    "trace_request_metadata",
+    "spans",
+    "assessments",
+    "entity_associations",
     /* the model registry */
     "registered_models",
     "registered_model_tags",
