@@ -344,6 +344,28 @@ enum mlf_status mlf_rm_latest_versions(struct mlf_conn *c, struct mlf_arena *a, 
 	return MLF_OK;
 }
 
+/* The statement of one search page: sql with q's values bound and the
+ * LIMIT and OFFSET it ends with (parameters nbinds + 1 and + 2). The caller
+ * finalizes it; NULL with err set on failure. */
+static sqlite3_stmt *page_stmt(struct mlf_conn *c, const char *sql, const struct mlf_search_sql *q, int64_t limit,
+                               int64_t offset, struct mlf_error *err)
+{
+	sqlite3_stmt *st = mlf_stmt_dynamic(c, sql, err);
+	if (!st)
+		return NULL;
+	int rc = mlf_search_bind(st, q);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, q->nbinds + 1, limit);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, q->nbinds + 2, offset);
+	if (rc != SQLITE_OK) {
+		sqlite3_finalize(st);
+		mlf_db_error(c, rc, err);
+		return NULL;
+	}
+	return st;
+}
+
 enum mlf_status mlf_rm_search(struct mlf_conn *c, struct mlf_arena *a, const char *filter, const char *const *order_by,
                               int n_order_by, int64_t max_results, int64_t offset, struct mlf_registered_model **out,
                               int *n, int64_t *next_offset, struct mlf_error *err)
@@ -363,23 +385,14 @@ enum mlf_status mlf_rm_search(struct mlf_conn *c, struct mlf_arena *a, const cha
 	int own = mlf_read_begin(c, err);
 	if (own < 0)
 		return err->status;
-	sqlite3_stmt *st = mlf_stmt_dynamic(c, sql, err);
+	sqlite3_stmt *st = page_stmt(c, sql, &q, max_results + 1, offset, err);
 	if (!st) {
 		s = err->status;
 		goto out;
 	}
-	int rc = mlf_search_bind(st, &q);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, q.nbinds + 1, max_results + 1);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, q.nbinds + 2, offset);
-	if (rc != SQLITE_OK) {
-		sqlite3_finalize(st);
-		s = mlf_db_error(c, rc, err);
-		goto out;
-	}
 	int cap = 0, cnt = 0;
 	struct mlf_registered_model *v = NULL;
+	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (cnt == max_results) {
 			*next_offset = offset + max_results;
@@ -422,19 +435,9 @@ enum mlf_status mlf_mv_search(struct mlf_conn *c, struct mlf_arena *a, const cha
 	int own = mlf_read_begin(c, err);
 	if (own < 0)
 		return err->status;
-	sqlite3_stmt *st = mlf_stmt_dynamic(c, sql, err);
+	sqlite3_stmt *st = page_stmt(c, sql, &q, max_results + 1, offset, err);
 	if (!st) {
 		s = err->status;
-		goto out;
-	}
-	int rc = mlf_search_bind(st, &q);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, q.nbinds + 1, max_results + 1);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, q.nbinds + 2, offset);
-	if (rc != SQLITE_OK) {
-		sqlite3_finalize(st);
-		s = mlf_db_error(c, rc, err);
 		goto out;
 	}
 	int more;

@@ -24,11 +24,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mlf_model_version *versions;
 	int nfound;
 	int64_t next;
-	enum mlf_status s = mlf_rm_search(c, &a, lines[0], (const char *const *)lines + 1, n - 1, 5, 0, &models,
-	                                  &nfound, &next, &err);
+	enum mlf_status s =
+	    mlf_rm_search(c, &a, lines[0], (const char *const *)lines + 1, n - 1, 5, 0, &models, &nfound, &next, &err);
 	fuzz_search_status(s, &err, "search_registered_models");
 	memset(&err, 0, sizeof err);
-	s = mlf_mv_search(c, &a, lines[0], (const char *const *)lines + 1, n - 1, 5, 0, &versions, &nfound, &next, &err);
+	s = mlf_mv_search(c, &a, lines[0], (const char *const *)lines + 1, n - 1, 5, 0, &versions, &nfound, &next,
+	                  &err);
 	fuzz_search_status(s, &err, "search_model_versions");
 	mlf_arena_release(&a);
 	return 0;
