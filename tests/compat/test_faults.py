@@ -23,7 +23,6 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
@@ -213,32 +212,14 @@ def test_wal_bound_holds_while_the_checkpoint_thread_is_stalled(tmp_path):
     be starved mid-round, holding SQLite's checkpoint lock. The writer's own checkpoint at
     the WAL's bound must not wait on it: here every page that thread copies takes 50 ms,
     and four clients log batches back to back."""
-    from test_store_compat import WAL_BOUND_BYTES, log_batch_100x10, wal_restarts
+    from test_store_compat import WAL_BOUND_BYTES, wal_restarts, write_batches_concurrently
 
     srv = _start(tmp_path / "srv", "slow_checkpoint", MLFLOWD_FAULT_DELAY_MS="50")
     try:
         wal = srv.db_path.with_name(srv.db_path.name + "-wal")
         api = cu.Api(srv)
-        eid = api.create_experiment()
-        writers, batches, errors = 4, 80, []
-
-        def write():
-            a = cu.Api(srv)
-            try:
-                rid = a.create_run(eid)
-                for b in range(batches):
-                    log_batch_100x10(a, rid, b)
-            except Exception as e:  # reported by the main thread
-                errors.append(e)
-            finally:
-                a.s.close()
-
-        threads = [threading.Thread(target=write) for _ in range(writers)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert not errors, errors
+        writers, batches = 4, 80
+        write_batches_concurrently(srv, api.create_experiment(), writers, batches)
         assert _injected(srv) == [f"slow_checkpoint {srv.db_path}"], "the checkpoint thread was never slowed"
         assert wal.stat().st_size < WAL_BOUND_BYTES, f"the WAL reached {wal.stat().st_size / 2**20:.1f} MiB"
         assert wal_restarts(wal) > 0, "the WAL never started over"

@@ -147,6 +147,30 @@ def log_batch_100x10(api, rid: str, b: int) -> None:
         for s in range(10) for k in range(100)]})
 
 
+def write_batches_concurrently(server, eid: str, writers: int = 4, batches: int = 80) -> None:
+    """`writers` clients, each with a run of its own, log `batches` 1000-point batches at once;
+    any failure fails the caller."""
+    errors = []
+
+    def write():
+        a = cu.Api(server)
+        try:
+            rid = a.create_run(eid)
+            for b in range(batches):
+                log_batch_100x10(a, rid, b)
+        except Exception as e:  # reported by the main thread
+            errors.append(e)
+        finally:
+            a.s.close()
+
+    threads = [threading.Thread(target=write) for _ in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+
+
 @pytest.mark.mlflowd_only
 def test_checkpoints_keep_the_wal_bounded(api, mlflowd):
     # Log-batches of 100 keys x 10 steps rewrite hundreds of pages each; the
@@ -179,26 +203,8 @@ def test_wal_stays_bounded_under_concurrent_batches(api, mlflowd):
     # The -wal file is overwritten in place after a restart, never shrunk,
     # so its size at the end is the largest the WAL ever was.
     wal = mlflowd.db_path.with_name(mlflowd.db_path.name + "-wal")
-    eid = api.create_experiment()
-    writers, batches, errors = 4, 80, []
-
-    def write():
-        a = cu.Api(mlflowd)
-        try:
-            rid = a.create_run(eid)
-            for b in range(batches):
-                log_batch_100x10(a, rid, b)
-        except Exception as e:  # reported by the main thread
-            errors.append(e)
-        finally:
-            a.s.close()
-
-    threads = [threading.Thread(target=write) for _ in range(writers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+    writers, batches = 4, 80
+    write_batches_concurrently(mlflowd, api.create_experiment(), writers, batches)
     assert wal.stat().st_size < WAL_BOUND_BYTES, f"the WAL reached {wal.stat().st_size / 2**20:.1f} MiB"
     assert wal_restarts(wal) > 0, "the WAL never started over"
     with sqlite3.connect(f"file:{mlflowd.db_path}?mode=ro", uri=True) as db:
