@@ -139,7 +139,8 @@ def _wait_health(srv: Server, timeout: float) -> None:
 def server_env() -> dict:
     env = dict(os.environ)
     env.update(CLIENT_ENV)
-    for k in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID"):
+    for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME",
+              "MLFLOW_RUN_ID"):
         env.pop(k, None)
     return env
 

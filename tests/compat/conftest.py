@@ -23,7 +23,7 @@ import compat_util as cu
 
 # The client reads these when it makes its first request: set them before any test runs.
 os.environ.update(cu.CLIENT_ENV)
-for _k in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID"):
+for _k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID"):
     os.environ.pop(_k, None)
 
 import mlflow  # noqa: E402
@@ -182,9 +182,12 @@ def _reset_fluent_state(contact_server: bool) -> None:
     _fluent._active_run_stack.set([])
     _fluent._last_active_run_id.set(None)
     _fluent._active_experiment_id = None
-    for k in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID", "MLFLOW_TRACKING_URI"):
+    for k in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID", "MLFLOW_TRACKING_URI",
+              "MLFLOW_REGISTRY_URI"):
         os.environ.pop(k, None)
     mlflow.set_tracking_uri(None)
+    # a registry URI a test set would send every later client's registry calls to its server
+    mlflow.set_registry_uri(None)
 
 
 @pytest.fixture
