@@ -51,6 +51,7 @@ enum mlf_status mlf_fail(struct mlf_error *err, enum mlf_status status, const ch
 		va_start(ap, fmt);
 		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
 		va_end(ap);
+		mlf_utf8_scrub(err->msg);
 		err->status = status;
 	}
 	return status;
@@ -408,6 +409,23 @@ size_t mlf_utf8_valid_prefix(const char *s, size_t n)
 		i += (size_t)l;
 	}
 	return n;
+}
+
+void mlf_utf8_scrub(char *s)
+{
+	unsigned char *u = (unsigned char *)s;
+	size_t n = strlen(s), r = 0, w = 0;
+	while (r < n) {
+		int l = u[r] < 0x80 ? 1 : mlf_utf8_seq_len(u + r, n - r);
+		if (l == 0) { /* a byte of a sequence cut by a precision or the buffer's end */
+			r++;
+			continue;
+		}
+		memmove(u + w, u + r, (size_t)l);
+		r += (size_t)l;
+		w += (size_t)l;
+	}
+	u[w] = '\0';
 }
 
 int mlf_hex_digit(int c)

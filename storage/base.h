@@ -153,6 +153,10 @@ int mlf_utf8_seq_len(const unsigned char *s, size_t avail);
 /* Offset of the first byte of s[0..n) that does not start a well-formed
  * UTF-8 sequence, or n when all of it is UTF-8. A NUL byte is valid here. */
 size_t mlf_utf8_valid_prefix(const char *s, size_t n);
+/* Drops, in place, every byte of s (NUL-terminated) that is not part of a
+ * whole UTF-8 sequence: what "%.200s" or a full buffer leaves when it cuts a
+ * character in two. Error messages pass through it before a client sees them. */
+void mlf_utf8_scrub(char *s);
 
 /* ---- URI text ---- */
 

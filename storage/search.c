@@ -186,6 +186,7 @@ static enum mlf_status invalid(struct ctx *c, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(c->err->msg, sizeof c->err->msg, fmt, ap);
 		va_end(ap);
+		mlf_utf8_scrub(c->err->msg);
 		c->err->status = MLF_INVALID_PARAMETER_VALUE;
 	}
 	return MLF_INVALID_PARAMETER_VALUE;

@@ -462,6 +462,23 @@ TEST(error_body_is_mlflows_and_always_utf8)
 	mlf_buf_release(&b);
 }
 
+TEST(error_messages_drop_characters_a_precision_cuts)
+{
+	struct mlf_error err = {0};
+	/* "%.3s" keeps "ab" and the first byte of the two-byte e-acute: dropped */
+	mlf_fail(&err, MLF_INVALID_PARAMETER_VALUE, "key '%.3s' x", "ab\xc3\xa9z");
+	CHECK_STR(err.msg, "key 'ab' x");
+	mlf_fail(&err, MLF_INVALID_PARAMETER_VALUE, "key '%.4s' x", "ab\xc3\xa9z");
+	CHECK_STR(err.msg, "key 'ab\xc3\xa9' x");
+	char big[MLF_ERROR_MSG_MAX + 8];
+	memset(big, 'a', sizeof big);
+	memcpy(big + MLF_ERROR_MSG_MAX - 3, "\xe2\x82\xac", 3); /* the euro sign straddles the end */
+	big[sizeof big - 1] = '\0';
+	mlf_fail(&err, MLF_INVALID_PARAMETER_VALUE, "%s", big);
+	CHECK(strlen(err.msg) == MLF_ERROR_MSG_MAX - 3);
+	CHECK(mlf_utf8_valid_prefix(err.msg, strlen(err.msg)) == strlen(err.msg));
+}
+
 TEST(local_artifact_roots_are_normalized)
 {
 	static const char *const cases[][2] = {
@@ -503,6 +520,7 @@ int main(void)
 	RUN(request_text_refused_before_decoding);
 	RUN(float_text_keeps_python_type);
 	RUN(error_body_is_mlflows_and_always_utf8);
+	RUN(error_messages_drop_characters_a_precision_cuts);
 	RUN(local_artifact_roots_are_normalized);
 	DONE();
 }
