@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -581,6 +582,179 @@ static void next_init(const struct mlf_search_sql *q, uint64_t sig, const struct
 	}
 }
 
+/* ---- the registered-model cache of a read connection ----
+ *
+ * A page of search-registered-models spends most of its time reading each
+ * model's tags, aliases and latest versions (with their tags). A reader
+ * keeps what it read, by name, for as long as PRAGMA data_version says no
+ * connection has committed anything since (a write anywhere empties it);
+ * the page's own rows are always read afresh. Bounded by RM_CACHE_BYTES
+ * (about) per connection. */
+#define RM_CACHE_BYTES (1u << 20)
+
+struct rm_cache {
+	int64_t version;        /* data_version the entries were read at */
+	struct mlf_arena arena; /* owned: the entries' children */
+	size_t bytes;           /* about what the entries hold */
+	struct rm_slot {
+		uint64_t hash;
+		struct mlf_registered_model *m; /* in arena; NULL: free slot */
+	} * slots;                              /* owned (malloc); nslots a power of 2, at most half full */
+	size_t nslots, count;
+};
+
+static void rm_cache_free(void *p)
+{
+	struct rm_cache *rc = p;
+	if (!rc)
+		return;
+	mlf_arena_release(&rc->arena);
+	free(rc->slots);
+	free(rc);
+}
+
+static void rm_cache_clear(struct rm_cache *rc)
+{
+	mlf_arena_release(&rc->arena);
+	memset(rc->slots, 0, sizeof *rc->slots * rc->nslots);
+	rc->bytes = rc->count = 0;
+}
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static struct rm_slot *rm_cache_slot(struct rm_cache *rc, const char *name, uint64_t h)
+{
+	for (size_t i = h & (rc->nslots - 1);; i = (i + 1) & (rc->nslots - 1))
+		if (!rc->slots[i].m || (rc->slots[i].hash == h && !strcmp(rc->slots[i].m->name, name)))
+			return &rc->slots[i];
+}
+
+static void rm_cache_put(struct rm_cache *rc, struct mlf_registered_model *m)
+{
+	if ((rc->count + 1) * 2 > rc->nslots) {
+		struct rm_slot *old = rc->slots;
+		size_t n = rc->nslots;
+		rc->nslots = n ? n * 2 : 256;
+		rc->slots = calloc(rc->nslots, sizeof *rc->slots);
+		if (!rc->slots)
+			abort();
+		for (size_t i = 0; i < n; i++)
+			if (old[i].m)
+				*rm_cache_slot(rc, old[i].m->name, old[i].hash) = old[i];
+		free(old);
+	}
+	uint64_t h = name_hash(m->name);
+	struct rm_slot *sl = rm_cache_slot(rc, m->name, h);
+	if (!sl->m)
+		rc->count++;
+	sl->hash = h;
+	sl->m = m;
+}
+
+static size_t slen(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+static size_t mv_bytes(const struct mlf_model_version *v)
+{
+	size_t b = sizeof *v + slen(v->name) + slen(v->description) + slen(v->user_id) + slen(v->current_stage) +
+	           slen(v->source) + slen(v->run_id) + slen(v->status) + slen(v->status_message) + slen(v->run_link) +
+	           slen(v->storage_location);
+	for (int k = 0; k < v->ntags; k++)
+		b += sizeof v->tags[k] + slen(v->tags[k].key) + slen(v->tags[k].value);
+	return b;
+}
+
+static size_t rm_bytes(const struct mlf_registered_model *m)
+{
+	size_t b = sizeof *m + slen(m->name);
+	for (int k = 0; k < m->ntags; k++)
+		b += sizeof m->tags[k] + slen(m->tags[k].key) + slen(m->tags[k].value);
+	for (int k = 0; k < m->naliases; k++)
+		b += sizeof m->aliases[k] + slen(m->aliases[k].key) + slen(m->aliases[k].value);
+	for (int k = 0; k < m->nlatest; k++)
+		b += mv_bytes(&m->latest[k]);
+	return b;
+}
+
+/* c's cache, emptied when a commit happened since it was filled; NULL
+ * (no cache) if that cannot be told. */
+static struct rm_cache *rm_cache_of(struct mlf_conn *c)
+{
+	int64_t version;
+	if (mlf_data_version(c, &version, NULL) != MLF_OK)
+		return NULL;
+	struct rm_cache *rc = c->registry_cache_free == rm_cache_free ? c->registry_cache : NULL;
+	if (!rc) {
+		if (c->registry_cache && c->registry_cache_free)
+			c->registry_cache_free(c->registry_cache);
+		if (!(rc = calloc(1, sizeof *rc)))
+			return NULL;
+		c->registry_cache = rc;
+		c->registry_cache_free = rm_cache_free;
+		rc->version = version;
+	}
+	if (rc->version != version || rc->bytes > RM_CACHE_BYTES) {
+		rm_cache_clear(rc);
+		rc->version = version;
+	}
+	return rc;
+}
+
+/* The children of the page's models m[0..n): from c's cache, the others
+ * read (rm_children_of) and kept. What the cache holds stays valid until
+ * the next search on c. */
+static enum mlf_status rm_children_cached(struct mlf_conn *c, struct mlf_arena *a, struct mlf_registered_model *m,
+                                          int n, struct mlf_error *err)
+{
+	struct rm_cache *rc = n ? rm_cache_of(c) : NULL;
+	if (!rc)
+		return rm_children_of(c, a, m, n, err);
+	int *miss = mlf_arena_alloc(a, sizeof *miss * (size_t)n), nmiss = 0;
+	for (int i = 0; i < n; i++) {
+		struct rm_slot *sl = rc->nslots ? rm_cache_slot(rc, m[i].name, name_hash(m[i].name)) : NULL;
+		if (!sl || !sl->m) {
+			miss[nmiss++] = i;
+			continue;
+		}
+		m[i].tags = sl->m->tags;
+		m[i].ntags = sl->m->ntags;
+		m[i].aliases = sl->m->aliases;
+		m[i].naliases = sl->m->naliases;
+		m[i].latest = sl->m->latest;
+		m[i].nlatest = sl->m->nlatest;
+	}
+	if (!nmiss)
+		return MLF_OK;
+	struct mlf_registered_model *fresh = mlf_arena_alloc(&rc->arena, sizeof *fresh * (size_t)nmiss);
+	for (int k = 0; k < nmiss; k++)
+		fresh[k].name = mlf_arena_strdup(&rc->arena, m[miss[k]].name);
+	enum mlf_status s = rm_children_of(c, &rc->arena, fresh, nmiss, err);
+	if (s != MLF_OK) {
+		rm_cache_clear(rc);
+		return s;
+	}
+	for (int k = 0; k < nmiss; k++) {
+		struct mlf_registered_model *d = &m[miss[k]];
+		d->tags = fresh[k].tags;
+		d->ntags = fresh[k].ntags;
+		d->aliases = fresh[k].aliases;
+		d->naliases = fresh[k].naliases;
+		d->latest = fresh[k].latest;
+		d->nlatest = fresh[k].nlatest;
+		rc->bytes += rm_bytes(&fresh[k]);
+		rm_cache_put(rc, &fresh[k]);
+	}
+	return MLF_OK;
+}
+
 enum mlf_status mlf_rm_search(struct mlf_conn *c, struct mlf_arena *a, const char *filter, const char *const *order_by,
                               int n_order_by, int64_t max_results, const struct mlf_page_pos *pos,
                               struct mlf_registered_model **out, int *n, struct mlf_page_pos *next,
@@ -634,7 +808,7 @@ enum mlf_status mlf_rm_search(struct mlf_conn *c, struct mlf_arena *a, const cha
 		s = mlf_db_error(c, rc, err);
 	sqlite3_finalize(st);
 	if (s == MLF_OK)
-		s = rm_children_of(c, a, v, cnt, err);
+		s = rm_children_cached(c, a, v, cnt, err);
 	*out = v;
 	*n = cnt;
 out:

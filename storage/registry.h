@@ -82,7 +82,9 @@ enum mlf_status mlf_rm_delete_tag(struct mlf_db *db, const char *name, const cha
 
 /* One page of search_registered_models, from pos (an offset, or the
  * sort key of the row before the page: search.h); next->offset is -1 at
- * the end, else next is the following page's position. */
+ * the end, else next is the following page's position. The models' tags,
+ * aliases and latest versions may live in c's cache (registry.c) instead
+ * of the arena: valid until c's next search. */
 enum mlf_status mlf_rm_search(struct mlf_conn *c, struct mlf_arena *a, const char *filter, const char *const *order_by,
                               int n_order_by, int64_t max_results, const struct mlf_page_pos *pos,
                               struct mlf_registered_model **out, int *n, struct mlf_page_pos *next,

@@ -199,3 +199,44 @@ def test_keyed_token_round_trips(srv):
     sig, name_b64, version = tok["mlflowd_key"].split(";")
     last = rows(first, MV)[-1]
     assert base64.b64decode(name_b64[1:]).decode() == last["name"] and version == "i" + last["version"]
+
+
+def test_search_sees_every_write(api):
+    """Searched models' tags, aliases and latest versions are kept by each
+    reader until the next commit: every kind of write, and a commit by
+    another process on the same file, shows in the next search."""
+    name = cu.uniq("pg-cache")
+
+    def check():
+        got = api.okget(RM, {"filter": f"name = '{name}'"})["registered_models"]
+        want = api.okget("/registered-models/get", {"name": name})["registered_model"]
+        assert got == [want]
+        return want
+
+    api.okpost("/registered-models/create", {"name": name, "tags": [{"key": "a", "value": "1"}]})
+    for _ in range(2):
+        api.okpost("/model-versions/create", {"name": name, "source": "s3://b/x"})
+    first = check()
+    writes = [
+        ("/registered-models/set-tag", {"name": name, "key": "b", "value": "2"}),
+        ("/registered-models/alias", {"name": name, "alias": "champ", "version": "2"}),
+        ("/model-versions/set-tag", {"name": name, "version": "2", "key": "t", "value": "x"}),
+        ("/model-versions/transition-stage", {"name": name, "version": "1", "stage": "Staging",
+                                              "archive_existing_versions": False}),
+        ("/model-versions/create", {"name": name, "source": "s3://b/y"}),
+    ]
+    seen = [first]
+    for path, body in writes:
+        api.okpost(path, body)
+        seen.append(check())
+        assert seen[-1] != seen[-2], path
+    api.request("DELETE", "/registered-models/alias", {"name": name, "alias": "champ"})
+    assert "aliases" not in check()
+    api.request("DELETE", "/model-versions/delete", {"name": name, "version": "3"})
+    assert [v["version"] for v in check()["latest_versions"]] == ["1", "2"]
+    # a commit by another process on the same file
+    db = sqlite3.connect(str(api.server.db_path), timeout=30)
+    with db:
+        db.execute("UPDATE registered_model_tags SET value = 'outside' WHERE name = ? AND key = 'a'", (name,))
+    db.close()
+    assert {"key": "a", "value": "outside"} in check()["tags"]
