@@ -2021,6 +2021,8 @@ static bool parse_keyed(struct mlf_arena *a, const char *s, struct mlf_page_pos 
 	while (*s == ';') {
 		if (n == MLF_SORT_KEYS_MAX)
 			return false;
+		if (s[1] != 'i' && s[1] != 's')
+			return false;
 		struct mlf_bind *k = &p->key[n++];
 		memset(k, 0, sizeof *k);
 		const char *v = s + 2;
@@ -2033,15 +2035,14 @@ static bool parse_keyed(struct mlf_arena *a, const char *s, struct mlf_page_pos 
 			k->i = strtoll(v, &end, 10);
 			if (errno || end != v + len)
 				return false;
-		} else if (s[1] == 's') {
+		} else {
 			char *b64 = mlf_arena_strndup(a, v, len);
 			size_t dn;
 			k->type = MLF_BIND_TEXT;
 			k->text = mlf_base64_decode(a, b64, &dn);
 			if (!k->text || len % 4 || strlen(k->text) != dn)
 				return false;
-		} else
-			return false;
+		}
 		s = v + len;
 	}
 	if (n == 0 || strcmp(s, "\"}"))

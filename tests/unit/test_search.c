@@ -734,6 +734,9 @@ TEST(test_page_positions)
 	    "{\"offset\": 5, \"mlflowd_key\": \"0123456789abcdef;i1x\"}",            /* not a number */
 	    "{\"offset\": 5, \"mlflowd_key\": \"0123456789abcdef;s!!!!\"}",          /* not base64 */
 	    "{\"offset\": 5, \"mlflowd_key\": \"0123456789abcdef;x1\"}",             /* unknown type */
+	    "{\"offset\": 5, \"mlflowd_key\": \"0123456789abcdef;\"}",               /* no type */
+	    "{\"offset\": 5, \"mlflowd_key\": \"0123456789abcdef;i1;\"}",            /* no type */
+	    "{\"offset\": 5, \"mlflowd_key\": \"0123456789abcdef;",                  /* cut */
 	    "{\"offset\": 5, \"mlflowd_key\": \"0123456789abcdef;i1;i1;i1;i1;i1\"}", /* too many */
 	    "{\"offset\": -5, \"mlflowd_key\": \"0123456789abcdef;i1\"}",
 	    "{\"offset\": 5, \"mlflowd_key\": \"0123456789abcdef;i1\"} ",
