@@ -333,13 +333,20 @@ enum mlf_status mlf_mv_get(struct mlf_conn *c, struct mlf_arena *a, const char *
 
 /* The latest live version of each stage of each model of a list, stages
  * in the order of their first version (the order MLflow's entity builds
- * them in): one pass over the models' versions, then one primary-key
- * lookup per stage, rows in list order. */
-static const char SQL_LATEST_OF[] =
-    "SELECT " MV_COLS " FROM (SELECT j.key AS i, j.value AS nm, max(m.version) AS mx, min(m.version) AS mn FROM "
-    "json_each(?1) j CROSS JOIN model_versions m ON m.workspace = " WS " AND m.name = j.value AND "
-    "m.current_stage != '" MLF_STAGE_DELETED "' GROUP BY j.key, m.current_stage) g CROSS JOIN model_versions v ON "
-    "v.workspace = " WS " AND v.name = g.nm AND v.version = g.mx ORDER BY g.i, g.mn";
+ * them in). One pass over the models' versions picks them (in C: SQLite's
+ * GROUP BY sorted every version first, twice as slow), then one rowid
+ * lookup each. */
+static const char SQL_STAGES_OF[] =
+    "SELECT j.key, m.current_stage, m.version, m.rowid FROM json_each(?1) j CROSS JOIN model_versions m ON "
+    "m.workspace = " WS " AND m.name = j.value AND m.current_stage != '" MLF_STAGE_DELETED "'";
+static const char SQL_MV_BY_ROWID[] = "SELECT " MV_COLS ", j.key FROM json_each(?1) j CROSS JOIN model_versions v ON "
+                                      "v.rowid = j.value";
+
+struct stage_pick {
+	const char *stage;
+	int64_t max_version, max_rowid, min_version;
+	int next; /* the model's next stage, -1 at the end */
+};
 
 /* names[i]'s latest versions into lists[i], counts[i] (arrays of n the
  * caller gives; the names distinct). */
@@ -352,26 +359,91 @@ static enum mlf_status latest_of(struct mlf_conn *c, struct mlf_arena *a, const 
 	}
 	if (n == 0)
 		return MLF_OK;
-	sqlite3_stmt *st = mlf_stmt(c, SQL_LATEST_OF, err);
+	sqlite3_stmt *st = mlf_stmt(c, SQL_STAGES_OF, err);
 	if (!st)
 		return err->status;
 	mlf_bind_text(st, 1, json_keys(a, names, NULL, n));
-	struct mlf_model_version *v;
-	int cnt;
-	enum mlf_status s = mv_rows(c, a, st, 0, -1, with_aliases, &v, &cnt, NULL, NULL, NULL, err);
-	if (s != MLF_OK)
-		return s;
-	/* rows come in list order: a merge on the name */
-	for (int i = 0, k = 0; i < n && k < cnt; i++) {
-		if (strcmp(v[k].name, names[i]))
+	int *head = mlf_arena_alloc(a, sizeof *head * (size_t)n);
+	for (int i = 0; i < n; i++)
+		head[i] = -1;
+	struct stage_pick *p = NULL;
+	int np = 0, cap = 0, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t i = sqlite3_column_int64(st, 0);
+		const char *stage = (const char *)sqlite3_column_text(st, 1);
+		int64_t version = sqlite3_column_int64(st, 2), rowid = sqlite3_column_int64(st, 3);
+		if (i < 0 || i >= n || !stage)
 			continue;
-		lists[i] = &v[k];
-		while (k < cnt && !strcmp(v[k].name, names[i])) {
-			counts[i]++;
-			k++;
+		int k = head[i], last = -1;
+		while (k >= 0 && strcmp(p[k].stage, stage)) {
+			last = k;
+			k = p[k].next;
 		}
+		if (k < 0) {
+			if (np == cap) {
+				p = mlf_arena_grow(a, p, (size_t)np, (size_t)(cap ? cap * 2 : 64), sizeof *p);
+				cap = cap ? cap * 2 : 64;
+			}
+			k = np++;
+			p[k] = (struct stage_pick){mlf_arena_strdup(a, stage), version, rowid, version, -1};
+			if (last < 0)
+				head[i] = k;
+			else
+				p[last].next = k;
+			counts[i]++;
+			continue;
+		}
+		if (version > p[k].max_version) {
+			p[k].max_version = version;
+			p[k].max_rowid = rowid;
+		}
+		if (version < p[k].min_version)
+			p[k].min_version = version;
 	}
-	return MLF_OK;
+	if (!mlf_rows_done(c, st, rc, err))
+		return err->status;
+	if (np == 0)
+		return MLF_OK;
+	/* the rows to read: each model's stages by their first version (a
+	 * model has a handful: the smallest remaining one each time) */
+	int64_t *rowids = mlf_arena_alloc(a, sizeof *rowids * (size_t)np);
+	int nr = 0;
+	for (int i = 0; i < n; i++)
+		for (int m = 0; m < counts[i]; m++) {
+			int best = -1;
+			for (int k = head[i]; k >= 0; k = p[k].next)
+				if (p[k].max_rowid != INT64_MIN && (best < 0 || p[k].min_version < p[best].min_version))
+					best = k;
+			rowids[nr++] = p[best].max_rowid;
+			p[best].max_rowid = INT64_MIN;
+		}
+	struct mlf_buf b = {0};
+	mlf_buf_putc(&b, '[');
+	for (int k = 0; k < nr; k++)
+		mlf_buf_printf(&b, "%s%lld", k ? "," : "", (long long)rowids[k]);
+	mlf_buf_putc(&b, ']');
+	const char *json = mlf_arena_strndup(a, b.data, b.len);
+	mlf_buf_release(&b);
+	if (!(st = mlf_stmt(c, SQL_MV_BY_ROWID, err)))
+		return err->status;
+	mlf_bind_text(st, 1, json);
+	struct mlf_model_version *v = mlf_arena_alloc(a, sizeof *v * (size_t)nr);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t k = sqlite3_column_int64(st, MV_NCOLS);
+		if (k >= 0 && k < nr)
+			mv_from_row(a, st, &v[k]);
+	}
+	if (!mlf_rows_done(c, st, rc, err))
+		return err->status;
+	for (int k = 0; k < nr; k++)
+		if (!v[k].name) /* cannot be: one snapshot */
+			return mlf_fail(err, MLF_INTERNAL_ERROR, "a model version vanished during a read");
+	enum mlf_status s = mv_children_of(c, a, v, nr, with_aliases, err);
+	for (int i = 0, k = 0; s == MLF_OK && i < n; i++) {
+		lists[i] = counts[i] ? &v[k] : NULL;
+		k += counts[i];
+	}
+	return s;
 }
 
 /* ---- reading registered models ---- */
