@@ -240,3 +240,20 @@ def test_search_sees_every_write(api):
         db.execute("UPDATE registered_model_tags SET value = 'outside' WHERE name = ? AND key = 'a'", (name,))
     db.close()
     assert {"key": "a", "value": "outside"} in check()["tags"]
+
+
+def test_children_of_names_with_quotes_and_control_characters(api):
+    """A page's children are read with the page's names as a JSON array:
+    names that need escaping there get their own tags and versions."""
+    names = ['a"b\\c', "é ünï 名前", "tab\there", "q'uote", "x\u2028y"]
+    for n in names:
+        api.okpost("/registered-models/create", {"name": n, "tags": [{"key": "k", "value": n}]})
+        api.okpost("/model-versions/create", {"name": n, "source": "s3://b/x", "tags": [{"key": "t", "value": n}]})
+    got = api.okget(RM, {"max_results": 100})["registered_models"]
+    assert sorted(m["name"] for m in got) == sorted(names)
+    for m in got:
+        assert m == api.okget("/registered-models/get", {"name": m["name"]})["registered_model"]
+        assert m["tags"] == [{"key": "k", "value": m["name"]}]
+        assert m["latest_versions"][0]["tags"] == [{"key": "t", "value": m["name"]}]
+    vs = api.okget(MV, {"max_results": 100})["model_versions"]
+    assert sorted((v["name"], v["tags"][0]["value"]) for v in vs) == sorted((n, n) for n in names)
