@@ -436,7 +436,7 @@ enum mlf_status mlf_api_registered_models_search(struct mlf_req *req)
 	const char *filter, *token;
 	const char **ob;
 	int nob;
-	int64_t max_results, offset;
+	int64_t max_results;
 	enum mlf_status s;
 	if ((s = mlf_get_str(req, "filter", 0, &filter)) != MLF_OK ||
 	    (s = get_max_results(req, MLF_SEARCH_REGISTERED_MODELS_DEFAULT, MLF_SEARCH_REGISTERED_MODELS_MAX,
@@ -451,13 +451,15 @@ enum mlf_status mlf_api_registered_models_search(struct mlf_req *req)
 		    "Invalid value for request parameter max_results. It must be a positive integer, but got "
 		    "value %lld",
 		    (long long)max_results);
-	struct mlf_conn *c;
-	if ((s = mlf_page_read_begin(req, token, &offset, &c)) != MLF_OK)
+	struct mlf_page_pos pos, next;
+	if ((s = mlf_page_token_decode_pos(&req->arena, token, &pos, &req->err)) != MLF_OK)
 		return s;
+	struct mlf_conn *c = reader(req);
+	if (!c)
+		return req->err.status;
 	struct mlf_registered_model *models;
 	int n;
-	int64_t next;
-	s = mlf_rm_search(c, &req->arena, filter, ob, nob, max_results, offset, &models, &n, &next, &req->err);
+	s = mlf_rm_search(c, &req->arena, filter, ob, nob, max_results, &pos, &models, &n, &next, &req->err);
 	if (s != MLF_OK)
 		return s;
 	mlf_json_obj_begin(&req->out);
@@ -468,8 +470,8 @@ enum mlf_status mlf_api_registered_models_search(struct mlf_req *req)
 			put_rm(&req->out, &models[i]);
 		mlf_json_arr_end(&req->out);
 	}
-	if (next >= 0)
-		mlf_json_kv_str(&req->out, "next_page_token", mlf_page_token_encode(&req->arena, next));
+	if (next.offset >= 0)
+		mlf_json_kv_str(&req->out, "next_page_token", mlf_page_token_encode_pos(&req->arena, &next));
 	mlf_json_obj_end(&req->out);
 	return MLF_OK;
 }
@@ -1311,7 +1313,7 @@ enum mlf_status mlf_api_model_versions_search(struct mlf_req *req)
 	const char *filter, *token;
 	const char **ob;
 	int nob;
-	int64_t max_results, offset;
+	int64_t max_results;
 	enum mlf_status s;
 	if ((s = mlf_get_str(req, "filter", 0, &filter)) != MLF_OK ||
 	    (s = get_max_results(req, MLF_SEARCH_MODEL_VERSIONS_DEFAULT, MLF_SEARCH_MODEL_VERSIONS_MAX,
@@ -1322,19 +1324,20 @@ enum mlf_status mlf_api_model_versions_search(struct mlf_req *req)
 		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
 		                "Invalid value for max_results. It must be a positive integer, but got %lld",
 		                (long long)max_results);
-	struct mlf_conn *c;
-	if ((s = mlf_page_read_begin(req, token, &offset, &c)) != MLF_OK)
+	struct mlf_page_pos pos, next;
+	if ((s = mlf_page_token_decode_pos(&req->arena, token, &pos, &req->err)) != MLF_OK)
 		return s;
+	struct mlf_conn *c = reader(req);
+	if (!c)
+		return req->err.status;
 	struct mlf_model_version *v;
 	int n;
-	int64_t next;
-	if ((s = mlf_mv_search(c, &req->arena, filter, ob, nob, max_results, offset, &v, &n, &next, &req->err)) !=
-	    MLF_OK)
+	if ((s = mlf_mv_search(c, &req->arena, filter, ob, nob, max_results, &pos, &v, &n, &next, &req->err)) != MLF_OK)
 		return s;
 	mlf_json_obj_begin(&req->out);
 	put_mv_list(&req->out, v, n);
-	if (next >= 0)
-		mlf_json_kv_str(&req->out, "next_page_token", mlf_page_token_encode(&req->arena, next));
+	if (next.offset >= 0)
+		mlf_json_kv_str(&req->out, "next_page_token", mlf_page_token_encode_pos(&req->arena, &next));
 	mlf_json_obj_end(&req->out);
 	return MLF_OK;
 }

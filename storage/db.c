@@ -152,6 +152,9 @@ static void conn_close(struct mlf_conn *c)
 	if (c->read_cache && c->read_cache_free)
 		c->read_cache_free(c->read_cache);
 	c->read_cache = NULL;
+	if (c->registry_cache && c->registry_cache_free)
+		c->registry_cache_free(c->registry_cache);
+	c->registry_cache = NULL;
 	if (c->db)
 		sqlite3_close_v2(c->db);
 	c->db = NULL;

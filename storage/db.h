@@ -27,10 +27,12 @@ struct mlf_db;
 /* One SQLite connection with its statement cache. */
 struct mlf_conn {
 	sqlite3 *db;
-	struct mlf_db *owner;                 /* borrowed: the store it belongs to */
-	void *read_cache;                     /* owned: a reader's cached result, freed by: */
-	void (*read_cache_free)(void *cache); /* set together with read_cache */
-	struct mlf_stmt_slot *slots;          /* owned: statement cache */
+	struct mlf_db *owner;                     /* borrowed: the store it belongs to */
+	void *read_cache;                         /* owned: a reader's cached result, freed by: */
+	void (*read_cache_free)(void *cache);     /* set together with read_cache */
+	void *registry_cache;                     /* owned: the registry's cache of this reader (registry.c), */
+	void (*registry_cache_free)(void *cache); /* freed by this */
+	struct mlf_stmt_slot *slots;              /* owned: statement cache */
 	size_t nslots;
 	int64_t budget_ticks; /* ticks of MLF_SEARCH_STEP_TICK steps left to a bounded statement; < 0: unbounded */
 	int64_t budget_steps; /* the bound of the last bounded statement */

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -33,35 +34,84 @@ static enum mlf_status mv_not_found(const char *name, int64_t version, struct ml
 
 /* ---- small helpers ---- */
 
-static void push_kv(struct mlf_arena *a, struct mlf_kv **v, int *n, int *cap, const char *k, const char *val)
+/* A JSON string (SQLite's json_each reads it back byte for byte). */
+static void json_str(struct mlf_buf *b, const char *s)
 {
-	if (*n == *cap) {
-		int ncap = *cap ? *cap * 2 : 8;
-		*v = mlf_arena_grow(a, *v, (size_t)*n, (size_t)ncap, sizeof **v);
-		*cap = ncap;
+	mlf_buf_putc(b, '"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			mlf_buf_putc(b, '\\');
+		if (ch < 0x20)
+			mlf_buf_printf(b, "\\u%04x", ch);
+		else
+			mlf_buf_putc(b, (char)ch);
 	}
-	(*v)[*n].key = k;
-	(*v)[*n].value = val;
-	(*n)++;
+	mlf_buf_putc(b, '"');
 }
 
-/* Rows of (text, text) of a cached statement with name [and version]
- * bound as ?1 [?2]. */
-static enum mlf_status load_pairs(struct mlf_conn *c, struct mlf_arena *a, const char *sql, const char *name,
-                                  int64_t version, struct mlf_kv **out, int *n, struct mlf_error *err)
+/* The JSON array a page's children are read with: names, or [name,
+ * version] pairs when versions is not NULL. Arena-owned. */
+static const char *json_keys(struct mlf_arena *a, const char *const *names, const int64_t *versions, int n)
 {
+	struct mlf_buf b = {0};
+	mlf_buf_putc(&b, '[');
+	for (int i = 0; i < n; i++) {
+		if (i)
+			mlf_buf_putc(&b, ',');
+		if (versions)
+			mlf_buf_putc(&b, '[');
+		json_str(&b, names[i]);
+		if (versions)
+			mlf_buf_printf(&b, ",%lld]", (long long)versions[i]);
+	}
+	mlf_buf_putc(&b, ']');
+	const char *out = mlf_arena_strndup(a, b.data, b.len);
+	mlf_buf_release(&b);
+	return out;
+}
+
+/* Rows (element index, text, text) of a cached statement with a JSON array
+ * of n elements bound as ?1, ordered by index: element i's pairs into
+ * lists[i], counts[i] (arrays of n the caller gives). One statement for a
+ * whole page instead of one per row (search-registered-models: 400
+ * statements per page of 100 before). */
+static enum mlf_status load_pairs_of(struct mlf_conn *c, struct mlf_arena *a, const char *sql, const char *json, int n,
+                                     struct mlf_kv **lists, int *counts, struct mlf_error *err)
+{
+	for (int i = 0; i < n; i++) {
+		lists[i] = NULL;
+		counts[i] = 0;
+	}
 	sqlite3_stmt *st = mlf_stmt(c, sql, err);
 	if (!st)
 		return err->status;
-	mlf_bind_text(st, 1, name);
-	if (sqlite3_bind_parameter_count(st) > 1)
-		sqlite3_bind_int64(st, 2, version);
-	int cap = 0, rc;
-	*out = NULL;
-	*n = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		push_kv(a, out, n, &cap, mlf_col_text(a, st, 0), mlf_col_text(a, st, 1));
-	return mlf_rows_done(c, st, rc, err) ? MLF_OK : err->status;
+	mlf_bind_text(st, 1, json);
+	struct mlf_kv *flat = NULL;
+	int *idx = NULL, cnt = 0, cap = 0, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t i = sqlite3_column_int64(st, 0);
+		if (i < 0 || i >= n)
+			continue;
+		if (cnt == cap) {
+			int ncap = cap ? cap * 2 : 64;
+			flat = mlf_arena_grow(a, flat, (size_t)cnt, (size_t)ncap, sizeof *flat);
+			idx = mlf_arena_grow(a, idx, (size_t)cnt, (size_t)ncap, sizeof *idx);
+			cap = ncap;
+		}
+		idx[cnt] = (int)i;
+		flat[cnt].key = mlf_col_text(a, st, 1);
+		flat[cnt].value = mlf_col_text(a, st, 2);
+		cnt++;
+	}
+	if (!mlf_rows_done(c, st, rc, err))
+		return err->status;
+	for (int k = 0; k < cnt; k++) {
+		if (!counts[idx[k]])
+			lists[idx[k]] = &flat[k];
+		counts[idx[k]]++;
+	}
+	return MLF_OK;
 }
 
 /* Whether a statement with ?1 (and ?2) finds a row. -1 on error. */
@@ -124,6 +174,7 @@ static enum mlf_status exec_bound(struct mlf_conn *c, const char *sql, const cha
 #define MV_COLS                                                                                                \
 	"v.name, v.version, v.creation_time, v.last_updated_time, v.description, v.user_id, v.current_stage, " \
 	"v.source, v.run_id, v.status, v.status_message, v.run_link, v.storage_location"
+#define MV_NCOLS 13
 
 static void mv_from_row(struct mlf_arena *a, sqlite3_stmt *st, struct mlf_model_version *o)
 {
@@ -143,36 +194,77 @@ static void mv_from_row(struct mlf_arena *a, sqlite3_stmt *st, struct mlf_model_
 	o->storage_location = mlf_col_text(a, st, 12);
 }
 
-/* "ORDER BY +key": sorting the few rows keeps SQLite on the (workspace,
- * name[, version]) index; ordering by the key-led primary key instead
- * would scan every tag of the workspace. */
-static const char SQL_MV_TAGS[] =
-    "SELECT key, value FROM model_version_tags WHERE workspace = " WS " AND name = ?1 AND version = ?2 ORDER BY +key";
-static const char SQL_MV_ALIASES[] = "SELECT alias, alias FROM registered_model_aliases WHERE workspace = " WS
-                                     " AND name = ?1 AND version = ?2 ORDER BY alias";
+/* The tags (and aliases) of a list of versions, one statement each for
+ * the whole list; the list is the outer loop (CROSS JOIN), each element a
+ * lookup on the (workspace, name, version) index. */
+static const char SQL_MV_TAGS_OF[] =
+    "SELECT j.key, t.key, t.value FROM json_each(?1) j CROSS JOIN model_version_tags t ON t.workspace = " WS
+    " AND t.name = json_extract(j.value, '$[0]') AND t.version = json_extract(j.value, '$[1]') ORDER BY j.key, "
+    "t.key";
+static const char SQL_MV_ALIASES_OF[] =
+    "SELECT j.key, a.alias, a.alias FROM json_each(?1) j CROSS JOIN registered_model_aliases a ON a.workspace = " WS
+    " AND a.name = json_extract(j.value, '$[0]') AND a.version = json_extract(j.value, '$[1]') ORDER BY j.key, "
+    "a.alias";
 
-static enum mlf_status mv_children(struct mlf_conn *c, struct mlf_arena *a, struct mlf_model_version *m,
-                                   int with_aliases, struct mlf_error *err)
+static enum mlf_status mv_children_of(struct mlf_conn *c, struct mlf_arena *a, struct mlf_model_version *v, int n,
+                                      int with_aliases, struct mlf_error *err)
 {
-	enum mlf_status s = load_pairs(c, a, SQL_MV_TAGS, m->name, m->version, &m->tags, &m->ntags, err);
+	if (n == 0)
+		return MLF_OK;
+	const char **names = mlf_arena_alloc(a, sizeof *names * (size_t)n);
+	int64_t *versions = mlf_arena_alloc(a, sizeof *versions * (size_t)n);
+	struct mlf_kv **lists = mlf_arena_alloc(a, sizeof *lists * (size_t)n);
+	int *counts = mlf_arena_alloc(a, sizeof *counts * (size_t)n);
+	for (int i = 0; i < n; i++) {
+		names[i] = v[i].name;
+		versions[i] = v[i].version;
+	}
+	const char *json = json_keys(a, names, versions, n);
+	enum mlf_status s = load_pairs_of(c, a, SQL_MV_TAGS_OF, json, n, lists, counts, err);
+	for (int i = 0; s == MLF_OK && i < n; i++) {
+		v[i].tags = lists[i];
+		v[i].ntags = counts[i];
+	}
 	if (s != MLF_OK || !with_aliases)
 		return s;
-	struct mlf_kv *al;
-	int n;
-	if ((s = load_pairs(c, a, SQL_MV_ALIASES, m->name, m->version, &al, &n, err)) != MLF_OK)
+	if ((s = load_pairs_of(c, a, SQL_MV_ALIASES_OF, json, n, lists, counts, err)) != MLF_OK)
 		return s;
-	m->aliases = mlf_arena_alloc(a, sizeof *m->aliases * (size_t)(n + 1));
-	for (int i = 0; i < n; i++)
-		m->aliases[i] = al[i].key;
-	m->naliases = n;
+	for (int i = 0; i < n; i++) {
+		v[i].aliases = mlf_arena_alloc(a, sizeof *v[i].aliases * (size_t)(counts[i] + 1));
+		for (int k = 0; k < counts[i]; k++)
+			v[i].aliases[k] = lists[i][k].key;
+		v[i].naliases = counts[i];
+	}
 	return MLF_OK;
 }
 
+/* The sort key of a search's row: columns key0.. of st into p->key (p->nkey
+ * = 0 when a value is neither integer nor text: that page's token is an
+ * offset only). */
+static void capture_key(struct mlf_arena *a, sqlite3_stmt *st, int key0, int nkeys, struct mlf_page_pos *p)
+{
+	p->nkey = nkeys;
+	for (int k = 0; k < nkeys; k++) {
+		struct mlf_bind *b = &p->key[k];
+		memset(b, 0, sizeof *b);
+		int t = sqlite3_column_type(st, key0 + k);
+		if (t == SQLITE_INTEGER) {
+			b->type = MLF_BIND_INT;
+			b->i = sqlite3_column_int64(st, key0 + k);
+		} else if (t == SQLITE_TEXT) {
+			b->type = MLF_BIND_TEXT;
+			b->text = mlf_col_text(a, st, key0 + k);
+		} else
+			p->nkey = 0;
+	}
+}
+
 /* Rows of a model-version statement (already bound) into *out, with
- * their tags (and aliases). */
+ * their tags (and aliases). With key (a search), the sort key of the
+ * limit-th row is read from the columns after MV_COLS. */
 static enum mlf_status mv_rows(struct mlf_conn *c, struct mlf_arena *a, sqlite3_stmt *st, int dynamic, int64_t limit,
                                int with_aliases, struct mlf_model_version **out, int *n, int *more,
-                               struct mlf_error *err)
+                               const struct mlf_search_sql *key, struct mlf_page_pos *key_out, struct mlf_error *err)
 {
 	int cap = 0, cnt = 0, rc;
 	struct mlf_model_version *v = NULL;
@@ -189,6 +281,8 @@ static enum mlf_status mv_rows(struct mlf_conn *c, struct mlf_arena *a, sqlite3_
 			cap = cap ? cap * 2 : 8;
 		}
 		mv_from_row(a, st, &v[cnt++]);
+		if (key && cnt == limit)
+			capture_key(a, st, MV_NCOLS, key->nkeys, key_out);
 	}
 	enum mlf_status s = MLF_OK;
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -197,8 +291,8 @@ static enum mlf_status mv_rows(struct mlf_conn *c, struct mlf_arena *a, sqlite3_
 		sqlite3_finalize(st);
 	else
 		sqlite3_reset(st);
-	for (int i = 0; s == MLF_OK && i < cnt; i++)
-		s = mv_children(c, a, &v[i], with_aliases, err);
+	if (s == MLF_OK)
+		s = mv_children_of(c, a, v, cnt, with_aliases, err);
 	*out = v;
 	*n = cnt;
 	return s;
@@ -217,7 +311,7 @@ static enum mlf_status mv_get(struct mlf_conn *c, struct mlf_arena *a, const cha
 	sqlite3_bind_int64(st, 2, version);
 	struct mlf_model_version *v;
 	int n;
-	enum mlf_status s = mv_rows(c, a, st, 0, 1, with_aliases, &v, &n, NULL, err);
+	enum mlf_status s = mv_rows(c, a, st, 0, 1, with_aliases, &v, &n, NULL, NULL, NULL, err);
 	if (s != MLF_OK)
 		return s;
 	if (n == 0)
@@ -237,32 +331,131 @@ enum mlf_status mlf_mv_get(struct mlf_conn *c, struct mlf_arena *a, const char *
 	return s;
 }
 
-/* The latest live version of each stage, stages in the order of their
- * first version (the order MLflow's entity builds them in): one pass over
- * the model's versions, then one primary-key lookup per stage. */
-static const char SQL_LATEST[] =
-    "SELECT " MV_COLS " FROM (SELECT max(version) AS mx, min(version) AS mn FROM model_versions WHERE workspace = " WS
-    " AND name = ?1 AND current_stage != '" MLF_STAGE_DELETED "' GROUP BY current_stage) g JOIN model_versions v "
-    "ON v.workspace = " WS " AND v.name = ?1 AND v.version = g.mx ORDER BY g.mn";
+/* The latest live version of each stage of each model of a list, stages
+ * in the order of their first version (the order MLflow's entity builds
+ * them in). One pass over the models' versions picks them (in C: SQLite's
+ * GROUP BY sorted every version first, twice as slow), then one rowid
+ * lookup each. */
+static const char SQL_STAGES_OF[] =
+    "SELECT j.key, m.current_stage, m.version, m.rowid FROM json_each(?1) j CROSS JOIN model_versions m ON "
+    "m.workspace = " WS " AND m.name = j.value AND m.current_stage != '" MLF_STAGE_DELETED "'";
+static const char SQL_MV_BY_ROWID[] = "SELECT " MV_COLS ", j.key FROM json_each(?1) j CROSS JOIN model_versions v ON "
+                                      "v.rowid = j.value";
 
-static enum mlf_status latest(struct mlf_conn *c, struct mlf_arena *a, const char *name, int with_aliases,
-                              struct mlf_model_version **out, int *n, struct mlf_error *err)
+struct stage_pick {
+	const char *stage;
+	int64_t max_version, max_rowid, min_version;
+	int next; /* the model's next stage, -1 at the end */
+};
+
+/* names[i]'s latest versions into lists[i], counts[i] (arrays of n the
+ * caller gives; the names distinct). */
+static enum mlf_status latest_of(struct mlf_conn *c, struct mlf_arena *a, const char *const *names, int n,
+                                 int with_aliases, struct mlf_model_version **lists, int *counts, struct mlf_error *err)
 {
-	sqlite3_stmt *st = mlf_stmt(c, SQL_LATEST, err);
+	for (int i = 0; i < n; i++) {
+		lists[i] = NULL;
+		counts[i] = 0;
+	}
+	if (n == 0)
+		return MLF_OK;
+	sqlite3_stmt *st = mlf_stmt(c, SQL_STAGES_OF, err);
 	if (!st)
 		return err->status;
-	mlf_bind_text(st, 1, name);
-	return mv_rows(c, a, st, 0, -1, with_aliases, out, n, NULL, err);
+	mlf_bind_text(st, 1, json_keys(a, names, NULL, n));
+	int *head = mlf_arena_alloc(a, sizeof *head * (size_t)n);
+	for (int i = 0; i < n; i++)
+		head[i] = -1;
+	struct stage_pick *p = NULL;
+	int np = 0, cap = 0, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t i = sqlite3_column_int64(st, 0);
+		const char *stage = (const char *)sqlite3_column_text(st, 1);
+		int64_t version = sqlite3_column_int64(st, 2), rowid = sqlite3_column_int64(st, 3);
+		if (i < 0 || i >= n || !stage)
+			continue;
+		int k = head[i], last = -1;
+		while (k >= 0 && strcmp(p[k].stage, stage)) {
+			last = k;
+			k = p[k].next;
+		}
+		if (k < 0) {
+			if (np == cap) {
+				p = mlf_arena_grow(a, p, (size_t)np, (size_t)(cap ? cap * 2 : 64), sizeof *p);
+				cap = cap ? cap * 2 : 64;
+			}
+			k = np++;
+			p[k] = (struct stage_pick){mlf_arena_strdup(a, stage), version, rowid, version, -1};
+			if (last < 0)
+				head[i] = k;
+			else
+				p[last].next = k;
+			counts[i]++;
+			continue;
+		}
+		if (version > p[k].max_version) {
+			p[k].max_version = version;
+			p[k].max_rowid = rowid;
+		}
+		if (version < p[k].min_version)
+			p[k].min_version = version;
+	}
+	if (!mlf_rows_done(c, st, rc, err))
+		return err->status;
+	if (np == 0)
+		return MLF_OK;
+	/* the rows to read: each model's stages by their first version (a
+	 * model has a handful: the smallest remaining one each time) */
+	int64_t *rowids = mlf_arena_alloc(a, sizeof *rowids * (size_t)np);
+	int nr = 0;
+	for (int i = 0; i < n; i++)
+		for (int m = 0; m < counts[i]; m++) {
+			int best = -1;
+			for (int k = head[i]; k >= 0; k = p[k].next)
+				if (p[k].max_rowid != INT64_MIN && (best < 0 || p[k].min_version < p[best].min_version))
+					best = k;
+			rowids[nr++] = p[best].max_rowid;
+			p[best].max_rowid = INT64_MIN;
+		}
+	struct mlf_buf b = {0};
+	mlf_buf_putc(&b, '[');
+	for (int k = 0; k < nr; k++)
+		mlf_buf_printf(&b, "%s%lld", k ? "," : "", (long long)rowids[k]);
+	mlf_buf_putc(&b, ']');
+	const char *json = mlf_arena_strndup(a, b.data, b.len);
+	mlf_buf_release(&b);
+	if (!(st = mlf_stmt(c, SQL_MV_BY_ROWID, err)))
+		return err->status;
+	mlf_bind_text(st, 1, json);
+	struct mlf_model_version *v = mlf_arena_alloc(a, sizeof *v * (size_t)nr);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t k = sqlite3_column_int64(st, MV_NCOLS);
+		if (k >= 0 && k < nr)
+			mv_from_row(a, st, &v[k]);
+	}
+	if (!mlf_rows_done(c, st, rc, err))
+		return err->status;
+	for (int k = 0; k < nr; k++)
+		if (!v[k].name) /* cannot be: one snapshot */
+			return mlf_fail(err, MLF_INTERNAL_ERROR, "a model version vanished during a read");
+	enum mlf_status s = mv_children_of(c, a, v, nr, with_aliases, err);
+	for (int i = 0, k = 0; s == MLF_OK && i < n; i++) {
+		lists[i] = counts[i] ? &v[k] : NULL;
+		k += counts[i];
+	}
+	return s;
 }
 
 /* ---- reading registered models ---- */
 
 static const char SQL_RM_GET[] = "SELECT name, creation_time, last_updated_time, description FROM "
                                  "registered_models WHERE workspace = " WS " AND name = ?1";
-static const char SQL_RM_TAGS[] =
-    "SELECT key, value FROM registered_model_tags WHERE workspace = " WS " AND name = ?1 ORDER BY +key";
-static const char SQL_RM_ALIASES[] = "SELECT alias, CAST(version AS TEXT) FROM registered_model_aliases WHERE "
-                                     "workspace = " WS " AND name = ?1 ORDER BY alias";
+static const char SQL_RM_TAGS_OF[] =
+    "SELECT j.key, t.key, t.value FROM json_each(?1) j CROSS JOIN registered_model_tags t ON t.workspace = " WS
+    " AND t.name = j.value ORDER BY j.key, t.key";
+static const char SQL_RM_ALIASES_OF[] =
+    "SELECT j.key, a.alias, CAST(a.version AS TEXT) FROM json_each(?1) j CROSS JOIN registered_model_aliases a ON "
+    "a.workspace = " WS " AND a.name = j.value ORDER BY j.key, a.alias";
 
 static void rm_from_row(struct mlf_arena *a, sqlite3_stmt *st, struct mlf_registered_model *o)
 {
@@ -273,14 +466,37 @@ static void rm_from_row(struct mlf_arena *a, sqlite3_stmt *st, struct mlf_regist
 	o->description = mlf_col_text(a, st, 3);
 }
 
-static enum mlf_status rm_children(struct mlf_conn *c, struct mlf_arena *a, struct mlf_registered_model *m,
-                                   struct mlf_error *err)
+/* Tags, aliases and latest versions of n models: three statements for
+ * the lot. */
+static enum mlf_status rm_children_of(struct mlf_conn *c, struct mlf_arena *a, struct mlf_registered_model *m, int n,
+                                      struct mlf_error *err)
 {
-	enum mlf_status s = load_pairs(c, a, SQL_RM_TAGS, m->name, 0, &m->tags, &m->ntags, err);
+	if (n == 0)
+		return MLF_OK;
+	const char **names = mlf_arena_alloc(a, sizeof *names * (size_t)n);
+	struct mlf_kv **lists = mlf_arena_alloc(a, sizeof *lists * (size_t)n);
+	struct mlf_model_version **vlists = mlf_arena_alloc(a, sizeof *vlists * (size_t)n);
+	int *counts = mlf_arena_alloc(a, sizeof *counts * (size_t)n);
+	for (int i = 0; i < n; i++)
+		names[i] = m[i].name;
+	const char *json = json_keys(a, names, NULL, n);
+	enum mlf_status s = load_pairs_of(c, a, SQL_RM_TAGS_OF, json, n, lists, counts, err);
+	for (int i = 0; s == MLF_OK && i < n; i++) {
+		m[i].tags = lists[i];
+		m[i].ntags = counts[i];
+	}
 	if (s == MLF_OK)
-		s = load_pairs(c, a, SQL_RM_ALIASES, m->name, 0, &m->aliases, &m->naliases, err);
+		s = load_pairs_of(c, a, SQL_RM_ALIASES_OF, json, n, lists, counts, err);
+	for (int i = 0; s == MLF_OK && i < n; i++) {
+		m[i].aliases = lists[i];
+		m[i].naliases = counts[i];
+	}
 	if (s == MLF_OK)
-		s = latest(c, a, m->name, 0, &m->latest, &m->nlatest, err);
+		s = latest_of(c, a, names, n, 0, vlists, counts, err);
+	for (int i = 0; s == MLF_OK && i < n; i++) {
+		m[i].latest = vlists[i];
+		m[i].nlatest = counts[i];
+	}
 	return s;
 }
 
@@ -305,7 +521,7 @@ enum mlf_status mlf_rm_get(struct mlf_conn *c, struct mlf_arena *a, const char *
 		s = rc == SQLITE_DONE ? rm_not_found(name, err) : mlf_db_error(c, rc, err);
 		goto out;
 	}
-	s = rm_children(c, a, out, err);
+	s = rm_children_of(c, a, out, 1, err);
 out:
 	mlf_read_end(c, own);
 	return s;
@@ -331,7 +547,7 @@ enum mlf_status mlf_rm_latest_versions(struct mlf_conn *c, struct mlf_arena *a, 
 	int cnt = 0;
 	enum mlf_status s = need_rm(c, name, err);
 	if (s == MLF_OK)
-		s = latest(c, a, name, 1, &v, &cnt, err);
+		s = latest_of(c, a, &name, 1, 1, &v, &cnt, err);
 	mlf_read_end(c, own);
 	if (s != MLF_OK)
 		return s;
@@ -348,20 +564,74 @@ enum mlf_status mlf_rm_latest_versions(struct mlf_conn *c, struct mlf_arena *a, 
 	return MLF_OK;
 }
 
-/* The statement of one search page: sql with q's values bound and the
- * LIMIT and OFFSET it ends with (parameters nbinds + 1 and + 2). The caller
- * finalizes it; NULL with err set on failure. */
-static sqlite3_stmt *page_stmt(struct mlf_conn *c, const char *sql, const struct mlf_search_sql *q, int64_t limit,
-                               int64_t offset, struct mlf_error *err)
+/* ---- the two searches ---- */
+
+/* Whether a position continues the search q (sig its signature) with
+ * its key: 1 yes, 0 no (a stock token, or one of another search: its
+ * offset is used), -1 a key of this search that cannot be one (err set). */
+static int keyed(const struct mlf_search_sql *q, uint64_t sig, const struct mlf_page_pos *pos, struct mlf_error *err)
+{
+	if (pos->nkey == 0 || pos->sig != sig)
+		return 0;
+	bool fits = pos->nkey == q->nkeys;
+	for (int k = 0; fits && k < q->nkeys; k++)
+		if (!q->keys[k].nullable) /* name is text, version an integer */
+			fits = (pos->key[k].type == MLF_BIND_INT) == !strcmp(q->keys[k].col, "v.version");
+	if (fits)
+		return 1;
+	mlf_fail(err, MLF_INVALID_PARAMETER_VALUE, "Invalid page token, its position does not fit this search");
+	return -1;
+}
+
+/* The rows after the key (parameters p0..): the first key after it, or
+ * equal and the second after it, and so on; NULLs sort first in SQLite.
+ * Led by a range on the first key (for an index in that order) where that
+ * is exact: ascending, or descending when no_nulls says the column holds no
+ * NULL. */
+static const char *after_key(struct mlf_arena *a, const struct mlf_search_sql *q, int p0, bool no_nulls)
+{
+	const char *expr = NULL;
+	for (int k = q->nkeys - 1; k >= 0; k--) {
+		const struct mlf_sort_key *sk = &q->keys[k];
+		const char *gt = sk->asc ? mlf_arena_printf(a, "%s > ?%d", sk->col, p0 + k)
+		                 : sk->nullable && !(k == 0 && no_nulls)
+		                     ? mlf_arena_printf(a, "(%s < ?%d OR %s IS NULL)", sk->col, p0 + k, sk->col)
+		                     : mlf_arena_printf(a, "%s < ?%d", sk->col, p0 + k);
+		expr = expr ? mlf_arena_printf(a, "(%s OR (%s = ?%d AND %s))", gt, sk->col, p0 + k, expr) : gt;
+	}
+	const struct mlf_sort_key *k0 = &q->keys[0];
+	if (k0->asc || !k0->nullable || no_nulls)
+		expr = mlf_arena_printf(a, "%s %s ?%d AND %s", k0->col, k0->asc ? ">=" : "<=", p0, expr);
+	return expr;
+}
+
+/* ", k1, k2": the key columns a search also selects. */
+static const char *key_cols(struct mlf_arena *a, const struct mlf_search_sql *q)
+{
+	const char *s = "";
+	for (int k = 0; k < q->nkeys; k++)
+		s = mlf_arena_printf(a, "%s, %s", s, q->keys[k].col);
+	return s;
+}
+
+/* The statement of one search page: sql with q's values bound, then the
+ * key of pos when use_key, then LIMIT and OFFSET. The caller finalizes it;
+ * NULL with err set on failure. */
+static sqlite3_stmt *page_stmt(struct mlf_conn *c, const char *sql, const struct mlf_search_sql *q, bool use_key,
+                               const struct mlf_page_pos *pos, int64_t limit, struct mlf_error *err)
 {
 	sqlite3_stmt *st = mlf_stmt_dynamic(c, sql, err);
 	if (!st)
 		return NULL;
-	int rc = mlf_search_bind(st, q);
+	int rc = mlf_search_bind(st, q), p = q->nbinds + 1;
+	for (int k = 0; use_key && rc == SQLITE_OK && k < pos->nkey; k++, p++)
+		rc = pos->key[k].type == MLF_BIND_INT
+		         ? sqlite3_bind_int64(st, p, pos->key[k].i)
+		         : sqlite3_bind_text(st, p, pos->key[k].text, -1, SQLITE_TRANSIENT);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, q->nbinds + 1, limit);
+		rc = sqlite3_bind_int64(st, p, limit);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, q->nbinds + 2, offset);
+		rc = sqlite3_bind_int64(st, p + 1, use_key ? 0 : pos->offset);
 	if (rc != SQLITE_OK) {
 		sqlite3_finalize(st);
 		mlf_db_error(c, rc, err);
@@ -370,36 +640,232 @@ static sqlite3_stmt *page_stmt(struct mlf_conn *c, const char *sql, const struct
 	return st;
 }
 
+/* The next page's position before any row is read: the end (offset -1),
+ * or where this page starts when it is empty (max_results 0). */
+static void next_init(const struct mlf_search_sql *q, uint64_t sig, const struct mlf_page_pos *pos, bool use_key,
+                      struct mlf_page_pos *next)
+{
+	memset(next, 0, sizeof *next);
+	next->offset = -1;
+	next->sig = sig;
+	if (use_key) {
+		next->nkey = q->nkeys;
+		memcpy(next->key, pos->key, sizeof next->key);
+	}
+}
+
+/* ---- the registered-model cache of a read connection ----
+ *
+ * A page of search-registered-models spends most of its time reading each
+ * model's tags, aliases and latest versions (with their tags). A reader
+ * keeps what it read, by name, for as long as PRAGMA data_version says no
+ * connection has committed anything since (a write anywhere empties it);
+ * the page's own rows are always read afresh. Bounded by RM_CACHE_BYTES
+ * (about) per connection. */
+#define RM_CACHE_BYTES (1u << 20)
+
+struct rm_cache {
+	int64_t version;        /* data_version the entries were read at */
+	struct mlf_arena arena; /* owned: the entries' children */
+	size_t bytes;           /* about what the entries hold */
+	struct rm_slot {
+		uint64_t hash;
+		struct mlf_registered_model *m; /* in arena; NULL: free slot */
+	} * slots;                              /* owned (malloc); nslots a power of 2, at most half full */
+	size_t nslots, count;
+};
+
+static void rm_cache_free(void *p)
+{
+	struct rm_cache *rc = p;
+	if (!rc)
+		return;
+	mlf_arena_release(&rc->arena);
+	free(rc->slots);
+	free(rc);
+}
+
+static void rm_cache_clear(struct rm_cache *rc)
+{
+	mlf_arena_release(&rc->arena);
+	memset(rc->slots, 0, sizeof *rc->slots * rc->nslots);
+	rc->bytes = rc->count = 0;
+}
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static struct rm_slot *rm_cache_slot(struct rm_cache *rc, const char *name, uint64_t h)
+{
+	for (size_t i = h & (rc->nslots - 1);; i = (i + 1) & (rc->nslots - 1))
+		if (!rc->slots[i].m || (rc->slots[i].hash == h && !strcmp(rc->slots[i].m->name, name)))
+			return &rc->slots[i];
+}
+
+static void rm_cache_put(struct rm_cache *rc, struct mlf_registered_model *m)
+{
+	if ((rc->count + 1) * 2 > rc->nslots) {
+		struct rm_slot *old = rc->slots;
+		size_t n = rc->nslots;
+		rc->nslots = n ? n * 2 : 256;
+		rc->slots = calloc(rc->nslots, sizeof *rc->slots);
+		if (!rc->slots)
+			abort();
+		for (size_t i = 0; i < n; i++)
+			if (old[i].m)
+				*rm_cache_slot(rc, old[i].m->name, old[i].hash) = old[i];
+		free(old);
+	}
+	uint64_t h = name_hash(m->name);
+	struct rm_slot *sl = rm_cache_slot(rc, m->name, h);
+	if (!sl->m)
+		rc->count++;
+	sl->hash = h;
+	sl->m = m;
+}
+
+static size_t slen(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+static size_t mv_bytes(const struct mlf_model_version *v)
+{
+	size_t b = sizeof *v + slen(v->name) + slen(v->description) + slen(v->user_id) + slen(v->current_stage) +
+	           slen(v->source) + slen(v->run_id) + slen(v->status) + slen(v->status_message) + slen(v->run_link) +
+	           slen(v->storage_location);
+	for (int k = 0; k < v->ntags; k++)
+		b += sizeof v->tags[k] + slen(v->tags[k].key) + slen(v->tags[k].value);
+	return b;
+}
+
+static size_t rm_bytes(const struct mlf_registered_model *m)
+{
+	size_t b = sizeof *m + slen(m->name);
+	for (int k = 0; k < m->ntags; k++)
+		b += sizeof m->tags[k] + slen(m->tags[k].key) + slen(m->tags[k].value);
+	for (int k = 0; k < m->naliases; k++)
+		b += sizeof m->aliases[k] + slen(m->aliases[k].key) + slen(m->aliases[k].value);
+	for (int k = 0; k < m->nlatest; k++)
+		b += mv_bytes(&m->latest[k]);
+	return b;
+}
+
+/* c's cache, emptied when a commit happened since it was filled; NULL
+ * (no cache) if that cannot be told. */
+static struct rm_cache *rm_cache_of(struct mlf_conn *c)
+{
+	int64_t version;
+	if (mlf_data_version(c, &version, NULL) != MLF_OK)
+		return NULL;
+	struct rm_cache *rc = c->registry_cache_free == rm_cache_free ? c->registry_cache : NULL;
+	if (!rc) {
+		if (c->registry_cache && c->registry_cache_free)
+			c->registry_cache_free(c->registry_cache);
+		if (!(rc = calloc(1, sizeof *rc)))
+			return NULL;
+		c->registry_cache = rc;
+		c->registry_cache_free = rm_cache_free;
+		rc->version = version;
+	}
+	if (rc->version != version || rc->bytes > RM_CACHE_BYTES) {
+		rm_cache_clear(rc);
+		rc->version = version;
+	}
+	return rc;
+}
+
+/* The children of the page's models m[0..n): from c's cache, the others
+ * read (rm_children_of) and kept. What the cache holds stays valid until
+ * the next search on c. */
+static enum mlf_status rm_children_cached(struct mlf_conn *c, struct mlf_arena *a, struct mlf_registered_model *m,
+                                          int n, struct mlf_error *err)
+{
+	struct rm_cache *rc = n ? rm_cache_of(c) : NULL;
+	if (!rc)
+		return rm_children_of(c, a, m, n, err);
+	int *miss = mlf_arena_alloc(a, sizeof *miss * (size_t)n), nmiss = 0;
+	for (int i = 0; i < n; i++) {
+		struct rm_slot *sl = rc->nslots ? rm_cache_slot(rc, m[i].name, name_hash(m[i].name)) : NULL;
+		if (!sl || !sl->m) {
+			miss[nmiss++] = i;
+			continue;
+		}
+		m[i].tags = sl->m->tags;
+		m[i].ntags = sl->m->ntags;
+		m[i].aliases = sl->m->aliases;
+		m[i].naliases = sl->m->naliases;
+		m[i].latest = sl->m->latest;
+		m[i].nlatest = sl->m->nlatest;
+	}
+	if (!nmiss)
+		return MLF_OK;
+	struct mlf_registered_model *fresh = mlf_arena_alloc(&rc->arena, sizeof *fresh * (size_t)nmiss);
+	for (int k = 0; k < nmiss; k++)
+		fresh[k].name = mlf_arena_strdup(&rc->arena, m[miss[k]].name);
+	enum mlf_status s = rm_children_of(c, &rc->arena, fresh, nmiss, err);
+	if (s != MLF_OK) {
+		rm_cache_clear(rc);
+		return s;
+	}
+	for (int k = 0; k < nmiss; k++) {
+		struct mlf_registered_model *d = &m[miss[k]];
+		d->tags = fresh[k].tags;
+		d->ntags = fresh[k].ntags;
+		d->aliases = fresh[k].aliases;
+		d->naliases = fresh[k].naliases;
+		d->latest = fresh[k].latest;
+		d->nlatest = fresh[k].nlatest;
+		rc->bytes += rm_bytes(&fresh[k]);
+		rm_cache_put(rc, &fresh[k]);
+	}
+	return MLF_OK;
+}
+
 enum mlf_status mlf_rm_search(struct mlf_conn *c, struct mlf_arena *a, const char *filter, const char *const *order_by,
-                              int n_order_by, int64_t max_results, int64_t offset, struct mlf_registered_model **out,
-                              int *n, int64_t *next_offset, struct mlf_error *err)
+                              int n_order_by, int64_t max_results, const struct mlf_page_pos *pos,
+                              struct mlf_registered_model **out, int *n, struct mlf_page_pos *next,
+                              struct mlf_error *err)
 {
 	struct mlf_search_sql q;
 	*out = NULL;
 	*n = 0;
-	*next_offset = -1;
+	memset(next, 0, sizeof *next);
+	next->offset = -1;
 	enum mlf_status s = mlf_search_registered_models_compile(a, filter, order_by, n_order_by, &q, err);
 	if (s != MLF_OK)
 		return s;
+	uint64_t sig = mlf_search_sig(&q);
+	int use_key = keyed(&q, sig, pos, err);
+	if (use_key < 0)
+		return err->status;
 	char *sql = mlf_arena_printf(a,
-	                             "SELECT m.name, m.creation_time, m.last_updated_time, m.description FROM "
-	                             "registered_models m WHERE m.workspace = " WS " AND %s ORDER BY %s LIMIT ?%d "
+	                             "SELECT m.name, m.creation_time, m.last_updated_time, m.description%s FROM "
+	                             "registered_models m WHERE m.workspace = " WS " AND %s%s%s ORDER BY %s LIMIT ?%d "
 	                             "OFFSET ?%d",
-	                             q.where, q.order, q.nbinds + 1, q.nbinds + 2);
+	                             key_cols(a, &q), q.where, use_key ? " AND " : "",
+	                             use_key ? after_key(a, &q, q.nbinds + 1, false) : "", q.order,
+	                             q.nbinds + 1 + (use_key ? q.nkeys : 0), q.nbinds + 2 + (use_key ? q.nkeys : 0));
 	int own = mlf_read_begin(c, err);
 	if (own < 0)
 		return err->status;
-	sqlite3_stmt *st = page_stmt(c, sql, &q, max_results + 1, offset, err);
+	sqlite3_stmt *st = page_stmt(c, sql, &q, use_key, pos, max_results + 1, err);
 	if (!st) {
 		s = err->status;
 		goto out;
 	}
+	next_init(&q, sig, pos, use_key, next);
 	int cap = 0, cnt = 0;
 	struct mlf_registered_model *v = NULL;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (cnt == max_results) {
-			*next_offset = offset + max_results;
+			next->offset = pos->offset + max_results;
 			break;
 		}
 		if (cnt == cap) {
@@ -407,12 +873,14 @@ enum mlf_status mlf_rm_search(struct mlf_conn *c, struct mlf_arena *a, const cha
 			cap = cap ? cap * 2 : 16;
 		}
 		rm_from_row(a, st, &v[cnt++]);
+		if (cnt == max_results)
+			capture_key(a, st, 4, q.nkeys, next);
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		s = mlf_db_error(c, rc, err);
 	sqlite3_finalize(st);
-	for (int i = 0; s == MLF_OK && i < cnt; i++)
-		s = rm_children(c, a, &v[i], err);
+	if (s == MLF_OK)
+		s = rm_children_cached(c, a, v, cnt, err);
 	*out = v;
 	*n = cnt;
 out:
@@ -420,42 +888,73 @@ out:
 	return s;
 }
 
+/* Whether any version lacks last_updated_time (a seek on mlflowd's index
+ * of the default order): then that order's key has no exact range. */
+static int mv_update_nulls(struct mlf_conn *c, struct mlf_error *err)
+{
+	static const char sql[] =
+	    "SELECT 1 FROM model_versions INDEXED BY " MV_BY_UPDATE " WHERE last_updated_time IS NULL LIMIT 1";
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc == SQLITE_ROW;
+	mlf_db_error(c, rc, err);
+	return -1;
+}
+
 enum mlf_status mlf_mv_search(struct mlf_conn *c, struct mlf_arena *a, const char *filter, const char *const *order_by,
-                              int n_order_by, int64_t max_results, int64_t offset, struct mlf_model_version **out,
-                              int *n, int64_t *next_offset, struct mlf_error *err)
+                              int n_order_by, int64_t max_results, const struct mlf_page_pos *pos,
+                              struct mlf_model_version **out, int *n, struct mlf_page_pos *next, struct mlf_error *err)
 {
 	struct mlf_search_sql q;
 	*out = NULL;
 	*n = 0;
-	*next_offset = -1;
+	memset(next, 0, sizeof *next);
+	next->offset = -1;
 	enum mlf_status s = mlf_search_model_versions_compile(a, filter, order_by, n_order_by, &q, err);
 	if (s != MLF_OK)
 		return s;
+	uint64_t sig = mlf_search_sig(&q);
+	int use_key = keyed(&q, sig, pos, err);
+	if (use_key < 0)
+		return err->status;
 	/* Without a filter and in MLflow's default order (last_updated_timestamp
 	 * DESC, name, version DESC), mlflowd's index of that order (storage/db.c)
 	 * ends the scan after the page instead of sorting every version: the first
-	 * page of 100 among 100,000 versions in 0.2 ms instead of 70 ms. */
+	 * page of 100 among 100,000 versions in 0.2 ms instead of 70 ms. A keyed
+	 * position starts the scan at the page (offset 50,000: 6 ms -> 0.4 ms). */
 	bool no_filter = true;
 	for (const char *f = filter; f && *f && no_filter; f++)
 		no_filter = isspace((unsigned char)*f);
-	const char *by_update = no_filter && (n_order_by == 0 || !order_by) ? " INDEXED BY " MV_BY_UPDATE : "";
-	char *sql = mlf_arena_printf(a,
-	                             "SELECT " MV_COLS " FROM model_versions v%s WHERE v.workspace = " WS
-	                             " AND v.current_stage != '" MLF_STAGE_DELETED "' AND %s ORDER BY %s LIMIT ?%d "
-	                             "OFFSET ?%d",
-	                             by_update, q.where, q.order, q.nbinds + 1, q.nbinds + 2);
+	bool by_update = no_filter && (n_order_by == 0 || !order_by);
 	int own = mlf_read_begin(c, err);
 	if (own < 0)
 		return err->status;
-	sqlite3_stmt *st = page_stmt(c, sql, &q, max_results + 1, offset, err);
+	int nulls = use_key && by_update ? mv_update_nulls(c, err) : 1;
+	if (nulls < 0) {
+		s = err->status;
+		goto out;
+	}
+	char *sql = mlf_arena_printf(
+	    a,
+	    "SELECT " MV_COLS "%s FROM model_versions v%s WHERE v.workspace = " WS
+	    " AND v.current_stage != '" MLF_STAGE_DELETED "' AND %s%s%s ORDER BY %s LIMIT ?%d OFFSET ?%d",
+	    key_cols(a, &q), by_update ? " INDEXED BY " MV_BY_UPDATE : "", q.where, use_key ? " AND " : "",
+	    use_key ? after_key(a, &q, q.nbinds + 1, !nulls) : "", q.order, q.nbinds + 1 + (use_key ? q.nkeys : 0),
+	    q.nbinds + 2 + (use_key ? q.nkeys : 0));
+	sqlite3_stmt *st = page_stmt(c, sql, &q, use_key, pos, max_results + 1, err);
 	if (!st) {
 		s = err->status;
 		goto out;
 	}
+	next_init(&q, sig, pos, use_key, next);
 	int more;
-	s = mv_rows(c, a, st, 1, max_results, 0, out, n, &more, err);
+	s = mv_rows(c, a, st, 1, max_results, 0, out, n, &more, &q, next, err);
 	if (s == MLF_OK && more)
-		*next_offset = offset + max_results;
+		next->offset = pos->offset + max_results;
 out:
 	mlf_read_end(c, own);
 	return s;

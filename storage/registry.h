@@ -21,6 +21,7 @@
 
 #include "base.h"
 #include "db.h"
+#include "search.h"
 #include "tracking.h"
 
 /* MLflow's stage names (model_version_stages.py). */
@@ -79,10 +80,15 @@ enum mlf_status mlf_rm_set_tag(struct mlf_db *db, const char *name, const char *
 /* A missing tag is no error (MLflow's behaviour). */
 enum mlf_status mlf_rm_delete_tag(struct mlf_db *db, const char *name, const char *key, struct mlf_error *err);
 
-/* One page of search_registered_models; *next_offset is -1 at the end. */
+/* One page of search_registered_models, from pos (an offset, or the
+ * sort key of the row before the page: search.h); next->offset is -1 at
+ * the end, else next is the following page's position. The models' tags,
+ * aliases and latest versions may live in c's cache (registry.c) instead
+ * of the arena: valid until c's next search. */
 enum mlf_status mlf_rm_search(struct mlf_conn *c, struct mlf_arena *a, const char *filter, const char *const *order_by,
-                              int n_order_by, int64_t max_results, int64_t offset, struct mlf_registered_model **out,
-                              int *n, int64_t *next_offset, struct mlf_error *err);
+                              int n_order_by, int64_t max_results, const struct mlf_page_pos *pos,
+                              struct mlf_registered_model **out, int *n, struct mlf_page_pos *next,
+                              struct mlf_error *err);
 /* Latest version of each stage, restricted to `stages` (canonical names)
  * when nstages > 0; with aliases. */
 enum mlf_status mlf_rm_latest_versions(struct mlf_conn *c, struct mlf_arena *a, const char *name,
@@ -131,9 +137,10 @@ enum mlf_status mlf_mv_set_tag(struct mlf_db *db, const char *name, int64_t vers
                                struct mlf_error *err);
 enum mlf_status mlf_mv_delete_tag(struct mlf_db *db, const char *name, int64_t version, const char *key,
                                   struct mlf_error *err);
-/* One page of search_model_versions (live versions). */
+/* One page of search_model_versions (live versions); pos and next as
+ * for mlf_rm_search. */
 enum mlf_status mlf_mv_search(struct mlf_conn *c, struct mlf_arena *a, const char *filter, const char *const *order_by,
-                              int n_order_by, int64_t max_results, int64_t offset, struct mlf_model_version **out,
-                              int *n, int64_t *next_offset, struct mlf_error *err);
+                              int n_order_by, int64_t max_results, const struct mlf_page_pos *pos,
+                              struct mlf_model_version **out, int *n, struct mlf_page_pos *next, struct mlf_error *err);
 
 #endif

@@ -1648,8 +1648,17 @@ static enum mlf_status duplicate_order(struct ctx *c, const char *const *order_b
 	return st;
 }
 
-/* order_by of search_registered_models / search_model_versions. */
-static enum mlf_status reg_order(struct ctx *c, const char *const *order_by, int n, const char **order)
+/* Never more than MLF_SORT_KEYS_MAX: reg_order refuses a column twice. */
+static void add_key(struct mlf_search_sql *out, const char *col, bool asc)
+{
+	if (out->nkeys < MLF_SORT_KEYS_MAX)
+		out->keys[out->nkeys++] = (struct mlf_sort_key){
+		    col, asc, !streq(col, "m.name") && !streq(col, "v.name") && !streq(col, "v.version")};
+}
+
+/* order_by of search_registered_models / search_model_versions, as SQL
+ * (out->order) and as columns (out->keys). */
+static enum mlf_status reg_order(struct ctx *c, const char *const *order_by, int n, struct mlf_search_sql *out)
 {
 	static const char *const mv_defaults[] = {"last_updated_timestamp DESC", "name ASC", "version_number DESC"};
 	bool mv = c->registry == REG_VERSIONS;
@@ -1717,12 +1726,17 @@ static enum mlf_status reg_order(struct ctx *c, const char *const *order_by, int
 		by_name = by_name || streq(col, "m.name") || streq(col, "v.name");
 		by_version = by_version || streq(col, "v.version");
 		mlf_buf_printf(&o, "%s%s %s", o.len ? ", " : "", col, asc ? "ASC" : "DESC");
+		add_key(out, col, asc);
 	}
-	if (!by_name)
+	if (!by_name) {
 		mlf_buf_printf(&o, "%s%s ASC", o.len ? ", " : "", mv ? "v.name" : "m.name");
-	if (mv && !by_version)
+		add_key(out, mv ? "v.name" : "m.name", true);
+	}
+	if (mv && !by_version) {
 		mlf_buf_puts(&o, ", v.version DESC");
-	*order = mlf_arena_strdup(c->a, o.data);
+		add_key(out, "v.version", false);
+	}
+	out->order = mlf_arena_strdup(c->a, o.data);
 out:
 	mlf_buf_release(&o);
 	return st;
@@ -1794,7 +1808,7 @@ static enum mlf_status registry_compile(int kind, struct mlf_arena *a, const cha
 		return st;
 	if ((st = reg_where(&c, cls, ncl, &out->where)))
 		return st;
-	if ((st = reg_order(&c, order_by, order_by ? n_order_by : 0, &out->order)))
+	if ((st = reg_order(&c, order_by, order_by ? n_order_by : 0, out)))
 		return st;
 	return finish(&c, out);
 }
@@ -1925,6 +1939,131 @@ out:
 	mlf_buf_release(&msg);
 	mlf_buf_release(&clean);
 	return st;
+}
+
+/* ---- keyed page positions (the registry's searches) ---- */
+
+#define PAGE_KEY_MEMBER "\"mlflowd_key\": \""
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
+uint64_t mlf_search_sig(const struct mlf_search_sql *q)
+{
+	uint64_t h = 14695981039346656037ULL;
+	const char *parts[] = {q->joins ? q->joins : "", q->where ? q->where : "", q->order ? q->order : ""};
+	for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
+		h = fnv1a(h, parts[i], strlen(parts[i]) + 1);
+	for (int i = 0; i < q->nbinds; i++) {
+		const struct mlf_bind *b = &q->binds[i];
+		h = fnv1a(h, &b->type, sizeof b->type);
+		if (b->type == MLF_BIND_TEXT)
+			h = fnv1a(h, b->text, strlen(b->text) + 1);
+		else if (b->type == MLF_BIND_INT)
+			h = fnv1a(h, &b->i, sizeof b->i);
+		else
+			h = fnv1a(h, &b->d, sizeof b->d);
+	}
+	return h;
+}
+
+/* The key as text: the signature in hex, then per value ";i<integer>" or
+ * ";s<base64 of the text>" (no JSON escaping needed). */
+char *mlf_page_token_encode_pos(struct mlf_arena *a, const struct mlf_page_pos *p)
+{
+	if (p->nkey <= 0)
+		return mlf_page_token_encode(a, p->offset);
+	struct mlf_buf b = {0};
+	mlf_buf_printf(&b, "{\"offset\": %lld, " PAGE_KEY_MEMBER "%016llx", (long long)p->offset,
+	               (unsigned long long)p->sig);
+	for (int i = 0; i < p->nkey; i++) {
+		if (p->key[i].type == MLF_BIND_INT)
+			mlf_buf_printf(&b, ";i%lld", (long long)p->key[i].i);
+		else
+			mlf_buf_printf(&b, ";s%s", mlf_base64_encode(a, p->key[i].text, strlen(p->key[i].text)));
+	}
+	mlf_buf_puts(&b, "\"}");
+	char *tok = mlf_base64_encode(a, b.data, b.len);
+	mlf_buf_release(&b);
+	return tok;
+}
+
+/* Parses exactly what mlf_page_token_encode_pos writes with a key; false
+ * for anything else. */
+static bool parse_keyed(struct mlf_arena *a, const char *s, struct mlf_page_pos *p)
+{
+	static const char head[] = "{\"offset\": ";
+	if (strncmp(s, head, sizeof head - 1))
+		return false;
+	s += sizeof head - 1;
+	char *end;
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	long long off = strtoll(s, &end, 10);
+	if (errno || strncmp(end, ", " PAGE_KEY_MEMBER, sizeof(", " PAGE_KEY_MEMBER) - 1))
+		return false;
+	s = end + sizeof(", " PAGE_KEY_MEMBER) - 1;
+	for (int i = 0; i < 16; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	errno = 0;
+	unsigned long long sig = strtoull(s, &end, 16);
+	if (errno || end != s + 16)
+		return false;
+	s = end;
+	int n = 0;
+	while (*s == ';') {
+		if (n == MLF_SORT_KEYS_MAX)
+			return false;
+		if (s[1] != 'i' && s[1] != 's')
+			return false;
+		struct mlf_bind *k = &p->key[n++];
+		memset(k, 0, sizeof *k);
+		const char *v = s + 2;
+		size_t len = strcspn(v, ";\"");
+		if (s[1] == 'i') {
+			if (!len || !(isdigit((unsigned char)*v) || (*v == '-' && len > 1)))
+				return false;
+			errno = 0;
+			k->type = MLF_BIND_INT;
+			k->i = strtoll(v, &end, 10);
+			if (errno || end != v + len)
+				return false;
+		} else {
+			char *b64 = mlf_arena_strndup(a, v, len);
+			size_t dn;
+			k->type = MLF_BIND_TEXT;
+			k->text = mlf_base64_decode(a, b64, &dn);
+			if (!k->text || len % 4 || strlen(k->text) != dn)
+				return false;
+		}
+		s = v + len;
+	}
+	if (n == 0 || strcmp(s, "\"}"))
+		return false;
+	p->offset = off;
+	p->sig = sig;
+	p->nkey = n;
+	return true;
+}
+
+enum mlf_status mlf_page_token_decode_pos(struct mlf_arena *a, const char *token, struct mlf_page_pos *p,
+                                          struct mlf_error *err)
+{
+	memset(p, 0, sizeof *p);
+	size_t n = 0;
+	char *dec = token && *token ? mlf_base64_decode(a, token, &n) : NULL;
+	if (dec && strlen(dec) == n && strlen(token) % 4 == 0 && parse_keyed(a, dec, p))
+		return MLF_OK;
+	memset(p, 0, sizeof *p);
+	/* a stock token, or else the error stock would give */
+	return mlf_page_token_decode(a, token, &p->offset, err);
 }
 
 /* ======================================================================

@@ -16,6 +16,7 @@
 #define MLF_SEARCH_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base.h"
@@ -29,6 +30,16 @@ struct mlf_bind {
 	double d;         /* MLF_BIND_DOUBLE */
 };
 
+/* Most columns a registry search sorts by (every key at most once). */
+#define MLF_SORT_KEYS_MAX 4
+
+/* One column of a search's ORDER BY. */
+struct mlf_sort_key {
+	const char *col; /* e.g. "v.last_updated_time" (static text) */
+	bool asc;
+	bool nullable; /* the column may hold NULL (SQLite sorts NULL first) */
+};
+
 /* A compiled search. Runs are referenced as table alias `r` (runs),
  * experiments as alias `e` (experiments). */
 struct mlf_search_sql {
@@ -37,6 +48,10 @@ struct mlf_search_sql {
 	const char *order; /* never empty: ORDER BY list incl. MLflow's tie-breaks */
 	struct mlf_bind *binds;
 	int nbinds;
+	/* The registry searches only (else nkeys = 0): order as columns, ending
+	 * in ones that make it a total order of the rows searched. */
+	struct mlf_sort_key keys[MLF_SORT_KEYS_MAX];
+	int nkeys;
 };
 
 /* Compile a search_runs filter (may be NULL or "") and order_by clauses.
@@ -75,5 +90,29 @@ int mlf_search_bind(sqlite3_stmt *st, const struct mlf_search_sql *q);
  * encode produced, else MLF_INVALID_PARAMETER_VALUE. */
 char *mlf_page_token_encode(struct mlf_arena *a, int64_t offset);
 enum mlf_status mlf_page_token_decode(struct mlf_arena *a, const char *token, int64_t *offset, struct mlf_error *err);
+
+/* A page position of a keyed search (the registry's): the offset as in
+ * MLflow's tokens, and optionally the sort key of the row before the page,
+ * so the next page starts with an index seek instead of skipping `offset`
+ * rows. The key is used only by the search it came from (sig, a hash of
+ * the compiled search); any other search reads the offset, as it would
+ * from a stock token. */
+struct mlf_page_pos {
+	int64_t offset;
+	uint64_t sig;
+	int nkey; /* 0: offset only */
+	struct mlf_bind key[MLF_SORT_KEYS_MAX];
+};
+
+/* Hash of a compiled search (where, order, bound values). */
+uint64_t mlf_search_sig(const struct mlf_search_sql *q);
+/* base64 of {"offset": N} without a key, else of {"offset": N,
+ * "mlflowd_key": "..."}; stock clients pass it back unread. */
+char *mlf_page_token_encode_pos(struct mlf_arena *a, const struct mlf_page_pos *p);
+/* Accepts what mlf_page_token_decode accepts (nkey = 0) and what
+ * mlf_page_token_encode_pos produced; anything else is
+ * MLF_INVALID_PARAMETER_VALUE with MLflow's "Invalid page token" wording. */
+enum mlf_status mlf_page_token_decode_pos(struct mlf_arena *a, const char *token, struct mlf_page_pos *p,
+                                          struct mlf_error *err);
 
 #endif

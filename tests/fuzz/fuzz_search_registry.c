@@ -23,12 +23,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mlf_registered_model *models;
 	struct mlf_model_version *versions;
 	int nfound;
-	int64_t next;
-	enum mlf_status s =
-	    mlf_rm_search(c, &a, lines[0], (const char *const *)lines + 1, n - 1, 5, 0, &models, &nfound, &next, &err);
+	struct mlf_page_pos start = {0}, next;
+	enum mlf_status s = mlf_rm_search(c, &a, lines[0], (const char *const *)lines + 1, n - 1, 5, &start, &models,
+	                                  &nfound, &next, &err);
 	fuzz_search_status(s, &err, "search_registered_models");
 	memset(&err, 0, sizeof err);
-	s = mlf_mv_search(c, &a, lines[0], (const char *const *)lines + 1, n - 1, 5, 0, &versions, &nfound, &next,
+	s = mlf_mv_search(c, &a, lines[0], (const char *const *)lines + 1, n - 1, 5, &start, &versions, &nfound, &next,
 	                  &err);
 	fuzz_search_status(s, &err, "search_model_versions");
 	mlf_arena_release(&a);

@@ -700,6 +700,57 @@ TEST(test_page_tokens)
 	mlf_arena_release(&a);
 }
 
+/* keyed positions (the registry's searches) */
+TEST(test_page_positions)
+{
+	struct mlf_arena a = {0};
+	struct mlf_error err = {0};
+	struct mlf_page_pos p = {.offset = 50100, .sig = 0x0123456789abcdefULL, .nkey = 3}, q;
+	p.key[0] = (struct mlf_bind){.type = MLF_BIND_INT, .i = -1700000000000LL};
+	p.key[1] = (struct mlf_bind){.type = MLF_BIND_TEXT, .text = "na;me \"q\" \xc3\xa9"};
+	p.key[2] = (struct mlf_bind){.type = MLF_BIND_INT, .i = INT64_MAX};
+	char *t = mlf_page_token_encode_pos(&a, &p);
+	CHECK(mlf_page_token_decode_pos(&a, t, &q, &err) == MLF_OK);
+	CHECK(q.offset == 50100 && q.sig == p.sig && q.nkey == 3);
+	CHECK(q.key[0].type == MLF_BIND_INT && q.key[0].i == -1700000000000LL);
+	CHECK(q.key[1].type == MLF_BIND_TEXT);
+	CHECK_STR(q.key[1].text, p.key[1].text);
+	CHECK(q.key[2].type == MLF_BIND_INT && q.key[2].i == INT64_MAX);
+	/* a stock client reads it as MLflow's token: the offset is there */
+	size_t n;
+	char *json = mlf_base64_decode(&a, t, &n);
+	CHECK(strncmp(json, "{\"offset\": 50100, ", 18) == 0);
+	/* without a key it is MLflow's own token; stock tokens decode with nkey 0 */
+	p.nkey = 0;
+	CHECK_STR(mlf_page_token_encode_pos(&a, &p), mlf_page_token_encode(&a, 50100));
+	CHECK(mlf_page_token_decode_pos(&a, "eyJvZmZzZXQiOiAxMDAwfQ==", &q, &err) == MLF_OK);
+	CHECK(q.offset == 1000 && q.nkey == 0);
+	CHECK(mlf_page_token_decode_pos(&a, NULL, &q, &err) == MLF_OK && q.offset == 0 && q.nkey == 0);
+	/* anything else: MLflow's errors */
+	const char *bad[] = {
+	    "{\"offset\": 5, \"mlflowd_key\": \"0123456789abcdef\"}",                /* no value */
+	    "{\"offset\": 5, \"mlflowd_key\": \"0123456789abcde;i1\"}",              /* short signature */
+	    "{\"offset\": 5, \"mlflowd_key\": \"0123456789abcdef;i\"}",              /* empty number */
+	    "{\"offset\": 5, \"mlflowd_key\": \"0123456789abcdef;i1x\"}",            /* not a number */
+	    "{\"offset\": 5, \"mlflowd_key\": \"0123456789abcdef;s!!!!\"}",          /* not base64 */
+	    "{\"offset\": 5, \"mlflowd_key\": \"0123456789abcdef;x1\"}",             /* unknown type */
+	    "{\"offset\": 5, \"mlflowd_key\": \"0123456789abcdef;\"}",               /* no type */
+	    "{\"offset\": 5, \"mlflowd_key\": \"0123456789abcdef;i1;\"}",            /* no type */
+	    "{\"offset\": 5, \"mlflowd_key\": \"0123456789abcdef;",                  /* cut */
+	    "{\"offset\": 5, \"mlflowd_key\": \"0123456789abcdef;i1;i1;i1;i1;i1\"}", /* too many */
+	    "{\"offset\": -5, \"mlflowd_key\": \"0123456789abcdef;i1\"}",
+	    "{\"offset\": 5, \"mlflowd_key\": \"0123456789abcdef;i1\"} ",
+	    "{\"offset\": 5, \"mlflowd_key\": \"0123456789abcdef;i99999999999999999999\"}",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		t = mlf_base64_encode(&a, bad[i], strlen(bad[i]));
+		memset(&err, 0, sizeof err);
+		CHECK(mlf_page_token_decode_pos(&a, t, &q, &err) == MLF_INVALID_PARAMETER_VALUE);
+		CHECK(strncmp(err.msg, "Invalid page token", 18) == 0);
+	}
+	mlf_arena_release(&a);
+}
+
 int main(int argc, char **argv)
 {
 	if (setup(argc > 1 ? argv[1] : NULL) != 0)
@@ -721,6 +772,7 @@ int main(int argc, char **argv)
 	RUN(test_experiments_errors);
 	RUN(test_experiments_order_by);
 	RUN(test_page_tokens);
+	RUN(test_page_positions);
 	sqlite3_close(db);
 	DONE();
 }
