@@ -449,7 +449,13 @@ static const char extra_indexes[] =
      * workspace prefix, so SQLite never picks it over the primary key for a
      * filtered search on its own */
     "CREATE INDEX IF NOT EXISTS mlflowd_model_versions_by_update ON model_versions "
-    "(last_updated_time DESC, name, version DESC, workspace, current_stage);";
+    "(last_updated_time DESC, name, version DESC, workspace, current_stage);"
+    /* search-traces with a status filter in the default order
+     * (storage/traces.c): the first page is the index's first rows, where
+     * MLflow's (experiment_id, timestamp_ms) reads every trace of the
+     * experiment down to the page's last match */
+    "CREATE INDEX IF NOT EXISTS mlflowd_trace_info_by_status ON trace_info "
+    "(experiment_id, status, timestamp_ms DESC, request_id);";
 
 /* Process-wide SQLite settings, before SQLite initializes: every
  * connection is used by one thread at a time (per-thread readers, one

@@ -509,27 +509,25 @@ enum mlf_status mlf_spans_log(struct mlf_db *db, int64_t experiment_id, const st
  * search
  * ================================================================ */
 
-enum mlf_status mlf_trace_search(struct mlf_conn *c, struct mlf_arena *a, const struct mlf_trace_search *q,
-                                 struct mlf_trace_info **out, int *n, int64_t *next_offset, struct mlf_error *err)
+static enum mlf_status trace_search_txn(struct mlf_conn *c, struct mlf_arena *a, const struct mlf_trace_search *q,
+                                        const struct mlf_search_sql *sql, struct mlf_trace_info **out, int *n,
+                                        int64_t *next_offset, struct mlf_error *err)
 {
-	struct mlf_search_sql sql;
-	enum mlf_status s = mlf_search_traces_compile(a, q->filter, q->order_by, q->norder, &sql, err);
-	if (s != MLF_OK)
-		return s;
+	enum mlf_status s;
 	struct mlf_buf b = {0};
-	mlf_buf_printf(&b, "SELECT " TRACE_COLS " FROM trace_info t %s WHERE t.experiment_id IN (", sql.joins);
+	mlf_buf_printf(&b, "SELECT " TRACE_COLS " FROM trace_info t %s WHERE t.experiment_id IN (", sql->joins);
 	for (int i = 0; i < q->nexp; i++)
 		mlf_buf_printf(&b, "%s%lld", i ? ", " : "", (long long)q->experiment_ids[i]);
 	mlf_buf_puts(&b, ")");
-	if (*sql.where)
-		mlf_buf_printf(&b, " AND (%s)", sql.where);
-	mlf_buf_printf(&b, " ORDER BY %s LIMIT %lld OFFSET %lld", sql.order, (long long)q->max_results + 1,
+	if (*sql->where)
+		mlf_buf_printf(&b, " AND (%s)", sql->where);
+	mlf_buf_printf(&b, " ORDER BY %s LIMIT %lld OFFSET %lld", sql->order, (long long)q->max_results + 1,
 	               (long long)q->offset);
 	sqlite3_stmt *st = mlf_stmt_dynamic(c, b.data, err);
 	mlf_buf_release(&b);
 	if (!st)
 		return err->status;
-	int rc = mlf_search_bind(st, &sql);
+	int rc = mlf_search_bind(st, sql);
 	if (rc != SQLITE_OK) {
 		sqlite3_finalize(st);
 		return mlf_db_error(c, rc, err);
@@ -555,6 +553,23 @@ enum mlf_status mlf_trace_search(struct mlf_conn *c, struct mlf_arena *a, const 
 	*out = v;
 	*n = k;
 	return MLF_OK;
+}
+
+enum mlf_status mlf_trace_search(struct mlf_conn *c, struct mlf_arena *a, const struct mlf_trace_search *q,
+                                 struct mlf_trace_info **out, int *n, int64_t *next_offset, struct mlf_error *err)
+{
+	struct mlf_search_sql sql;
+	enum mlf_status s = mlf_search_traces_compile(a, q->filter, q->order_by, q->norder, &sql, err);
+	if (s != MLF_OK)
+		return s;
+	/* one read transaction for the page and its children: one snapshot, and
+	 * one WAL lock instead of one per statement (a third of the time) */
+	int own = mlf_read_begin(c, err);
+	if (own < 0)
+		return err->status;
+	s = trace_search_txn(c, a, q, &sql, out, n, next_offset, err);
+	mlf_read_end(c, own);
+	return s;
 }
 
 /* ================================================================
