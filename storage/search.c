@@ -494,6 +494,15 @@ static char *upper_dup(struct mlf_arena *a, const char *s)
 	return r;
 }
 
+/* ASCII lower case of s, in the arena. */
+static char *lower_dup(struct mlf_arena *a, const char *s)
+{
+	char *r = mlf_arena_strdup(a, s);
+	for (char *p = r; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return r;
+}
+
 static bool is_value_tok(enum tok_kind k)
 {
 	return k == TK_STRING || k == TK_INT || k == TK_FLOAT || k == TK_IDENT || k == TK_PAREN || k == TK_NULL;
@@ -1934,7 +1943,7 @@ out:
  * and expectation assessments, linked prompts; trace_info is alias `t`
  * ====================================================================== */
 
-enum trace_ent { TE_ATTR, TE_TAG, TE_META, TE_SPAN, TE_FEEDBACK, TE_EXPECTATION };
+enum trace_ent { TE_ATTR, TE_TAG, TE_META, TE_SPAN, TE_FEEDBACK, TE_EXPECTATION, TE_ISSUE };
 
 /* Keys of span clauses (span.<key>) besides attributes.<name>. */
 #define TRACE_SPAN_CONTENT "content"
@@ -2008,6 +2017,8 @@ static enum mlf_status trace_identifier(struct ctx *c, const char *ident, bool o
 			*type = TE_FEEDBACK;
 		else if (streq(et, "expectation") && !order)
 			*type = TE_EXPECTATION;
+		else if (streq(et, "issue") && !order)
+			*type = TE_ISSUE;
 		else if (!streq(et, "attribute") && !streq(et, "attributes") && !streq(et, "trace"))
 			return invalid(c,
 			               "Invalid entity type '%s'. Valid values are ['tag', 'request_metadata', "
@@ -2016,6 +2027,13 @@ static enum mlf_status trace_identifier(struct ctx *c, const char *ident, bool o
 			               et);
 	}
 	k = trim_backticks(c->a, strip_quotes(c->a, k, false));
+	/* MLflow maps these keys to a tag, metadata or the spans whatever their
+	 * entity: issue.name is the trace's name */
+	if (*type == TE_ISSUE && (!strcasecmp(k, "name") || !strcasecmp(k, "prompt") || !strcasecmp(k, "run_id") ||
+	                          !strcasecmp(k, "text"))) {
+		*type = TE_ATTR;
+		k = lower_dup(c->a, k);
+	}
 	if (*type == TE_SPAN && !strncmp(k, "attributes.", 11)) {
 		if (!k[11])
 			return invalid(c, "Span attribute name cannot be empty after 'attributes.'");
@@ -2207,8 +2225,27 @@ static enum mlf_status emit_trace_kv(struct ctx *c, struct mlf_buf *b, const cha
 	return st;
 }
 
+/* issue.id = '<issue id>': traces with a reference to that issue (an
+ * assessment of type 'issue' named by the issue's id, valid or not, as
+ * MLflow matches them); the key and comparator are checked after the
+ * value, as MLflow's store does. */
+static enum mlf_status emit_trace_issue(struct ctx *c, struct mlf_buf *b, const struct clause *cl)
+{
+	if (!streq(cl->key, "id"))
+		return invalid(c, "Invalid issue attribute '%s'. Supported attributes: id", cl->key);
+	if (!streq(cl->op, "="))
+		return invalid(c, "issue.%s comparator '%s' not one of '{'='}'", cl->key, cl->op);
+	mlf_buf_printf(b,
+	               "EXISTS (SELECT 1 FROM assessments a WHERE a.trace_id = t.request_id AND a.assessment_type = "
+	               "'issue' AND a.name = ?%d)",
+	               bind_text(c, cl->s));
+	return MLF_OK;
+}
+
 static enum mlf_status emit_trace_clause(struct ctx *c, struct mlf_buf *b, enum trace_ent type, struct clause *cl)
 {
+	if (type == TE_ISSUE)
+		return emit_trace_issue(c, b, cl);
 	if (type == TE_SPAN)
 		return emit_trace_span(c, b, cl);
 	if (type == TE_FEEDBACK || type == TE_EXPECTATION)
@@ -2264,6 +2301,8 @@ static enum mlf_status trace_value(struct ctx *c, enum trace_ent type, struct cl
 			return invalid(c, "Expected a quoted string value for %s (e.g. 'my-value'). Got value %s", what,
 			               raw);
 	}
+	if (type == TE_ISSUE && t->kind != TK_STRING && t->kind != TK_IDENT)
+		return invalid(c, "Expected a quoted string value for issue (e.g. 'my-value'). Got value %s", raw);
 	if (type == TE_ATTR && in_list(cl->key, trace_numeric_keys)) {
 		if (t->kind != TK_INT && t->kind != TK_FLOAT)
 			return invalid(c, "Expected numeric value type for numeric attribute: %s. Found %s", cl->key,

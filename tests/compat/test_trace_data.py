@@ -229,6 +229,10 @@ def test_search_filter_errors(both):
         "prompt LIKE 'x/1'": "Invalid comparator 'LIKE' for prompts filter",
         "prompt = 'noslash'": "Invalid prompts filter value 'noslash'",
         "span.name IS NULL": None,
+        "issue.foo = 'x'": "Invalid issue attribute 'foo'. Supported attributes: id",
+        "issue.id IS NULL": "issue.id comparator 'IS NULL' not one of",
+        "issue.id != 'x'": "issue.id comparator '!=' not one of",
+        "issue.id = 5": "Expected a quoted string value for issue",
     }
     for api, d in both:
         for flt, msg in bad.items():
@@ -462,3 +466,33 @@ def test_otlp_token_usage_and_cost_totals(both):
     assert stock["tree"][0]["mlflow.trace.user"] == "u1"
     assert stock["split"][1] == {"input_tokens": 20, "output_tokens": 30, "total_tokens": 50}
     assert stock["finalized"][1] == {"input_tokens": 1, "output_tokens": 1, "total_tokens": 2}
+
+
+def _search_ids(api, exp_id, flt):
+    r = api.post("/api/3.0/mlflow/traces/search",
+                 {"locations": [{"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": exp_id}}],
+                  "filter": flt})
+    assert r.status_code == 200, r.text
+    return sorted(t["trace_id"] for t in r.json().get("traces", []))
+
+
+def test_search_issue_filter(both, stock_server, mlflowd_factory, tmp_path):
+    """issue.id = '<id>' finds the traces with a reference to that issue. mlflowd has no issue
+    API, so stock writes the issue and its reference, and mlflowd searches a copy of stock's
+    store."""
+    import shutil
+
+    api, d = both[1]
+    _use(api.server.url)
+    issue = TracingClient(api.server.url)._create_issue(experiment_id=d["exp_id"], name=cu.uniq("slow"),
+                                                        description="answers too slowly")
+    mlflow.log_issue(trace_id=d["other"], issue_id=issue.issue_id)
+    filters = [f"issue.id = '{issue.issue_id}'", "issue.id = 'iss-none'",
+               f"issue.id = '{issue.issue_id}' AND status = 'OK'", f"issue.id = '{issue.issue_id}' AND status = 'ERROR'",
+               "issue.name = '_answer'"]  # MLflow reads issue.name as the trace's name
+    stock = [_search_ids(api, d["exp_id"], f) for f in filters]
+    assert stock[0] == stock[2] == stock[4] == [d["other"]] and stock[1] == stock[3] == []
+    copy = tmp_path / "copy.db"
+    shutil.copy(stock_server.db_path, copy)
+    ours = cu.Api(mlflowd_factory(db_path=copy, artifacts=tmp_path / "art"))
+    assert [_search_ids(ours, d["exp_id"], f) for f in filters] == stock
