@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../api/limits.h"
+#include "regexp.h"
 #include "schema.h"
 #include "wal_vfs.h"
 
@@ -317,6 +318,11 @@ static int open_conn(struct mlf_db *db, struct mlf_conn *c, int create, struct m
 	sqlite3_progress_handler(c->db, MLF_SEARCH_STEP_TICK, budget_tick, c);
 	sqlite3_limit(c->db, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, MLF_MAX_LIKE_PATTERN_BYTES);
 	char msg[512];
+	if (mlf_regexp_register(c->db) != SQLITE_OK) {
+		mlf_fail(err, MLF_INTERNAL_ERROR, "cannot open database %s: %s", db->path, sqlite3_errmsg(c->db));
+		conn_close(c);
+		return -1;
+	}
 	if (exec(c->db,
 	         "PRAGMA foreign_keys=ON; PRAGMA case_sensitive_like=ON; PRAGMA synchronous=FULL; "
 	         "PRAGMA temp_store=MEMORY; PRAGMA cache_size=" MLF_SQLITE_CACHE_KIB ";",

@@ -963,6 +963,8 @@ static enum mlf_status emit_cmp(struct ctx *c, struct mlf_buf *b, const char *co
 		p = bind_double(c, cl->d);
 	if (streq(cl->op, "ILIKE"))
 		mlf_buf_printf(b, "LOWER(%s) LIKE LOWER(?%d)", col, p);
+	else if (streq(cl->op, "RLIKE")) /* traces only: storage/regexp.c */
+		mlf_buf_printf(b, "%s REGEXP ?%d", col, p);
 	else
 		mlf_buf_printf(b, "%s %s ?%d", col, sql_op(cl->op), p);
 	return MLF_OK;
@@ -1950,7 +1952,7 @@ enum trace_ent { TE_ATTR, TE_TAG, TE_META, TE_SPAN, TE_FEEDBACK, TE_EXPECTATION,
 static const char *const trace_span_keys[] = {"name", "type", "status", NULL};
 static const char *const trace_span_content_ops[] = {"LIKE", "ILIKE", NULL};
 static const char *const trace_assessment_ops[] = {
-    "!=", "=", ">", ">=", "<", "<=", "LIKE", "ILIKE", "IS NULL", "IS NOT NULL", NULL};
+    "!=", "=", ">", ">=", "<", "<=", "LIKE", "ILIKE", "RLIKE", "IS NULL", "IS NOT NULL", NULL};
 static const char *const trace_assessment_numeric_ops[] = {">", ">=", "<", "<=", NULL};
 #define TRACE_LINKED_PROMPTS_TAG "mlflow.linkedPrompts"
 #define TRACE_SESSION_MARK "\"mlflow.trace.session\":"
@@ -1974,8 +1976,11 @@ static const char *const trace_numeric_keys[] = {
 static const char *const trace_order_keys[] = {"experiment_id",     "timestamp", "timestamp_ms", "execution_time",
                                                "execution_time_ms", "end_time",  "end_time_ms",  "status",
                                                "request_id",        "name",      "run_id",       NULL};
-static const char *const trace_tag_ops[] = {"!=", "=", "LIKE", "ILIKE", "IS NULL", "IS NOT NULL", NULL};
-static const char *const trace_string_ops[] = {"!=", "=", "IN", "NOT IN", "LIKE", "ILIKE", NULL};
+/* RLIKE (a regular expression, Python's re.search) on traces' strings, not on runs' */
+static const char *const trace_tag_ops[] = {"!=", "=", "LIKE", "ILIKE", "RLIKE", "IS NULL", "IS NOT NULL", NULL};
+static const char *const trace_string_ops[] = {"!=", "=", "IN", "NOT IN", "LIKE", "ILIKE", "RLIKE", NULL};
+#define TRACE_TAG_COMPARATORS "{'!=', '=', 'LIKE', 'ILIKE', 'RLIKE', 'IS NULL', 'IS NOT NULL'}"
+#define TRACE_STRING_COMPARATORS "{'!=', '=', 'IN', 'NOT IN', 'LIKE', 'ILIKE', 'RLIKE'}"
 
 /* The SQL of a trace attribute (validated key, never user text). */
 static const char *trace_column(const char *key)
@@ -2129,7 +2134,7 @@ static enum mlf_status emit_trace_assessment(struct ctx *c, struct mlf_buf *b, e
 	if (!in_list(cl->op, trace_assessment_ops))
 		return invalid(c,
 		               "assessment.%s comparator '%s' not one of '{'!=', '=', '>', '>=', '<', '<=', 'LIKE', "
-		               "'ILIKE', 'IS NULL', 'IS NOT NULL'}'",
+		               "'ILIKE', 'RLIKE', 'IS NULL', 'IS NOT NULL'}'",
 		               cl->key, cl->op);
 	struct mlf_buf f = {0}, v = {0};
 	enum mlf_status st = MLF_OK;
@@ -2178,14 +2183,25 @@ static enum mlf_status emit_trace_span(struct ctx *c, struct mlf_buf *b, struct 
 		return emit_cmp(c, b, "s.content", cl);
 	}
 	if (!in_list(cl->op, trace_string_ops))
-		return invalid(c, "span.%s comparator '%s' not one of '%s'", cl->key, cl->op, STRING_ATTR_COMPARATORS);
+		return invalid(c, "span.%s comparator '%s' not one of '%s'", cl->key, cl->op, TRACE_STRING_COMPARATORS);
 	if (in_list(cl->key, trace_span_keys))
 		return emit_cmp(c, b, mlf_arena_printf(c->a, "s.%s", cl->key), cl);
 	/* span.attributes.<name>: MLflow matches '%"<name>"<value>%' against the content */
 	if (cl->vk != V_STRING)
 		return invalid(c, "span.%s comparator '%s' needs a quoted string value", cl->key, cl->op);
 	struct clause pat = *cl;
-	pat.s = mlf_arena_printf(c->a, "%%\"%s\"%s%%", trim_backticks(c->a, cl->key + 11), cl->s);
+	const char *name = trim_backticks(c->a, cl->key + 11);
+	if (streq(cl->op, "RLIKE")) {
+		/* MLflow's pattern: '"<name>": "\\"' then the user's pattern, its ^ and $
+		 * moved to the value's escaped quotes */
+		size_t n = strlen(cl->s);
+		bool head = n > 0 && cl->s[0] == '^';
+		bool tail = n > (size_t)head && cl->s[n - 1] == '$';
+		pat.s = mlf_arena_printf(c->a, "\"%s\": %s%.*s%s", name, head ? "\"\\\\\"" : "\"\\\\\".*",
+		                         (int)(n - head - tail), cl->s + head, tail ? "\\\\\"" : "");
+	} else {
+		pat.s = mlf_arena_printf(c->a, "%%\"%s\"%s%%", name, cl->s);
+	}
 	return emit_cmp(c, b, "s.content", &pat);
 }
 
@@ -2259,13 +2275,13 @@ static enum mlf_status emit_trace_clause(struct ctx *c, struct mlf_buf *b, enum 
 	}
 	if (type == TE_ATTR) {
 		if (!in_list(cl->op, trace_string_ops))
-			return invalid(c, "Invalid comparator '%s' not one of '%s'", cl->op, STRING_ATTR_COMPARATORS);
+			return invalid(c, "Invalid comparator '%s' not one of '%s'", cl->op, TRACE_STRING_COMPARATORS);
 		if (streq(cl->key, "run_id"))
 			return emit_trace_kv(c, b, "trace_request_metadata", MLF_TRACE_META_SOURCE_RUN, cl);
 		return emit_cmp(c, b, trace_column(cl->key), cl);
 	}
 	if (!in_list(cl->op, trace_tag_ops))
-		return invalid(c, "Invalid comparator '%s' not one of '%s'", cl->op, PARAM_COMPARATORS);
+		return invalid(c, "Invalid comparator '%s' not one of '%s'", cl->op, TRACE_TAG_COMPARATORS);
 	if (type == TE_TAG && streq(cl->key, MLF_TRACE_TAG_NAME)) {
 		if (streq(cl->op, "IS NULL") || streq(cl->op, "IS NOT NULL")) {
 			mlf_buf_printf(b, "t.trace_name %s", cl->op);

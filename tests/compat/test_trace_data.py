@@ -219,6 +219,28 @@ def test_search_span_assessment_prompt_filters(both):
         assert _search(api, d, "prompt = 'nothing/1'") == []
 
 
+RLIKE_SEARCHES = [
+    ("span.name RLIKE '^look'", ["stored"]),
+    ("span.name RLIKE '^_(answer|agent)$'", ["other", "stored"]),
+    ("span.type RLIKE 'RETR|CHA'", ["stored"]),
+    ("span.attributes.mlflow.spanType RLIKE '^RETRIEVER$'", ["stored"]),
+    ("span.attributes.mlflow.spanType RLIKE 'TRIEV'", ["stored"]),
+    ("status RLIKE '^ERR'", ["failed"]),
+    ("name RLIKE 'artifact$'", ["artifact"]),
+    ("feedback.correct RLIKE 'tru'", ["stored"]),
+    ("expectation.expected RLIKE '\\bwhat\\b'", ["stored"]),
+    ("span.name RLIKE '('", []),  # a pattern that does not compile matches nothing
+]
+
+
+def test_search_rlike(both):
+    """RLIKE (a regular expression, Python's re.search) on trace attributes, tags, spans and
+    assessments, as stock's SQLite store evaluates it."""
+    for api, d in both:
+        got = [(flt, _search(api, d, flt)) for flt, _ in RLIKE_SEARCHES]
+        assert got == RLIKE_SEARCHES, api.server.kind
+
+
 def test_search_filter_errors(both):
     bad = {
         "span.bogus = 'x'": "Invalid span attribute 'bogus'",
@@ -229,6 +251,7 @@ def test_search_filter_errors(both):
         "prompt LIKE 'x/1'": "Invalid comparator 'LIKE' for prompts filter",
         "prompt = 'noslash'": "Invalid prompts filter value 'noslash'",
         "span.name IS NULL": None,
+        "span.content RLIKE 'x'": "span.content comparator 'RLIKE' not one of",
         "issue.foo = 'x'": "Invalid issue attribute 'foo'. Supported attributes: id",
         "issue.id IS NULL": "issue.id comparator 'IS NULL' not one of",
         "issue.id != 'x'": "issue.id comparator '!=' not one of",
