@@ -21,6 +21,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -454,6 +455,71 @@ static void put_b64(struct mlf_arena *a, struct mlf_buf *b, struct rd id)
 	mlf_json_escape(b, s, strlen(s));
 }
 
+/* Whether MLflow's server keeps a string attribute as it came rather than
+ * dumped once more: its sanitize_attributes strips the second JSON layer
+ * from a string that is itself the JSON text of a string, object or array. */
+static int keeps_raw(const char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	if (*s != '"' && *s != '{' && *s != '[')
+		return 0;
+	cJSON *j = cJSON_ParseWithOpts(s, NULL, 1);
+	int raw = j && (cJSON_IsString(j) || cJSON_IsObject(j) || cJSON_IsArray(j));
+	cJSON_Delete(j);
+	return raw;
+}
+
+/* An attribute value's text as MLflow's server stores it in the span JSON
+ * (the JSON dump of the decoded value, or a string kept as it came). */
+static const char *stored_text(struct mlf_arena *a, const struct any *v)
+{
+	if (v->kind == ANY_STR && keeps_raw(v->s))
+		return v->s;
+	struct mlf_buf b = {0};
+	py_dump(a, &b, v);
+	char *out = mlf_arena_strdup(a, b.data ? b.data : "");
+	mlf_buf_release(&b);
+	return out;
+}
+
+/* MLflow's _try_parse_json_string of a stored attribute text: the string
+ * it is the JSON text of, else the text itself. */
+static const char *json_string_or_text(struct mlf_arena *a, const char *text)
+{
+	cJSON *j = cJSON_ParseWithOpts(text, NULL, 1);
+	const char *out = cJSON_IsString(j) ? mlf_arena_strdup(a, j->valuestring) : text;
+	cJSON_Delete(j);
+	return out;
+}
+
+/* MLflow's finite_float_or_none of one entry of a cost map: a finite
+ * number, or a string float() reads as one (booleans and the rest: none). */
+static int finite_float(const cJSON *v, double *out)
+{
+	if (cJSON_IsNumber(v)) {
+		*out = v->valuedouble;
+		return isfinite(*out);
+	}
+	if (!cJSON_IsString(v))
+		return 0;
+	const char *p = v->valuestring;
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' || *p == '\v')
+		p++;
+	/* only decimal forms: strtod would also read hex and nan(...) */
+	if (!*p || p[strspn(p, "0123456789+-.eE \t\n\r\f\v")])
+		return 0;
+	char *end;
+	errno = 0;
+	double d = strtod(p, &end);
+	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r' || *end == '\f' || *end == '\v')
+		end++;
+	if (end == p || *end || !isfinite(d))
+		return 0;
+	*out = d;
+	return 1;
+}
+
 /* MLflow's span JSON (Span.to_dict as json.dumps writes it). */
 static const char *span_content(struct mlf_arena *a, const struct span *sp, const char *mlflow_trace_id)
 {
@@ -501,6 +567,8 @@ static const char *span_content(struct mlf_arena *a, const struct span *sp, cons
 		mlf_buf_reset(&v);
 		if (!strcmp(sp->attrs.v[k].key, MLF_OTLP_REQUEST_ID_ATTR))
 			mlf_json_escape(&v, mlflow_trace_id, strlen(mlflow_trace_id));
+		else if (sp->attrs.v[k].value.kind == ANY_STR && keeps_raw(sp->attrs.v[k].value.s))
+			mlf_buf_puts(&v, sp->attrs.v[k].value.s);
 		else
 			py_dump(a, &v, &sp->attrs.v[k].value);
 		mlf_buf_puts(&b, wrote++ ? ", " : "");
@@ -568,6 +636,28 @@ static const char *session_of(struct ctx *c, const struct attrs *as)
 	return *id && strlen(id) <= MLF_TRACE_TAG_VALUE_MAX ? id : NULL;
 }
 
+/* The span's cost, model and provider columns, and whether it carries
+ * token usage or cost for its trace's totals (storage/traces.c sums them
+ * from the stored span JSON), as MLflow's log_spans reads them. */
+static void span_llm_fields(struct ctx *c, const struct span *sp, struct mlf_span_row *row)
+{
+	const struct any *cost = attr_value(&sp->attrs, MLF_SPAN_ATTR_COST);
+	row->has_usage = cost || attr_value(&sp->attrs, MLF_SPAN_ATTR_USAGE);
+	cJSON *map = cost ? cJSON_Parse(stored_text(c->a, cost)) : NULL;
+	for (int i = 0; cJSON_IsObject(map) && i < MLF_TRACE_NCOSTS; i++)
+		row->has_cost[i] =
+		    finite_float(cJSON_GetObjectItemCaseSensitive(map, mlf_trace_cost_keys[i]), &row->costs[i]);
+	cJSON_Delete(map);
+	const struct any *model = attr_value(&sp->attrs, MLF_SPAN_ATTR_MODEL);
+	if (model)
+		row->model_name =
+		    mlf_utf8_truncate(c->a, json_string_or_text(c->a, stored_text(c->a, model)), MLF_SPAN_MODEL_MAX);
+	const struct any *provider = attr_value(&sp->attrs, MLF_SPAN_ATTR_PROVIDER);
+	if (provider)
+		row->model_provider =
+		    mlf_utf8_truncate(c->a, json_string_or_text(c->a, stored_text(c->a, provider)), MLF_SPAN_MODEL_MAX);
+}
+
 static enum mlf_status add_span(struct ctx *c, const struct span *sp, struct mlf_otlp_batch *out, int *cap, int *tcap)
 {
 	if (c->nspans == MLF_OTLP_MAX_SPANS)
@@ -593,6 +683,7 @@ static enum mlf_status add_span(struct ctx *c, const struct span *sp, struct mlf
 	row->end_ns = (int64_t)sp->end;
 	row->has_end = sp->has_end;
 	row->content = span_content(c->a, sp, tid);
+	span_llm_fields(c, sp, row);
 
 	struct mlf_span_trace *t = trace_for(c, out, tcap, tid);
 	int64_t start_ms = (int64_t)(sp->start / 1000000);
@@ -604,6 +695,12 @@ static enum mlf_status add_span(struct ctx *c, const struct span *sp, struct mlf
 	}
 	if (!t->session_id)
 		t->session_id = session_of(c, &sp->attrs);
+	const struct any *user = attr_value(&sp->attrs, MLF_SPAN_ATTR_USER);
+	if (!t->user_id && user) {
+		const char *text = stored_text(c->a, user);
+		if (*text) /* the first one decides, even when it names nobody ("") */
+			t->user_id = json_string_or_text(c->a, text);
+	}
 	if (is_root) {
 		t->root_status = sp->status_code == 2 ? "ERROR" : "OK";
 		t->request_preview = preview(c->a, attr_json(c->a, &sp->attrs, MLF_OTLP_INPUTS_ATTR));

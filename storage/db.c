@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../api/limits.h"
+#include "regexp.h"
 #include "schema.h"
 #include "wal_vfs.h"
 
@@ -320,6 +321,11 @@ static int open_conn(struct mlf_db *db, struct mlf_conn *c, int create, struct m
 	sqlite3_progress_handler(c->db, MLF_SEARCH_STEP_TICK, budget_tick, c);
 	sqlite3_limit(c->db, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, MLF_MAX_LIKE_PATTERN_BYTES);
 	char msg[512];
+	if (mlf_regexp_register(c->db) != SQLITE_OK) {
+		mlf_fail(err, MLF_INTERNAL_ERROR, "cannot open database %s: %s", db->path, sqlite3_errmsg(c->db));
+		conn_close(c);
+		return -1;
+	}
 	if (exec(c->db,
 	         "PRAGMA foreign_keys=ON; PRAGMA case_sensitive_like=ON; PRAGMA synchronous=FULL; "
 	         "PRAGMA temp_store=MEMORY; PRAGMA cache_size=" MLF_SQLITE_CACHE_KIB ";",
@@ -452,7 +458,13 @@ static const char extra_indexes[] =
      * workspace prefix, so SQLite never picks it over the primary key for a
      * filtered search on its own */
     "CREATE INDEX IF NOT EXISTS mlflowd_model_versions_by_update ON model_versions "
-    "(last_updated_time DESC, name, version DESC, workspace, current_stage);";
+    "(last_updated_time DESC, name, version DESC, workspace, current_stage);"
+    /* search-traces with a status filter in the default order
+     * (storage/traces.c): the first page is the index's first rows, where
+     * MLflow's (experiment_id, timestamp_ms) reads every trace of the
+     * experiment down to the page's last match */
+    "CREATE INDEX IF NOT EXISTS mlflowd_trace_info_by_status ON trace_info "
+    "(experiment_id, status, timestamp_ms DESC, request_id);";
 
 /* Process-wide SQLite settings, before SQLite initializes: every
  * connection is used by one thread at a time (per-thread readers, one

@@ -494,6 +494,15 @@ static char *upper_dup(struct mlf_arena *a, const char *s)
 	return r;
 }
 
+/* ASCII lower case of s, in the arena. */
+static char *lower_dup(struct mlf_arena *a, const char *s)
+{
+	char *r = mlf_arena_strdup(a, s);
+	for (char *p = r; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return r;
+}
+
 static bool is_value_tok(enum tok_kind k)
 {
 	return k == TK_STRING || k == TK_INT || k == TK_FLOAT || k == TK_IDENT || k == TK_PAREN || k == TK_NULL;
@@ -954,6 +963,8 @@ static enum mlf_status emit_cmp(struct ctx *c, struct mlf_buf *b, const char *co
 		p = bind_double(c, cl->d);
 	if (streq(cl->op, "ILIKE"))
 		mlf_buf_printf(b, "LOWER(%s) LIKE LOWER(?%d)", col, p);
+	else if (streq(cl->op, "RLIKE")) /* traces only: storage/regexp.c */
+		mlf_buf_printf(b, "%s REGEXP ?%d", col, p);
 	else
 		mlf_buf_printf(b, "%s %s ?%d", col, sql_op(cl->op), p);
 	return MLF_OK;
@@ -2073,14 +2084,14 @@ enum mlf_status mlf_page_token_decode_pos(struct mlf_arena *a, const char *token
  * and expectation assessments, linked prompts; trace_info is alias `t`
  * ====================================================================== */
 
-enum trace_ent { TE_ATTR, TE_TAG, TE_META, TE_SPAN, TE_FEEDBACK, TE_EXPECTATION };
+enum trace_ent { TE_ATTR, TE_TAG, TE_META, TE_SPAN, TE_FEEDBACK, TE_EXPECTATION, TE_ISSUE };
 
 /* Keys of span clauses (span.<key>) besides attributes.<name>. */
 #define TRACE_SPAN_CONTENT "content"
 static const char *const trace_span_keys[] = {"name", "type", "status", NULL};
 static const char *const trace_span_content_ops[] = {"LIKE", "ILIKE", NULL};
 static const char *const trace_assessment_ops[] = {
-    "!=", "=", ">", ">=", "<", "<=", "LIKE", "ILIKE", "IS NULL", "IS NOT NULL", NULL};
+    "!=", "=", ">", ">=", "<", "<=", "LIKE", "ILIKE", "RLIKE", "IS NULL", "IS NOT NULL", NULL};
 static const char *const trace_assessment_numeric_ops[] = {">", ">=", "<", "<=", NULL};
 #define TRACE_LINKED_PROMPTS_TAG "mlflow.linkedPrompts"
 #define TRACE_SESSION_MARK "\"mlflow.trace.session\":"
@@ -2104,8 +2115,11 @@ static const char *const trace_numeric_keys[] = {
 static const char *const trace_order_keys[] = {"experiment_id",     "timestamp", "timestamp_ms", "execution_time",
                                                "execution_time_ms", "end_time",  "end_time_ms",  "status",
                                                "request_id",        "name",      "run_id",       NULL};
-static const char *const trace_tag_ops[] = {"!=", "=", "LIKE", "ILIKE", "IS NULL", "IS NOT NULL", NULL};
-static const char *const trace_string_ops[] = {"!=", "=", "IN", "NOT IN", "LIKE", "ILIKE", NULL};
+/* RLIKE (a regular expression, Python's re.search) on traces' strings, not on runs' */
+static const char *const trace_tag_ops[] = {"!=", "=", "LIKE", "ILIKE", "RLIKE", "IS NULL", "IS NOT NULL", NULL};
+static const char *const trace_string_ops[] = {"!=", "=", "IN", "NOT IN", "LIKE", "ILIKE", "RLIKE", NULL};
+#define TRACE_TAG_COMPARATORS "{'!=', '=', 'LIKE', 'ILIKE', 'RLIKE', 'IS NULL', 'IS NOT NULL'}"
+#define TRACE_STRING_COMPARATORS "{'!=', '=', 'IN', 'NOT IN', 'LIKE', 'ILIKE', 'RLIKE'}"
 
 /* The SQL of a trace attribute (validated key, never user text). */
 static const char *trace_column(const char *key)
@@ -2147,6 +2161,8 @@ static enum mlf_status trace_identifier(struct ctx *c, const char *ident, bool o
 			*type = TE_FEEDBACK;
 		else if (streq(et, "expectation") && !order)
 			*type = TE_EXPECTATION;
+		else if (streq(et, "issue") && !order)
+			*type = TE_ISSUE;
 		else if (!streq(et, "attribute") && !streq(et, "attributes") && !streq(et, "trace"))
 			return invalid(c,
 			               "Invalid entity type '%s'. Valid values are ['tag', 'request_metadata', "
@@ -2155,6 +2171,13 @@ static enum mlf_status trace_identifier(struct ctx *c, const char *ident, bool o
 			               et);
 	}
 	k = trim_backticks(c->a, strip_quotes(c->a, k, false));
+	/* MLflow maps these keys to a tag, metadata or the spans whatever their
+	 * entity: issue.name is the trace's name */
+	if (*type == TE_ISSUE && (!strcasecmp(k, "name") || !strcasecmp(k, "prompt") || !strcasecmp(k, "run_id") ||
+	                          !strcasecmp(k, "text"))) {
+		*type = TE_ATTR;
+		k = lower_dup(c->a, k);
+	}
 	if (*type == TE_SPAN && !strncmp(k, "attributes.", 11)) {
 		if (!k[11])
 			return invalid(c, "Span attribute name cannot be empty after 'attributes.'");
@@ -2250,7 +2273,7 @@ static enum mlf_status emit_trace_assessment(struct ctx *c, struct mlf_buf *b, e
 	if (!in_list(cl->op, trace_assessment_ops))
 		return invalid(c,
 		               "assessment.%s comparator '%s' not one of '{'!=', '=', '>', '>=', '<', '<=', 'LIKE', "
-		               "'ILIKE', 'IS NULL', 'IS NOT NULL'}'",
+		               "'ILIKE', 'RLIKE', 'IS NULL', 'IS NOT NULL'}'",
 		               cl->key, cl->op);
 	struct mlf_buf f = {0}, v = {0};
 	enum mlf_status st = MLF_OK;
@@ -2299,14 +2322,25 @@ static enum mlf_status emit_trace_span(struct ctx *c, struct mlf_buf *b, struct 
 		return emit_cmp(c, b, "s.content", cl);
 	}
 	if (!in_list(cl->op, trace_string_ops))
-		return invalid(c, "span.%s comparator '%s' not one of '%s'", cl->key, cl->op, STRING_ATTR_COMPARATORS);
+		return invalid(c, "span.%s comparator '%s' not one of '%s'", cl->key, cl->op, TRACE_STRING_COMPARATORS);
 	if (in_list(cl->key, trace_span_keys))
 		return emit_cmp(c, b, mlf_arena_printf(c->a, "s.%s", cl->key), cl);
 	/* span.attributes.<name>: MLflow matches '%"<name>"<value>%' against the content */
 	if (cl->vk != V_STRING)
 		return invalid(c, "span.%s comparator '%s' needs a quoted string value", cl->key, cl->op);
 	struct clause pat = *cl;
-	pat.s = mlf_arena_printf(c->a, "%%\"%s\"%s%%", trim_backticks(c->a, cl->key + 11), cl->s);
+	const char *name = trim_backticks(c->a, cl->key + 11);
+	if (streq(cl->op, "RLIKE")) {
+		/* MLflow's pattern: '"<name>": "\\"' then the user's pattern, its ^ and $
+		 * moved to the value's escaped quotes */
+		size_t n = strlen(cl->s);
+		bool head = n > 0 && cl->s[0] == '^';
+		bool tail = n > (size_t)head && cl->s[n - 1] == '$';
+		pat.s = mlf_arena_printf(c->a, "\"%s\": %s%.*s%s", name, head ? "\"\\\\\"" : "\"\\\\\".*",
+		                         (int)(n - head - tail), cl->s + head, tail ? "\\\\\"" : "");
+	} else {
+		pat.s = mlf_arena_printf(c->a, "%%\"%s\"%s%%", name, cl->s);
+	}
 	return emit_cmp(c, b, "s.content", &pat);
 }
 
@@ -2346,8 +2380,27 @@ static enum mlf_status emit_trace_kv(struct ctx *c, struct mlf_buf *b, const cha
 	return st;
 }
 
+/* issue.id = '<issue id>': traces with a reference to that issue (an
+ * assessment of type 'issue' named by the issue's id, valid or not, as
+ * MLflow matches them); the key and comparator are checked after the
+ * value, as MLflow's store does. */
+static enum mlf_status emit_trace_issue(struct ctx *c, struct mlf_buf *b, const struct clause *cl)
+{
+	if (!streq(cl->key, "id"))
+		return invalid(c, "Invalid issue attribute '%s'. Supported attributes: id", cl->key);
+	if (!streq(cl->op, "="))
+		return invalid(c, "issue.%s comparator '%s' not one of '{'='}'", cl->key, cl->op);
+	mlf_buf_printf(b,
+	               "EXISTS (SELECT 1 FROM assessments a WHERE a.trace_id = t.request_id AND a.assessment_type = "
+	               "'issue' AND a.name = ?%d)",
+	               bind_text(c, cl->s));
+	return MLF_OK;
+}
+
 static enum mlf_status emit_trace_clause(struct ctx *c, struct mlf_buf *b, enum trace_ent type, struct clause *cl)
 {
+	if (type == TE_ISSUE)
+		return emit_trace_issue(c, b, cl);
 	if (type == TE_SPAN)
 		return emit_trace_span(c, b, cl);
 	if (type == TE_FEEDBACK || type == TE_EXPECTATION)
@@ -2361,13 +2414,13 @@ static enum mlf_status emit_trace_clause(struct ctx *c, struct mlf_buf *b, enum 
 	}
 	if (type == TE_ATTR) {
 		if (!in_list(cl->op, trace_string_ops))
-			return invalid(c, "Invalid comparator '%s' not one of '%s'", cl->op, STRING_ATTR_COMPARATORS);
+			return invalid(c, "Invalid comparator '%s' not one of '%s'", cl->op, TRACE_STRING_COMPARATORS);
 		if (streq(cl->key, "run_id"))
 			return emit_trace_kv(c, b, "trace_request_metadata", MLF_TRACE_META_SOURCE_RUN, cl);
 		return emit_cmp(c, b, trace_column(cl->key), cl);
 	}
 	if (!in_list(cl->op, trace_tag_ops))
-		return invalid(c, "Invalid comparator '%s' not one of '%s'", cl->op, PARAM_COMPARATORS);
+		return invalid(c, "Invalid comparator '%s' not one of '%s'", cl->op, TRACE_TAG_COMPARATORS);
 	if (type == TE_TAG && streq(cl->key, MLF_TRACE_TAG_NAME)) {
 		if (streq(cl->op, "IS NULL") || streq(cl->op, "IS NOT NULL")) {
 			mlf_buf_printf(b, "t.trace_name %s", cl->op);
@@ -2403,6 +2456,8 @@ static enum mlf_status trace_value(struct ctx *c, enum trace_ent type, struct cl
 			return invalid(c, "Expected a quoted string value for %s (e.g. 'my-value'). Got value %s", what,
 			               raw);
 	}
+	if (type == TE_ISSUE && t->kind != TK_STRING && t->kind != TK_IDENT)
+		return invalid(c, "Expected a quoted string value for issue (e.g. 'my-value'). Got value %s", raw);
 	if (type == TE_ATTR && in_list(cl->key, trace_numeric_keys)) {
 		if (t->kind != TK_INT && t->kind != TK_FLOAT)
 			return invalid(c, "Expected numeric value type for numeric attribute: %s. Found %s", cl->key,

@@ -30,6 +30,18 @@
 #define MLF_TRACE_META_COST "mlflow.trace.cost"
 #define MLF_TRACE_META_FINALIZED "mlflow.trace.infoFinalized"
 #define MLF_TRACE_META_SOURCE_RUN "mlflow.sourceRun"
+#define MLF_TRACE_META_USER "mlflow.trace.user"
+/* Span attributes the store reads when spans arrive (MLflow's
+ * SpanAttributeKey): a span's token usage and cost maps (JSON objects,
+ * summed into the trace's columns), its model and provider; OpenTelemetry's
+ * user.id names the trace's user. */
+#define MLF_SPAN_ATTR_USAGE "mlflow.chat.tokenUsage"
+#define MLF_SPAN_ATTR_COST "mlflow.llm.cost"
+#define MLF_SPAN_ATTR_MODEL "mlflow.llm.model"
+#define MLF_SPAN_ATTR_PROVIDER "mlflow.llm.provider"
+#define MLF_SPAN_ATTR_USER "user.id"
+/* Characters of a span's model name or provider kept in its own column. */
+#define MLF_SPAN_MODEL_MAX 500
 
 /* The token-usage columns of trace_info, in MLflow's order (the order of
  * the keys of the mlflow.trace.tokenUsage map it rebuilds from them). */
@@ -139,6 +151,12 @@ struct mlf_span_row {
 	int64_t start_ns, end_ns;
 	int has_end;
 	const char *content; /* MLflow's span JSON */
+	/* the span's cost map (mlflow.llm.cost) read as MLflow's
+	 * finite_float_or_none reads each entry; model and provider, may be NULL */
+	double costs[MLF_TRACE_NCOSTS];
+	int has_cost[MLF_TRACE_NCOSTS];
+	const char *model_name, *model_provider;
+	int has_usage; /* carries mlflow.chat.tokenUsage or mlflow.llm.cost */
 };
 
 /* What a batch of spans says about one trace. */
@@ -151,11 +169,16 @@ struct mlf_span_trace {
 	struct mlf_kv *tags;                            /* the root span's mlflow.traceTag.* attributes */
 	int ntags;
 	const char *session_id; /* the first session.id / gen_ai.conversation.id of its spans, or NULL */
+	const char *user_id;    /* the first user.id of its spans, or NULL */
 };
 
 /* log_spans: store spans (upserts) of traces of experiment_id, creating
  * the trace of a span that arrives before its trace info, and mark the
- * traces' spans as kept in the tracking store, as MLflow does. */
+ * traces' spans as kept in the tracking store, as MLflow does. A trace
+ * whose spans in the batch carry token usage or cost gets the totals of its
+ * span tree in its columns (a span whose ancestor carries them is not
+ * counted again), unless the client finalized the trace with totals of its
+ * own; the first user.id becomes its mlflow.trace.user. */
 enum mlf_status mlf_spans_log(struct mlf_db *db, int64_t experiment_id, const struct mlf_span_row *spans, int nspans,
                               const struct mlf_span_trace *traces, int ntraces, struct mlf_error *err);
 

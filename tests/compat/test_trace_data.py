@@ -219,6 +219,28 @@ def test_search_span_assessment_prompt_filters(both):
         assert _search(api, d, "prompt = 'nothing/1'") == []
 
 
+RLIKE_SEARCHES = [
+    ("span.name RLIKE '^look'", ["stored"]),
+    ("span.name RLIKE '^_(answer|agent)$'", ["other", "stored"]),
+    ("span.type RLIKE 'RETR|CHA'", ["stored"]),
+    ("span.attributes.mlflow.spanType RLIKE '^RETRIEVER$'", ["stored"]),
+    ("span.attributes.mlflow.spanType RLIKE 'TRIEV'", ["stored"]),
+    ("status RLIKE '^ERR'", ["failed"]),
+    ("name RLIKE 'artifact$'", ["artifact"]),
+    ("feedback.correct RLIKE 'tru'", ["stored"]),
+    ("expectation.expected RLIKE '\\bwhat\\b'", ["stored"]),
+    ("span.name RLIKE '('", []),  # a pattern that does not compile matches nothing
+]
+
+
+def test_search_rlike(both):
+    """RLIKE (a regular expression, Python's re.search) on trace attributes, tags, spans and
+    assessments, as stock's SQLite store evaluates it."""
+    for api, d in both:
+        got = [(flt, _search(api, d, flt)) for flt, _ in RLIKE_SEARCHES]
+        assert got == RLIKE_SEARCHES, api.server.kind
+
+
 def test_search_filter_errors(both):
     bad = {
         "span.bogus = 'x'": "Invalid span attribute 'bogus'",
@@ -229,6 +251,11 @@ def test_search_filter_errors(both):
         "prompt LIKE 'x/1'": "Invalid comparator 'LIKE' for prompts filter",
         "prompt = 'noslash'": "Invalid prompts filter value 'noslash'",
         "span.name IS NULL": None,
+        "span.content RLIKE 'x'": "span.content comparator 'RLIKE' not one of",
+        "issue.foo = 'x'": "Invalid issue attribute 'foo'. Supported attributes: id",
+        "issue.id IS NULL": "issue.id comparator 'IS NULL' not one of",
+        "issue.id != 'x'": "issue.id comparator '!=' not one of",
+        "issue.id = 5": "Expected a quoted string value for issue",
     }
     for api, d in both:
         for flt, msg in bad.items():
@@ -330,3 +357,165 @@ def test_otlp_session_id_from_spans(both):
         sessions.append((info.trace_metadata.get("mlflow.trace.session"), [t.info.trace_id for t in found]
                          == ["tr-" + tid.hex()]))
     assert sessions[0] == sessions[1] == ("sess-42", True)
+
+
+def _otlp_proto(trace_id: bytes, spans) -> bytes:
+    """A protobuf ExportTraceServiceRequest as a bare OpenTelemetry exporter sends it (no
+    MLflow client computing totals): spans (span_id, parent_id or None, name, attributes),
+    attribute values as strings, ints, floats or dicts (kvlists)."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    req = ExportTraceServiceRequest()
+    scope = req.resource_spans.add().scope_spans.add()
+    for n, (sid, parent, name, attrs) in enumerate(spans):
+        p = scope.spans.add()
+        p.trace_id, p.span_id, p.name = trace_id, sid, name
+        if parent:
+            p.parent_span_id = parent
+        p.start_time_unix_nano = 1_700_000_000_000_000_000 + n * 1000
+        p.end_time_unix_nano = p.start_time_unix_nano + 5_000_000
+        p.status.code = 1
+        for k, v in attrs.items():
+            kv = p.attributes.add()
+            kv.key = k
+            if isinstance(v, dict):
+                for kk, vv in v.items():
+                    e = kv.value.kvlist_value.values.add()
+                    e.key = kk
+                    e.value.int_value = vv
+            elif isinstance(v, str):
+                kv.value.string_value = v
+            elif isinstance(v, int):
+                kv.value.int_value = v
+            else:
+                kv.value.double_value = v
+    return req.SerializeToString()
+
+
+def _sid(n):
+    return n.to_bytes(8, "big")
+
+
+_USAGE, _COST = "mlflow.chat.tokenUsage", "mlflow.llm.cost"
+# each case: the requests (lists of spans) that carry one trace's spans
+_USAGE_CASES = {
+    # two roots and a child: the child is not counted under its counted parent; the cache key
+    # only one span has is in the total; cost, model, provider and user.id as stock reads them
+    "tree": [[(_sid(1), None, "root", {_USAGE: '{"input_tokens": 10, "output_tokens": 5, "total_tokens": 15}',
+                                     _COST: '{"input_cost": 0.5, "output_cost": 0.25, "total_cost": 0.75}',
+                                     "mlflow.llm.model": "gpt-x", "mlflow.llm.provider": "openai",
+                                     "user.id": "u1"}),
+              (_sid(2), _sid(1), "child", {_USAGE: '{"input_tokens": 3, "output_tokens": 2, "total_tokens": 5}',
+                                           _COST: '{"input_cost": 0.1, "output_cost": 0.2, "total_cost": 0.3}'}),
+              (_sid(3), None, "root2", {_USAGE: '{"input_tokens": 1, "cache_read_input_tokens": 7}',
+                                        _COST: '{"total_cost": 0.125}', "mlflow.llm.model": 5,
+                                        "plain": "text", "quoted": '"q"', "list": "[1, 2]"})]],
+    # the child arrives first (its batch creates the trace), then its parent: the totals are
+    # recomputed over the whole tree, not added to
+    "split": [[(_sid(12), _sid(11), "child", {_USAGE: '{"input_tokens": 2, "output_tokens": 3, "total_tokens": 5}'})],
+              [(_sid(11), None, "root", {_USAGE: '{"input_tokens": 20, "output_tokens": 30, "total_tokens": 50}',
+                                         _COST: '{"input_cost": 1e-05, "output_cost": 3e-05, "total_cost": 4e-05}'})]],
+    # a map sent as an OTLP kvlist; float token counts: an integral one counts, 2.5 leaves input unset
+    "kvlist": [[(_sid(21), None, "r", {_USAGE: {"input_tokens": 2, "output_tokens": 3}}),
+                (_sid(22), None, "r2", {_USAGE: '{"input_tokens": 2.5, "output_tokens": 4.0}'})]],
+    # spans without usage leave the trace's columns alone
+    "none": [[(_sid(31), None, "r", {"other": "x"})]],
+}
+
+
+def _floats(v):
+    return {k: float(x) for k, x in v.items()} if isinstance(v, dict) else v
+
+
+def _usage_view(api, exp_id, tid_hex):
+    """What a client reads of a trace built from spans alone: the totals, the user, and the
+    usage and cost attributes of its spans; and the spans' own cost, model and provider columns."""
+    import sqlite3
+
+    _use(api.server.url)
+    trace = mlflow.get_trace("tr-" + tid_hex)
+    meta = trace.info.trace_metadata
+    con = sqlite3.connect(f"file:{api.server.db_path}?mode=ro", uri=True)
+    try:
+        cols = con.execute("SELECT span_id, input_cost, output_cost, total_cost, model_name, model_provider "
+                           "FROM spans WHERE trace_id = ? ORDER BY span_id", ("tr-" + tid_hex,)).fetchall()
+    finally:
+        con.close()
+    return ({k: meta.get(k) for k in ("mlflow.trace.tokenUsage", "mlflow.trace.cost", "mlflow.trace.user")},
+            trace.info.token_usage,
+            # numbers as floats: mlflowd answers an integral float inside a map as an int
+            sorted((s.name, repr(_floats(s.attributes.get(_USAGE))), repr(_floats(s.attributes.get(_COST))),
+                    repr({k: s.attributes.get(k) for k in ("plain", "quoted", "list", "mlflow.llm.model")}))
+                   for s in trace.data.spans),
+            cols)
+
+
+def test_otlp_token_usage_and_cost_totals(both):
+    """Spans from a bare OpenTelemetry exporter: the server sums token usage and cost over the
+    span tree into the trace, and fills the spans' cost and model columns, as stock does; a
+    trace the client finalized with totals of its own keeps them when more spans arrive."""
+    views = []
+    for api, d in both:
+        hdr = {"Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": d["exp_id"]}
+        got = {}
+        for name, requests_ in _USAGE_CASES.items():
+            tid = uuid.uuid4().bytes
+            for spans in requests_:
+                r = api.request("POST", api.server.url + "/v1/traces", data=_otlp_proto(tid, spans), headers=hdr)
+                assert r.status_code == 200, (name, r.text)
+            got[name] = _usage_view(api, d["exp_id"], tid.hex())
+        # finalized by the client with its own totals: later spans do not change them
+        tid = uuid.uuid4().bytes
+        tc = TracingClient(api.server.url)
+        tc.start_trace(TraceInfo(
+            trace_id="tr-" + tid.hex(), trace_location=TraceLocation.from_experiment_id(d["exp_id"]),
+            request_time=cu.now_ms(), state=TraceState.OK, execution_duration=5,
+            trace_metadata={"mlflow.trace.tokenUsage": json.dumps({"input_tokens": 1, "output_tokens": 1,
+                                                                   "total_tokens": 2})}))
+        r = api.request("POST", api.server.url + "/v1/traces", headers=hdr, data=_otlp_proto(tid, [
+            (_sid(41), None, "late", {_USAGE: '{"input_tokens": 100, "output_tokens": 100, "total_tokens": 200}',
+                                      _COST: '{"total_cost": 2.0}'})]))
+        assert r.status_code == 200, r.text
+        got["finalized"] = _usage_view(api, d["exp_id"], tid.hex())
+        views.append(got)
+    mine, stock = views
+    for name in stock:
+        assert mine[name] == stock[name], name
+    # and the totals are what the span trees say
+    assert stock["tree"][1] == {"input_tokens": 11, "output_tokens": 5, "total_tokens": 15,
+                                "cache_read_input_tokens": 7}
+    assert json.loads(stock["tree"][0]["mlflow.trace.cost"]) == {"input_cost": 0.5, "output_cost": 0.25,
+                                                                "total_cost": 0.875}
+    assert stock["tree"][0]["mlflow.trace.user"] == "u1"
+    assert stock["split"][1] == {"input_tokens": 20, "output_tokens": 30, "total_tokens": 50}
+    assert stock["finalized"][1] == {"input_tokens": 1, "output_tokens": 1, "total_tokens": 2}
+
+
+def _search_ids(api, exp_id, flt):
+    r = api.post("/api/3.0/mlflow/traces/search",
+                 {"locations": [{"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": exp_id}}],
+                  "filter": flt})
+    assert r.status_code == 200, r.text
+    return sorted(t["trace_id"] for t in r.json().get("traces", []))
+
+
+def test_search_issue_filter(both, stock_server, mlflowd_factory, tmp_path):
+    """issue.id = '<id>' finds the traces with a reference to that issue. mlflowd has no issue
+    API, so stock writes the issue and its reference, and mlflowd searches a copy of stock's
+    store."""
+    import shutil
+
+    api, d = both[1]
+    _use(api.server.url)
+    issue = TracingClient(api.server.url)._create_issue(experiment_id=d["exp_id"], name=cu.uniq("slow"),
+                                                        description="answers too slowly")
+    mlflow.log_issue(trace_id=d["other"], issue_id=issue.issue_id)
+    filters = [f"issue.id = '{issue.issue_id}'", "issue.id = 'iss-none'",
+               f"issue.id = '{issue.issue_id}' AND status = 'OK'", f"issue.id = '{issue.issue_id}' AND status = 'ERROR'",
+               "issue.name = '_answer'"]  # MLflow reads issue.name as the trace's name
+    stock = [_search_ids(api, d["exp_id"], f) for f in filters]
+    assert stock[0] == stock[2] == stock[4] == [d["other"]] and stock[1] == stock[3] == []
+    copy = tmp_path / "copy.db"
+    shutil.copy(stock_server.db_path, copy)
+    ours = cu.Api(mlflowd_factory(db_path=copy, artifacts=tmp_path / "art"))
+    assert [_search_ids(ours, d["exp_id"], f) for f in filters] == stock
