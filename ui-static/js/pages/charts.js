@@ -12,6 +12,7 @@ import { fmtNumber, fmtTime } from '../lib/format.js';
 const MAX_RUNS_PER_REQUEST = 100;   // the server's cap on run_ids per request
 const MAX_POINTS_PER_RUN = 2500;    // the server's cap on max_results
 const POINT_BUDGET = 40000;         // sampled points per chart over all runs (overview)
+const PREVIEW_MIN_POINTS = 200;     // per run, of the first (preview) sample
 const ZOOM_DEBOUNCE_MS = 150;
 const LIVE_MS = 5000;               // refresh of charts of a RUNNING run
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
@@ -52,13 +53,16 @@ async function fetchChunks(path, runIds, key, maxResults, range, signal) {
 // Sampled history of key for runs: Map runId -> [{step, timestamp, value}] in
 // step order, about maxResults points per run. Two reads at once: MLflow's
 // sampler (get-history-bulk-interval: first point of each bucket, the
-// cheapest read) and mlflowd's min/max sampler (keeps spikes). The min/max
-// answer is the result whenever it comes; if MLflow's comes first and no run
-// was thinned (each came back with fewer points than asked, i.e. whole), it
-// is the result and the other read is dropped; otherwise onFirst(series)
-// gets it to draw meanwhile.
+// cheapest read), asked for a quarter of the points (a preview: its answer
+// and its drawing cost a quarter), and mlflowd's min/max sampler (keeps
+// spikes). The min/max answer is the result whenever it comes; if MLflow's
+// comes first and no run was thinned (each came back with fewer points than
+// asked, i.e. whole), it is the result and the other read is dropped;
+// otherwise onFirst(series) gets it to draw meanwhile. A server without the
+// min/max sampler gets MLflow's asked again at the full maxResults.
 export async function fetchSampled(runIds, key, maxResults, range = null, signal, onFirst = null) {
   const n = Math.max(1, Math.min(MAX_POINTS_PER_RUN, Math.round(maxResults)));
+  const nFirst = minmax ? Math.max(Math.min(n, PREVIEW_MIN_POINTS), Math.round(n / 4)) : n;
   const sub = () => {
     const c = new AbortController();
     if (signal) signal.addEventListener('abort', () => c.abort(), { once: true });
@@ -66,7 +70,7 @@ export async function fetchSampled(runIds, key, maxResults, range = null, signal
   };
   const bulkCtl = sub();
   const mmCtl = sub();
-  const bulkP = fetchChunks('mlflow/metrics/get-history-bulk-interval', runIds, key, n, range, bulkCtl.signal);
+  const bulkP = fetchChunks('mlflow/metrics/get-history-bulk-interval', runIds, key, nFirst, range, bulkCtl.signal);
   const mmP = minmax
     ? fetchChunks('mlflowd/metrics/get-history-bulk-minmax', runIds, key, n / 4, range, mmCtl.signal).catch((e) => {
       if (!isMissingEndpoint(e)) throw e;
@@ -79,10 +83,11 @@ export async function fetchSampled(runIds, key, maxResults, range = null, signal
   const first = await Promise.race([bulkP.then((r) => ['bulk', r]), mmP.then((r) => (r ? ['minmax', r] : bulkP.then((b) => ['bulk', b])))]);
   if (first[0] === 'minmax') { bulkCtl.abort(); return first[1]; }
   const bulk = first[1];
-  if (!runIds.some((id) => bulk.get(id).length >= n)) { mmCtl.abort(); return bulk; }
+  if (!runIds.some((id) => bulk.get(id).length >= nFirst)) { mmCtl.abort(); return bulk; }
   if (onFirst) onFirst(bulk);
   const mm = await mmP;
-  return mm || bulk;
+  if (mm) return mm;
+  return nFirst < n ? fetchChunks('mlflow/metrics/get-history-bulk-interval', runIds, key, n, range, signal) : bulk;
 }
 
 function toNum(v) {
