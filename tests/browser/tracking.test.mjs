@@ -236,9 +236,11 @@ test('charts: metric page draws from sampled histories, axis changes re-fetch', 
     page.on('request', (r) => { if (r.url().includes('/metrics/')) calls.push(r.url()); });
     await go(`#/metric/loss?runs=${encodeURIComponent(JSON.stringify([ids.live]))}&experiments=${encodeURIComponent(JSON.stringify([ids.experiment_id]))}`);
     await page.locator('[data-testid=chart-card] canvas').first().waitFor();
-    // both samplers are asked at once
-    assert.ok(calls.some((u) => u.includes('metrics/get-history-bulk-interval') && u.includes('metric_key=loss')));
-    assert.ok(calls.some((u) => u.includes('mlflowd/metrics/get-history-bulk-minmax') && u.includes('metric_key=loss')));
+    // the preview (each bucket's first point) and the min/max sample are asked at once, over the same buckets
+    const mm = calls.filter((u) => u.includes('mlflowd/metrics/get-history-bulk-minmax') && u.includes('metric_key=loss'));
+    assert.ok(mm.some((u) => new URL(u).searchParams.get('sample') === 'first'), calls.join('\n'));
+    assert.ok(mm.some((u) => !new URL(u).searchParams.has('sample')), calls.join('\n'));
+    assert.equal(new Set(mm.map((u) => new URL(u).searchParams.get('max_results'))).size, 1);
     assert.ok(!calls.some((u) => u.includes('metrics/get-history?')), 'never the full history');
     // drag-zoom re-fetches the zoomed step range
     const over = await page.locator('[data-testid=chart-card] .u-over').first().boundingBox();
