@@ -360,6 +360,14 @@ async function main() {
   };
   try {
     const db = join(dir, 'runs.db');
+    // Stock serves only the schema heads its release knows, mlflowd creates
+    // new stores at a newer one: with stock in the comparison, stock's own
+    // store code creates the empty store (mlflowd serves that head as it is).
+    if (withStock && existsSync(py)) {
+      const made = spawnSync(py, ['-c', 'import sys; from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore; '
+        + 'SqlAlchemyStore("sqlite:///" + sys.argv[1], sys.argv[2])', db, join(dir, 'stock-art')], { stdio: 'inherit', timeout: 300000 });
+      if (made.status !== 0) throw new Error('stock mlflow could not create the store');
+    }
     let m = await startMlflowd(db);
     log(`filling ${sc.nRuns} runs and ${sc.chartRuns} x ${sc.chartPoints} points`);
     const t0 = Date.now();
@@ -399,7 +407,6 @@ async function main() {
     writeFileSync(out, doc);
     writeFileSync(opt('--json', join(dirname(out), `ui-bench-${scale}.json`)), JSON.stringify({ scale, sc, res, size, machine, section: text }, null, 2));
     log(`report written to ${out}`);
-    void spawnSync;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -417,7 +424,10 @@ async function stockFirstLoadKib(url, chromiumPath) {
       if (n) bytes += n;
       else { try { bytes += (await r.body()).length; } catch { /* gone */ } }
     });
-    await page.goto(`${url}/#/experiments`, { waitUntil: 'networkidle', timeout: MEASURE_TIMEOUT_MS });
+    // its page keeps polling (never network-idle): the experiments list shown, then 2 s for late chunks
+    await page.goto(`${url}/#/experiments`, { waitUntil: 'load', timeout: MEASURE_TIMEOUT_MS });
+    await page.waitForFunction(UIS.stock.shellReady, null, { timeout: MEASURE_TIMEOUT_MS });
+    await page.waitForTimeout(2000);
     return bytes / 1024;
   } finally {
     await browser.close();
