@@ -163,7 +163,9 @@ enum mlf_status mlf_api_metrics_get_history_bulk(struct mlf_req *req)
 
 /* get-history-bulk-interval, and with minmax its mlflowd-only twin
  * mlflowd/metrics/get-history-bulk-minmax (same parameters and limits,
- * min/max-keeping samples: mlf_metric_history_bulk_minmax). */
+ * min/max-keeping samples: mlf_metric_history_bulk_minmax; with
+ * sample=first, the cheap preview of the same buckets:
+ * mlf_metric_history_bulk_firsts). */
 static enum mlf_status bulk_interval(struct mlf_req *req, int minmax)
 {
 	const char **run_ids, *key;
@@ -201,14 +203,22 @@ static enum mlf_status bulk_interval(struct mlf_req *req, int minmax)
 		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
 		                "end_step must be greater than start_step. Found start_step=%lld and end_step=%lld.",
 		                (long long)start, (long long)end);
+	const char *sample = NULL;
+	if (minmax && (s = mlf_get_str(req, "sample", 0, &sample)) != MLF_OK)
+		return s;
+	if (sample && strcmp(sample, "minmax") && strcmp(sample, "first"))
+		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
+		                "sample must be 'minmax' or 'first'. Found sample='%.100s'.", sample);
+	int firsts = sample && !strcmp(sample, "first");
 	struct mlf_conn *c = mlf_db_read(req->db, &req->err);
 	if (!c)
 		return req->err.status;
 	struct mlf_metric *ms;
 	int n;
-	if ((s = (minmax ? mlf_metric_history_bulk_minmax : mlf_metric_history_bulk_interval)(
-	         c, &req->arena, run_ids, nruns, key, has_start, start, end, max_results, &ms, &n, &req->err)) !=
-	    MLF_OK)
+	if ((s = (firsts   ? mlf_metric_history_bulk_firsts
+	          : minmax ? mlf_metric_history_bulk_minmax
+	                   : mlf_metric_history_bulk_interval)(c, &req->arena, run_ids, nruns, key, has_start, start,
+	                                                       end, max_results, &ms, &n, &req->err)) != MLF_OK)
 		return s;
 	write_metrics(req, ms, n, 1, NULL);
 	return MLF_OK;

@@ -524,30 +524,55 @@ static void minmax_flush(struct mlf_arena *a, struct minmax_pt *b, int nb, struc
 	}
 }
 
+/* The step range [*lo, *hi] of one run's series within the asked range,
+ * from one seek at each end of its (run_uuid, key, step) index range
+ * (MIN and MAX in one statement would read the whole range); *empty when
+ * it has no point there. */
+static enum mlf_status series_range(struct mlf_conn *c, const char *rid, const char *k, int has_range,
+                                    int64_t start_step, int64_t end_step, int64_t *lo, int64_t *hi, int *empty,
+                                    struct mlf_error *err)
+{
+	static const char first_sql[] =
+	    "SELECT step FROM metrics INDEXED BY index_metrics_run_uuid_key_step "
+	    "WHERE run_uuid = ?1 AND key = ?2 AND step BETWEEN ?3 AND ?4 ORDER BY step LIMIT 1";
+	static const char last_sql[] = "SELECT step FROM metrics INDEXED BY index_metrics_run_uuid_key_step "
+	                               "WHERE run_uuid = ?1 AND key = ?2 AND step BETWEEN ?3 AND ?4 ORDER BY step DESC "
+	                               "LIMIT 1";
+	*empty = 1;
+	for (int end = 0; end < 2; end++) {
+		sqlite3_stmt *st = mlf_stmt(c, end ? last_sql : first_sql, err);
+		if (!st)
+			return err->status;
+		mlf_bind_text(st, 1, rid);
+		mlf_bind_text(st, 2, k);
+		sqlite3_bind_int64(st, 3, has_range ? start_step : INT64_MIN);
+		sqlite3_bind_int64(st, 4, has_range ? end_step : INT64_MAX);
+		int rc = sqlite3_step(st);
+		int got = rc == SQLITE_ROW;
+		if (got) {
+			*(end ? hi : lo) = sqlite3_column_int64(st, 0);
+			rc = sqlite3_step(st);
+		}
+		if (!mlf_rows_done(c, st, rc, err))
+			return err->status;
+		if (!got)
+			return MLF_OK;
+	}
+	*empty = 0;
+	return MLF_OK;
+}
+
 static enum mlf_status minmax_run(struct mlf_conn *c, struct mlf_arena *a, const char *rid, const char *k,
                                   int has_range, int64_t start_step, int64_t end_step, int64_t max_results,
                                   struct mlf_metric **out, int *n, int *cap, struct mlf_error *err)
 {
-	static const char range_sql[] =
-	    "SELECT MIN(step), MAX(step) FROM metrics INDEXED BY index_metrics_run_uuid_key_step "
-	    "WHERE run_uuid = ?1 AND key = ?2 AND (?3 = 0 OR step BETWEEN ?4 AND ?5)";
 	static const char rows_sql[] = "SELECT value, timestamp, step, is_nan FROM metrics INDEXED BY "
 	                               "index_metrics_run_uuid_key_step WHERE run_uuid = ?1 AND key = ?2 "
 	                               "AND step BETWEEN ?3 AND ?4 ORDER BY step";
-	sqlite3_stmt *st = mlf_stmt(c, range_sql, err);
-	if (!st)
-		return err->status;
-	mlf_bind_text(st, 1, rid);
-	mlf_bind_text(st, 2, k);
-	sqlite3_bind_int(st, 3, has_range);
-	sqlite3_bind_int64(st, 4, start_step);
-	sqlite3_bind_int64(st, 5, end_step);
-	int rc = sqlite3_step(st);
-	int empty = rc != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL;
-	int64_t lo = empty ? 0 : sqlite3_column_int64(st, 0), hi = empty ? 0 : sqlite3_column_int64(st, 1);
-	if (rc == SQLITE_ROW)
-		rc = sqlite3_step(st);
-	if (!mlf_rows_done(c, st, rc, err))
+	int64_t lo, hi;
+	int empty, rc;
+	sqlite3_stmt *st;
+	if (series_range(c, rid, k, has_range, start_step, end_step, &lo, &hi, &empty, err) != MLF_OK)
 		return err->status;
 	if (empty)
 		return MLF_OK;
@@ -596,6 +621,75 @@ static enum mlf_status minmax_run(struct mlf_conn *c, struct mlf_arena *a, const
 		return err->status;
 	if (nb)
 		minmax_flush(a, b, have_ext ? 4 : 2, out, n, cap);
+	return MLF_OK;
+}
+
+/* The preview sample of one run (mlf_metric_history_bulk_firsts): the
+ * buckets of minmax_run, each keeping only its first point, and the
+ * range's last point. Each point is one seek of the (run_uuid, key, step)
+ * index (the first step at or after the next bucket's start), so a run
+ * costs about max_results rows read however long its series is. The
+ * points are those minmax_run would keep as firsts and last (index order:
+ * step, then rowid). */
+static enum mlf_status firsts_run(struct mlf_conn *c, struct mlf_arena *a, const char *rid, const char *k,
+                                  int has_range, int64_t start_step, int64_t end_step, int64_t max_results,
+                                  struct mlf_metric **out, int *n, int *cap, struct mlf_error *err)
+{
+	static const char next_sql[] = "SELECT value, timestamp, step, is_nan, rowid FROM metrics INDEXED BY "
+	                               "index_metrics_run_uuid_key_step WHERE run_uuid = ?1 AND key = ?2 "
+	                               "AND step BETWEEN ?3 AND ?4 ORDER BY step LIMIT 1";
+	static const char last_sql[] = "SELECT value, timestamp, step, is_nan, rowid FROM metrics INDEXED BY "
+	                               "index_metrics_run_uuid_key_step WHERE run_uuid = ?1 AND key = ?2 "
+	                               "AND step BETWEEN ?3 AND ?4 ORDER BY step DESC LIMIT 1";
+	int64_t lo, hi;
+	int empty;
+	if (series_range(c, rid, k, has_range, start_step, end_step, &lo, &hi, &empty, err) != MLF_OK)
+		return err->status;
+	if (empty)
+		return MLF_OK;
+	uint64_t span = (uint64_t)hi - (uint64_t)lo, width = span / (uint64_t)max_results + 1;
+	int64_t from = lo, last_rowid = 0;
+	int have = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (;;) {
+			sqlite3_stmt *st = mlf_stmt(c, pass ? last_sql : next_sql, err);
+			if (!st)
+				return err->status;
+			mlf_bind_text(st, 1, rid);
+			mlf_bind_text(st, 2, k);
+			sqlite3_bind_int64(st, 3, pass ? lo : from);
+			sqlite3_bind_int64(st, 4, hi);
+			int rc = sqlite3_step(st);
+			int got = rc == SQLITE_ROW;
+			struct mlf_metric m = {.key = k, .run_id = rid};
+			int64_t rowid = 0;
+			if (got) {
+				m.value =
+				    mlf__stored_to_double(sqlite3_column_double(st, 0), sqlite3_column_int(st, 3));
+				m.timestamp = sqlite3_column_int64(st, 1);
+				m.step = sqlite3_column_int64(st, 2);
+				rowid = sqlite3_column_int64(st, 4);
+				rc = sqlite3_step(st);
+			}
+			if (!mlf_rows_done(c, st, rc, err))
+				return err->status;
+			if (!got || (pass && have && rowid == last_rowid))
+				break;
+			if (*n == *cap) {
+				int nc = *cap ? *cap * 2 : 64;
+				*out = mlf_arena_grow(a, *out, (size_t)*n, (size_t)nc, sizeof **out);
+				*cap = nc;
+			}
+			(*out)[(*n)++] = m;
+			have = 1;
+			last_rowid = rowid;
+			/* the next bucket's first step, unless this was the last bucket */
+			uint64_t next = ((uint64_t)m.step - (uint64_t)lo) / width + 1;
+			if (pass || next > span / width)
+				break;
+			from = (int64_t)((uint64_t)lo + next * width);
+		}
+	}
 	return MLF_OK;
 }
 
@@ -704,5 +798,14 @@ enum mlf_status mlf_metric_history_bulk_minmax(struct mlf_conn *c, struct mlf_ar
                                                struct mlf_error *err)
 {
 	return bulk_read(c, a, run_ids, nruns, key, has_range, start_step, end_step, max_results, minmax_run, out, n,
+	                 err);
+}
+
+enum mlf_status mlf_metric_history_bulk_firsts(struct mlf_conn *c, struct mlf_arena *a, const char *const *run_ids,
+                                               int nruns, const char *key, int has_range, int64_t start_step,
+                                               int64_t end_step, int64_t max_results, struct mlf_metric **out, int *n,
+                                               struct mlf_error *err)
+{
+	return bulk_read(c, a, run_ids, nruns, key, has_range, start_step, end_step, max_results, firsts_run, out, n,
 	                 err);
 }

@@ -229,4 +229,12 @@ enum mlf_status mlf_metric_history_bulk_minmax(struct mlf_conn *c, struct mlf_ar
                                                int64_t end_step, int64_t max_results, struct mlf_metric **out, int *n,
                                                struct mlf_error *err);
 
+/* The cheap preview of mlf_metric_history_bulk_minmax (same buckets): each
+ * bucket's first point and the range's last, found by one index seek each,
+ * so about max_results rows are read per run however long its series. */
+enum mlf_status mlf_metric_history_bulk_firsts(struct mlf_conn *c, struct mlf_arena *a, const char *const *run_ids,
+                                               int nruns, const char *key, int has_range, int64_t start_step,
+                                               int64_t end_step, int64_t max_results, struct mlf_metric **out, int *n,
+                                               struct mlf_error *err);
+
 #endif

@@ -25,6 +25,10 @@ server` from .venv, then build/mlflowd), on fresh SQLite databases:
       the time a new client takes while 1,000 connections sit idle or half-sent
   W13 soak under many clients: 64 keep-alive clients (8 at tiny) mixing writes and
       reads for the scale's w13_s; lost writes, fairness, RSS over time (bench_soak.py)
+  W15 UI: the web UI in headless chromium (ui_bench.mjs, its own fill and servers):
+      first rows of a 10,000-run experiment, sort by a metric, scroll first to last,
+      run page, a chart of 10 runs x 100,000 points (first frame and every spike
+      drawn), the UI's gzipped size; stock's UI side by side where it can do the same
 
 plus the ceilings (scripts/bench/sqlite_ceiling.c, civetweb_ceiling.c), the
 correctness gates, and the report (markdown + PNG plot).
@@ -112,7 +116,12 @@ SCALES = {
 # written through the REST API within reg_budget_s are written by direct SQL.
 # W13: w13_clients clients in w13_procs client processes for w13_s seconds.
 
-ALL_WORKLOADS = ["W0", "W1", "W3", "W5", "W7", "W9", "W11", "W12", "W13", "W14", "ceilings"]
+ALL_WORKLOADS = ["W0", "W1", "W3", "W5", "W7", "W9", "W11", "W12", "W13", "W14", "W15", "ceilings"]
+# W15: the scale of scripts/bench/ui_bench.mjs for each bench scale, and whether
+# stock's UI is measured too (at tiny it is not: starting stock and loading its
+# UI bundle would take most of the tiny run's time).
+W15_UI = {"tiny": ("tiny", False), "small": ("small", True), "full": ("full", True)}
+W15_TIMEOUT_S = {"tiny": 300, "small": 1800, "full": 3600}
 W14_CLIENTS = 256  # keep-alive log-metric clients of W14 (target: every one served, p99 < 100 ms)
 W14_HELD = 1000  # connections W14 keeps open, idle or with half a header, while a new client comes
 W14_NEW_CLIENTS = 20  # new clients timed one after another meanwhile
@@ -944,6 +953,49 @@ class Harness:
         if m:
             self.calib.append([phase, float(m.group(1))])
             log(f"CPU calibration at {phase}: {float(m.group(1)):.1f} ms")
+
+    # ---- W15: the web UI ---------------------------------------------------
+
+    def w15_ui(self):
+        """W15: scripts/bench/ui_bench.mjs in headless chromium, mlflowd's UI
+        and (small, full) stock's UI on a copy of the same database; it fills
+        and starts its own servers. Its figures go into res (W15_*) and its
+        report section into the report."""
+        a = self.args
+        node = shutil.which("node")
+        chromium = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
+        if not node or not os.access(chromium, os.X_OK) or \
+                not (ROOT / "ui" / "node_modules" / "playwright-core").is_dir():
+            msg = "W15 (UI) not run: node, chromium or ui/node_modules is missing (scripts/setup --tests)"
+            self.notes["mlflowd"].append(msg)
+            log(msg)
+            return
+        ui_scale, with_stock = W15_UI[a.scale]
+        self.calibrate("W15 (UI)")
+        out, js = self.work / "ui-bench.md", self.work / "ui-bench.json"
+        cmd = [node, str(ROOT / "scripts" / "bench" / "ui_bench.mjs"), "--scale", ui_scale, "--out", str(out),
+               "--json", str(js)]
+        if not (with_stock and "stock" in a.servers):
+            cmd.append("--no-stock")
+        self.commands["W15"] = (f"node scripts/bench/ui_bench.mjs --scale {ui_scale} --out $TMP/ui-bench.md "
+                                f"--json $TMP/ui-bench.json" + (" --no-stock" if cmd[-1] == "--no-stock" else ""))
+        env = dict(os.environ, MLFLOWD_BIN=a.mlflowd, MLF_VENV_PY=str(VENV / "bin" / "python"))
+        t0 = time.time()
+        p = subprocess.run(cmd, env=env, timeout=W15_TIMEOUT_S[a.scale])
+        if p.returncode != 0 or not js.exists():
+            raise RuntimeError(f"ui_bench.mjs exited with status {p.returncode}")
+        data = json.loads(js.read_text())
+        for kind, vals in data["res"].items():
+            r = self.res.setdefault(kind, {})
+            for k in ("first_rows", "sort", "sort_duration", "scroll", "run_page", "chart_first", "chart"):
+                if vals.get(k) is not None:
+                    r[f"W15_{k}_ms"] = vals[k]
+            if vals.get("size_kib"):
+                r["W15_size_kib"] = vals["size_kib"]
+        self.res["mlflowd"]["W15_size_kib"] = data["size"]["total_kib"]
+        self.res["mlflowd"]["W15_ui_sc"] = data["sc"]
+        self.ui_section = data["section"]
+        log(f"W15 (UI) done in {time.time() - t0:.0f} s")
 
     def pre_312_schema(self, schema):
         """storage/schema.sql without the metric index MLflow 3.12 added
@@ -2136,6 +2188,12 @@ class Harness:
                 self.errors.append(f"{step}: {e}")
                 log(f"[{step}] aborted: {e}")
                 traceback.print_exc()
+        if "W15" in a.workloads and "mlflowd" in a.servers:
+            try:
+                self.w15_ui()
+            except Exception as e:
+                self.errors.append(f"W15: {e}")
+                log(f"W15 (UI) failed: {e}")
         self.calibrate("end")
         self.compare_answers()
         self.info["loadavg_at_end"] = open("/proc/loadavg").read().split()[0]
@@ -2380,6 +2438,23 @@ class Report:
             " ms", "lo", plot=False)
         row(f"W14 new client (connect, GET /health) while {W14_HELD:,} connections sit idle or half-sent: "
             f"median", "W14_new_client_ms", " ms", "lo", plot=False)
+        ui_sc = (h.res["mlflowd"].get("W15_ui_sc") or {})
+        if ui_sc:
+            n, cr, cp = ui_sc["nRuns"], ui_sc["chartRuns"], ui_sc["chartPoints"]
+            row(f"W15 UI: first rows of a {n:,}-run experiment, from navigation", "W15_first_rows_ms", " ms", "lo",
+                1000, plot=False)
+            row("W15 UI: sort the runs by a metric column", "W15_sort_ms", " ms", "lo", 300, plot=False)
+            row(f"W15 UI: sort the runs by duration (all {n:,} loaded, sorted in the page)", "W15_sort_duration_ms",
+                " ms", "lo", plot=False)
+            row(f"W15 UI: scroll the runs table from the first to the last of {n:,} runs", "W15_scroll_ms", " ms",
+                "lo", 3000, plot=False)
+            row("W15 UI: run page, from navigation", "W15_run_page_ms", " ms", "lo", 300, plot=False)
+            row(f"W15 UI: chart of {cr} runs x {cp:,} points, first frame (preview sample)", "W15_chart_first_ms",
+                " ms", "lo", plot=False)
+            row(f"W15 UI: chart of {cr} runs x {cp:,} points, every spike drawn (stock: its chart drawn)",
+                "W15_chart_ms", " ms", "lo", 500, plot=False)
+            row("W15 UI: code and libraries, gzip as served (stock: JS+CSS of its first page)", "W15_size_kib",
+                " KiB", "lo", 150, plot=False)
         row("W0 idle PSS, whole process tree", "idle_pss_mb", " MiB", "lo", plot=False)
         for cc in sc["w1_conc"]:
             tabs = 8000 if cc == 16 else None
@@ -2961,6 +3036,9 @@ class Report:
                      "of client overhead for both servers.")
             L.append("")
         L += bench_soak.report_section(h)
+        if getattr(h, "ui_section", None):
+            L += h.ui_section.rstrip("\n").split("\n")
+            L.append("")
 
         # ---- correctness
         L.append("## Correctness")
@@ -3205,6 +3283,7 @@ def main():
         for k in ("info", "res", "gates", "notes", "noise", "errors", "commands"):
             setattr(h, k, saved[k])
         h.calib = saved.get("calib", [])
+        h.ui_section = saved.get("ui_section")
         for i in range(h.data.n_runs):
             h.data.search_run(i)
         Path(a.out).write_text(Report(h).build())
@@ -3217,7 +3296,7 @@ def main():
         raw = h.work / "results.json"
         raw.write_text(json.dumps({"scale": a.scale, "servers": a.servers, "pin": a.pin, "info": h.info,
                                    "res": h.res, "gates": h.gates, "notes": h.notes, "noise": h.noise,
-                                   "calib": h.calib,
+                                   "calib": h.calib, "ui_section": getattr(h, "ui_section", None),
                                    "errors": h.errors, "commands": h.commands, "answers": h.answers},
                                   indent=1, default=str))
         text = Report(h).build()

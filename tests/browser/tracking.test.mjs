@@ -10,6 +10,11 @@ let ids;
 
 const rows = (page) => page.locator('[data-testid=run-row]');
 const statusText = (page) => page.locator('[data-testid=runs-status]').textContent();
+// names of the rows in the page, top to bottom (kept rows need not be in DOM order)
+const inOrder = () => [...document.querySelectorAll('[data-testid=run-row]')]
+  .sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top)).map((r) => r.querySelector('a').textContent);
+const shownInOrder = (page) => page.evaluate(inOrder);
+const firstShown = (page, name) => page.waitForFunction(`(${inOrder})()[0] === ${JSON.stringify(name)}`);
 
 async function apiPost(path, body) {
   const r = await fetch(`${srv.url}/api/2.0/mlflow/${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
@@ -231,9 +236,11 @@ test('charts: metric page draws from sampled histories, axis changes re-fetch', 
     page.on('request', (r) => { if (r.url().includes('/metrics/')) calls.push(r.url()); });
     await go(`#/metric/loss?runs=${encodeURIComponent(JSON.stringify([ids.live]))}&experiments=${encodeURIComponent(JSON.stringify([ids.experiment_id]))}`);
     await page.locator('[data-testid=chart-card] canvas').first().waitFor();
-    // both samplers are asked at once
-    assert.ok(calls.some((u) => u.includes('metrics/get-history-bulk-interval') && u.includes('metric_key=loss')));
-    assert.ok(calls.some((u) => u.includes('mlflowd/metrics/get-history-bulk-minmax') && u.includes('metric_key=loss')));
+    // the preview (each bucket's first point) and the min/max sample are asked at once, over the same buckets
+    const mm = calls.filter((u) => u.includes('mlflowd/metrics/get-history-bulk-minmax') && u.includes('metric_key=loss'));
+    assert.ok(mm.some((u) => new URL(u).searchParams.get('sample') === 'first'), calls.join('\n'));
+    assert.ok(mm.some((u) => !new URL(u).searchParams.has('sample')), calls.join('\n'));
+    assert.equal(new Set(mm.map((u) => new URL(u).searchParams.get('max_results'))).size, 1);
     assert.ok(!calls.some((u) => u.includes('metrics/get-history?')), 'never the full history');
     // drag-zoom re-fetches the zoomed step range
     const over = await page.locator('[data-testid=chart-card] .u-over').first().boundingBox();
@@ -347,5 +354,58 @@ test('unknown experiments and runs show the server message, not a blank page', a
     await page.locator('[data-testid=error]', { hasText: 'RESOURCE_DOES_NOT_EXIST' }).waitFor();
     await go('#/experiments/not-a-number');
     await page.locator('[data-testid=error]', { hasText: 'INVALID_PARAMETER_VALUE' }).waitFor();
+  });
+});
+
+test('runs table: refreshes by itself while runs are RUNNING (scroll, selection and unchanged rows kept); duration sort', async (t) => {
+  const exp = await apiPost('experiments/create', { name: 'live-table' });
+  const eid = exp.experiment_id;
+  const t0 = Date.now() - 10 * 86400000;
+  const made = [];
+  for (let i = 0; i < 60; i++) {
+    const run = (await apiPost('runs/create', { experiment_id: eid, run_name: `r${i}`, start_time: t0 + i * 1000 })).run.info.run_id;
+    await apiPost('runs/log-metric', { run_id: run, key: 'acc', value: i / 100, timestamp: t0, step: 0 });
+    await apiPost('runs/update', { run_id: run, status: 'FINISHED', end_time: t0 + i * 1000 + (i + 1) * 1000 }); // duration (i + 1) s
+    made.push(run);
+  }
+  const live = (await apiPost('runs/create', { experiment_id: eid, run_name: 'live', start_time: t0 + 30500 })).run.info.run_id;
+  await apiPost('runs/log-metric', { run_id: live, key: 'acc', value: 0.5, timestamp: t0, step: 0 });
+  await withPage(browser, srv.url, t, async ({ page, go }) => {
+    const searches = [];
+    page.on('request', (r) => { if (r.url().includes('/runs/search')) searches.push(JSON.parse(r.postData())); });
+    await go(`#/experiments/${eid}`);
+    await page.waitForFunction(() => document.querySelector('[data-testid=runs-status]')?.textContent === '61 runs');
+    // select the newest run, scroll down to the running one
+    await page.locator(`[data-run-id="${made[59]}"] input[type=checkbox]`).check();
+    await page.evaluate(() => { document.querySelector('[data-testid=runs-grid]').scrollTop = 560; });
+    const liveRow = page.locator(`[data-testid=run-row][data-run-id="${live}"]`);
+    await liveRow.waitFor();
+    assert.equal(await liveRow.locator('.status').textContent(), 'RUNNING');
+    await page.evaluate((id) => { document.querySelector(`[data-run-id="${id}"]`).dataset.mark = 'kept'; }, made[40]);
+    // the run logs, finishes, and a new run starts
+    await apiPost('runs/log-metric', { run_id: live, key: 'acc', value: 0.75, timestamp: t0 + 1, step: 1 });
+    await apiPost('runs/update', { run_id: live, status: 'FINISHED', end_time: t0 + 5 * 86400000 }); // 5 days
+    const late = (await apiPost('runs/create', { experiment_id: eid, run_name: 'late', start_time: t0 + 100000 })).run.info.run_id;
+    await page.waitForFunction((id) => document.querySelector(`[data-run-id="${id}"] .status`)?.textContent === 'FINISHED', live, { timeout: 60000 });
+    await page.waitForFunction(() => /^62 runs/.test(document.querySelector('[data-testid=runs-status]').textContent));
+    assert.ok((await liveRow.textContent()).includes('0.75'), await liveRow.textContent());
+    assert.equal(await page.evaluate(() => document.querySelector('[data-testid=runs-grid]').scrollTop), 560);
+    assert.match(await statusText(page), /1 selected/);
+    // the unchanged row is the same element (moved one row down by the new run), not drawn again
+    assert.equal(await page.evaluate((id) => document.querySelector(`[data-run-id="${id}"]`).dataset.mark, made[40]), 'kept');
+    await page.evaluate(() => { document.querySelector('[data-testid=runs-grid]').scrollTop = 0; });
+    await page.locator(`[data-run-id="${made[59]}"] input[type=checkbox]:checked`).waitFor();
+    assert.equal((await shownInOrder(page))[0], 'late');
+
+    // duration: MLflow's search-runs has no order key for it; sorted in the page over every run
+    const before = searches.length;
+    await page.click('[data-col="attr.duration"]'); // longest first
+    assert.match(page.url(), /orderByKey=duration/);
+    await firstShown(page, 'late'); // RUNNING for 10 days
+    assert.deepEqual((await shownInOrder(page)).slice(0, 4), ['late', 'live', 'r59', 'r58']);
+    await page.click('[data-col="attr.duration"]');
+    await firstShown(page, 'r0');
+    assert.deepEqual((await shownInOrder(page)).slice(0, 3), ['r0', 'r1', 'r2']);
+    assert.ok(searches.slice(before).every((s) => !JSON.stringify(s.order_by).includes('duration')), 'the server is never asked to sort by duration');
   });
 });

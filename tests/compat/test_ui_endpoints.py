@@ -118,3 +118,41 @@ def test_minmax_bad_input(client, api):
     client.log_metric(run, "wide", 3.0, step=0)
     w = api.request("GET", MINMAX, params={"run_ids": [run], "metric_key": "wide", "max_results": 2}).json()["metrics"]
     assert [m["step"] for m in w] == [-(2**62), 0, 2**62]
+
+
+def test_minmax_preview_sample(client, api):
+    """sample=first: each bucket's first point and the range's last, a subset of the min/max sample."""
+    exp = client.create_experiment(uniq("minmax-first"))
+    a = client.create_run(exp).info.run_id
+    b = client.create_run(exp).info.run_id
+    values = [float(s % 7) for s in range(5000)]
+    values[2501] = 100.0
+    _log_series(client, a, "loss", values)
+    _log_series(client, b, "loss", [1.0, 2.0, 3.0])
+    q = {"run_ids": [a, b], "metric_key": "loss", "max_results": 10}
+    first = api.request("GET", MINMAX, params={**q, "sample": "first"})
+    assert first.status_code == 200, first.text
+    fa = [m for m in first.json()["metrics"] if m["run_id"] == a]
+    # 10 buckets of 500 steps: their first steps, then the last step
+    assert [m["step"] for m in fa] == [0, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 4500, 4999]
+    assert [m["value"] for m in fa] == [values[m["step"]] for m in fa]
+    assert {"key", "value", "timestamp", "step", "run_id"} <= set(fa[0])
+    # every preview point is one the min/max sample keeps; only the latter has the spike
+    full = api.request("GET", MINMAX, params=q).json()["metrics"]
+    keep = {(m["run_id"], m["step"], m["value"], m["timestamp"]) for m in full}
+    assert all((m["run_id"], m["step"], m["value"], m["timestamp"]) in keep for m in first.json()["metrics"])
+    assert 100.0 in [m["value"] for m in full] and 100.0 not in [m["value"] for m in fa]
+    # a short series comes back whole; a zoomed range only its own steps
+    assert [m["value"] for m in first.json()["metrics"] if m["run_id"] == b] == [1.0, 2.0, 3.0]
+    z = api.request("GET", MINMAX, params={**q, "run_ids": [a], "sample": "first", "start_step": 2495,
+                                           "end_step": 2504}).json()["metrics"]
+    assert [m["step"] for m in z] == list(range(2495, 2505))
+    # sample="minmax" is the default
+    assert api.request("GET", MINMAX, params={**q, "sample": "minmax"}).json()["metrics"] == full
+    # gaps: empty buckets are skipped, one seek per point found
+    client.log_metric(a, "sparse", 1.0, step=0)
+    client.log_metric(a, "sparse", 2.0, step=10**12)
+    s = api.request("GET", MINMAX, params={"run_ids": [a], "metric_key": "sparse", "max_results": 2500,
+                                           "sample": "first"}).json()["metrics"]
+    assert [m["step"] for m in s] == [0, 10**12]
+    assert_invalid(api.request("GET", MINMAX, params={**q, "sample": "lttb"}), "sample must be")

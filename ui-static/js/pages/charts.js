@@ -1,7 +1,8 @@
 // pages/charts.js: metric history charts of one or many runs (uPlot): one card
 // per metric, drawn when it scrolls into view from sampled histories (mlflowd's
-// min/max-keeping get-history-bulk-minmax, else MLflow's get-history-bulk-interval;
-// never the full series), x axis step / wall time /
+// get-history-bulk-minmax: a cheap preview first, then the min/max-keeping
+// sample; else MLflow's get-history-bulk-interval; never the full series),
+// x axis step / wall time /
 // relative time, log scale, EMA smoothing, and zoom that re-fetches the zoomed
 // step range at full detail. Used by the run page, the experiment's chart tab
 // and the metric page.
@@ -33,12 +34,12 @@ function loadUplot() {
 let minmax = true;
 
 // One sampled read of runIds, in requests of at most 100 runs: Map runId -> points.
-async function fetchChunks(path, runIds, key, maxResults, range, signal) {
+async function fetchChunks(path, runIds, key, maxResults, range, signal, extra = null) {
   const out = new Map(runIds.map((id) => [id, []]));
   const chunks = [];
   for (let i = 0; i < runIds.length; i += MAX_RUNS_PER_REQUEST) chunks.push(runIds.slice(i, i + MAX_RUNS_PER_REQUEST));
   await Promise.all(chunks.map(async (ids) => {
-    const query = { run_ids: ids, metric_key: key, max_results: Math.max(1, Math.min(MAX_POINTS_PER_RUN, Math.round(maxResults))) };
+    const query = { run_ids: ids, metric_key: key, max_results: Math.max(1, Math.min(MAX_POINTS_PER_RUN, Math.round(maxResults))), ...extra };
     if (range) { query.start_step = Math.floor(range[0]); query.end_step = Math.ceil(range[1]); }
     const r = await api(path, { query, signal });
     for (const m of r.metrics || []) {
@@ -49,40 +50,41 @@ async function fetchChunks(path, runIds, key, maxResults, range, signal) {
   return out;
 }
 
+const BULK = 'mlflow/metrics/get-history-bulk-interval';
+const MINMAX = 'mlflowd/metrics/get-history-bulk-minmax';
+
 // Sampled history of key for runs: Map runId -> [{step, timestamp, value}] in
-// step order, about maxResults points per run. Two reads at once: MLflow's
-// sampler (get-history-bulk-interval: first point of each bucket, the
-// cheapest read) and mlflowd's min/max sampler (keeps spikes). The min/max
-// answer is the result whenever it comes; if MLflow's comes first and no run
-// was thinned (each came back with fewer points than asked, i.e. whole), it
-// is the result and the other read is dropped; otherwise onFirst(series)
-// gets it to draw meanwhile.
+// step order, about maxResults points per run. From mlflowd, two reads at
+// once over the same buckets (maxResults / 4 per run): the preview
+// (sample=first: each bucket's first point, one index seek each, so it
+// costs about the points it answers) and the min/max sample (each bucket's
+// first, last, lowest and highest point: it reads every point of the range,
+// and keeps every spike). The min/max answer is the result whenever it
+// comes; if the preview comes first, onFirst(series) gets it to draw
+// meanwhile. A server without the min/max sampler (404) gets MLflow's
+// get-history-bulk-interval (first point of each of maxResults buckets).
 export async function fetchSampled(runIds, key, maxResults, range = null, signal, onFirst = null) {
   const n = Math.max(1, Math.min(MAX_POINTS_PER_RUN, Math.round(maxResults)));
+  if (!minmax) return fetchChunks(BULK, runIds, key, n, range, signal);
   const sub = () => {
     const c = new AbortController();
     if (signal) signal.addEventListener('abort', () => c.abort(), { once: true });
     return c;
   };
-  const bulkCtl = sub();
-  const mmCtl = sub();
-  const bulkP = fetchChunks('mlflow/metrics/get-history-bulk-interval', runIds, key, n, range, bulkCtl.signal);
-  const mmP = minmax
-    ? fetchChunks('mlflowd/metrics/get-history-bulk-minmax', runIds, key, n / 4, range, mmCtl.signal).catch((e) => {
-      if (!isMissingEndpoint(e)) throw e;
-      minmax = false;
-      return null;
-    })
-    : Promise.resolve(null);
-  mmP.catch(() => {}); // awaited below or dropped on purpose
-  bulkP.catch(() => {});
-  const first = await Promise.race([bulkP.then((r) => ['bulk', r]), mmP.then((r) => (r ? ['minmax', r] : bulkP.then((b) => ['bulk', b])))]);
-  if (first[0] === 'minmax') { bulkCtl.abort(); return first[1]; }
-  const bulk = first[1];
-  if (!runIds.some((id) => bulk.get(id).length >= n)) { mmCtl.abort(); return bulk; }
-  if (onFirst) onFirst(bulk);
-  const mm = await mmP;
-  return mm || bulk;
+  const previewCtl = sub();
+  const mmP = fetchChunks(MINMAX, runIds, key, n / 4, range, signal).catch((e) => {
+    if (!isMissingEndpoint(e)) throw e;
+    minmax = false;
+    return null;
+  });
+  // the preview is only a first frame: any failure of it leaves the min/max read to answer
+  const previewP = fetchChunks(MINMAX, runIds, key, n / 4, range, previewCtl.signal, { sample: 'first' }).catch(() => null);
+  mmP.catch(() => {}); // awaited below
+  const first = await Promise.race([mmP.then((r) => ['minmax', r]), previewP.then((r) => ['preview', r])]);
+  if (first[0] === 'minmax') previewCtl.abort();
+  else if (first[1] && onFirst) onFirst(first[1]);
+  const mm = first[0] === 'minmax' ? first[1] : await mmP;
+  return mm || fetchChunks(BULK, runIds, key, n, range, signal);
 }
 
 function toNum(v) {

@@ -3,7 +3,10 @@
 // and tag key of the experiment as a column (mlflowd/experiments/keys), server-side
 // sort and filter, virtualized rows fed by runs/search pages fetched while
 // scrolling, nested runs, selection for compare / delete / restore, CSV download.
-// View state (filter, sort, columns, lifecycle) lives in the URL query.
+// View state (filter, sort, columns, lifecycle) lives in the URL query. Sorting
+// by duration is done here, over every run of the filter (MLflow's search-runs
+// has no order key for it). While runs are RUNNING the loaded rows refresh by
+// themselves in place.
 import { api, isMissingEndpoint } from '../api.js';
 import { h, clear, errorBox, emptyState, formDialog, confirmDialog, toast } from '../dom.js';
 import { fmtTime, relTime, fmtDuration, runDuration, fmtNumber, sourceName } from '../lib/format.js';
@@ -18,13 +21,18 @@ const PREFETCH = 3000;        // keep this many rows loaded beyond the last visi
 const OVERSCAN = 8;           // rows rendered above and below the viewport
 const DEFAULT_MAX_KEYS = 40;  // default columns per kind (the chooser shows all)
 const CHART_RUNS = 10;        // runs charted when none are selected
+const DURATION_KEY = 'duration'; // orderByKey of the duration sort (done in the page)
+const CLIENT_SORT_MAX = 50000;   // runs loaded at most for the duration sort
+const REFRESH_MS = 5000;         // refresh of the loaded rows while a run is RUNNING
+const IDLE_PROBE_MS = 30000;     // otherwise: how often to ask whether a run is RUNNING
+const REFRESH_MAX = 1000;        // rows re-read by one refresh (the first ones)
 const NOTE = 'mlflow.note.content';
 const PARENT = 'mlflow.parentRunId';
 
 const ATTRS = [
   { id: 'attr.run_name', label: 'Run name', width: 240, sort: 'attributes.run_name' },
   { id: 'attr.created', label: 'Created', width: 130, sort: 'attributes.start_time' },
-  { id: 'attr.duration', label: 'Duration', width: 90, sort: null },
+  { id: 'attr.duration', label: 'Duration', width: 90, sort: DURATION_KEY },
   { id: 'attr.source', label: 'Source', width: 150, sort: 'tags.`mlflow.source.name`' },
   { id: 'attr.user', label: 'User', width: 110, sort: 'attributes.user_id' },
   { id: 'attr.status', label: 'Status', width: 96, sort: 'attributes.status' },
@@ -103,20 +111,36 @@ export default async function render(root, route) {
   const keys = { metrics: new Set(), params: new Set(), tags: new Set() };
   let keysTruncated = false; // the server listed only the first keys of some kind
 
+  // the duration sort is done here over every run: the server sends them newest first
+  const clientSort = () => state.orderKey === DURATION_KEY;
+  const capped = () => clientSort() && !done && rows.length >= CLIENT_SORT_MAX;
+
   function body() {
     return {
       experiment_ids: [eid],
       filter: state.filter,
       run_view_type: state.deleted ? 'DELETED_ONLY' : 'ACTIVE_ONLY',
-      order_by: [`${state.orderKey} ${state.asc ? 'ASC' : 'DESC'}`],
+      order_by: [clientSort() ? 'attributes.start_time DESC' : `${state.orderKey} ${state.asc ? 'ASC' : 'DESC'}`],
     };
+  }
+
+  // rows by duration (runs without one last, whatever the direction), ties newest first
+  function byDuration(list) {
+    const now = Date.now();
+    const keyed = list.map((r) => ({ r, d: runDuration(r.info, now) }));
+    keyed.sort((a, b) => {
+      if (a.d === null || b.d === null) return (a.d === null) - (b.d === null);
+      if (a.d !== b.d) return state.asc ? a.d - b.d : b.d - a.d;
+      return Number(b.r.info.start_time || 0) - Number(a.r.info.start_time || 0);
+    });
+    return keyed.map((x) => x.r);
   }
 
   async function fetchPage() {
     if (loading || done) return loading;
     const my = gen;
     ctl = new AbortController();
-    const size = rows.length ? Math.min(MAX_PAGE, Math.max(PAGE, rows.length)) : FIRST_PAGE;
+    const size = rows.length || clientSort() ? Math.min(MAX_PAGE, Math.max(PAGE, rows.length)) : FIRST_PAGE;
     const req = { ...body(), max_results: size };
     if (token) req.page_token = token;
     loading = (async () => {
@@ -167,7 +191,11 @@ export default async function render(root, route) {
     return fetchPage();
   }
 
-  function buildDisplay() {
+  // reuse: keep the row elements of runs whose data and place in the tree did
+  // not change (a refresh then repaints only the rows that changed)
+  function buildDisplay(reuse = false) {
+    const old = new Map();
+    if (reuse) for (const [idx, el] of rowCache) { const d = display[idx]; if (d) old.set(d.run, { el, depth: d.depth, nkids: d.nkids }); }
     const kids = new Map();
     const top = [];
     // a parent chain that loops (A under B under A) leaves its runs at the top
@@ -179,7 +207,7 @@ export default async function render(root, route) {
       }
       return false;
     };
-    for (const r of rows) {
+    for (const r of clientSort() ? byDuration(rows) : rows) {
       const p = r.tags[PARENT];
       if (p && p !== r.id && byId.has(p) && !loops(r)) {
         if (!kids.has(p)) kids.set(p, []);
@@ -198,6 +226,63 @@ export default async function render(root, route) {
     for (const r of top) add(r, 0);
     display = out;
     rowCache.clear();
+    out.forEach((d, i) => {
+      const o = old.get(d.run);
+      if (!o || o.depth !== d.depth || o.nkids !== d.nkids) return;
+      o.el.style.top = i * ROW + 'px';
+      rowCache.set(i, o.el);
+    });
+  }
+
+  // ---- refresh while runs are RUNNING ----
+  // The first rows (up to REFRESH_MAX) are read again in the current order and
+  // merged in place: unchanged runs keep their objects (and their row
+  // elements), new runs appear where the server puts them, selection and
+  // scroll position stay. Checked every REFRESH_MS while a loaded run is
+  // RUNNING, else every IDLE_PROBE_MS with a one-run search for RUNNING runs;
+  // never while the page is hidden, another tab is shown or a page is loading.
+  let refreshTimer = null;
+  const sigOf = (r) => JSON.stringify([r.info, r.metrics, r.params, r.tags, r.inputs]);
+  async function refresh() {
+    const my = gen;
+    const n = Math.min(REFRESH_MAX, Math.max(FIRST_PAGE, rows.length));
+    const r = await api('mlflow/runs/search', { method: 'POST', body: { ...body(), max_results: n } });
+    if (my !== gen || closed || loading) return;
+    let newKeys = false;
+    const fresh = (r.runs || []).map(prepRun).map((f) => {
+      const o = byId.get(f.id);
+      for (const k in f.metrics) if (!keys.metrics.has(k)) { keys.metrics.add(k); newKeys = true; }
+      for (const k in f.params) if (!keys.params.has(k)) { keys.params.add(k); newKeys = true; }
+      for (const k in f.tags) if (!keys.tags.has(k)) { keys.tags.add(k); newKeys = true; }
+      // a RUNNING run's duration grows: its row is drawn again
+      return o && f.info.status !== 'RUNNING' && sigOf(o) === sigOf(f) ? o : f;
+    });
+    const ids = new Set(fresh.map((f) => f.id));
+    const all = rows.length <= n;
+    rows = fresh.concat(all ? [] : rows.slice(n).filter((x) => !ids.has(x.id)));
+    byId = new Map(rows.map((x) => [x.id, x]));
+    if (all) { token = r.next_page_token || null; done = !token; }
+    if (newKeys) buildColumns();
+    buildDisplay(!newKeys);
+    paint();
+  }
+  async function probeRunning() {
+    const running = "attributes.status = 'RUNNING'";
+    const r = await api('mlflow/runs/search', { method: 'POST', body: {
+      experiment_ids: [eid], filter: state.filter ? `${state.filter} and ${running}` : running, run_view_type: 'ACTIVE_ONLY', max_results: 1 } });
+    return (r.runs || []).length > 0;
+  }
+  async function refreshTick() {
+    let next = IDLE_PROBE_MS;
+    try {
+      if (!document.hidden && tab === 'runs' && grid && !loading && !loadError && !state.deleted && !(clientSort() && !done)) {
+        if (rows.some((r) => r.info.status === 'RUNNING') || await probeRunning()) {
+          await refresh();
+          if (rows.some((r) => r.info.status === 'RUNNING')) next = REFRESH_MS;
+        }
+      }
+    } catch { /* the next tick tries again */ }
+    if (!closed) refreshTimer = setTimeout(refreshTick, next);
   }
 
   // ---- columns ----
@@ -338,7 +423,7 @@ export default async function render(root, route) {
 
   function maybePrefetch() {
     if (done || loading || !grid) return;
-    if (display.length - (grid.lastVisible || 0) < PREFETCH || rows.length - display.length > 0 && display.length < PREFETCH) fetchPage();
+    if (clientSort() ? !capped() : display.length - (grid.lastVisible || 0) < PREFETCH || rows.length - display.length > 0 && display.length < PREFETCH) fetchPage();
   }
 
   function sortBy(col) {
@@ -387,7 +472,9 @@ export default async function render(root, route) {
     if (!grid) return;
     clear(grid.status);
     const n = rows.length;
-    grid.status.append(done ? `${n} run${n === 1 ? '' : 's'}` : `${n} runs loaded, loading more as you scroll…`);
+    grid.status.append(done ? `${n} run${n === 1 ? '' : 's'}`
+      : capped() ? `Sorted by duration: the newest ${n} runs only`
+        : clientSort() ? `Loading every run to sort by duration: ${n} loaded…` : `${n} runs loaded, loading more as you scroll…`);
     if (selected.size) grid.status.append(h('span', {}, `${selected.size} selected`));
   }
 
@@ -467,7 +554,7 @@ export default async function render(root, route) {
       }
       const cols = columns;
       const lines = [['run_id', ...cols.map((c) => (c.kind === 'attr' ? c.label : c.id))].map(csvCell).join(',')];
-      for (const run of rows) {
+      for (const run of clientSort() ? byDuration(rows) : rows) {
         lines.push([run.id, ...cols.map((c) => {
           if (c.id === 'attr.duration') { const d = runDuration(run.info); return d === null ? '' : d / 1000; }
           return cellValue(c, run);
@@ -687,6 +774,7 @@ export default async function render(root, route) {
   buildColumns();
   showTab(tab);
   maybePrefetch();
+  refreshTimer = setTimeout(refreshTick, REFRESH_MS);
   // keys from the server (every run's), else only those of the runs loaded
   keysP.then((k) => {
     if (!k || closed) return;
@@ -702,6 +790,7 @@ export default async function render(root, route) {
   return () => {
     closed = true;
     gen++;
+    clearTimeout(refreshTimer);
     if (ctl) ctl.abort();
     if (raf) cancelAnimationFrame(raf);
     if (typeof chartCleanup === 'function') chartCleanup();
