@@ -46,7 +46,8 @@ static void sha256_block(uint32_t h[8], const unsigned char *p)
 {
 	uint32_t w[64];
 	for (int i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 |
+		       p[4 * i + 3];
 	for (int i = 16; i < 64; i++) {
 		uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
 		uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
@@ -71,7 +72,8 @@ static void sha256_block(uint32_t h[8], const unsigned char *p)
 /* hex: 65 bytes, the lowercase hex digest and a NUL. */
 static void sha256_hex(const unsigned char *data, size_t len, char *hex)
 {
-	uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+	uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+	                 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 	size_t off = 0;
 	for (; len - off >= 64; off += 64)
 		sha256_block(h, data + off);
@@ -316,9 +318,7 @@ static void fn_token_count(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	char buf[NUMBER_TEXT_MAX];
 	sqlite3_int64 i;
 	switch (sqlite3_value_type(v)) {
-	case SQLITE_INTEGER:
-		sqlite3_result_int64(ctx, sqlite3_value_int64(v));
-		return;
+	case SQLITE_INTEGER: sqlite3_result_int64(ctx, sqlite3_value_int64(v)); return;
 	case SQLITE_FLOAT: {
 		double d = sqlite3_value_double(v);
 		if (isfinite(d) && floor(d) == d && d >= -9223372036854775808.0 && d < 9223372036854775808.0)
@@ -333,8 +333,7 @@ static void fn_token_count(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		else
 			sqlite3_result_null(ctx);
 		return;
-	default:
-		sqlite3_result_null(ctx);
+	default: sqlite3_result_null(ctx);
 	}
 }
 
@@ -346,9 +345,7 @@ static void fn_finite_float(sqlite3_context *ctx, int argc, sqlite3_value **argv
 	char buf[NUMBER_TEXT_MAX];
 	double d;
 	switch (sqlite3_value_type(v)) {
-	case SQLITE_INTEGER:
-		sqlite3_result_double(ctx, (double)sqlite3_value_int64(v));
-		return;
+	case SQLITE_INTEGER: sqlite3_result_double(ctx, (double)sqlite3_value_int64(v)); return;
 	case SQLITE_FLOAT:
 		d = sqlite3_value_double(v);
 		if (isfinite(d))
@@ -362,8 +359,7 @@ static void fn_finite_float(sqlite3_context *ctx, int argc, sqlite3_value **argv
 		else
 			sqlite3_result_null(ctx);
 		return;
-	default:
-		sqlite3_result_null(ctx);
+	default: sqlite3_result_null(ctx);
 	}
 }
 
@@ -415,8 +411,8 @@ static long category_key(const unsigned char *s, size_t len, char *out)
 			o += (long)utf8_put(0x307, out + o);
 			continue;
 		}
-		o += (long)utf8_put(cp < 0x80 ? (cp >= 'A' && cp <= 'Z' ? cp + 32 : cp) : (long)towlower_l((wint_t)cp, loc),
-		                    out + o);
+		o += (long)utf8_put(
+		    cp < 0x80 ? (cp >= 'A' && cp <= 'Z' ? cp + 32 : cp) : (long)towlower_l((wint_t)cp, loc), out + o);
 	}
 	free(cps);
 	return n < 0 ? -1 : o;
@@ -462,13 +458,13 @@ int mlf_migrate_register(sqlite3 *db)
 		const char *name;
 		void (*fn)(sqlite3_context *, int, sqlite3_value **);
 	} fns[] = {
-	    {"mlflowd_token_count", fn_token_count},     {"mlflowd_finite_float", fn_finite_float},
-	    {"mlflowd_yes_no", fn_yes_no},               {"mlflowd_category_hash", fn_category_hash},
+	    {"mlflowd_token_count", fn_token_count}, {"mlflowd_finite_float", fn_finite_float},
+	    {"mlflowd_yes_no", fn_yes_no},           {"mlflowd_category_hash", fn_category_hash},
 	    {"mlflowd_category_ok", fn_category_ok},
 	};
 	for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
-		if (sqlite3_create_function(db, fns[i].name, 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, fns[i].fn, NULL,
-		                            NULL) != SQLITE_OK)
+		if (sqlite3_create_function(db, fns[i].name, 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, fns[i].fn,
+		                            NULL, NULL) != SQLITE_OK)
 			return -1;
 	return 0;
 }
@@ -538,7 +534,11 @@ int mlf_trace_analytics_before(sqlite3 *db, char *msg, size_t n)
 }
 
 static const char *const token_keys[] = {
-    "input_tokens",        "output_tokens", "total_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
     "cache_creation_input_tokens_above_1hr",
 };
 static const char *const cost_keys[] = {"input_cost", "output_cost", "total_cost"};
@@ -563,31 +563,32 @@ static int append(char **sql, const char *fmt, ...)
  * conv: NULL where the metadata is missing, not a JSON object, or the
  * key's value is not a number or a string (json_object and the
  * converters of MLflow's backfill). */
-#define META_JSON_VALUE                                                                                            \
-	"(SELECT CASE WHEN json_valid(value) THEN CASE WHEN json_type(value) = 'object' THEN CASE WHEN "             \
+#define META_JSON_VALUE                                                                                             \
+	"(SELECT CASE WHEN json_valid(value) THEN CASE WHEN json_type(value) = 'object' THEN CASE WHEN "            \
 	"json_type(value, '$.\"%w\"') IN ('integer', 'real', 'text') THEN %s(json_extract(value, '$.\"%w\"')) END " \
 	"END END FROM trace_request_metadata g WHERE g.request_id = trace_info.request_id AND g.\"key\" = '%w')"
 
 int mlf_trace_analytics_after(sqlite3 *db, char *msg, size_t n)
 {
 	char *sql = NULL;
-	int r = append(&sql,
-	               "UPDATE trace_info SET trace_name = (SELECT CASE WHEN typeof(value) = 'text' THEN substr(value, 1, "
-	               "%d) END FROM trace_tags g WHERE g.request_id = trace_info.request_id AND g.\"key\" = "
-	               "'mlflow.traceName'), session_id = (SELECT CASE WHEN typeof(value) = 'text' THEN substr(value, 1, "
-	               "%d) END FROM trace_request_metadata g WHERE g.request_id = trace_info.request_id AND g.\"key\" = "
-	               "'mlflow.trace.session')",
-	               TRACE_NAME_MAX_CHARS, SESSION_ID_MAX_CHARS);
+	int r =
+	    append(&sql,
+	           "UPDATE trace_info SET trace_name = (SELECT CASE WHEN typeof(value) = 'text' THEN substr(value, 1, "
+	           "%d) END FROM trace_tags g WHERE g.request_id = trace_info.request_id AND g.\"key\" = "
+	           "'mlflow.traceName'), session_id = (SELECT CASE WHEN typeof(value) = 'text' THEN substr(value, 1, "
+	           "%d) END FROM trace_request_metadata g WHERE g.request_id = trace_info.request_id AND g.\"key\" = "
+	           "'mlflow.trace.session')",
+	           TRACE_NAME_MAX_CHARS, SESSION_ID_MAX_CHARS);
 	/* a token count from trace_metrics wins over the tokenUsage metadata,
 	 * even when it converts to nothing */
 	for (size_t i = 0; i < NTOKEN_KEYS && !r; i++)
 		r = append(&sql,
 		           ", \"%w\" = CASE WHEN EXISTS (SELECT 1 FROM trace_metrics m WHERE m.request_id = "
 		           "trace_info.request_id AND m.\"key\" = '%w') THEN (SELECT mlflowd_token_count(value) FROM "
-		           "trace_metrics m WHERE m.request_id = trace_info.request_id AND m.\"key\" = '%w') ELSE " META_JSON_VALUE
-		           " END",
-		           token_keys[i], token_keys[i], token_keys[i], token_keys[i], "mlflowd_token_count", token_keys[i],
-		           "mlflow.trace.tokenUsage");
+		           "trace_metrics m WHERE m.request_id = trace_info.request_id AND m.\"key\" = '%w') "
+		           "ELSE " META_JSON_VALUE " END",
+		           token_keys[i], token_keys[i], token_keys[i], token_keys[i], "mlflowd_token_count",
+		           token_keys[i], "mlflow.trace.tokenUsage");
 	for (size_t i = 0; i < NCOST_KEYS && !r; i++)
 		r = append(&sql, ", \"%w\" = " META_JSON_VALUE, cost_keys[i], cost_keys[i], "mlflowd_finite_float",
 		           cost_keys[i], "mlflow.trace.cost");
@@ -600,34 +601,37 @@ int mlf_trace_analytics_after(sqlite3 *db, char *msg, size_t n)
 		           "spans.trace_id AND m.span_id = spans.span_id AND m.\"key\" = '%w'), ",
 		           cost_keys[i], cost_keys[i]);
 	if (!r)
-		r = append(&sql,
-		           "model_name = (SELECT model_name FROM temp.mlflowd_span_dims d WHERE d.trace_id = spans.trace_id "
-		           "AND d.span_id = spans.span_id), model_provider = (SELECT model_provider FROM "
-		           "temp.mlflowd_span_dims d WHERE d.trace_id = spans.trace_id AND d.span_id = spans.span_id);\n"
-		           /* a gateway trace without a cost of its own: its spans' */
-		           "UPDATE trace_info SET total_cost = (SELECT sum(total_cost) FROM spans s WHERE s.trace_id = "
-		           "trace_info.request_id) WHERE total_cost IS NULL AND (SELECT sum(total_cost) FROM spans s WHERE "
-		           "s.trace_id = trace_info.request_id) IS NOT NULL AND EXISTS (SELECT 1 FROM trace_request_metadata "
-		           "g WHERE g.request_id = trace_info.request_id AND g.\"key\" = 'mlflow.gateway.endpointId');\n"
-		           /* assessments: their trace's experiment and time, and the value as a number */
-		           "UPDATE assessments SET experiment_id = t.experiment_id, trace_timestamp_ms = t.timestamp_ms, "
-		           "aggregate_value = CASE WHEN assessments.value IS NULL THEN NULL WHEN json_valid(assessments.value) "
-		           "THEN CASE json_type(assessments.value) WHEN 'true' THEN 1.0 WHEN 'false' THEN 0.0 WHEN 'integer' "
-		           "THEN mlflowd_finite_float(json_extract(assessments.value, '$')) WHEN 'real' THEN "
-		           "mlflowd_finite_float(json_extract(assessments.value, '$')) WHEN 'text' THEN "
-		           "mlflowd_yes_no(json_extract(assessments.value, '$')) END ELSE mlflowd_yes_no(assessments.value) "
-		           "END, is_numeric_value = CASE WHEN json_valid(assessments.value) THEN CASE WHEN "
-		           "json_type(assessments.value) IN ('integer', 'real') THEN "
-		           "mlflowd_finite_float(json_extract(assessments.value, '$')) IS NOT NULL ELSE 0 END ELSE 0 END FROM trace_info t WHERE t.request_id = assessments.trace_id;\n"
-		           /* the rows the promoted columns came from */
-		           "DELETE FROM trace_tags WHERE \"key\" = 'mlflow.traceName';\n"
-		           "DELETE FROM trace_request_metadata WHERE \"key\" IN ('mlflow.trace.session', "
-		           "'mlflow.trace.tokenUsage', 'mlflow.trace.cost');\n"
-		           "DELETE FROM trace_metrics WHERE \"key\" IN ('input_tokens', 'output_tokens', 'total_tokens', "
-		           "'cache_read_input_tokens', 'cache_creation_input_tokens', "
-		           "'cache_creation_input_tokens_above_1hr');\n"
-		           "DELETE FROM span_metrics WHERE \"key\" IN ('input_cost', 'output_cost', 'total_cost');\n"
-		           "DROP TABLE temp.mlflowd_span_dims;");
+		r = append(
+		    &sql,
+		    "model_name = (SELECT model_name FROM temp.mlflowd_span_dims d WHERE d.trace_id = spans.trace_id "
+		    "AND d.span_id = spans.span_id), model_provider = (SELECT model_provider FROM "
+		    "temp.mlflowd_span_dims d WHERE d.trace_id = spans.trace_id AND d.span_id = spans.span_id);\n"
+		    /* a gateway trace without a cost of its own: its spans' */
+		    "UPDATE trace_info SET total_cost = (SELECT sum(total_cost) FROM spans s WHERE s.trace_id = "
+		    "trace_info.request_id) WHERE total_cost IS NULL AND (SELECT sum(total_cost) FROM spans s WHERE "
+		    "s.trace_id = trace_info.request_id) IS NOT NULL AND EXISTS (SELECT 1 FROM trace_request_metadata "
+		    "g WHERE g.request_id = trace_info.request_id AND g.\"key\" = 'mlflow.gateway.endpointId');\n"
+		    /* assessments: their trace's experiment and time, and the value as a number */
+		    "UPDATE assessments SET experiment_id = t.experiment_id, trace_timestamp_ms = t.timestamp_ms, "
+		    "aggregate_value = CASE WHEN assessments.value IS NULL THEN NULL WHEN "
+		    "json_valid(assessments.value) "
+		    "THEN CASE json_type(assessments.value) WHEN 'true' THEN 1.0 WHEN 'false' THEN 0.0 WHEN 'integer' "
+		    "THEN mlflowd_finite_float(json_extract(assessments.value, '$')) WHEN 'real' THEN "
+		    "mlflowd_finite_float(json_extract(assessments.value, '$')) WHEN 'text' THEN "
+		    "mlflowd_yes_no(json_extract(assessments.value, '$')) END ELSE mlflowd_yes_no(assessments.value) "
+		    "END, is_numeric_value = CASE WHEN json_valid(assessments.value) THEN CASE WHEN "
+		    "json_type(assessments.value) IN ('integer', 'real') THEN "
+		    "mlflowd_finite_float(json_extract(assessments.value, '$')) IS NOT NULL ELSE 0 END ELSE 0 END FROM "
+		    "trace_info t WHERE t.request_id = assessments.trace_id;\n"
+		    /* the rows the promoted columns came from */
+		    "DELETE FROM trace_tags WHERE \"key\" = 'mlflow.traceName';\n"
+		    "DELETE FROM trace_request_metadata WHERE \"key\" IN ('mlflow.trace.session', "
+		    "'mlflow.trace.tokenUsage', 'mlflow.trace.cost');\n"
+		    "DELETE FROM trace_metrics WHERE \"key\" IN ('input_tokens', 'output_tokens', 'total_tokens', "
+		    "'cache_read_input_tokens', 'cache_creation_input_tokens', "
+		    "'cache_creation_input_tokens_above_1hr');\n"
+		    "DELETE FROM span_metrics WHERE \"key\" IN ('input_cost', 'output_cost', 'total_cost');\n"
+		    "DROP TABLE temp.mlflowd_span_dims;");
 	if (r) {
 		sqlite3_free(sql);
 		snprintf(msg, n, "out of memory");
@@ -640,10 +644,11 @@ int mlf_trace_analytics_after(sqlite3 *db, char *msg, size_t n)
 
 int mlf_issue_categories_refuse(sqlite3 *db)
 {
-	return has_row(db, "SELECT 1 FROM issues WHERE categories IS NOT NULL AND CASE WHEN NOT json_valid(categories) THEN 1 "
-	                   "WHEN json_type(categories) != 'array' THEN 1 ELSE EXISTS (SELECT 1 FROM "
-	                   "json_each(issues.categories) j WHERE j.type != 'text' OR NOT mlflowd_category_ok(j.value)) "
-	                   "END LIMIT 1");
+	return has_row(
+	    db, "SELECT 1 FROM issues WHERE categories IS NOT NULL AND CASE WHEN NOT json_valid(categories) THEN 1 "
+	        "WHEN json_type(categories) != 'array' THEN 1 ELSE EXISTS (SELECT 1 FROM "
+	        "json_each(issues.categories) j WHERE j.type != 'text' OR NOT mlflowd_category_ok(j.value)) "
+	        "END LIMIT 1");
 }
 
 int mlf_issue_categories_after(sqlite3 *db, char *msg, size_t n)
