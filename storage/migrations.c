@@ -9,6 +9,8 @@
  */
 #include "migrations.h"
 
+#include "migrate_data.h"
+
 const struct mlf_migration mlf_migrations[] = {
     {.head = "451aebb31d03", .what = "add_metric_step"},
     {.head = "90e64c465722",
@@ -91,9 +93,12 @@ const struct mlf_migration mlf_migrations[] = {
     {.head = "b7e2c1a4d9f3", .what = "add_jobs_creator"},
     {.head = "75868b020152",
      .what = "add_sql_trace_analytics_schema",
-     .refuse_if = "SELECT 1 FROM trace_info LIMIT 1",
-     .refuse_why = "the store holds traces, whose rows this migration rewrites (trace analytics); mlflowd serves no "
-                   "traces and does not move them: upgrade with MLflow's own `mlflow db upgrade`"},
+     .when = "SELECT 1 FROM trace_info LIMIT 1",
+     .refuse_fn = mlf_trace_analytics_refuse,
+     .refuse_why = "the store holds spans or assessments of missing traces, or span dimension attributes other than "
+                   "model and provider strings, on which MLflow's own migration stops too",
+     .before_fn = mlf_trace_analytics_before,
+     .after_fn = mlf_trace_analytics_after},
     {.head = "dc11669786a5",
      .what = "add_job_executor_persistence_model",
      .after = "UPDATE jobs SET status = 5, last_update_time = CAST((julianday('now') - 2440587.5) * 86400000 AS "
@@ -102,9 +107,11 @@ const struct mlf_migration mlf_migrations[] = {
     {.head = "8b6ad64cb8f5",
      .what = "extend_issue_contract",
      .after = "UPDATE issues SET last_seen_timestamp = created_timestamp;",
-     .refuse_if = "SELECT 1 FROM issues WHERE categories IS NOT NULL LIMIT 1",
-     .refuse_why = "the store holds issues with categories, which this migration indexes by SHA-256: upgrade with "
-                   "MLflow's own `mlflow db upgrade`"},
+     .refuse_fn = mlf_issue_categories_refuse,
+     .refuse_why = "the store holds issue categories that are not a JSON array of strings (MLflow's own migration "
+                   "stops on them) or that hold a Greek capital sigma, whose lower case mlflowd does not derive as "
+                   "Python does: upgrade with MLflow's own `mlflow db upgrade`",
+     .after_fn = mlf_issue_categories_after},
     {.head = "f4a9b2c7d1e6", .what = "make_mcp_versions_case_sensitive"},
 };
 

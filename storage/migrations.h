@@ -5,6 +5,9 @@
 #ifndef MLF_MIGRATIONS_H
 #define MLF_MIGRATIONS_H
 
+#include <sqlite3.h>
+#include <stddef.h>
+
 /* One alembic revision of MLflow's schema. Its table and index changes
  * need no SQL of their own: the upgrade rebuilds every table to the newest
  * layout (storage/schema.sql) at the end. What a step carries is the data
@@ -21,6 +24,12 @@ struct mlf_migration {
 	 * this step's data move (refuse_why says what), or NULL. */
 	const char *refuse_if;
 	const char *refuse_why;
+	/* Or a check in C, same meaning (storage/migrate_data.h); or NULL. */
+	int (*refuse_fn)(sqlite3 *db);
+	/* Data moves in C, run after before and after after (when selected);
+	 * 0 or -1 with msg. Or NULL. */
+	int (*before_fn)(sqlite3 *db, char *msg, size_t n);
+	int (*after_fn)(sqlite3 *db, char *msg, size_t n);
 };
 
 /* Every revision, oldest first (static storage). */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../api/limits.h"
+#include "migrate_data.h"
 #include "migrations.h"
 
 const char MLF_ALEMBIC_HEAD[] = "f4a9b2c7d1e6";
@@ -616,9 +617,7 @@ static int refused_step(sqlite3 *db, int from)
 {
 	for (int i = from + 1; i < mlf_nmigrations; i++) {
 		const struct mlf_migration *m = &mlf_migrations[i];
-		if (!m->refuse_if)
-			continue;
-		if (has_row(db, m->refuse_if))
+		if ((m->refuse_if && has_row(db, m->refuse_if)) || (m->refuse_fn && m->refuse_fn(db)))
 			return i;
 	}
 	return -1;
@@ -644,12 +643,19 @@ static int run_steps(sqlite3 *db, int from, const unsigned char *selected, int a
 	for (int i = from + 1; i < mlf_nmigrations; i++) {
 		const struct mlf_migration *m = &mlf_migrations[i];
 		const char *sql = after ? m->after : m->before;
-		if (!sql || !selected[i])
+		int (*fn)(sqlite3 *, char *, size_t) = after ? m->after_fn : m->before_fn;
+		if ((!sql && !fn) || !selected[i])
 			continue;
 		char what[256];
 		snprintf(what, sizeof what, "step %s (%s)", m->head, m->what);
-		if (exec_sql(db, sql, msg, n, what) < 0)
+		if (sql && exec_sql(db, sql, msg, n, what) < 0)
 			return -1;
+		if (fn && fn(db, msg, n) < 0) {
+			char detail[MLF_SCHEMA_MSG_MAX];
+			snprintf(detail, sizeof detail, "%s", msg);
+			say(msg, n, "%s: %s", what, detail);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -666,6 +672,11 @@ int mlf_schema_upgrade(const char *path, char *msg, size_t n)
 		return -1;
 	}
 	sqlite3_busy_timeout(db, MLF_BUSY_TIMEOUT_MS);
+	if (mlf_migrate_register(db) < 0) {
+		say(msg, n, "internal error: the upgrade's SQL functions do not register");
+		sqlite3_close(db);
+		return -1;
+	}
 	char head[64], why[MLF_SCHEMA_MSG_MAX];
 	enum mlf_schema_verdict v = mlf_schema_check(db, path, head, sizeof head, why, sizeof why);
 	int at = head[0] ? mlf_schema_head_index(head) : -1;

@@ -1,6 +1,7 @@
 """A scripted user session with one MLflow release's client (run inside its environment,
 .venvs/mlflow-<version>) against the tracking server at argv[1]: logging, artifacts,
-search_runs to a DataFrame, nested runs, datasets, a pyfunc model logged, loaded and used, and
+search_runs to a DataFrame, nested runs, datasets, a pyfunc model logged, loaded and used, the
+model registry (versions, aliases, stages on 2.x, tags, search, models:/ URIs, rename, deletes) and
 the mlflow CLI's experiments/runs/artifacts commands. Prints one JSON summary of what the
 client saw, with ids and times taken out, so the summaries of two servers compare equal."""
 
@@ -30,6 +31,74 @@ def scrub(text, ids):
     for value in sorted(ids, key=len, reverse=True):
         text = re.sub(rf"\b{re.escape(value)}\b", f"<id{len(value)}>", text)
     return text
+
+
+def version_view(mv, ids):
+    return {"version": mv.version, "stage": mv.current_stage, "status": mv.status, "description": mv.description,
+            "tags": dict(mv.tags), "aliases": sorted(getattr(mv, "aliases", []) or []),
+            "source": scrub(mv.source or "", ids), "run_id": scrub(mv.run_id or "", ids)}
+
+
+def model_view(rm, ids):
+    return {"name": rm.name, "description": rm.description, "tags": dict(rm.tags),
+            "aliases": dict(getattr(rm, "aliases", {}) or {}),
+            "latest": sorted((v.version, v.current_stage) for v in rm.latest_versions or [])}
+
+
+def error_code(fn):
+    try:
+        fn()
+    except mlflow.exceptions.MlflowException as e:
+        return e.error_code
+    return None
+
+
+def registry(client, name, model_uri, run_id, ids):
+    """The registry steps; what the client saw."""
+    v2 = mlflow.__version__ < "3"
+    out = {}
+    mv1 = mlflow.register_model(model_uri, name)
+    mv2 = mlflow.register_model(model_uri, name, tags={"round": "2"})
+    out["registered"] = [version_view(mv1, ids), version_view(mv2, ids)]
+    out["register_again_code"] = error_code(lambda: client.create_registered_model(name))
+    client.update_registered_model(name, description="adds n")
+    client.update_model_version(name, "1", description="first")
+    client.set_registered_model_tag(name, "owner", "team-a")
+    client.set_model_version_tag(name, "1", "validated", "yes")
+    client.set_model_version_tag(name, "2", "tmp", "x")
+    client.delete_model_version_tag(name, "2", "tmp")
+    client.set_registered_model_alias(name, "champion", "1")
+    client.set_registered_model_alias(name, "challenger", "2")
+    out["by_alias"] = version_view(client.get_model_version_by_alias(name, "champion"), ids)
+    if v2:
+        client.transition_model_version_stage(name, "1", "Production")
+        client.transition_model_version_stage(name, "2", "Staging")
+        out["latest_staging"] = [v.version for v in client.get_latest_versions(name, stages=["Staging"])]
+        out["predict_stage"] = mlflow.pyfunc.load_model(f"models:/{name}/Production").predict(
+            pd.DataFrame({"x": [2.0]})).tolist()
+    out["model"] = model_view(client.get_registered_model(name), ids)
+    out["versions"] = sorted((version_view(v, ids) for v in client.search_model_versions(f"name = '{name}'")),
+                             key=lambda v: v["version"])
+    out["search_models"] = [m.name for m in client.search_registered_models(filter_string=f"name LIKE '{name}%'")]
+    out["search_tag"] = [m.name for m in client.search_registered_models(filter_string="tags.owner = 'team-a'")]
+    out["search_versions_tag"] = [v.version for v in client.search_model_versions(
+        f"name = '{name}' AND tags.validated = 'yes'")]
+    for uri in (f"models:/{name}/1", f"models:/{name}@champion"):
+        out[f"predict {uri.replace(name, '<name>')}"] = mlflow.pyfunc.load_model(uri).predict(
+            pd.DataFrame({"x": [1.0]})).tolist()
+    out["missing_alias_code"] = error_code(lambda: client.get_model_version_by_alias(name, "nobody"))
+    client.delete_registered_model_alias(name, "challenger")
+    client.delete_model_version(name, "2")
+    out["after_deletes"] = model_view(client.get_registered_model(name), ids)
+    out["deleted_version_code"] = error_code(lambda: client.get_model_version(name, "2"))
+    renamed = name + "-renamed"
+    client.rename_registered_model(name, renamed)
+    out["renamed"] = [client.get_registered_model(renamed).name,
+                      [v.version for v in client.search_model_versions(f"name = '{renamed}'")],
+                      error_code(lambda: client.get_registered_model(name))]
+    client.delete_registered_model(renamed)
+    out["deleted_model_code"] = error_code(lambda: client.get_registered_model(renamed))
+    return out
 
 
 def main(url, tag):
@@ -66,6 +135,8 @@ def main(url, tag):
     loaded = mlflow.pyfunc.load_model(info.model_uri)
     out["predict"] = loaded.predict(pd.DataFrame({"x": [1.0, 2.5]})).tolist()
     out["model_uri_scheme"] = info.model_uri.split(":")[0]
+
+    out["registry"] = registry(client, f"session-model-{tag}", info.model_uri, parent.info.run_id, ids)
 
     run = client.get_run(parent.info.run_id)
     out["params"] = run.data.params

@@ -35,11 +35,12 @@ def venv(version: str, full: bool = False) -> Path:
     return cu.REPO / p.stdout.strip().splitlines()[-1]
 
 
-def client(version: str, *args, full: bool = False, timeout: float = 600):
-    """Run release_client.py with that release's Python; returns its JSON answer."""
+def client(version: str, *args, full: bool = False, timeout: float = 600, script: str = "release_client.py",
+           cwd=None):
+    """Run release_client.py (or script) with that release's Python; returns its JSON answer."""
     py = venv(version, full) / "bin" / "python"
-    p = subprocess.run([str(py), str(HERE / "release_client.py"), *map(str, args)], capture_output=True,
-                       text=True, timeout=timeout, env=cu.server_env())
+    p = subprocess.run([str(py), str(HERE / script), *map(str, args)], capture_output=True,
+                       text=True, timeout=timeout, env=cu.server_env(), cwd=cwd)
     if p.returncode != 0:
         raise AssertionError(f"MLflow {version} client {args[0]} failed:\n{p.stderr[-3000:]}")
     return json.loads(p.stdout.strip().splitlines()[-1])

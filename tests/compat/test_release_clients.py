@@ -1,6 +1,6 @@
 """A scripted user session (tests/compat/release_session.py: logging, artifacts, search_runs to a
-DataFrame, nested runs, datasets, a pyfunc model logged, loaded and used, the mlflow CLI's
-experiments/runs/artifacts commands) with the clients of MLflow 3.18.0 and 2.22.4, each against
+DataFrame, nested runs, datasets, a pyfunc model logged, loaded and used, the model registry, the
+mlflow CLI's experiments/runs/artifacts commands) with the clients of MLflow 3.18.0 and 2.22.4, each against
 mlflowd and against stock `mlflow server` of the same release: the client sees the same.
 Part of the schema_span ctest entry (it needs the releases' environments)."""
 
@@ -35,5 +35,13 @@ def test_release_client_session_same_as_stock(version, tmp_path, mlflowd_factory
     ours = session(version, srv.url, tmp_path)
     assert ours["predict"] == [11.0, 12.5]
     assert ours["nested"] == ["child"]
+    reg = ours["registry"]
+    assert [v["version"] for v in reg["versions"]] == ["1", "2"] and reg["by_alias"]["version"] == "1"
+    assert reg["model"]["aliases"] == {"champion": "1", "challenger": "2"} and reg["model"]["tags"] == {"owner": "team-a"}
+    assert reg["predict models:/<name>/1"] == reg["predict models:/<name>@champion"] == [11.0]
+    assert reg["search_versions_tag"] == ["1"] and reg["renamed"][1] == ["1"]
+    assert reg["deleted_model_code"] == reg["deleted_version_code"] == "RESOURCE_DOES_NOT_EXIST"
+    if version.startswith("2."):
+        assert reg["latest_staging"] == ["2"] and reg["predict_stage"] == [12.0]
     differ = {k: (ours.get(k), theirs.get(k)) for k in sorted(set(ours) | set(theirs)) if ours.get(k) != theirs.get(k)}
     assert not differ, f"what the MLflow {version} client saw differs (mlflowd, stock): {differ}"

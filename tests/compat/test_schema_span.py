@@ -108,19 +108,6 @@ def test_upgrade_refusals_leave_the_file_unchanged(tmp_path, fresh_db_template):
     assert p.returncode == 1 and "cccccccccccc" in p.stderr and "does not know" in p.stderr, p.stderr
     assert unknown.read_bytes() == before and not list(tmp_path.glob("unknown.db.bak-*"))
 
-    # data mlflowd does not move: traces in a store older than MLflow's trace analytics migration
-    old = tmp_path / "traces.db"
-    releases.client("3.0.1", "create", f"sqlite:///{old}")
-    con = sqlite3.connect(old)
-    con.execute("INSERT INTO trace_info (request_id, experiment_id, timestamp_ms, execution_time_ms, status) "
-                "VALUES ('tr-1', 0, 1, 1, 'OK')")
-    con.commit()
-    con.close()
-    before = old.read_bytes()
-    p = mlflowd_cmd("db", "upgrade", old)
-    assert p.returncode == 1 and "traces" in p.stderr and "nothing changed" in p.stderr, p.stderr
-    assert old.read_bytes() == before and not list(tmp_path.glob("traces.db.bak-*"))
-
     # not an MLflow store at all
     other = tmp_path / "other.db"
     con = sqlite3.connect(other)
