@@ -99,6 +99,9 @@ test('runs table with a filter and a sort', async (t) => {
     const sort = encodeURIComponent('metrics.`loss`');
     await p.go(`#/experiments/${ids.experiment_id}/runs?searchFilter=${filter}&orderByKey=${sort}&orderByAsc=false`);
     await text(p, '2 matching runs');
+    // the count shows before the grid has drawn its rows: wait for both rows
+    for (const name of ['run-a', 'run-c'])
+      await p.page.locator('[role="row"]', { hasText: name }).first().waitFor({ timeout: WAIT_MS });
     const rows = await p.page.locator('[role="row"]').allInnerTexts();
     const order = rows.map((r) => (r.match(/run-[abc]/) || [])[0]).filter(Boolean);
     // loss DESC: run-a's last loss (1/60) is above run-c's (1/62); run-b (sgd) is filtered out
