@@ -686,6 +686,8 @@ static enum mlf_status add_span(struct ctx *c, const struct span *sp, struct mlf
 	span_llm_fields(c, sp, row);
 
 	struct mlf_span_trace *t = trace_for(c, out, tcap, tid);
+	row->trace = (int)(t - out->traces);
+	t->has_usage |= row->has_usage;
 	int64_t start_ms = (int64_t)(sp->start / 1000000);
 	if (start_ms < t->min_start_ms)
 		t->min_start_ms = start_ms;
