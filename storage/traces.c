@@ -894,8 +894,10 @@ static enum mlf_status trace_search_txn(struct mlf_conn *c, struct mlf_arena *a,
 		return s;
 	}
 	sqlite3_finalize(st);
+	/* a full page gets a token, even when nothing follows it (the next page
+	 * is then empty), as MLflow's store answers */
 	*next_offset = -1;
-	if (k > q->max_results) {
+	if (k >= q->max_results) {
 		k = (int)q->max_results;
 		*next_offset = q->offset + q->max_results;
 	}
