@@ -423,10 +423,6 @@ _USAGE_CASES = {
 }
 
 
-def _floats(v):
-    return {k: float(x) for k, x in v.items()} if isinstance(v, dict) else v
-
-
 def _usage_view(api, exp_id, tid_hex):
     """What a client reads of a trace built from spans alone: the totals, the user, and the
     usage and cost attributes of its spans; and the spans' own cost, model and provider columns."""
@@ -443,8 +439,8 @@ def _usage_view(api, exp_id, tid_hex):
         con.close()
     return ({k: meta.get(k) for k in ("mlflow.trace.tokenUsage", "mlflow.trace.cost", "mlflow.trace.user")},
             trace.info.token_usage,
-            # numbers as floats: mlflowd answers an integral float inside a map as an int
-            sorted((s.name, repr(_floats(s.attributes.get(_USAGE))), repr(_floats(s.attributes.get(_COST))),
+            # repr: an integral float (4.0) must come back a float, as from stock
+            sorted((s.name, repr(s.attributes.get(_USAGE)), repr(s.attributes.get(_COST)),
                     repr({k: s.attributes.get(k) for k in ("plain", "quoted", "list", "mlflow.llm.model")}))
                    for s in trace.data.spans),
             cols)
