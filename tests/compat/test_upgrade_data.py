@@ -4,7 +4,8 @@ sessions, feedback), to which rows with the odd values MLflow's trace analytics 
 (75868b020152) converts by Python's rules are added, and issues with categories written by
 MLflow 3.17.2's store (8b6ad64cb8f5 hashes them). Each store is upgraded once by mlflowd and
 once by stock 3.18.0's `mlflow db upgrade`: every table holds the same rows, and the 3.18.0
-client reads the same traces from both. Stores on which MLflow's migration stops, or whose
+client reads the same traces from both files and through mlflowd serving its file, as does the
+pinned 3.17.2 client through mlflowd. Stores on which MLflow's migration stops, or whose
 data mlflowd does not convert, are refused and left as they were.
 Part of the schema_span ctest entry (it needs the releases' environments)."""
 
@@ -16,6 +17,7 @@ import subprocess
 import pytest
 
 import compat_util as cu
+import release_traces
 import releases
 
 pytestmark = pytest.mark.mlflowd_only
@@ -161,6 +163,8 @@ def test_upgrade_moves_traces_as_stock(version, tmp_path, mlflowd_factory):
     assert set(seen_ours) == set(tids)
     assert seen_ours == seen_stock
     assert without_expectation_validity(seen_served) == without_expectation_validity(seen_stock)
+    # and the pinned 3.17.2 client (this process) through mlflowd
+    assert json.loads(json.dumps(release_traces.read(exp_id, srv.url), sort_keys=True, default=str)) == seen_served
     if version == "3.10.1":
         assert seen_ours[tids[0]]["token_usage"] == {"input_tokens": 10, "output_tokens": 5, "total_tokens": 15}
 
