@@ -119,6 +119,9 @@ struct ctx {
 	struct mlf_arena *a;
 	struct mlf_error *err;
 	int nspans;
+	/* the batch's traces by id: open addressing, slot = trace index + 1
+	 * (0 empty), nslots a power of two at least twice the traces */
+	int *slots, nslots;
 };
 
 static enum mlf_status bad(struct ctx *c, const char *what)
@@ -591,12 +594,38 @@ static const char *span_content(struct mlf_arena *a, const struct span *sp, cons
 	return out;
 }
 
-/* The trace of this batch with id, added when new. */
+static uint32_t id_hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* The slot of id in the table: where it is, or the empty one it would take. */
+static int *trace_slot(struct ctx *c, const struct mlf_otlp_batch *out, const char *id)
+{
+	uint32_t mask = (uint32_t)c->nslots - 1;
+	for (uint32_t i = id_hash(id) & mask;; i = (i + 1) & mask)
+		if (!c->slots[i] || !strcmp(out->traces[c->slots[i] - 1].trace_id, id))
+			return &c->slots[i];
+}
+
+/* The trace of this batch with id, added when new (found through a hash
+ * table: a request may carry as many traces as spans). */
 static struct mlf_span_trace *trace_for(struct ctx *c, struct mlf_otlp_batch *out, int *cap, const char *id)
 {
-	for (int i = 0; i < out->ntraces; i++)
-		if (!strcmp(out->traces[i].trace_id, id))
-			return &out->traces[i];
+	if (2 * (out->ntraces + 1) > c->nslots) {
+		c->nslots = c->nslots ? 2 * c->nslots : 64;
+		c->slots = mlf_arena_alloc(c->a, sizeof(int) * (size_t)c->nslots);
+		memset(c->slots, 0, sizeof(int) * (size_t)c->nslots);
+		for (int i = 0; i < out->ntraces; i++)
+			*trace_slot(c, out, out->traces[i].trace_id) = i + 1;
+	}
+	int *slot = trace_slot(c, out, id);
+	if (*slot)
+		return &out->traces[*slot - 1];
+	*slot = out->ntraces + 1;
 	if (out->ntraces == *cap) {
 		int ncap = *cap ? *cap * 2 : 4;
 		out->traces = mlf_arena_grow(c->a, out->traces, (size_t)*cap, (size_t)ncap, sizeof *out->traces);
@@ -686,6 +715,8 @@ static enum mlf_status add_span(struct ctx *c, const struct span *sp, struct mlf
 	span_llm_fields(c, sp, row);
 
 	struct mlf_span_trace *t = trace_for(c, out, tcap, tid);
+	row->trace = (int)(t - out->traces);
+	t->has_usage |= row->has_usage;
 	int64_t start_ms = (int64_t)(sp->start / 1000000);
 	if (start_ms < t->min_start_ms)
 		t->min_start_ms = start_ms;
@@ -726,7 +757,7 @@ static enum mlf_status add_span(struct ctx *c, const struct span *sp, struct mlf
 enum mlf_status mlf_otlp_decode(struct mlf_arena *a, const unsigned char *p, size_t n, struct mlf_otlp_batch *out,
                                 struct mlf_error *err)
 {
-	struct ctx c = {a, err, 0};
+	struct ctx c = {a, err, 0, NULL, 0};
 	memset(out, 0, sizeof *out);
 	int cap = 0, tcap = 0, rc;
 	struct rd r = {p, p + n};
@@ -1044,7 +1075,7 @@ static enum mlf_status jspan(struct ctx *c, const cJSON *o, struct span *sp)
 enum mlf_status mlf_otlp_decode_json(struct mlf_arena *a, const char *p, size_t n, struct mlf_otlp_batch *out,
                                      struct mlf_error *err)
 {
-	struct ctx c = {a, err, 0};
+	struct ctx c = {a, err, 0, NULL, 0};
 	memset(out, 0, sizeof *out);
 	cJSON *root = cJSON_ParseWithLength(p, n);
 	if (!cJSON_IsObject(root)) {

@@ -501,9 +501,47 @@ static void put_trace_info(struct mlf_json *j, const struct mlf_trace_info *t)
 
 /* ---- spans: MLflow's span JSON (spans.content) as OTLP JSON ---- */
 
-static void put_any_value(struct mlf_json *j, const cJSON *v);
+/* The number tokens of a JSON text in document order, each marked when
+ * written with a fraction or an exponent: Python reads those as floats and
+ * MLflow answers them as double_value even when integral (4.0). cJSON keeps
+ * no such mark; its trees are walked in the same document order. */
+struct num_forms {
+	unsigned char *is_float;
+	int n, next;
+};
 
-static void put_kvlist(struct mlf_json *j, const cJSON *obj)
+static void scan_number_forms(const char *s, struct num_forms *f)
+{
+	int cap = 0;
+	memset(f, 0, sizeof *f);
+	for (const char *p = s; *p;) {
+		if (*p == '"') { /* a string: no numbers inside */
+			for (p++; *p && *p != '"'; p++)
+				if (*p == '\\' && p[1])
+					p++;
+			p += *p != 0;
+			continue;
+		}
+		if (*p != '-' && (*p < '0' || *p > '9')) {
+			p++;
+			continue;
+		}
+		int fl = 0;
+		for (; *p && strchr("0123456789+-.eE", *p); p++)
+			fl |= *p == '.' || *p == 'e' || *p == 'E';
+		if (f->n == cap) {
+			unsigned char *grown = realloc(f->is_float, (size_t)(cap = cap ? 2 * cap : 16));
+			if (!grown)
+				break; /* the rest read as before: ints when integral */
+			f->is_float = grown;
+		}
+		f->is_float[f->n++] = (unsigned char)fl;
+	}
+}
+
+static void put_any_value(struct mlf_json *j, const cJSON *v, struct num_forms *f);
+
+static void put_kvlist(struct mlf_json *j, const cJSON *obj, struct num_forms *f)
 {
 	mlf_json_key(j, "values");
 	mlf_json_arr_begin(j);
@@ -513,14 +551,15 @@ static void put_kvlist(struct mlf_json *j, const cJSON *obj)
 		mlf_json_obj_begin(j);
 		mlf_json_kv_str(j, "key", e->string);
 		mlf_json_key(j, "value");
-		put_any_value(j, e);
+		put_any_value(j, e, f);
 		mlf_json_obj_end(j);
 	}
 	mlf_json_arr_end(j);
 }
 
-/* A decoded attribute value as an OTLP AnyValue. */
-static void put_any_value(struct mlf_json *j, const cJSON *v)
+/* A decoded attribute value as an OTLP AnyValue; f (may be NULL) marks
+ * which of its numbers were written as floats. */
+static void put_any_value(struct mlf_json *j, const cJSON *v, struct num_forms *f)
 {
 	mlf_json_obj_begin(j);
 	if (cJSON_IsString(v)) {
@@ -529,7 +568,8 @@ static void put_any_value(struct mlf_json *j, const cJSON *v)
 		mlf_json_kv_bool(j, "bool_value", cJSON_IsTrue(v));
 	} else if (cJSON_IsNumber(v)) {
 		double d = v->valuedouble;
-		if (d == floor(d) && fabs(d) < 9.2e18)
+		int written_float = f && f->next < f->n && f->is_float[f->next++];
+		if (!written_float && d == floor(d) && fabs(d) < 9.2e18)
 			mlf_json_kv_int(j, "int_value", (int64_t)d);
 		else
 			mlf_json_kv_double(j, "double_value", d);
@@ -539,13 +579,13 @@ static void put_any_value(struct mlf_json *j, const cJSON *v)
 		mlf_json_key(j, "values");
 		mlf_json_arr_begin(j);
 		const cJSON *e;
-		cJSON_ArrayForEach(e, v) put_any_value(j, e);
+		cJSON_ArrayForEach(e, v) put_any_value(j, e, f);
 		mlf_json_arr_end(j);
 		mlf_json_obj_end(j);
 	} else if (cJSON_IsObject(v)) {
 		mlf_json_key(j, "kvlist_value");
 		mlf_json_obj_begin(j);
-		put_kvlist(j, v);
+		put_kvlist(j, v, f);
 		mlf_json_obj_end(j);
 	}
 	mlf_json_obj_end(j);
@@ -564,7 +604,11 @@ static void put_attributes(struct mlf_json *j, const cJSON *attrs)
 		mlf_json_kv_str(j, "key", e->string);
 		mlf_json_key(j, "value");
 		cJSON *decoded = cJSON_IsString(e) ? cJSON_Parse(e->valuestring) : NULL;
-		put_any_value(j, decoded ? decoded : e);
+		struct num_forms f = {0};
+		if (decoded)
+			scan_number_forms(e->valuestring, &f);
+		put_any_value(j, decoded ? decoded : e, decoded ? &f : NULL);
+		free(f.is_float);
 		cJSON_Delete(decoded);
 		mlf_json_obj_end(j);
 	}

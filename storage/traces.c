@@ -634,7 +634,8 @@ static int batch_cmp(const void *a, const void *b)
  * first, in batch order, then the others by id); not when the client's
  * StartTraceV3 finalized the trace with values of its own, nor when the
  * batch's own spans carry none. */
-static enum mlf_status trace_usage_fn(struct mlf_conn *c, const struct spans_job *j, int ti, struct mlf_error *err)
+static enum mlf_status trace_usage_fn(struct mlf_conn *c, const struct spans_job *j, int ti, const int *mine, int nmine,
+                                      struct mlf_error *err)
 {
 	const struct mlf_span_trace *t = &j->traces[ti];
 	static const char flags_sql[] =
@@ -665,11 +666,10 @@ static enum mlf_status trace_usage_fn(struct mlf_conn *c, const struct spans_job
 		return err->status;
 	mlf_bind_text(st, 1, t->trace_id);
 	/* the batch's spans of this trace, by id, to put their nodes first */
-	struct batch_span *batch = mlf_arena_alloc(j->a, sizeof *batch * (size_t)(j->nspans + 1));
+	struct batch_span *batch = mlf_arena_alloc(j->a, sizeof *batch * (size_t)(nmine + 1));
 	int nb = 0;
-	for (int i = 0; i < j->nspans; i++)
-		if (!strcmp(j->spans[i].trace_id, t->trace_id))
-			batch[nb].id = j->spans[i].span_id, batch[nb].pos = nb, nb++;
+	for (int i = 0; i < nmine; i++)
+		batch[nb].id = j->spans[mine[i]].span_id, batch[nb].pos = nb, nb++;
 	qsort(batch, (size_t)nb, sizeof *batch, batch_cmp);
 	int cap = nb + 16, n = 0, nin = 0;
 	struct usage_node *all = mlf_arena_alloc(j->a, sizeof *all * (size_t)cap);
@@ -761,6 +761,35 @@ static enum mlf_status trace_usage_fn(struct mlf_conn *c, const struct spans_job
 	return mlf_step_done(c, st, err);
 }
 
+/* trace_usage_fn for each trace of the batch with usage or cost in its
+ * spans, given its spans (a counting sort of the batch by trace, which
+ * keeps batch order). */
+static enum mlf_status usage_totals(struct mlf_conn *c, const struct spans_job *j, struct mlf_error *err)
+{
+	int any = 0;
+	for (int i = 0; i < j->ntraces; i++)
+		any |= j->traces[i].has_usage;
+	if (!any)
+		return MLF_OK;
+	int *start = mlf_arena_alloc(j->a, sizeof(int) * (size_t)(j->ntraces + 1));
+	int *fill = mlf_arena_alloc(j->a, sizeof(int) * (size_t)(j->ntraces + 1));
+	int *idx = mlf_arena_alloc(j->a, sizeof(int) * (size_t)(j->nspans + 1));
+	memset(start, 0, sizeof(int) * (size_t)(j->ntraces + 1));
+	for (int k = 0; k < j->nspans; k++)
+		if (j->spans[k].trace >= 0 && j->spans[k].trace < j->ntraces)
+			start[j->spans[k].trace + 1]++;
+	for (int i = 0; i < j->ntraces; i++)
+		start[i + 1] += start[i], fill[i] = start[i];
+	for (int k = 0; k < j->nspans; k++)
+		if (j->spans[k].trace >= 0 && j->spans[k].trace < j->ntraces)
+			idx[fill[j->spans[k].trace]++] = k;
+	enum mlf_status s = MLF_OK;
+	for (int i = 0; i < j->ntraces && s == MLF_OK; i++)
+		if (j->traces[i].has_usage)
+			s = trace_usage_fn(c, j, i, idx + start[i], start[i + 1] - start[i], err);
+	return s;
+}
+
 static enum mlf_status spans_fn(struct mlf_conn *c, void *arg, struct mlf_error *err)
 {
 	struct spans_job *j = arg;
@@ -801,12 +830,8 @@ static enum mlf_status spans_fn(struct mlf_conn *c, void *arg, struct mlf_error 
 		mlf_bind_text(st, 14, r->model_provider);
 		s = mlf_step_done(c, st, err);
 	}
-	for (int i = 0; i < j->ntraces && s == MLF_OK; i++)
-		for (int k = 0; k < j->nspans; k++)
-			if (j->spans[k].has_usage && !strcmp(j->spans[k].trace_id, j->traces[i].trace_id)) {
-				s = trace_usage_fn(c, j, i, err);
-				break;
-			}
+	if (s == MLF_OK)
+		s = usage_totals(c, j, err);
 	static const char gen[] =
 	    "UPDATE trace_info SET db_payload_generation = db_payload_generation + 1 WHERE request_id = ?1";
 	for (int i = 0; i < j->ntraces && s == MLF_OK; i++) {
@@ -869,8 +894,10 @@ static enum mlf_status trace_search_txn(struct mlf_conn *c, struct mlf_arena *a,
 		return s;
 	}
 	sqlite3_finalize(st);
+	/* a full page gets a token, even when nothing follows it (the next page
+	 * is then empty), as MLflow's store answers */
 	*next_offset = -1;
-	if (k > q->max_results) {
+	if (k >= q->max_results) {
 		k = (int)q->max_results;
 		*next_offset = q->offset + q->max_results;
 	}

@@ -157,6 +157,7 @@ struct mlf_span_row {
 	int has_cost[MLF_TRACE_NCOSTS];
 	const char *model_name, *model_provider;
 	int has_usage; /* carries mlflow.chat.tokenUsage or mlflow.llm.cost */
+	int trace;     /* index of its trace in the batch's traces */
 };
 
 /* What a batch of spans says about one trace. */
@@ -170,6 +171,7 @@ struct mlf_span_trace {
 	int ntags;
 	const char *session_id; /* the first session.id / gen_ai.conversation.id of its spans, or NULL */
 	const char *user_id;    /* the first user.id of its spans, or NULL */
+	int has_usage;          /* a span of it in the batch has_usage */
 };
 
 /* log_spans: store spans (upserts) of traces of experiment_id, creating

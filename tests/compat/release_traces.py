@@ -53,7 +53,7 @@ def populate(uri, name):
 def read(exp_id, uri):
     client = MlflowClient(uri)
     out = {}
-    for t in client.search_traces(experiment_ids=[exp_id], max_results=100):
+    for t in client.search_traces(locations=[exp_id], max_results=100):
         info = t.info.to_dict()
         info.pop("trace_location", None)
         out[t.info.trace_id] = {

@@ -423,10 +423,6 @@ _USAGE_CASES = {
 }
 
 
-def _floats(v):
-    return {k: float(x) for k, x in v.items()} if isinstance(v, dict) else v
-
-
 def _usage_view(api, exp_id, tid_hex):
     """What a client reads of a trace built from spans alone: the totals, the user, and the
     usage and cost attributes of its spans; and the spans' own cost, model and provider columns."""
@@ -443,8 +439,8 @@ def _usage_view(api, exp_id, tid_hex):
         con.close()
     return ({k: meta.get(k) for k in ("mlflow.trace.tokenUsage", "mlflow.trace.cost", "mlflow.trace.user")},
             trace.info.token_usage,
-            # numbers as floats: mlflowd answers an integral float inside a map as an int
-            sorted((s.name, repr(_floats(s.attributes.get(_USAGE))), repr(_floats(s.attributes.get(_COST))),
+            # repr: an integral float (4.0) must come back a float, as from stock
+            sorted((s.name, repr(s.attributes.get(_USAGE)), repr(s.attributes.get(_COST)),
                     repr({k: s.attributes.get(k) for k in ("plain", "quoted", "list", "mlflow.llm.model")}))
                    for s in trace.data.spans),
             cols)
@@ -519,3 +515,37 @@ def test_search_issue_filter(both, stock_server, mlflowd_factory, tmp_path):
     shutil.copy(stock_server.db_path, copy)
     ours = cu.Api(mlflowd_factory(db_path=copy, artifacts=tmp_path / "art"))
     assert [_search_ids(ours, d["exp_id"], f) for f in filters] == stock
+
+
+def test_search_status_order_with_equal_timestamps(both):
+    """A status-filtered search (served by mlflowd's index of trace_info by status) answers in
+    stock's order, timestamp descending then trace id, page after page, also among traces with
+    the same timestamp; a full last page gets a token to an empty page, as stock's."""
+    pages = []
+    for api, d in both:
+        exp_id = api.post("/api/2.0/mlflow/experiments/create", {"name": cu.uniq("tstatus")}).json()["experiment_id"]
+        tc = TracingClient(api.server.url)
+        t0 = 1_760_000_000_000
+        for i in range(12):
+            tc.start_trace(TraceInfo(
+                trace_id="tr-%032x" % (0xABC000 + (i * 7919) % 97), trace_location=TraceLocation.from_experiment_id(exp_id),
+                request_time=t0 - (i % 3) * 1000, execution_duration=1,
+                state=TraceState.ERROR if i % 2 else TraceState.OK))
+        got = []
+        for flt in ("status = 'ERROR'", "status = 'OK'", "status IN ('OK', 'ERROR')"):
+            token, ids = None, []
+            while True:
+                body = {"locations": [{"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": exp_id}}],
+                        "filter": flt, "max_results": 4}
+                if token:
+                    body["page_token"] = token
+                r = api.post("/api/3.0/mlflow/traces/search", body)
+                assert r.status_code == 200, r.text
+                ids.append([(t["trace_id"], t["request_time"]) for t in r.json().get("traces", [])])
+                token = r.json().get("next_page_token")
+                if not token:
+                    break
+            got.append(ids)
+        pages.append(got)
+    assert pages[0] == pages[1], (pages[0], pages[1])
+    assert sum(len(p) for p in pages[1][0]) == 6 and pages[1][2][-1] == []

@@ -4,7 +4,8 @@ sessions, feedback), to which rows with the odd values MLflow's trace analytics 
 (75868b020152) converts by Python's rules are added, and issues with categories written by
 MLflow 3.17.2's store (8b6ad64cb8f5 hashes them). Each store is upgraded once by mlflowd and
 once by stock 3.18.0's `mlflow db upgrade`: every table holds the same rows, and the 3.18.0
-client reads the same traces from both. Stores on which MLflow's migration stops, or whose
+client reads the same traces from both files and through mlflowd serving its file, as does the
+pinned 3.17.2 client through mlflowd. Stores on which MLflow's migration stops, or whose
 data mlflowd does not convert, are refused and left as they were.
 Part of the schema_span ctest entry (it needs the releases' environments)."""
 
@@ -16,6 +17,7 @@ import subprocess
 import pytest
 
 import compat_util as cu
+import release_traces
 import releases
 
 pytestmark = pytest.mark.mlflowd_only
@@ -102,6 +104,16 @@ def add_odd_traces(db, tid):
     con.close()
 
 
+def without_expectation_validity(seen):
+    """The client's Expectation.from_proto drops `valid`, which its SQL store sets: a read over
+    HTTP (either server) and one of the file differ there alone."""
+    for t in seen.values():
+        for a in t["info"].get("assessments", []):
+            if "expectation" in a:
+                a.pop("valid", None)
+    return seen
+
+
 def upgrade_both(db, tmp_path):
     ours, stock = tmp_path / "ours.db", tmp_path / "stock.db"
     shutil.copy(db, ours)
@@ -122,7 +134,7 @@ def upgrade_both(db, tmp_path):
 
 
 @pytest.mark.parametrize("version", ["2.22.4", "3.10.1"])
-def test_upgrade_moves_traces_as_stock(version, tmp_path):
+def test_upgrade_moves_traces_as_stock(version, tmp_path, mlflowd_factory):
     db = tmp_path / "release.db"
     exp_id, tids = releases.client(version, "populate", f"sqlite:///{db}", "traces", full=version == "2.22.4",
                                    script="release_traces.py", cwd=tmp_path)
@@ -142,12 +154,17 @@ def test_upgrade_moves_traces_as_stock(version, tmp_path):
         assert con.execute("SELECT count(*) FROM spans WHERE model_name = 'model-1'").fetchone()[0] == 2
     con.close()
 
-    # the 3.18.0 client reads the same traces from both stores
-    seen_ours, seen_stock = releases.client(releases.NEWEST, "read", exp_id, f"sqlite:///{ours}",
-                                            f"sqlite:///{stock}", full=True, script="release_traces.py",
-                                            cwd=tmp_path)
+    # the 3.18.0 client reads the same traces from both stores, and through mlflowd serving ours
+    shutil.copy(ours, tmp_path / "served.db")
+    srv = mlflowd_factory(db_path=tmp_path / "served.db", artifacts=tmp_path / "art")
+    seen_ours, seen_stock, seen_served = releases.client(
+        releases.NEWEST, "read", exp_id, f"sqlite:///{ours}", f"sqlite:///{stock}", srv.url, full=True,
+        script="release_traces.py", cwd=tmp_path)
     assert set(seen_ours) == set(tids)
     assert seen_ours == seen_stock
+    assert without_expectation_validity(seen_served) == without_expectation_validity(seen_stock)
+    # and the pinned 3.17.2 client (this process) through mlflowd
+    assert json.loads(json.dumps(release_traces.read(exp_id, srv.url), sort_keys=True, default=str)) == seen_served
     if version == "3.10.1":
         assert seen_ours[tids[0]]["token_usage"] == {"input_tokens": 10, "output_tokens": 5, "total_tokens": 15}
 

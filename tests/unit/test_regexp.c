@@ -50,7 +50,7 @@ TEST(test_nothing_matches)
 {
 	CHECK(rx(NULL, "a") == 0);
 	CHECK(rx("a", NULL) == 0);
-	CHECK(rx("(", "(") == 0); /* does not compile: no match, no error (Python's re.error) */
+	CHECK(rx("(", "(") == 0);          /* does not compile: no match, no error (Python's re.error) */
 	CHECK(rx("\xff\xfe a", "a") == 1); /* invalid UTF-8 in the text: still searched */
 }
 
