@@ -8,6 +8,7 @@
  * them.
  */
 #include "migrate_data.h"
+#include "traces.h"
 
 #include <locale.h>
 #include <math.h>
@@ -533,18 +534,6 @@ int mlf_trace_analytics_before(sqlite3 *db, char *msg, size_t n)
 	return r;
 }
 
-static const char *const token_keys[] = {
-    "input_tokens",
-    "output_tokens",
-    "total_tokens",
-    "cache_read_input_tokens",
-    "cache_creation_input_tokens",
-    "cache_creation_input_tokens_above_1hr",
-};
-static const char *const cost_keys[] = {"input_cost", "output_cost", "total_cost"};
-#define NTOKEN_KEYS (sizeof token_keys / sizeof *token_keys)
-#define NCOST_KEYS (sizeof cost_keys / sizeof *cost_keys)
-
 /* Appends to *sql (sqlite3_mprintf'd, replaced); 0 or -1 out of memory. */
 static int append(char **sql, const char *fmt, ...)
 {
@@ -581,25 +570,26 @@ int mlf_trace_analytics_after(sqlite3 *db, char *msg, size_t n)
 	           TRACE_NAME_MAX_CHARS, SESSION_ID_MAX_CHARS);
 	/* a token count from trace_metrics wins over the tokenUsage metadata,
 	 * even when it converts to nothing */
-	for (size_t i = 0; i < NTOKEN_KEYS && !r; i++)
+	for (size_t i = 0; i < MLF_TRACE_NTOKENS && !r; i++)
 		r = append(&sql,
 		           ", \"%w\" = CASE WHEN EXISTS (SELECT 1 FROM trace_metrics m WHERE m.request_id = "
 		           "trace_info.request_id AND m.\"key\" = '%w') THEN (SELECT mlflowd_token_count(value) FROM "
 		           "trace_metrics m WHERE m.request_id = trace_info.request_id AND m.\"key\" = '%w') "
 		           "ELSE " META_JSON_VALUE " END",
-		           token_keys[i], token_keys[i], token_keys[i], token_keys[i], "mlflowd_token_count",
-		           token_keys[i], "mlflow.trace.tokenUsage");
-	for (size_t i = 0; i < NCOST_KEYS && !r; i++)
-		r = append(&sql, ", \"%w\" = " META_JSON_VALUE, cost_keys[i], cost_keys[i], "mlflowd_finite_float",
-		           cost_keys[i], "mlflow.trace.cost");
+		           mlf_trace_token_keys[i], mlf_trace_token_keys[i], mlf_trace_token_keys[i],
+		           mlf_trace_token_keys[i], "mlflowd_token_count", mlf_trace_token_keys[i],
+		           "mlflow.trace.tokenUsage");
+	for (size_t i = 0; i < MLF_TRACE_NCOSTS && !r; i++)
+		r = append(&sql, ", \"%w\" = " META_JSON_VALUE, mlf_trace_cost_keys[i], mlf_trace_cost_keys[i],
+		           "mlflowd_finite_float", mlf_trace_cost_keys[i], "mlflow.trace.cost");
 	/* spans: costs from span_metrics, model and provider kept before the rebuild */
 	if (!r)
 		r = append(&sql, ";\nUPDATE spans SET ");
-	for (size_t i = 0; i < NCOST_KEYS && !r; i++)
+	for (size_t i = 0; i < MLF_TRACE_NCOSTS && !r; i++)
 		r = append(&sql,
 		           "\"%w\" = (SELECT mlflowd_finite_float(value) FROM span_metrics m WHERE m.trace_id = "
 		           "spans.trace_id AND m.span_id = spans.span_id AND m.\"key\" = '%w'), ",
-		           cost_keys[i], cost_keys[i]);
+		           mlf_trace_cost_keys[i], mlf_trace_cost_keys[i]);
 	if (!r)
 		r = append(
 		    &sql,
