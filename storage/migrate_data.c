@@ -8,6 +8,7 @@
  * them.
  */
 #include "migrate_data.h"
+#include "schema.h"
 #include "traces.h"
 
 #include <locale.h>
@@ -480,16 +481,6 @@ static int has_row(sqlite3 *db, const char *query)
 	return row;
 }
 
-static int run(sqlite3 *db, const char *sql, char *msg, size_t n, const char *what)
-{
-	char *e = NULL;
-	if (sqlite3_exec(db, sql, NULL, NULL, &e) == SQLITE_OK)
-		return 0;
-	snprintf(msg, n, "%s: %s", what, e ? e : sqlite3_errmsg(db));
-	sqlite3_free(e);
-	return -1;
-}
-
 /* Each a query that returns a row where MLflow's migration raises. A
  * query on a table or column the store does not have yet does not
  * prepare and returns nothing: then there is nothing to stop on. */
@@ -513,10 +504,10 @@ int mlf_trace_analytics_refuse(sqlite3 *db)
 
 int mlf_trace_analytics_before(sqlite3 *db, char *msg, size_t n)
 {
-	if (run(db,
-	        "CREATE TEMP TABLE mlflowd_span_dims (trace_id TEXT, span_id TEXT, model_name TEXT, "
-	        "model_provider TEXT, PRIMARY KEY (trace_id, span_id))",
-	        msg, n, "keeping the spans' models"))
+	if (mlf_schema_exec(db,
+	                    "CREATE TEMP TABLE mlflowd_span_dims (trace_id TEXT, span_id TEXT, model_name TEXT, "
+	                    "model_provider TEXT, PRIMARY KEY (trace_id, span_id))",
+	                    msg, n, "keeping the spans' models"))
 		return -1;
 	if (!has_row(db, "SELECT 1 FROM pragma_table_info('spans') WHERE name = 'dimension_attributes'"))
 		return 0;
@@ -529,7 +520,7 @@ int mlf_trace_analytics_before(sqlite3 *db, char *msg, size_t n)
 	    "FROM spans WHERE CASE WHEN json_valid(dimension_attributes) THEN json_type(dimension_attributes) = "
 	    "'object' END",
 	    MODEL_DIMENSION_MAX_CHARS, MODEL_DIMENSION_MAX_CHARS);
-	int r = run(db, sql, msg, n, "keeping the spans' models");
+	int r = mlf_schema_exec(db, sql, msg, n, "keeping the spans' models");
 	sqlite3_free(sql);
 	return r;
 }
@@ -627,7 +618,7 @@ int mlf_trace_analytics_after(sqlite3 *db, char *msg, size_t n)
 		snprintf(msg, n, "out of memory");
 		return -1;
 	}
-	r = run(db, sql, msg, n, "moving the traces' analytics");
+	r = mlf_schema_exec(db, sql, msg, n, "moving the traces' analytics");
 	sqlite3_free(sql);
 	return r;
 }
@@ -645,12 +636,13 @@ int mlf_issue_categories_after(sqlite3 *db, char *msg, size_t n)
 {
 	/* MLflow keeps one category per hash: the last one written, in the
 	 * place of the first */
-	return run(db,
-	           "WITH c AS (SELECT i.rowid AS irow, i.issue_id, j.\"key\" AS idx, j.value AS category, "
-	           "mlflowd_category_hash(j.value) AS h FROM issues i, json_each(i.categories) j WHERE i.categories IS "
-	           "NOT NULL), g AS (SELECT irow, issue_id, h, min(idx) AS first, max(idx) AS last FROM c GROUP BY "
-	           "irow, issue_id, h) INSERT INTO issue_categories (issue_id, category_hash, category) SELECT "
-	           "g.issue_id, g.h, c.category FROM g JOIN c ON c.irow = g.irow AND c.idx = g.last ORDER BY g.irow, "
-	           "g.first",
-	           msg, n, "indexing the issues' categories");
+	return mlf_schema_exec(
+	    db,
+	    "WITH c AS (SELECT i.rowid AS irow, i.issue_id, j.\"key\" AS idx, j.value AS category, "
+	    "mlflowd_category_hash(j.value) AS h FROM issues i, json_each(i.categories) j WHERE i.categories IS "
+	    "NOT NULL), g AS (SELECT irow, issue_id, h, min(idx) AS first, max(idx) AS last FROM c GROUP BY "
+	    "irow, issue_id, h) INSERT INTO issue_categories (issue_id, category_hash, category) SELECT "
+	    "g.issue_id, g.h, c.category FROM g JOIN c ON c.irow = g.irow AND c.idx = g.last ORDER BY g.irow, "
+	    "g.first",
+	    msg, n, "indexing the issues' categories");
 }

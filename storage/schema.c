@@ -453,7 +453,7 @@ static int same_sql(const char *a, const char *b)
 	return r;
 }
 
-static int exec_sql(sqlite3 *db, const char *sql, char *msg, size_t n, const char *what)
+int mlf_schema_exec(sqlite3 *db, const char *sql, char *msg, size_t n, const char *what)
 {
 	char *e = NULL;
 	if (sqlite3_exec(db, sql, NULL, NULL, &e) == SQLITE_OK)
@@ -493,8 +493,8 @@ static int rebuild_table(sqlite3 *db, sqlite3 *ref, const struct object *target,
 	char *rename = sqlite3_mprintf("ALTER TABLE \"%w\" RENAME TO \"%w\"", tmp, target->name);
 	char what[256];
 	snprintf(what, sizeof what, "rebuilding table %s", target->name);
-	int r = exec_sql(db, create, msg, n, what) || exec_sql(db, copy, msg, n, what) ||
-	                exec_sql(db, drop, msg, n, what) || exec_sql(db, rename, msg, n, what)
+	int r = mlf_schema_exec(db, create, msg, n, what) || mlf_schema_exec(db, copy, msg, n, what) ||
+	                mlf_schema_exec(db, drop, msg, n, what) || mlf_schema_exec(db, rename, msg, n, what)
 	            ? -1
 	            : 0;
 	sqlite3_free(tmp);
@@ -528,7 +528,7 @@ static int follow_layout(sqlite3 *db, sqlite3 *ref, int *rebuilt, char *msg, siz
 		if (!h) {
 			char what[256];
 			snprintf(what, sizeof what, "creating table %s", w->name);
-			r = exec_sql(db, w->sql, msg, n, what);
+			r = mlf_schema_exec(db, w->sql, msg, n, what);
 		} else if (!same_sql(h->sql, w->sql)) {
 			r = rebuild_table(db, ref, w, msg, n);
 			(*rebuilt)++;
@@ -550,7 +550,7 @@ static int follow_layout(sqlite3 *db, sqlite3 *ref, int *rebuilt, char *msg, siz
 		if (!objects_find(&want, "table", h->tbl))
 			continue; /* on a table MLflow does not have: not ours to judge */
 		char *sql = sqlite3_mprintf("DROP %s \"%w\"", !strcmp(h->type, "index") ? "INDEX" : "TRIGGER", h->name);
-		r = exec_sql(db, sql, msg, n, "dropping an index");
+		r = mlf_schema_exec(db, sql, msg, n, "dropping an index");
 		sqlite3_free(sql);
 	}
 	objects_free(&have);
@@ -562,7 +562,7 @@ static int follow_layout(sqlite3 *db, sqlite3 *ref, int *rebuilt, char *msg, siz
 			continue;
 		char what[256];
 		snprintf(what, sizeof what, "creating %s %s", w->type, w->name);
-		r = exec_sql(db, w->sql, msg, n, what);
+		r = mlf_schema_exec(db, w->sql, msg, n, what);
 	}
 	objects_free(&have);
 	objects_free(&want);
@@ -648,7 +648,7 @@ static int run_steps(sqlite3 *db, int from, const unsigned char *selected, int a
 			continue;
 		char what[256];
 		snprintf(what, sizeof what, "step %s (%s)", m->head, m->what);
-		if (sql && exec_sql(db, sql, msg, n, what) < 0)
+		if (sql && mlf_schema_exec(db, sql, msg, n, what) < 0)
 			return -1;
 		if (fn && fn(db, msg, n) < 0) {
 			char detail[MLF_SCHEMA_MSG_MAX];
@@ -740,14 +740,14 @@ int mlf_schema_upgrade(const char *path, char *msg, size_t n)
 	int rebuilt = 0;
 	/* foreign_keys must be off around the rebuilds (set outside a
 	 * transaction); the result is checked with foreign_key_check. */
-	if (exec_sql(db, "PRAGMA foreign_keys=OFF; PRAGMA legacy_alter_table=OFF; BEGIN IMMEDIATE", msg, n,
-	             "starting the upgrade") == 0) {
+	if (mlf_schema_exec(db, "PRAGMA foreign_keys=OFF; PRAGMA legacy_alter_table=OFF; BEGIN IMMEDIATE", msg, n,
+	                    "starting the upgrade") == 0) {
 		char *stamp = sqlite3_mprintf("UPDATE alembic_version SET version_num = %Q", MLF_ALEMBIC_HEAD);
 		unsigned char *selected = calloc((size_t)mlf_nmigrations, 1);
 		select_steps(db, at, selected);
 		int failed = run_steps(db, at, selected, 0, msg, n) || follow_layout(db, ref, &rebuilt, msg, n) ||
 		             run_steps(db, at, selected, 1, msg, n) ||
-		             exec_sql(db, stamp, msg, n, "stamping the new head");
+		             mlf_schema_exec(db, stamp, msg, n, "stamping the new head");
 		sqlite3_free(stamp);
 		free(selected);
 		if (!failed) {
@@ -762,7 +762,7 @@ int mlf_schema_upgrade(const char *path, char *msg, size_t n)
 			sqlite3_finalize(st);
 		}
 		if (!failed)
-			failed = exec_sql(db, "COMMIT", msg, n, "committing the upgrade");
+			failed = mlf_schema_exec(db, "COMMIT", msg, n, "committing the upgrade");
 		if (failed) {
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			char detail[MLF_SCHEMA_MSG_MAX];

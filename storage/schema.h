@@ -58,4 +58,8 @@ enum mlf_schema_verdict mlf_schema_check(sqlite3 *db, const char *path, char *he
  * to do), -1 with msg. */
 int mlf_schema_upgrade(const char *path, char *msg, size_t n);
 
+/* Runs sql (one or more statements) on db; 0, or -1 with "<what>: <SQLite's
+ * message>" in msg (n bytes). The steps of an upgrade are run with it. */
+int mlf_schema_exec(sqlite3 *db, const char *sql, char *msg, size_t n, const char *what);
+
 #endif
