@@ -238,10 +238,12 @@ test('charts: metric page draws from sampled histories, axis changes re-fetch', 
     page.on('request', (r) => { if (r.url().includes('/metrics/')) calls.push(r.url()); });
     await go(`#/metric/loss?runs=${encodeURIComponent(JSON.stringify([ids.live]))}&experiments=${encodeURIComponent(JSON.stringify([ids.experiment_id]))}`);
     await page.locator('[data-testid=chart-card] canvas').first().waitFor();
-    // the preview (each bucket's first point) and the min/max sample are asked at once, over the same buckets
+    await page.waitForFunction(() => / ms/.test(document.querySelector('[data-testid=chart-card] h4').textContent));
+    // the preview (each bucket's first point), then the min/max sample, over the same buckets
     const mm = calls.filter((u) => u.includes('mlflowd/metrics/get-history-bulk-minmax') && u.includes('metric_key=loss'));
-    assert.ok(mm.some((u) => new URL(u).searchParams.get('sample') === 'first'), calls.join('\n'));
-    assert.ok(mm.some((u) => !new URL(u).searchParams.has('sample')), calls.join('\n'));
+    const firstAt = mm.findIndex((u) => new URL(u).searchParams.get('sample') === 'first');
+    const minmaxAt = mm.findIndex((u) => !new URL(u).searchParams.has('sample'));
+    assert.ok(firstAt >= 0 && minmaxAt > firstAt, calls.join('\n'));
     assert.equal(new Set(mm.map((u) => new URL(u).searchParams.get('max_results'))).size, 1);
     assert.ok(!calls.some((u) => u.includes('metrics/get-history?')), 'never the full history');
     // drag-zoom re-fetches the zoomed step range

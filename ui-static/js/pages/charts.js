@@ -54,36 +54,30 @@ const BULK = 'mlflow/metrics/get-history-bulk-interval';
 const MINMAX = 'mlflowd/metrics/get-history-bulk-minmax';
 
 // Sampled history of key for runs: Map runId -> [{step, timestamp, value}] in
-// step order, about maxResults points per run. From mlflowd, two reads at
-// once over the same buckets (maxResults / 4 per run): the preview
-// (sample=first: each bucket's first point, one index seek each, so it
-// costs about the points it answers) and the min/max sample (each bucket's
-// first, last, lowest and highest point: it reads every point of the range,
-// and keeps every spike). The min/max answer is the result whenever it
-// comes; if the preview comes first, onFirst(series) gets it to draw
-// meanwhile. A server without the min/max sampler (404) gets MLflow's
-// get-history-bulk-interval (first point of each of maxResults buckets).
+// step order, about maxResults points per run. From mlflowd, two reads of
+// the same buckets (maxResults / 4 per run), one after the other: the
+// preview (sample=first: each bucket's first point, one index seek each, so
+// it costs about the points it answers), given to onFirst(series) to draw,
+// then the min/max sample (each bucket's first, last, lowest and highest
+// point: it reads every point of the range, and keeps every spike), the
+// result. The min/max read starts when the preview has come, not beside it:
+// on two cores both reads, each on two threads, and the browser shared the
+// CPU, so the preview came late and the min/max sample no sooner. A server
+// without the min/max sampler (404) gets MLflow's get-history-bulk-interval
+// (first point of each of maxResults buckets).
 export async function fetchSampled(runIds, key, maxResults, range = null, signal, onFirst = null) {
   const n = Math.max(1, Math.min(MAX_POINTS_PER_RUN, Math.round(maxResults)));
   if (!minmax) return fetchChunks(BULK, runIds, key, n, range, signal);
-  const sub = () => {
-    const c = new AbortController();
-    if (signal) signal.addEventListener('abort', () => c.abort(), { once: true });
-    return c;
-  };
-  const previewCtl = sub();
+  // the preview is only a first frame: any failure of it leaves the min/max read to answer
+  const preview = await fetchChunks(MINMAX, runIds, key, n / 4, range, signal, { sample: 'first' }).catch(() => null);
   const mmP = fetchChunks(MINMAX, runIds, key, n / 4, range, signal).catch((e) => {
     if (!isMissingEndpoint(e)) throw e;
     minmax = false;
     return null;
   });
-  // the preview is only a first frame: any failure of it leaves the min/max read to answer
-  const previewP = fetchChunks(MINMAX, runIds, key, n / 4, range, previewCtl.signal, { sample: 'first' }).catch(() => null);
   mmP.catch(() => {}); // awaited below
-  const first = await Promise.race([mmP.then((r) => ['minmax', r]), previewP.then((r) => ['preview', r])]);
-  if (first[0] === 'minmax') previewCtl.abort();
-  else if (first[1] && onFirst) onFirst(first[1]);
-  const mm = first[0] === 'minmax' ? first[1] : await mmP;
+  if (preview && onFirst && !signal?.aborted) onFirst(preview);
+  const mm = await mmP;
   return mm || fetchChunks(BULK, runIds, key, n, range, signal);
 }
 
