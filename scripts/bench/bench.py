@@ -3212,8 +3212,11 @@ class Report:
             log(f"no plot: matplotlib unavailable ({e})")
             return None
         sc = h.sc
-        fig, axes = plt.subplots(1, 2, figsize=(13, 5.5), gridspec_kw={"width_ratios": [1.5, 1]})
-        ax = axes[0]
+        # the W1 panel only when W1 ran (a run of other workloads gets the ratios alone)
+        w1 = "W1" in getattr(h.args, "workloads", ["W1"])
+        fig, axes = (plt.subplots(1, 2, figsize=(13, 5.5), gridspec_kw={"width_ratios": [1.5, 1]}) if w1 else
+                     plt.subplots(1, 1, figsize=(8, 5.5)))
+        ax = axes[0] if w1 else axes
         labels = [r[0] for r in self.rows]
         ratios = [r[1] for r in self.rows]
         y = list(range(len(labels)))[::-1]
@@ -3231,6 +3234,12 @@ class Report:
                       "green: every target of the row met, red: not met, grey: no target", fontsize=8)
         ax.set_xlim(right=max(ratios + [1]) * 3)
         ax.set_title(f"mlflowd vs stock MLflow {h.info['mlflow']} (scale {h.args.scale})", fontsize=10)
+        if not w1:
+            fig.tight_layout()
+            fig.savefig(png, dpi=110)
+            plt.close(fig)
+            log(f"wrote {png}")
+            return os.path.relpath(png, out.parent)
         ax2 = axes[1]
         cs = sc["w1_conc"]
         for kind, key, style in (("stock", "W1_c{}_rps", "o-"), ("mlflowd", "W1_c{}_rps", "s-")):
