@@ -42,6 +42,7 @@ struct write_job {
 struct mlf_db {
 	char *path;
 	char *default_root;
+	int64_t search_steps; /* the bound of one search (mlf_budget_begin_search) */
 	struct mlf_conn writer;
 
 	pthread_t writer_thread;
@@ -181,6 +182,11 @@ void mlf_budget_begin(struct mlf_conn *c, int64_t steps)
 	c->budget_ticks = steps / MLF_SEARCH_STEP_TICK;
 	c->budget_steps = steps;
 	c->budget_exceeded = 0;
+}
+
+void mlf_budget_begin_search(struct mlf_conn *c)
+{
+	mlf_budget_begin(c, c->owner ? c->owner->search_steps : MLF_SEARCH_MAX_VM_STEPS);
 }
 
 void mlf_budget_end(struct mlf_conn *c)
@@ -489,6 +495,7 @@ struct mlf_db *mlf_db_open(const struct mlf_db_options *opt, struct mlf_error *e
 	struct mlf_db *db = calloc(1, sizeof *db);
 	db->path = strdup(opt->path);
 	db->default_root = strdup(opt->default_artifact_root ? opt->default_artifact_root : "mlflow-artifacts:/0");
+	db->search_steps = opt->search_steps > 0 ? opt->search_steps : MLF_SEARCH_MAX_VM_STEPS;
 	pthread_mutex_init(&db->mu, NULL);
 	pthread_cond_init(&db->queue_cv, NULL);
 	pthread_cond_init(&db->ckpt_cv, NULL);

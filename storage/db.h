@@ -42,6 +42,7 @@ struct mlf_conn {
 struct mlf_db_options {
 	const char *path;                  /* database file; caller keeps ownership */
 	const char *default_artifact_root; /* for experiment 0 when the file is new */
+	int64_t search_steps;              /* SQLite steps one search may take; 0: MLF_SEARCH_MAX_VM_STEPS */
 };
 
 /* Open (creating if new) the store. On error returns NULL and fills err
@@ -94,6 +95,10 @@ enum mlf_status mlf_db_error(struct mlf_conn *c, int rc, struct mlf_error *err);
  * bound. Same thread as c. */
 void mlf_budget_begin(struct mlf_conn *c, int64_t steps);
 void mlf_budget_end(struct mlf_conn *c);
+/* mlf_budget_begin with the store's bound of one search (the option
+ * search_steps; every search of runs, experiments, logged models, the
+ * registry and traces takes it around its page and the page's children). */
+void mlf_budget_begin_search(struct mlf_conn *c);
 
 /* Execute a statement with no result rows; MLF_OK when it is done. The
  * statement is reset afterwards. */

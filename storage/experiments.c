@@ -342,7 +342,7 @@ enum mlf_status mlf_experiment_search(struct mlf_conn *c, struct mlf_arena *a, e
 	}
 	sqlite3_bind_int64(st, q.nbinds + 1, max_results + 1);
 	sqlite3_bind_int64(st, q.nbinds + 2, offset);
-	mlf_budget_begin(c, MLF_SEARCH_MAX_VM_STEPS);
+	mlf_budget_begin_search(c);
 
 	struct mlf_experiment *exps = NULL;
 	int count = 0, cap = 0;

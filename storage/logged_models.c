@@ -885,7 +885,7 @@ enum mlf_status mlf_logged_model_search(struct mlf_conn *c, struct mlf_arena *a,
 	}
 	int cap = 0, cnt = 0;
 	struct mlf_logged_model *v = NULL;
-	mlf_budget_begin(c, MLF_SEARCH_MAX_VM_STEPS);
+	mlf_budget_begin_search(c);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (cnt == q->max_results) {
 			*next_offset = q->offset + q->max_results;

@@ -5,6 +5,7 @@
  * MLflow are the same rows.
  */
 #include "registry.h"
+#include "../api/limits.h"
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -854,6 +855,7 @@ enum mlf_status mlf_rm_search(struct mlf_conn *c, struct mlf_arena *a, const cha
 	int own = mlf_read_begin(c, err);
 	if (own < 0)
 		return err->status;
+	mlf_budget_begin_search(c); /* the page and its children */
 	sqlite3_stmt *st = page_stmt(c, sql, &q, use_key, pos, max_results + 1, err);
 	if (!st) {
 		s = err->status;
@@ -884,6 +886,7 @@ enum mlf_status mlf_rm_search(struct mlf_conn *c, struct mlf_arena *a, const cha
 	*out = v;
 	*n = cnt;
 out:
+	mlf_budget_end(c);
 	mlf_read_end(c, own);
 	return s;
 }
@@ -933,6 +936,7 @@ enum mlf_status mlf_mv_search(struct mlf_conn *c, struct mlf_arena *a, const cha
 	int own = mlf_read_begin(c, err);
 	if (own < 0)
 		return err->status;
+	mlf_budget_begin_search(c); /* the page and its children */
 	int nulls = use_key && by_update ? mv_update_nulls(c, err) : 1;
 	if (nulls < 0) {
 		s = err->status;
@@ -956,6 +960,7 @@ enum mlf_status mlf_mv_search(struct mlf_conn *c, struct mlf_arena *a, const cha
 	if (s == MLF_OK && more)
 		next->offset = pos->offset + max_results;
 out:
+	mlf_budget_end(c);
 	mlf_read_end(c, own);
 	return s;
 }

@@ -467,7 +467,7 @@ static enum mlf_status search_once(struct mlf_conn *c, struct mlf_arena *a, cons
 		return err->status;
 	}
 	mlf_search_bind(st, &q);
-	mlf_budget_begin(c, MLF_SEARCH_MAX_VM_STEPS);
+	mlf_budget_begin_search(c);
 	struct mlf_buf ids = {0};
 	mlf_buf_putc(&ids, '[');
 	for (int i = 0; i < n_exp; i++)

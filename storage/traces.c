@@ -5,6 +5,7 @@
  * prompts. Writes are writer jobs; reads run on the caller's connection.
  */
 #include "traces.h"
+#include "../api/limits.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -921,7 +922,9 @@ enum mlf_status mlf_trace_search(struct mlf_conn *c, struct mlf_arena *a, const 
 	int own = mlf_read_begin(c, err);
 	if (own < 0)
 		return err->status;
+	mlf_budget_begin_search(c); /* the page and its children, as other searches */
 	s = trace_search_txn(c, a, q, &sql, out, n, next_offset, err);
+	mlf_budget_end(c);
 	mlf_read_end(c, own);
 	return s;
 }

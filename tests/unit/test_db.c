@@ -2,17 +2,22 @@
  * test_db.c: unit tests of storage/db.c's single writer: jobs queued
  * together share one transaction, a failing job rolls back alone (none of
  * its rows stay, every other job of its group commits), and a group whose
- * jobs all succeed runs each job once.
+ * jobs all succeed runs each job once; the step bound of statements and of
+ * every kind of search.
  */
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../../api/limits.h"
 #include "db.h"
+#include "registry.h"
+#include "traces.h"
 #include "unit.h"
 
 #define JOBS 24            /* jobs queued behind the blocker, one group */
@@ -190,6 +195,59 @@ TEST(budget_stops_a_long_statement_with_a_400)
 	sqlite3_finalize(st);
 }
 
+static enum mlf_status fill_fn(struct mlf_conn *c, void *arg, struct mlf_error *err)
+{
+	(void)arg;
+	static const char sql[] =
+	    "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 200000) "
+	    "INSERT INTO registered_models (name, creation_time, last_updated_time) SELECT 'm' || x, x, x FROM n;"
+	    "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 200000) "
+	    "INSERT INTO trace_info (request_id, experiment_id, timestamp_ms, execution_time_ms, status) "
+	    "SELECT 'tr-' || x, 0, x, x, 'OK' FROM n;";
+	return sqlite3_exec(c->db, sql, NULL, NULL, NULL) == SQLITE_OK
+	           ? MLF_OK
+	           : mlf_fail(err, MLF_INTERNAL_ERROR, "%s", sqlite3_errmsg(c->db));
+}
+
+/* A store whose searches may take one tick of steps: a search that reads
+ * every one of 200,000 rows is stopped with the 400, whichever entity. */
+TEST(every_search_takes_the_stores_step_bound)
+{
+	char dir[] = "/tmp/mlflowd-test-budget-XXXXXX", path[80], cmd[112];
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof path, "%s/b.db", dir);
+	struct mlf_error err = {0};
+	struct mlf_db *b = mlf_db_open(
+	    &(struct mlf_db_options){.path = path, .default_artifact_root = dir, .search_steps = MLF_SEARCH_STEP_TICK},
+	    &err);
+	CHECK(b != NULL);
+	CHECK(mlf_db_write(b, fill_fn, NULL, &err) == MLF_OK);
+	struct mlf_conn *c = mlf_db_read(b, &err);
+	CHECK(c != NULL);
+	struct mlf_arena a = {0};
+	struct mlf_registered_model *rms = NULL;
+	struct mlf_page_pos pos = {0}, next = {0};
+	int n = 0;
+	CHECK(mlf_rm_search(c, &a, "name LIKE '%zzz%'", NULL, 0, 10, &pos, &rms, &n, &next, &err) ==
+	      MLF_INVALID_PARAMETER_VALUE);
+	CHECK(strstr(err.msg, "steps of the database engine") != NULL);
+	struct mlf_trace_info *tis = NULL;
+	int64_t exp0 = 0, next_off = 0;
+	struct mlf_trace_search q = {
+	    .experiment_ids = &exp0, .nexp = 1, .filter = "trace.execution_time_ms > 999999999", .max_results = 10};
+	memset(&err, 0, sizeof err);
+	CHECK(mlf_trace_search(c, &a, &q, &tis, &n, &next_off, &err) == MLF_INVALID_PARAMETER_VALUE);
+	CHECK(strstr(err.msg, "steps of the database engine") != NULL);
+	/* a search that stops after its page stays within the bound */
+	memset(&err, 0, sizeof err);
+	CHECK(mlf_rm_search(c, &a, "", NULL, 0, 10, &pos, &rms, &n, &next, &err) == MLF_OK && n == 10);
+	mlf_arena_release(&a);
+	mlf_db_thread_exit(b);
+	mlf_db_close(b);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	CHECK(system(cmd) == 0);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/mlflowd-test-db-XXXXXX", path[64], cmd[96];
@@ -206,6 +264,7 @@ int main(void)
 	RUN(failing_jobs_roll_back_alone);
 	RUN(lone_failing_job_runs_once);
 	RUN(budget_stops_a_long_statement_with_a_400);
+	RUN(every_search_takes_the_stores_step_bound);
 	mlf_db_thread_exit(db);
 	mlf_db_close(db);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
