@@ -17,6 +17,17 @@
 
 double mlf__stored_to_double(double v, int is_nan); /* runs.c */
 
+/* The point in st's current row (value, timestamp, step, is_nan). */
+static struct mlf_metric metric_at(sqlite3_stmt *st, const char *key, const char *run_id)
+{
+	return (struct mlf_metric){.key = key,
+	                           .value =
+	                               mlf__stored_to_double(sqlite3_column_double(st, 0), sqlite3_column_int(st, 3)),
+	                           .timestamp = sqlite3_column_int64(st, 1),
+	                           .step = sqlite3_column_int64(st, 2),
+	                           .run_id = run_id};
+}
+
 /* Append every row of st (value, timestamp, step, is_nan) to out. */
 static enum mlf_status push_rows(struct mlf_conn *c, struct mlf_arena *a, sqlite3_stmt *st, const char *key,
                                  const char *run_id, struct mlf_metric **out, int *n, int *cap, struct mlf_error *err)
@@ -28,12 +39,7 @@ static enum mlf_status push_rows(struct mlf_conn *c, struct mlf_arena *a, sqlite
 			*out = mlf_arena_grow(a, *out, (size_t)*n, (size_t)nc, sizeof **out);
 			*cap = nc;
 		}
-		struct mlf_metric *m = &(*out)[(*n)++];
-		m->key = key;
-		m->value = mlf__stored_to_double(sqlite3_column_double(st, 0), sqlite3_column_int(st, 3));
-		m->timestamp = sqlite3_column_int64(st, 1);
-		m->step = sqlite3_column_int64(st, 2);
-		m->run_id = run_id;
+		(*out)[(*n)++] = metric_at(st, key, run_id);
 	}
 	return mlf_rows_done(c, st, rc, err) ? MLF_OK : err->status;
 }
@@ -588,12 +594,7 @@ static enum mlf_status minmax_run(struct mlf_conn *c, struct mlf_arena *a, const
 	uint64_t bucket = 0;
 	int64_t ord = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct minmax_pt p = {.ord = ord++};
-		p.m.key = k;
-		p.m.value = mlf__stored_to_double(sqlite3_column_double(st, 0), sqlite3_column_int(st, 3));
-		p.m.timestamp = sqlite3_column_int64(st, 1);
-		p.m.step = sqlite3_column_int64(st, 2);
-		p.m.run_id = rid;
+		struct minmax_pt p = {.ord = ord++, .m = metric_at(st, k, rid)};
 		uint64_t pb = ((uint64_t)p.m.step - (uint64_t)lo) / width;
 		if (nb && pb != bucket) {
 			minmax_flush(a, b, have_ext ? 4 : 2, out, n, cap);
@@ -664,10 +665,7 @@ static enum mlf_status firsts_run(struct mlf_conn *c, struct mlf_arena *a, const
 			struct mlf_metric m = {.key = k, .run_id = rid};
 			int64_t rowid = 0;
 			if (got) {
-				m.value =
-				    mlf__stored_to_double(sqlite3_column_double(st, 0), sqlite3_column_int(st, 3));
-				m.timestamp = sqlite3_column_int64(st, 1);
-				m.step = sqlite3_column_int64(st, 2);
+				m = metric_at(st, k, rid);
 				rowid = sqlite3_column_int64(st, 4);
 				rc = sqlite3_step(st);
 			}
