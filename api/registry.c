@@ -431,18 +431,34 @@ static enum mlf_status get_max_results(struct mlf_req *req, int64_t dflt, int64_
 	return MLF_OK;
 }
 
-enum mlf_status mlf_api_registered_models_search(struct mlf_req *req)
-{
+/* The parameters both registry searches take; the page token decoded into
+ * pos after the caller has checked max_results (MLflow's order of errors). */
+struct search_args {
 	const char *filter, *token;
 	const char **ob;
 	int nob;
 	int64_t max_results;
+};
+
+static enum mlf_status get_search_args(struct mlf_req *req, int64_t dflt, int64_t limit, struct search_args *a)
+{
 	enum mlf_status s;
-	if ((s = mlf_get_str(req, "filter", 0, &filter)) != MLF_OK ||
-	    (s = get_max_results(req, MLF_SEARCH_REGISTERED_MODELS_DEFAULT, MLF_SEARCH_REGISTERED_MODELS_MAX,
-	                         &max_results)) != MLF_OK ||
-	    (s = get_order_by(req, &ob, &nob)) != MLF_OK || (s = mlf_get_str(req, "page_token", 0, &token)) != MLF_OK)
+	if ((s = mlf_get_str(req, "filter", 0, &a->filter)) != MLF_OK ||
+	    (s = get_max_results(req, dflt, limit, &a->max_results)) != MLF_OK ||
+	    (s = get_order_by(req, &a->ob, &a->nob)) != MLF_OK ||
+	    (s = mlf_get_str(req, "page_token", 0, &a->token)) != MLF_OK)
 		return s;
+	return MLF_OK;
+}
+
+enum mlf_status mlf_api_registered_models_search(struct mlf_req *req)
+{
+	struct search_args q;
+	enum mlf_status s =
+	    get_search_args(req, MLF_SEARCH_REGISTERED_MODELS_DEFAULT, MLF_SEARCH_REGISTERED_MODELS_MAX, &q);
+	if (s != MLF_OK)
+		return s;
+	int64_t max_results = q.max_results;
 	/* 0 gives MLflow's empty page (with a token when something matches);
 	 * stock's answers to negative values follow no rule and are refused */
 	if (max_results < 0)
@@ -452,14 +468,14 @@ enum mlf_status mlf_api_registered_models_search(struct mlf_req *req)
 		    "value %lld",
 		    (long long)max_results);
 	struct mlf_page_pos pos, next;
-	if ((s = mlf_page_token_decode_pos(&req->arena, token, &pos, &req->err)) != MLF_OK)
+	if ((s = mlf_page_token_decode_pos(&req->arena, q.token, &pos, &req->err)) != MLF_OK)
 		return s;
 	struct mlf_conn *c = reader(req);
 	if (!c)
 		return req->err.status;
 	struct mlf_registered_model *models;
 	int n;
-	s = mlf_rm_search(c, &req->arena, filter, ob, nob, max_results, &pos, &models, &n, &next, &req->err);
+	s = mlf_rm_search(c, &req->arena, q.filter, q.ob, q.nob, max_results, &pos, &models, &n, &next, &req->err);
 	if (s != MLF_OK)
 		return s;
 	mlf_json_obj_begin(&req->out);
@@ -1310,29 +1326,25 @@ enum mlf_status mlf_api_model_versions_get_download_uri(struct mlf_req *req)
 
 enum mlf_status mlf_api_model_versions_search(struct mlf_req *req)
 {
-	const char *filter, *token;
-	const char **ob;
-	int nob;
-	int64_t max_results;
-	enum mlf_status s;
-	if ((s = mlf_get_str(req, "filter", 0, &filter)) != MLF_OK ||
-	    (s = get_max_results(req, MLF_SEARCH_MODEL_VERSIONS_DEFAULT, MLF_SEARCH_MODEL_VERSIONS_MAX,
-	                         &max_results)) != MLF_OK ||
-	    (s = get_order_by(req, &ob, &nob)) != MLF_OK || (s = mlf_get_str(req, "page_token", 0, &token)) != MLF_OK)
+	struct search_args q;
+	enum mlf_status s = get_search_args(req, MLF_SEARCH_MODEL_VERSIONS_DEFAULT, MLF_SEARCH_MODEL_VERSIONS_MAX, &q);
+	if (s != MLF_OK)
 		return s;
+	int64_t max_results = q.max_results;
 	if (max_results < 1)
 		return mlf_fail(&req->err, MLF_INVALID_PARAMETER_VALUE,
 		                "Invalid value for max_results. It must be a positive integer, but got %lld",
 		                (long long)max_results);
 	struct mlf_page_pos pos, next;
-	if ((s = mlf_page_token_decode_pos(&req->arena, token, &pos, &req->err)) != MLF_OK)
+	if ((s = mlf_page_token_decode_pos(&req->arena, q.token, &pos, &req->err)) != MLF_OK)
 		return s;
 	struct mlf_conn *c = reader(req);
 	if (!c)
 		return req->err.status;
 	struct mlf_model_version *v;
 	int n;
-	if ((s = mlf_mv_search(c, &req->arena, filter, ob, nob, max_results, &pos, &v, &n, &next, &req->err)) != MLF_OK)
+	if ((s = mlf_mv_search(c, &req->arena, q.filter, q.ob, q.nob, max_results, &pos, &v, &n, &next, &req->err)) !=
+	    MLF_OK)
 		return s;
 	mlf_json_obj_begin(&req->out);
 	put_mv_list(&req->out, v, n);
