@@ -32,7 +32,7 @@ const PARENT = 'mlflow.parentRunId';
 const ATTRS = [
   { id: 'attr.run_name', label: 'Run name', width: 240, sort: 'attributes.run_name' },
   { id: 'attr.created', label: 'Created', width: 130, sort: 'attributes.start_time' },
-  { id: 'attr.duration', label: 'Duration', width: 90, sort: DURATION_KEY },
+  { id: 'attr.duration', label: 'Duration', width: 108, sort: DURATION_KEY },
   { id: 'attr.source', label: 'Source', width: 150, sort: 'tags.`mlflow.source.name`' },
   { id: 'attr.user', label: 'User', width: 110, sort: 'attributes.user_id' },
   { id: 'attr.status', label: 'Status', width: 96, sort: 'attributes.status' },
