@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../api/limits.h"
+#include "metric_blocks.h"
 #include "regexp.h"
 #include "schema.h"
 #include "wal_vfs.h"
@@ -537,6 +538,11 @@ struct mlf_db *mlf_db_open(const struct mlf_db_options *opt, struct mlf_error *e
 	}
 	/* Prove the file is writable now rather than at the first request. */
 	if (exec(h, extra_indexes, msg, sizeof msg) != SQLITE_OK) {
+		mlf_fail(err, MLF_INTERNAL_ERROR, "cannot write to %s: %s", db->path, msg);
+		goto fail;
+	}
+	/* The metric block summaries and their triggers (metric_blocks.h). */
+	if (mlf_metric_blocks_install(h, msg, sizeof msg) < 0) {
 		mlf_fail(err, MLF_INTERNAL_ERROR, "cannot write to %s: %s", db->path, msg);
 		goto fail;
 	}

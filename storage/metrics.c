@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../api/limits.h"
+#include "metric_blocks.h"
 #include "pool.h"
 #include "tracking.h"
 
@@ -499,35 +500,131 @@ typedef enum mlf_status (*sampler_fn)(struct mlf_conn *c, struct mlf_arena *a, c
 
 /* The min/max sample of one run (mlf_metric_history_bulk_minmax): the
  * step range [lo, hi] of the series (within the asked range) is cut into
- * max_results buckets of equal step width, and each bucket keeps its
- * first and last point and the points with its lowest and highest finite
- * value, in series order: a spike anywhere stays visible, and each bucket
- * costs at most four points. One pass over the run's (run_uuid, key,
- * step) index range. */
-struct minmax_pt {
-	struct mlf_metric m;
-	int64_t ord; /* position in the series */
+ * about max_results buckets of equal step width, and each bucket keeps
+ * its first and last point and the points with its lowest and highest
+ * finite value, in series order (mlf_mm_before): a spike anywhere stays
+ * visible, and each bucket costs at most four points.
+ *
+ * Buckets at least a block wide (metric_blocks.h) are whole blocks: their
+ * width is rounded up to a multiple of MLF_METRIC_BLOCK_STEPS and they
+ * start at a block's first step. A summarized series is then read as one
+ * summary row per block, and points only where the asked range cuts a
+ * block; other series are read point by point, with the same buckets and
+ * the same merge rules, so both give the same sample. */
+struct buckets {
+	int64_t base;   /* first step of bucket 0 */
+	uint64_t width; /* steps per bucket */
 };
 
-static void minmax_flush(struct mlf_arena *a, struct minmax_pt *b, int nb, struct mlf_metric **out, int *n, int *cap)
+static struct buckets buckets_of(int64_t lo, int64_t hi, int64_t max_results)
 {
-	/* b: first, last, min, max (nb of them valid); emit distinct ones in order */
-	for (int i = 1; i < nb; i++)
-		for (int j = i; j > 0 && b[j].ord < b[j - 1].ord; j--) {
-			struct minmax_pt t = b[j];
-			b[j] = b[j - 1];
-			b[j - 1] = t;
+	uint64_t q = ((uint64_t)hi - (uint64_t)lo) / (uint64_t)max_results;
+	uint64_t w = q + 1;
+	const uint64_t b = (uint64_t)MLF_METRIC_BLOCK_STEPS, top = UINT64_C(1) << 63;
+	if (q >= top) /* a span near 2^64 in one bucket: two halves */
+		return (struct buckets){mlf_metric_block_of(lo) * MLF_METRIC_BLOCK_STEPS, top};
+	if (w < b)
+		return (struct buckets){lo, w};
+	return (struct buckets){mlf_metric_block_of(lo) * MLF_METRIC_BLOCK_STEPS, (w + b - 1) / b * b};
+}
+
+static uint64_t bucket_of(const struct buckets *g, int64_t step)
+{
+	return ((uint64_t)step - (uint64_t)g->base) / g->width;
+}
+
+/* The sample being built: the current bucket's summary, flushed to out. */
+struct mm_acc {
+	struct mlf_arena *a;
+	const char *key, *run_id; /* borrowed */
+	struct mlf_metric **out;  /* grown in a */
+	int *n, *cap;
+	struct buckets g;
+	uint64_t bucket;
+	int have;
+	struct mlf_mm_summary s;
+};
+
+static void acc_flush(struct mm_acc *q)
+{
+	if (!q->have)
+		return;
+	q->have = 0;
+	struct mlf_mm_point p[4] = {q->s.first, q->s.last, q->s.lo, q->s.hi};
+	int np = q->s.has_ext ? 4 : 2;
+	for (int i = 1; i < np; i++)
+		for (int j = i; j > 0 && mlf_mm_before(&p[j], &p[j - 1]); j--) {
+			struct mlf_mm_point t = p[j];
+			p[j] = p[j - 1];
+			p[j - 1] = t;
 		}
-	for (int i = 0; i < nb; i++) {
-		if (i && b[i].ord == b[i - 1].ord)
-			continue;
-		if (*n == *cap) {
-			int nc = *cap ? *cap * 2 : 64;
-			*out = mlf_arena_grow(a, *out, (size_t)*n, (size_t)nc, sizeof **out);
-			*cap = nc;
+	for (int i = 0; i < np; i++) {
+		if (i && !mlf_mm_before(&p[i - 1], &p[i]))
+			continue; /* the same point again */
+		if (*q->n == *q->cap) {
+			int nc = *q->cap ? *q->cap * 2 : 64;
+			*q->out = mlf_arena_grow(q->a, *q->out, (size_t)*q->n, (size_t)nc, sizeof **q->out);
+			*q->cap = nc;
 		}
-		(*out)[(*n)++] = b[i].m;
+		(*q->out)[(*q->n)++] = (struct mlf_metric){.key = q->key,
+		                                           .value = mlf__stored_to_double(p[i].value, p[i].is_nan),
+		                                           .timestamp = p[i].timestamp,
+		                                           .step = p[i].step,
+		                                           .run_id = q->run_id};
 	}
+}
+
+static void acc_add(struct mm_acc *q, const struct mlf_mm_summary *s)
+{
+	uint64_t b = bucket_of(&q->g, s->first.step);
+	if (q->have && b != q->bucket)
+		acc_flush(q);
+	if (q->have) {
+		mlf_mm_merge(&q->s, s);
+		return;
+	}
+	q->s = *s;
+	q->bucket = b;
+	q->have = 1;
+}
+
+/* Every point of the series with a step in [from, to], into q. */
+static enum mlf_status acc_points(struct mlf_conn *c, struct mm_acc *q, int64_t from, int64_t to, struct mlf_error *err)
+{
+	static const char rows_sql[] = "SELECT value, timestamp, step, is_nan FROM metrics INDEXED BY "
+	                               "index_metrics_run_uuid_key_step WHERE run_uuid = ?1 AND key = ?2 "
+	                               "AND step BETWEEN ?3 AND ?4 ORDER BY step";
+	sqlite3_stmt *st = mlf_stmt(c, rows_sql, err);
+	if (!st)
+		return err->status;
+	mlf_bind_text(st, 1, q->run_id);
+	mlf_bind_text(st, 2, q->key);
+	sqlite3_bind_int64(st, 3, from);
+	sqlite3_bind_int64(st, 4, to);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct mlf_mm_point p = {sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 1),
+		                         sqlite3_column_double(st, 0), sqlite3_column_int(st, 3)};
+		struct mlf_mm_summary one;
+		mlf_mm_from_point(&one, &p);
+		acc_add(q, &one);
+	}
+	return mlf_rows_done(c, st, rc, err) ? MLF_OK : err->status;
+}
+
+/* The summaries of blocks [from, to] of the series, into q. */
+static enum mlf_status acc_blocks(struct mlf_conn *c, struct mm_acc *q, int64_t from, int64_t to, struct mlf_error *err)
+{
+	sqlite3_stmt *st = mlf_metric_blocks_query(c, q->run_id, q->key, from, to, err);
+	if (!st)
+		return err->status;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct mlf_mm_summary s;
+		mlf_metric_blocks_row(st, &s);
+		acc_add(q, &s);
+	}
+	return mlf_rows_done(c, st, rc, err) ? MLF_OK : err->status;
 }
 
 /* The step range [*lo, *hi] of one run's series within the asked range,
@@ -572,57 +669,36 @@ static enum mlf_status minmax_run(struct mlf_conn *c, struct mlf_arena *a, const
                                   int has_range, int64_t start_step, int64_t end_step, int64_t max_results,
                                   struct mlf_metric **out, int *n, int *cap, struct mlf_error *err)
 {
-	static const char rows_sql[] = "SELECT value, timestamp, step, is_nan FROM metrics INDEXED BY "
-	                               "index_metrics_run_uuid_key_step WHERE run_uuid = ?1 AND key = ?2 "
-	                               "AND step BETWEEN ?3 AND ?4 ORDER BY step";
 	int64_t lo, hi;
-	int empty, rc;
-	sqlite3_stmt *st;
+	int empty, ready = 0;
 	if (series_range(c, rid, k, has_range, start_step, end_step, &lo, &hi, &empty, err) != MLF_OK)
 		return err->status;
 	if (empty)
 		return MLF_OK;
-	uint64_t width = ((uint64_t)hi - (uint64_t)lo) / (uint64_t)max_results + 1;
-	if (!(st = mlf_stmt(c, rows_sql, err)))
+	struct mm_acc q = {.a = a, .key = k, .run_id = rid, .out = out, .n = n, .cap = cap};
+	q.g = buckets_of(lo, hi, max_results);
+	if (q.g.width >= (uint64_t)MLF_METRIC_BLOCK_STEPS && mlf_metric_blocks_ready(c, rid, k, &ready, err) != MLF_OK)
 		return err->status;
-	mlf_bind_text(st, 1, rid);
-	mlf_bind_text(st, 2, k);
-	sqlite3_bind_int64(st, 3, lo);
-	sqlite3_bind_int64(st, 4, hi);
-	struct minmax_pt b[4]; /* first, last, min, max of the current bucket */
-	int nb = 0, have_ext = 0;
-	uint64_t bucket = 0;
-	int64_t ord = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct minmax_pt p = {.ord = ord++, .m = metric_at(st, k, rid)};
-		uint64_t pb = ((uint64_t)p.m.step - (uint64_t)lo) / width;
-		if (nb && pb != bucket) {
-			minmax_flush(a, b, have_ext ? 4 : 2, out, n, cap);
-			nb = 0;
-		}
-		if (!nb) {
-			bucket = pb;
-			b[0] = b[1] = b[2] = b[3] = p;
-			nb = 1;
-			have_ext = isfinite(p.m.value);
-			continue;
-		}
-		b[1] = p;
-		if (isfinite(p.m.value)) {
-			if (!have_ext) {
-				b[2] = b[3] = p;
-				have_ext = 1;
-			} else if (p.m.value < b[2].m.value)
-				b[2] = p;
-			else if (p.m.value > b[3].m.value)
-				b[3] = p;
-		}
+	/* blocks wholly inside the asked range are read as summaries */
+	int64_t bl = mlf_metric_block_of(lo), bh = mlf_metric_block_of(hi), in_lo = bl, in_hi = bh;
+	if (has_range && bl * MLF_METRIC_BLOCK_STEPS < start_step)
+		in_lo++;
+	if (has_range && bh * MLF_METRIC_BLOCK_STEPS + (MLF_METRIC_BLOCK_STEPS - 1) > end_step)
+		in_hi--;
+	enum mlf_status s = MLF_OK;
+	if (!ready || in_lo > in_hi)
+		s = acc_points(c, &q, lo, hi, err);
+	else {
+		if (in_lo > bl)
+			s = acc_points(c, &q, lo, in_lo * MLF_METRIC_BLOCK_STEPS - 1, err);
+		if (s == MLF_OK)
+			s = acc_blocks(c, &q, in_lo, in_hi, err);
+		if (s == MLF_OK && in_hi < bh)
+			s = acc_points(c, &q, (in_hi + 1) * MLF_METRIC_BLOCK_STEPS, hi, err);
 	}
-	if (!mlf_rows_done(c, st, rc, err))
-		return err->status;
-	if (nb)
-		minmax_flush(a, b, have_ext ? 4 : 2, out, n, cap);
-	return MLF_OK;
+	if (s == MLF_OK)
+		acc_flush(&q);
+	return s;
 }
 
 /* The preview sample of one run (mlf_metric_history_bulk_firsts): the
@@ -648,7 +724,8 @@ static enum mlf_status firsts_run(struct mlf_conn *c, struct mlf_arena *a, const
 		return err->status;
 	if (empty)
 		return MLF_OK;
-	uint64_t span = (uint64_t)hi - (uint64_t)lo, width = span / (uint64_t)max_results + 1;
+	struct buckets g = buckets_of(lo, hi, max_results);
+	uint64_t last_bucket = bucket_of(&g, hi);
 	int64_t from = lo, last_rowid = 0;
 	int have = 0;
 	for (int pass = 0; pass < 2; pass++) {
@@ -682,10 +759,10 @@ static enum mlf_status firsts_run(struct mlf_conn *c, struct mlf_arena *a, const
 			have = 1;
 			last_rowid = rowid;
 			/* the next bucket's first step, unless this was the last bucket */
-			uint64_t next = ((uint64_t)m.step - (uint64_t)lo) / width + 1;
-			if (pass || next > span / width)
+			uint64_t next = bucket_of(&g, m.step) + 1;
+			if (pass || next > last_bucket)
 				break;
-			from = (int64_t)((uint64_t)lo + next * width);
+			from = (int64_t)((uint64_t)g.base + next * g.width);
 		}
 	}
 	return MLF_OK;
@@ -795,6 +872,9 @@ enum mlf_status mlf_metric_history_bulk_minmax(struct mlf_conn *c, struct mlf_ar
                                                int64_t end_step, int64_t max_results, struct mlf_metric **out, int *n,
                                                struct mlf_error *err)
 {
+	/* series logged before the block triggers existed are summarized first */
+	if (mlf_metric_blocks_ensure(c, run_ids, nruns, key, err) != MLF_OK)
+		return err->status;
 	return bulk_read(c, a, run_ids, nruns, key, has_range, start_step, end_step, max_results, minmax_run, out, n,
 	                 err);
 }

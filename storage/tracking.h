@@ -221,9 +221,12 @@ enum mlf_status mlf_metric_history_bulk_interval(struct mlf_conn *c, struct mlf_
                                                  int64_t end_step, int64_t max_results, struct mlf_metric **out, int *n,
                                                  struct mlf_error *err);
 /* The same runs and range sampled for charts (mlflowd only, not MLflow's
- * sampling): max_results buckets of equal step width per run, each giving
- * its first, last, lowest and highest point, so spikes survive (at most
- * 4 * max_results points per run, in step order). */
+ * sampling): about max_results buckets of equal step width per run (at
+ * most max_results + 1; a width of a block or more is a whole number of
+ * blocks, metric_blocks.h), each giving its first, last, lowest and
+ * highest point, so spikes survive (at most 4 points per bucket, in
+ * step order). Series without block summaries are summarized first
+ * (write jobs), so it must not run inside a read transaction of c. */
 enum mlf_status mlf_metric_history_bulk_minmax(struct mlf_conn *c, struct mlf_arena *a, const char *const *run_ids,
                                                int nruns, const char *key, int has_range, int64_t start_step,
                                                int64_t end_step, int64_t max_results, struct mlf_metric **out, int *n,

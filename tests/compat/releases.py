@@ -104,11 +104,13 @@ def schema_diff(a, b) -> str:
 
 
 def all_rows(db, skip=()) -> dict:
-    """Every table's rows, columns by name, sorted (NaN-safe through repr)."""
+    """Every table's rows, columns by name, sorted (NaN-safe through repr); MLflow's tables
+    only (mlflowd's own mlflowd_* summaries left out, as in normalized_schema)."""
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         out = {}
-        for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"):
+        for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
+                            "AND name NOT LIKE 'mlflowd_%'"):
             if t in skip:
                 continue
             cols = sorted(r[1] for r in con.execute(f'PRAGMA table_info("{t}")'))

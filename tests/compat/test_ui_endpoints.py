@@ -133,8 +133,9 @@ def test_minmax_preview_sample(client, api):
     first = api.request("GET", MINMAX, params={**q, "sample": "first"})
     assert first.status_code == 200, first.text
     fa = [m for m in first.json()["metrics"] if m["run_id"] == a]
-    # 10 buckets of 500 steps: their first steps, then the last step
-    assert [m["step"] for m in fa] == [0, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 4500, 4999]
+    # 10 buckets of 500 steps, rounded up to whole blocks of 32 steps (512): their first steps,
+    # then the last step
+    assert [m["step"] for m in fa] == [0, 512, 1024, 1536, 2048, 2560, 3072, 3584, 4096, 4608, 4999]
     assert [m["value"] for m in fa] == [values[m["step"]] for m in fa]
     assert {"key", "value", "timestamp", "step", "run_id"} <= set(fa[0])
     # every preview point is one the min/max sample keeps; only the latter has the spike

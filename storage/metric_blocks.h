@@ -1,0 +1,95 @@
+/*
+ * metric_blocks.h: per-block summaries of metric series, so the charts'
+ * min/max sample reads one summary row per block of steps instead of every
+ * point (storage/metric_blocks.c; the sampler is in storage/metrics.c).
+ *
+ * A series (run_uuid, key) is cut into blocks of MLF_METRIC_BLOCK_STEPS
+ * consecutive steps (block = step >> MLF_METRIC_BLOCK_SHIFT). Each block
+ * keeps its first and last point and its lowest and highest finite point,
+ * in the order of mlf_mm_before. Triggers on MLflow's metrics table keep
+ * the blocks up to date whoever writes the file (mlflowd, stock MLflow's
+ * server or its SQLAlchemy store): every insert merges its point into its
+ * block. A series is summarized when it has a row in
+ * mlflowd_metric_series; only then are its blocks complete. The insert
+ * trigger adds that row with a series' first point; a series that had
+ * points before the triggers existed is built on first use
+ * (mlf_metric_blocks_build). Any delete or update of a series' points
+ * drops the row (and the deleted point's block), so the series is built
+ * again before its blocks are used.
+ *
+ * This header knows nothing of JSON or HTTP.
+ */
+#ifndef MLF_METRIC_BLOCKS_H
+#define MLF_METRIC_BLOCKS_H
+
+#include <stdint.h>
+
+#include "db.h"
+
+/* Steps per block: 32. Smaller blocks cost more summary rows to read for
+ * a whole series; larger ones round the sampler's bucket width up
+ * further and leave more points to read where a range cuts a block. */
+#define MLF_METRIC_BLOCK_SHIFT 5
+#define MLF_METRIC_BLOCK_STEPS (INT64_C(1) << MLF_METRIC_BLOCK_SHIFT)
+/* Points one write job of a build reads at most (plus the rest of the
+ * block it stops in), so a long series does not hold the writer for long. */
+#define MLF_METRIC_BLOCKS_BUILD_ROWS 100000
+
+/* A point as stored: value as in the metrics table (no NaN; is_nan says). */
+struct mlf_mm_point {
+	int64_t step, timestamp;
+	double value;
+	int is_nan;
+};
+
+/* What a bucket or a block keeps: its first and last point and the points
+ * with its lowest and highest finite value (has_ext: it has a finite one). */
+struct mlf_mm_summary {
+	struct mlf_mm_point first, last, lo, hi;
+	int has_ext;
+};
+
+/* The series order: (step, timestamp, value, is_nan), unique in a series
+ * by MLflow's primary key. */
+int mlf_mm_before(const struct mlf_mm_point *a, const struct mlf_mm_point *b);
+
+/* s = the summary of the one point p. */
+void mlf_mm_from_point(struct mlf_mm_summary *s, const struct mlf_mm_point *p);
+
+/* Merge o into s: first and last by mlf_mm_before, lowest and highest
+ * value with ties going to the point first in that order (the rules the
+ * triggers follow). */
+void mlf_mm_merge(struct mlf_mm_summary *s, const struct mlf_mm_summary *o);
+
+/* The block of a step (floor division by MLF_METRIC_BLOCK_STEPS, as
+ * SQLite's >> computes it). */
+int64_t mlf_metric_block_of(int64_t step);
+
+/* Create the summary tables and triggers on the writer's connection h at
+ * open, in one transaction. When the triggers are missing or not exactly
+ * mlflowd's (a table rebuild by a migration drops them), every summary is
+ * dropped first: what was written without them is unknown. 0 on success,
+ * else -1 with a reason in msg. */
+int mlf_metric_blocks_install(sqlite3 *h, char *msg, size_t n);
+
+/* *ready = 1 when the series' blocks are complete (read connection c,
+ * inside the caller's read transaction if any). */
+enum mlf_status mlf_metric_blocks_ready(struct mlf_conn *c, const char *run_id, const char *key, int *ready,
+                                        struct mlf_error *err);
+
+/* Make every series of run_ids x key that has points summarized, through
+ * write jobs of at most about MLF_METRIC_BLOCKS_BUILD_ROWS points each;
+ * call outside a read transaction of c (the reads after it must see the
+ * jobs' commits). A series written meanwhile stays right: the triggers
+ * keep the blocks a job has built. */
+enum mlf_status mlf_metric_blocks_ensure(struct mlf_conn *c, const char *const *run_ids, int nruns,
+                                         const char *key, struct mlf_error *err);
+
+/* The stored blocks [from, to] of a series in block order, for the
+ * sampler: st is a cached statement of c positioned by the caller's loop;
+ * mlf_metric_blocks_row reads the current row. */
+sqlite3_stmt *mlf_metric_blocks_query(struct mlf_conn *c, const char *run_id, const char *key, int64_t from,
+                                      int64_t to, struct mlf_error *err);
+void mlf_metric_blocks_row(sqlite3_stmt *st, struct mlf_mm_summary *s);
+
+#endif
