@@ -475,7 +475,7 @@ static enum mlf_status load_run(struct mlf_req *req, struct mlf_run_info *info)
 /* {root_uri, files[{path (relative to the root), is_dir, file_size}]} */
 static enum mlf_status list_under(struct mlf_req *req, const char *root_uri, const char *rel_in)
 {
-	const char *root, *rel;
+	const char *root = NULL, *rel = NULL;
 	enum mlf_status s = resolve(req, root_uri, rel_in, &root, &rel);
 	if (s != MLF_OK)
 		return s;
@@ -485,7 +485,7 @@ static enum mlf_status list_under(struct mlf_req *req, const char *root_uri, con
 /* Stream the file at the checked path rel below a stored URI. */
 static enum mlf_status send_under(struct mlf_req *req, const char *root_uri, const char *rel_in)
 {
-	const char *root, *rel;
+	const char *root = NULL, *rel = NULL;
 	enum mlf_status s = resolve(req, root_uri, rel_in, &root, &rel);
 	if (s != MLF_OK)
 		return s;

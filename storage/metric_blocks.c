@@ -7,6 +7,7 @@
 #include "metric_blocks.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int mlf_mm_before(const struct mlf_mm_point *a, const struct mlf_mm_point *b)
@@ -64,16 +65,19 @@ static const char tables_sql[] =
 #define PICK(cond, col) col " = CASE WHEN " cond " THEN excluded." col " ELSE " col " END"
 #define FIRST_C "(excluded.f_step, excluded.f_ts, excluded.f_value, excluded.f_nan) < (f_step, f_ts, f_value, f_nan)"
 #define LAST_C "(excluded.l_step, excluded.l_ts, excluded.l_value, excluded.l_nan) > (l_step, l_ts, l_value, l_nan)"
-#define LO_C                                                                                                           \
-	"excluded.lo_value IS NOT NULL AND (lo_value IS NULL OR (excluded.lo_value, excluded.lo_step, excluded.lo_ts) " \
+#define LO_C                                                                                            \
+	"excluded.lo_value IS NOT NULL AND (lo_value IS NULL OR (excluded.lo_value, excluded.lo_step, " \
+	"excluded.lo_ts) "                                                                              \
 	"< (lo_value, lo_step, lo_ts))"
-#define HI_C                                                                                                           \
-	"excluded.hi_value IS NOT NULL AND (hi_value IS NULL OR excluded.hi_value > hi_value OR "                       \
+#define HI_C                                                                                      \
+	"excluded.hi_value IS NOT NULL AND (hi_value IS NULL OR excluded.hi_value > hi_value OR " \
 	"(excluded.hi_value = hi_value AND (excluded.hi_step, excluded.hi_ts) < (hi_step, hi_ts)))"
 #define IF_FINITE(x) "CASE WHEN NEW.is_nan THEN NULL ELSE " x " END"
 #define NEW_EXT IF_FINITE("NEW.step") ", " IF_FINITE("NEW.timestamp") ", " IF_FINITE("NEW.value")
-#define SET_FIRST PICK(FIRST_C, "f_step") ", " PICK(FIRST_C, "f_ts") ", " PICK(FIRST_C, "f_value") ", " PICK(FIRST_C, "f_nan")
-#define SET_LAST PICK(LAST_C, "l_step") ", " PICK(LAST_C, "l_ts") ", " PICK(LAST_C, "l_value") ", " PICK(LAST_C, "l_nan")
+#define SET_FIRST \
+	PICK(FIRST_C, "f_step") ", " PICK(FIRST_C, "f_ts") ", " PICK(FIRST_C, "f_value") ", " PICK(FIRST_C, "f_nan")
+#define SET_LAST \
+	PICK(LAST_C, "l_step") ", " PICK(LAST_C, "l_ts") ", " PICK(LAST_C, "l_value") ", " PICK(LAST_C, "l_nan")
 #define SET_LO PICK(LO_C, "lo_step") ", " PICK(LO_C, "lo_ts") ", " PICK(LO_C, "lo_value")
 #define SET_HI PICK(HI_C, "hi_step") ", " PICK(HI_C, "hi_ts") ", " PICK(HI_C, "hi_value")
 #define SHIFT_S "5" /* MLF_METRIC_BLOCK_SHIFT, checked below */
@@ -156,10 +160,11 @@ int mlf_metric_blocks_install(sqlite3 *h, char *msg, size_t n)
 	/* any trigger of ours, whatever its text */
 	sqlite3_stmt *st = NULL;
 	char drops[4096] = "";
-	if (sqlite3_prepare_v2(h,
-	                       "SELECT group_concat('DROP TRIGGER \"' || replace(name, '\"', '\"\"') || '\";', '') FROM "
-	                       "sqlite_master WHERE type = 'trigger' AND name LIKE 'mlflowd_metric_blocks_%'",
-	                       -1, &st, NULL) == SQLITE_OK &&
+	if (sqlite3_prepare_v2(
+	        h,
+	        "SELECT group_concat('DROP TRIGGER \"' || replace(name, '\"', '\"\"') || '\";', '') FROM "
+	        "sqlite_master WHERE type = 'trigger' AND name LIKE 'mlflowd_metric_blocks_%'",
+	        -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
 		snprintf(drops, sizeof drops, "%s", (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
@@ -195,8 +200,8 @@ enum mlf_status mlf_metric_blocks_ready(struct mlf_conn *c, const char *run_id, 
 	return mlf_rows_done(c, st, rc, err) ? MLF_OK : err->status;
 }
 
-sqlite3_stmt *mlf_metric_blocks_query(struct mlf_conn *c, const char *run_id, const char *key, int64_t from,
-                                      int64_t to, struct mlf_error *err)
+sqlite3_stmt *mlf_metric_blocks_query(struct mlf_conn *c, const char *run_id, const char *key, int64_t from, int64_t to,
+                                      struct mlf_error *err)
 {
 	static const char sql[] = "SELECT f_step, f_ts, f_value, f_nan, l_step, l_ts, l_value, l_nan, lo_step, lo_ts, "
 	                          "lo_value, hi_step, hi_ts, hi_value FROM mlflowd_metric_blocks WHERE run_uuid = ?1 "
@@ -235,11 +240,14 @@ struct build {
 	int done;                 /* out: the series is summarized */
 };
 
-static enum mlf_status put_block(struct mlf_conn *c, const struct build *b, int64_t block,
+static const char insert_block_sql[] = "INSERT INTO mlflowd_metric_blocks VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                                       "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+
+/* Write one block with sql (insert_block_sql, or the merging upsert);
+ * sql is a string constant (the statement cache's key). */
+static enum mlf_status put_block(struct mlf_conn *c, const char *sql, const struct build *b, int64_t block,
                                  const struct mlf_mm_summary *s, struct mlf_error *err)
 {
-	static const char sql[] = "INSERT INTO mlflowd_metric_blocks VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-	                          "?11, ?12, ?13, ?14, ?15, ?16, ?17)";
 	sqlite3_stmt *st = mlf_stmt(c, sql, err);
 	if (!st)
 		return err->status;
@@ -271,10 +279,12 @@ static enum mlf_status build_job(struct mlf_conn *c, void *p, struct mlf_error *
 {
 	static const char del_sql[] = "DELETE FROM mlflowd_metric_blocks WHERE run_uuid = ?1 AND \"key\" = ?2 "
 	                              "AND block >= ?3";
-	static const char rows_sql[] = "SELECT step, timestamp, value, is_nan FROM metrics INDEXED BY "
-	                               "index_metrics_run_uuid_key_step WHERE run_uuid = ?1 AND key = ?2 AND step >= ?3 "
-	                               "ORDER BY step";
-	static const char mark_sql[] = "INSERT OR IGNORE INTO mlflowd_metric_series (run_uuid, \"key\") VALUES (?1, ?2)";
+	static const char rows_sql[] =
+	    "SELECT step, timestamp, value, is_nan FROM metrics INDEXED BY "
+	    "index_metrics_run_uuid_key_step WHERE run_uuid = ?1 AND key = ?2 AND step >= ?3 "
+	    "ORDER BY step";
+	static const char mark_sql[] =
+	    "INSERT OR IGNORE INTO mlflowd_metric_series (run_uuid, \"key\") VALUES (?1, ?2)";
 	struct build *b = p;
 	b->done = 0;
 	b->next = b->from;
@@ -300,7 +310,7 @@ static enum mlf_status build_job(struct mlf_conn *c, void *p, struct mlf_error *
 		                          sqlite3_column_double(st, 2), sqlite3_column_int(st, 3)};
 		int64_t bl = mlf_metric_block_of(pt.step);
 		if (have && bl != block) {
-			if ((s = put_block(c, b, block, &cur, err)) != MLF_OK)
+			if ((s = put_block(c, insert_block_sql, b, block, &cur, err)) != MLF_OK)
 				break;
 			have = 0;
 			if (rows >= MLF_METRIC_BLOCKS_BUILD_ROWS) {
@@ -326,7 +336,7 @@ static enum mlf_status build_job(struct mlf_conn *c, void *p, struct mlf_error *
 	}
 	if (!mlf_rows_done(c, st, rc, err))
 		return err->status;
-	if (have && put_block(c, b, block, &cur, err) != MLF_OK)
+	if (have && put_block(c, insert_block_sql, b, block, &cur, err) != MLF_OK)
 		return err->status;
 	b->done = 1;
 	/* a series without points stays unmarked: no rows for names nobody logged */
@@ -339,11 +349,11 @@ static enum mlf_status build_job(struct mlf_conn *c, void *p, struct mlf_error *
 	return mlf_step_done(c, st, err);
 }
 
-enum mlf_status mlf_metric_blocks_ensure(struct mlf_conn *c, const char *const *run_ids, int nruns,
-                                         const char *key, struct mlf_error *err)
+enum mlf_status mlf_metric_blocks_ensure(struct mlf_conn *c, const char *const *run_ids, int nruns, const char *key,
+                                         struct mlf_error *err)
 {
 	for (int r = 0; r < nruns; r++) {
-		int ready;
+		int ready = 0;
 		if (mlf_metric_blocks_ready(c, run_ids[r], key, &ready, err) != MLF_OK)
 			return err->status;
 		struct build b = {.run_id = run_ids[r], .key = key, .next = mlf_metric_block_of(INT64_MIN)};
@@ -355,4 +365,73 @@ enum mlf_status mlf_metric_blocks_ensure(struct mlf_conn *c, const char *const *
 		}
 	}
 	return MLF_OK;
+}
+
+/* ---- mlflowd's own inserts (storage/runs.c) ---- */
+
+static int cmp_block(const void *pa, const void *pb)
+{
+	const struct mlf_mm_block *a = pa, *b = pb;
+	return (a->block > b->block) - (a->block < b->block);
+}
+
+int mlf_mm_blocks_of(const struct mlf_mm_point *pts, int n, struct mlf_mm_block *out)
+{
+	for (int i = 0; i < n; i++) {
+		out[i].block = mlf_metric_block_of(pts[i].step);
+		mlf_mm_from_point(&out[i].s, &pts[i]);
+	}
+	qsort(out, (size_t)n, sizeof *out, cmp_block);
+	int m = 0;
+	for (int i = 0; i < n; i++) {
+		if (m && out[m - 1].block == out[i].block)
+			mlf_mm_merge(&out[m - 1].s, &out[i].s);
+		else
+			out[m++] = out[i];
+	}
+	return m;
+}
+
+enum mlf_status mlf_metric_blocks_state(struct mlf_conn *c, const char *run_id, const char *key, int *marked,
+                                        int *has_points, struct mlf_error *err)
+{
+	static const char sql[] = "SELECT EXISTS (SELECT 1 FROM mlflowd_metric_series WHERE run_uuid = ?1 AND "
+	                          "\"key\" = ?2), EXISTS (SELECT 1 FROM metrics INDEXED BY "
+	                          "index_metrics_run_uuid_key_step WHERE run_uuid = ?1 AND key = ?2)";
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (!st)
+		return err->status;
+	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	*marked = *has_points = 0;
+	if (rc == SQLITE_ROW) {
+		*marked = sqlite3_column_int(st, 0);
+		*has_points = sqlite3_column_int(st, 1);
+		rc = sqlite3_step(st);
+	}
+	return mlf_rows_done(c, st, rc, err) ? MLF_OK : err->status;
+}
+
+enum mlf_status mlf_metric_blocks_merge(struct mlf_conn *c, const char *run_id, const char *key,
+                                        const struct mlf_mm_block *blocks, int n, int mark, struct mlf_error *err)
+{
+	static const char merge_sql[] = "INSERT INTO mlflowd_metric_blocks VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+	                                "?10, ?11, ?12, ?13, ?14, ?15, "
+	                                "?16, ?17) ON CONFLICT (run_uuid, \"key\", block) DO UPDATE SET " SET_FIRST
+	                                ", " SET_LAST ", " SET_LO ", " SET_HI;
+	static const char mark_sql[] =
+	    "INSERT OR IGNORE INTO mlflowd_metric_series (run_uuid, \"key\") VALUES (?1, ?2)";
+	struct build b = {.run_id = run_id, .key = key};
+	for (int i = 0; i < n; i++)
+		if (put_block(c, merge_sql, &b, blocks[i].block, &blocks[i].s, err) != MLF_OK)
+			return err->status;
+	if (!mark)
+		return MLF_OK;
+	sqlite3_stmt *st = mlf_stmt(c, mark_sql, err);
+	if (!st)
+		return err->status;
+	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	return mlf_step_done(c, st, err);
 }

@@ -82,14 +82,41 @@ enum mlf_status mlf_metric_blocks_ready(struct mlf_conn *c, const char *run_id, 
  * call outside a read transaction of c (the reads after it must see the
  * jobs' commits). A series written meanwhile stays right: the triggers
  * keep the blocks a job has built. */
-enum mlf_status mlf_metric_blocks_ensure(struct mlf_conn *c, const char *const *run_ids, int nruns,
-                                         const char *key, struct mlf_error *err);
+enum mlf_status mlf_metric_blocks_ensure(struct mlf_conn *c, const char *const *run_ids, int nruns, const char *key,
+                                         struct mlf_error *err);
 
 /* The stored blocks [from, to] of a series in block order, for the
  * sampler: st is a cached statement of c positioned by the caller's loop;
  * mlf_metric_blocks_row reads the current row. */
-sqlite3_stmt *mlf_metric_blocks_query(struct mlf_conn *c, const char *run_id, const char *key, int64_t from,
-                                      int64_t to, struct mlf_error *err);
+sqlite3_stmt *mlf_metric_blocks_query(struct mlf_conn *c, const char *run_id, const char *key, int64_t from, int64_t to,
+                                      struct mlf_error *err);
 void mlf_metric_blocks_row(sqlite3_stmt *st, struct mlf_mm_summary *s);
+
+/* ---- mlflowd's own inserts (storage/runs.c) ----
+ * No trigger runs on mlflowd's writer connection (db.c), so a write job
+ * that inserts points keeps the blocks itself: for each series of the
+ * job it reads the series' state before its points go in, then merges the
+ * job's blocks (mlf_mm_blocks_of, made on the request's thread) into the
+ * series' blocks whatever its state, as the trigger would (a series being
+ * built keeps the blocks a build job wrote), and marks a new series (no
+ * points before). mlflowd never deletes or updates points. */
+struct mlf_mm_block {
+	int64_t block;
+	struct mlf_mm_summary s;
+};
+
+/* The blocks of n points of one series, merged per block, in block order,
+ * into out (room for n); returns how many. */
+int mlf_mm_blocks_of(const struct mlf_mm_point *pts, int n, struct mlf_mm_block *out);
+
+/* *marked: the series is summarized; *has_points: it has points. The
+ * strings are bound without copies (they must outlive the statement's
+ * next reset, which mlf_rows_done does before returning). */
+enum mlf_status mlf_metric_blocks_state(struct mlf_conn *c, const char *run_id, const char *key, int *marked,
+                                        int *has_points, struct mlf_error *err);
+/* Merge blocks into the series' summaries (as the insert trigger merges a
+ * point); mark: also mark the series summarized. */
+enum mlf_status mlf_metric_blocks_merge(struct mlf_conn *c, const char *run_id, const char *key,
+                                        const struct mlf_mm_block *blocks, int n, int mark, struct mlf_error *err);
 
 #endif

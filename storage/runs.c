@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../api/limits.h"
+#include "metric_blocks.h"
 #include "pool.h"
 #include "search.h"
 #include "tracking.h"
@@ -882,20 +883,38 @@ static enum mlf_status insert_model_metric(struct mlf_conn *c, const struct mlf_
 	return mlf_step_done(c, st, err);
 }
 
+/* The batch's block summaries (metric_blocks.h), made on the request's
+ * thread: for the g-th key of the batch (in sm's order), nblk[g] blocks
+ * starting at blk + first[g]. */
+struct batch_blocks {
+	struct mlf_mm_block *blk; /* owned: one per metric at most */
+	int *first, *nblk;        /* owned: one per key group */
+};
+
 /* Metrics: every point into metrics (a repeated point is a no-op), the
- * latest per key into latest_metrics. sm holds the batch's points in
- * primary-key order (prepared by the caller's thread, not the writer's).
- * The caller's strings outlive the job, so they are bound without copies. */
+ * latest per key into latest_metrics, the block summaries of each series
+ * merged here (no trigger runs on the writer's connection). sm holds the batch's points in primary-key order (prepared
+ * by the caller's thread, not the writer's). The caller's strings outlive the job, so they are bound without copies. */
 static enum mlf_status log_metrics(struct mlf_conn *c, const struct mlf_batch *b, const struct stored_metric *sm,
-                                   int64_t exp_id, struct mlf_error *err)
+                                   const struct batch_blocks *bb, int64_t exp_id, struct mlf_error *err)
 {
 	enum mlf_status s = MLF_OK;
 	sqlite3_stmt *ins = mlf_stmt(c, SQL_METRIC_INSERT, err);
 	if (!ins)
 		return err->status;
 	const struct stored_metric *best = NULL;
+	int group = 0, marked = 0, has_points = 0;
 	for (int i = 0; i < b->nmetrics && s == MLF_OK; i++) {
 		const struct stored_metric *x = &sm[i];
+		/* a key's first point: its series' state before its points go in */
+		if (i == 0 || strcmp(sm[i - 1].m->key, x->m->key)) {
+			if ((s = mlf_metric_blocks_state(c, b->run_id, x->m->key, &marked, &has_points, err)) != MLF_OK)
+				break;
+			if (!(ins = mlf_stmt(c, SQL_METRIC_INSERT, err))) {
+				s = err->status;
+				break;
+			}
+		}
 		sqlite3_bind_text(ins, 1, x->m->key, -1, SQLITE_STATIC);
 		sqlite3_bind_double(ins, 2, x->v);
 		sqlite3_bind_int64(ins, 3, x->m->timestamp);
@@ -929,6 +948,12 @@ static enum mlf_status log_metrics(struct mlf_conn *c, const struct mlf_batch *b
 			sqlite3_bind_text(up, 6, b->run_id, -1, SQLITE_STATIC);
 			s = mlf_step_done(c, up, err);
 			best = NULL;
+			/* its blocks, into every series (as the insert trigger does: a
+			 * series being built keeps what the build wrote), marking a new one */
+			if (s == MLF_OK)
+				s = mlf_metric_blocks_merge(c, b->run_id, x->m->key, bb->blk + bb->first[group],
+				                            bb->nblk[group], !marked && !has_points, err);
+			group++;
 			if (!(ins = mlf_stmt(c, SQL_METRIC_INSERT, err))) {
 				s = err->status;
 				break;
@@ -941,6 +966,7 @@ static enum mlf_status log_metrics(struct mlf_conn *c, const struct mlf_batch *b
 struct batch_job {
 	const struct mlf_batch *b;
 	const struct stored_metric *sm; /* b's metrics in primary-key order */
+	const struct batch_blocks *bb;  /* their block summaries */
 };
 
 static enum mlf_status batch_fn(struct mlf_conn *c, void *arg, struct mlf_error *err)
@@ -952,10 +978,37 @@ static enum mlf_status batch_fn(struct mlf_conn *c, void *arg, struct mlf_error 
 	if (s == MLF_OK && b->nparams)
 		s = log_params(c, b, err);
 	if (s == MLF_OK && b->nmetrics)
-		s = log_metrics(c, b, j->sm, exp_id, err);
+		s = log_metrics(c, b, j->sm, j->bb, exp_id, err);
 	for (int i = 0; i < b->ntags && s == MLF_OK; i++)
 		s = set_tag(c, b->run_id, b->tags[i].key, b->tags[i].value, err);
 	return s;
+}
+
+/* The block summaries of each key group of sm (b's points in primary-key
+ * order): 0, or -1 when out of memory. */
+static int batch_blocks_of(const struct mlf_batch *b, const struct stored_metric *sm, struct batch_blocks *bb)
+{
+	size_t n = (size_t)b->nmetrics;
+	struct mlf_mm_point *pts = malloc(n * sizeof *pts);
+	bb->blk = malloc(n * sizeof *bb->blk);
+	bb->first = malloc(n * sizeof *bb->first);
+	bb->nblk = malloc(n * sizeof *bb->nblk);
+	if (!pts || !bb->blk || !bb->first || !bb->nblk) {
+		free(pts);
+		return -1;
+	}
+	int g = 0, used = 0;
+	for (int i = 0; i < b->nmetrics;) {
+		int j = i;
+		for (; j < b->nmetrics && !strcmp(sm[j].m->key, sm[i].m->key); j++)
+			pts[j - i] = (struct mlf_mm_point){sm[j].m->step, sm[j].m->timestamp, sm[j].v, sm[j].is_nan};
+		bb->first[g] = used;
+		bb->nblk[g] = mlf_mm_blocks_of(pts, j - i, bb->blk + used);
+		used += bb->nblk[g++];
+		i = j;
+	}
+	free(pts);
+	return 0;
 }
 
 enum mlf_status mlf_run_log_batch(struct mlf_db *db, const struct mlf_batch *b, struct mlf_error *err)
@@ -972,9 +1025,17 @@ enum mlf_status mlf_run_log_batch(struct mlf_db *db, const struct mlf_batch *b, 
 		}
 		qsort(sm, (size_t)b->nmetrics, sizeof *sm, cmp_stored);
 	}
-	struct batch_job j = {b, sm};
+	struct batch_blocks bb = {0};
+	if (b->nmetrics && batch_blocks_of(b, sm, &bb) < 0) {
+		free(sm);
+		return mlf_fail(err, MLF_INTERNAL_ERROR, "out of memory");
+	}
+	struct batch_job j = {b, sm, &bb};
 	enum mlf_status s = mlf_db_write(db, batch_fn, &j, err);
 	free(sm);
+	free(bb.blk);
+	free(bb.first);
+	free(bb.nblk);
 	return s;
 }
 

@@ -1,12 +1,13 @@
 """The block summaries behind the charts' min/max sample (storage/metric_blocks.h).
 
-Triggers on MLflow's metrics table keep one summary row per 32 steps of each series, whoever
-writes the file; the sampler reads those rows instead of every point. These tests hold the
+One summary row per 32 steps of each series, kept by mlflowd's writer for its own batches and
+by triggers on MLflow's metrics table for every other writer of the file; the sampler reads
+those rows instead of every point. These tests hold the
 sample to an oracle computed here from the stored points, for series written by mlflowd, by
 stock MLflow's own store code in another process, written before the triggers existed (built
 on first use, in several write jobs when long), and after points were deleted or changed
-behind mlflowd's back. They also check that the blocks the triggers keep are the blocks a
-build computes from the points."""
+behind mlflowd's back. They also check that the blocks mlflowd's writer and the triggers keep
+are the blocks a build computes from the points."""
 
 import math
 import random
@@ -134,7 +135,7 @@ def test_sample_from_blocks_equals_the_points(client, api, mlflowd):
     assert (spike[0], spike[2]) in [(m["step"], m["value"]) for m in got]
 
 
-def test_blocks_kept_by_triggers_equal_blocks_built(client, api, mlflowd):
+def test_blocks_kept_by_writes_equal_blocks_built(client, api, mlflowd):
     rnd = random.Random(11)
     run = client.create_run(client.create_experiment(uniq("blocks-built"))).info.run_id
     _log(client, run, "loss", _series(rnd, 4000))
@@ -177,6 +178,13 @@ def test_stock_store_writes_keep_the_blocks(client, mlflowd_factory, tmp_path):
     for key in ("a", "b"):
         assert _summarized(mlflowd.db_path, run, key), key
         _check(api, mlflowd.db_path, run, key)
+    # the blocks the triggers kept are the blocks a build computes from the points
+    kept = {key: _blocks(mlflowd.db_path, run, key) for key in ("a", "b")}
+    with sqlite3.connect(mlflowd.db_path) as con:
+        con.execute("DELETE FROM mlflowd_metric_series WHERE run_uuid = ?", (run,))
+    for key in ("a", "b"):
+        _sample(api, [run], key, 10)
+        assert _summarized(mlflowd.db_path, run, key) and _blocks(mlflowd.db_path, run, key) == kept[key], key
     with sqlite3.connect(mlflowd.db_path) as con:
         con.execute("DELETE FROM metrics WHERE run_uuid = ? AND key = 'a' AND step BETWEEN 600 AND 650", (run,))
         con.execute("UPDATE metrics SET value = 1e9 WHERE run_uuid = ? AND key = 'b' AND step = 1200", (run,))
@@ -211,7 +219,7 @@ def test_series_older_than_the_triggers_are_built(client, mlflowd_factory, tmp_p
 
     api = Api(srv2)
     with _ro(srv.db_path) as con:
-        assert con.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE 'mlflowd_metric_blocks_%'"
+        assert con.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'mlflowd_metric_blocks_%'"
                            ).fetchone()[0] == 3
         assert con.execute("SELECT count(*) FROM mlflowd_metric_series").fetchone()[0] == 0
     for key in ("long", "short"):
