@@ -158,6 +158,8 @@ static void conn_close(struct mlf_conn *c)
 	if (c->registry_cache && c->registry_cache_free)
 		c->registry_cache_free(c->registry_cache);
 	c->registry_cache = NULL;
+	free(c->marks);
+	c->marks = NULL;
 	if (c->db)
 		sqlite3_close_v2(c->db);
 	c->db = NULL;

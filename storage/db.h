@@ -19,6 +19,7 @@
 #define MLF_DB_H
 
 #include <sqlite3.h>
+#include <stdint.h>
 
 #include "base.h"
 
@@ -32,7 +33,8 @@ struct mlf_conn {
 	void (*read_cache_free)(void *cache);     /* set together with read_cache */
 	void *registry_cache;                     /* owned: the registry's cache of this reader (registry.c), */
 	void (*registry_cache_free)(void *cache); /* freed by this */
-	struct mlf_stmt_slot *slots;              /* owned: statement cache */
+	uint64_t *marks;             /* owned (free()): the writer's set of summarized series (metric_blocks.c) */
+	struct mlf_stmt_slot *slots; /* owned: statement cache */
 	size_t nslots;
 	int64_t budget_ticks; /* ticks of MLF_SEARCH_STEP_TICK steps left to a bounded statement; < 0: unbounded */
 	int64_t budget_steps; /* the bound of the last bounded statement */

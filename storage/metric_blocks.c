@@ -237,6 +237,7 @@ struct build {
 	const char *run_id, *key; /* borrowed */
 	int64_t from;             /* in: the first block this job builds */
 	int64_t next;             /* out: where the next job starts */
+	int64_t rows;             /* out: the points it read */
 	int done;                 /* out: the series is summarized */
 };
 
@@ -288,6 +289,7 @@ static enum mlf_status build_job(struct mlf_conn *c, void *p, struct mlf_error *
 	struct build *b = p;
 	b->done = 0;
 	b->next = b->from;
+	b->rows = 0;
 	sqlite3_stmt *st = mlf_stmt(c, del_sql, err);
 	if (!st)
 		return err->status;
@@ -326,6 +328,7 @@ static enum mlf_status build_job(struct mlf_conn *c, void *p, struct mlf_error *
 			cur = one, block = bl, have = 1;
 		rows++;
 	}
+	b->rows = rows;
 	if (s != MLF_OK) {
 		sqlite3_reset(st);
 		return s;
@@ -352,17 +355,21 @@ static enum mlf_status build_job(struct mlf_conn *c, void *p, struct mlf_error *
 enum mlf_status mlf_metric_blocks_ensure(struct mlf_conn *c, const char *const *run_ids, int nruns, const char *key,
                                          struct mlf_error *err)
 {
-	for (int r = 0; r < nruns; r++) {
-		int ready = 0;
-		if (mlf_metric_blocks_ready(c, run_ids[r], key, &ready, err) != MLF_OK)
+	int64_t budget = MLF_METRIC_BLOCKS_BUILD_BUDGET;
+	for (int r = 0; r < nruns && budget > 0; r++) {
+		int marked = 0, has_points = 0;
+		if (mlf_metric_blocks_state(c, run_ids[r], key, &marked, &has_points, err) != MLF_OK)
 			return err->status;
+		if (marked || !has_points) /* no write for names nobody logged */
+			continue;
+		/* a series once begun is finished: its jobs start over otherwise */
 		struct build b = {.run_id = run_ids[r], .key = key, .next = mlf_metric_block_of(INT64_MIN)};
-		while (!ready) {
+		do {
 			b.from = b.next;
 			if (mlf_db_write(c->owner, build_job, &b, err) != MLF_OK)
 				return err->status;
-			ready = b.done;
-		}
+			budget -= b.rows;
+		} while (!b.done);
 	}
 	return MLF_OK;
 }
@@ -390,6 +397,47 @@ int mlf_mm_blocks_of(const struct mlf_mm_point *pts, int n, struct mlf_mm_block 
 			out[m++] = out[i];
 	}
 	return m;
+}
+
+static uint64_t mark_hash(const char *run_id, const char *key)
+{
+	uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a */
+	for (const char *p = run_id; *p; p++)
+		h = (h ^ (unsigned char)*p) * UINT64_C(1099511628211);
+	h = (h ^ 0x1f) * UINT64_C(1099511628211);
+	for (const char *p = key; *p; p++)
+		h = (h ^ (unsigned char)*p) * UINT64_C(1099511628211);
+	return h ? h : 1; /* 0 marks an empty slot */
+}
+
+int mlf_metric_blocks_known(struct mlf_conn *c, const char *run_id, const char *key)
+{
+	if (!c->marks)
+		return 0;
+	uint64_t h = mark_hash(run_id, key);
+	for (size_t i = h % MLF_METRIC_MARKS_SLOTS;; i = (i + 1) % MLF_METRIC_MARKS_SLOTS) {
+		if (c->marks[i] == h)
+			return 1;
+		if (!c->marks[i])
+			return 0;
+	}
+}
+
+void mlf_metric_blocks_remember(struct mlf_conn *c, const char *run_id, const char *key)
+{
+	/* slot 0 of the array counts the used slots; the table is the rest */
+	if (!c->marks && !(c->marks = calloc(MLF_METRIC_MARKS_SLOTS + 1, sizeof *c->marks)))
+		return;
+	if (mlf_metric_blocks_known(c, run_id, key))
+		return;
+	if (c->marks[MLF_METRIC_MARKS_SLOTS] >= MLF_METRIC_MARKS_SLOTS / 2)
+		memset(c->marks, 0, (MLF_METRIC_MARKS_SLOTS + 1) * sizeof *c->marks);
+	uint64_t h = mark_hash(run_id, key);
+	size_t i = h % MLF_METRIC_MARKS_SLOTS;
+	while (c->marks[i])
+		i = (i + 1) % MLF_METRIC_MARKS_SLOTS;
+	c->marks[i] = h;
+	c->marks[MLF_METRIC_MARKS_SLOTS]++;
 }
 
 enum mlf_status mlf_metric_blocks_state(struct mlf_conn *c, const char *run_id, const char *key, int *marked,

@@ -34,6 +34,12 @@
 /* Points one write job of a build reads at most (plus the rest of the
  * block it stops in), so a long series does not hold the writer for long. */
 #define MLF_METRIC_BLOCKS_BUILD_ROWS 100000
+/* Points one read builds at most before it leaves the remaining series to
+ * be read point by point (and built by a later read); a series once begun
+ * is finished. */
+#define MLF_METRIC_BLOCKS_BUILD_BUDGET 2000000
+/* Slots of the writer's set of summarized series (8 bytes each). */
+#define MLF_METRIC_MARKS_SLOTS 65536
 
 /* A point as stored: value as in the metrics table (no NaN; is_nan says). */
 struct mlf_mm_point {
@@ -77,11 +83,13 @@ int mlf_metric_blocks_install(sqlite3 *h, char *msg, size_t n);
 enum mlf_status mlf_metric_blocks_ready(struct mlf_conn *c, const char *run_id, const char *key, int *ready,
                                         struct mlf_error *err);
 
-/* Make every series of run_ids x key that has points summarized, through
- * write jobs of at most about MLF_METRIC_BLOCKS_BUILD_ROWS points each;
- * call outside a read transaction of c (the reads after it must see the
- * jobs' commits). A series written meanwhile stays right: the triggers
- * keep the blocks a job has built. */
+/* Make the series of run_ids x key that have points summarized, through
+ * write jobs of at most about MLF_METRIC_BLOCKS_BUILD_ROWS points each,
+ * until about MLF_METRIC_BLOCKS_BUILD_BUDGET points were read; call
+ * outside a read transaction of c (the reads after it must see the jobs'
+ * commits). A series written meanwhile stays right: the writers keep the
+ * blocks a job has built. A series without points is left alone (no
+ * write for a name nobody logged). */
 enum mlf_status mlf_metric_blocks_ensure(struct mlf_conn *c, const char *const *run_ids, int nruns, const char *key,
                                          struct mlf_error *err);
 
@@ -108,6 +116,14 @@ struct mlf_mm_block {
 /* The blocks of n points of one series, merged per block, in block order,
  * into out (room for n); returns how many. */
 int mlf_mm_blocks_of(const struct mlf_mm_point *pts, int n, struct mlf_mm_block *out);
+
+/* Whether the writer connection c has seen the series summarized (a set
+ * of hashes, MLF_METRIC_MARKS_SLOTS of them, emptied when half full): a
+ * series it names may have lost its mark since, or be another series with
+ * the same hash; then mlflowd does not mark it, and it is built on its
+ * first min/max read, so the set can never make a sample wrong. */
+int mlf_metric_blocks_known(struct mlf_conn *c, const char *run_id, const char *key);
+void mlf_metric_blocks_remember(struct mlf_conn *c, const char *run_id, const char *key);
 
 /* *marked: the series is summarized; *has_points: it has points. The
  * strings are bound without copies (they must outlive the statement's

@@ -872,9 +872,11 @@ enum mlf_status mlf_metric_history_bulk_minmax(struct mlf_conn *c, struct mlf_ar
                                                int64_t end_step, int64_t max_results, struct mlf_metric **out, int *n,
                                                struct mlf_error *err)
 {
-	/* series logged before the block triggers existed are summarized first */
-	if (mlf_metric_blocks_ensure(c, run_ids, nruns, key, err) != MLF_OK)
-		return err->status;
+	/* series logged before the block triggers existed are summarized
+	 * first; when that fails (a store that cannot be written), or for what
+	 * is past its budget, the sample reads the points */
+	struct mlf_error build_err = {0};
+	(void)mlf_metric_blocks_ensure(c, run_ids, nruns, key, &build_err);
 	return bulk_read(c, a, run_ids, nruns, key, has_range, start_step, end_step, max_results, minmax_run, out, n,
 	                 err);
 }

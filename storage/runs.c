@@ -908,8 +908,13 @@ static enum mlf_status log_metrics(struct mlf_conn *c, const struct mlf_batch *b
 		const struct stored_metric *x = &sm[i];
 		/* a key's first point: its series' state before its points go in */
 		if (i == 0 || strcmp(sm[i - 1].m->key, x->m->key)) {
-			if ((s = mlf_metric_blocks_state(c, b->run_id, x->m->key, &marked, &has_points, err)) != MLF_OK)
+			if (mlf_metric_blocks_known(c, b->run_id, x->m->key))
+				marked = has_points = 1;
+			else if ((s = mlf_metric_blocks_state(c, b->run_id, x->m->key, &marked, &has_points, err)) !=
+			         MLF_OK)
 				break;
+			else if (marked)
+				mlf_metric_blocks_remember(c, b->run_id, x->m->key);
 			if (!(ins = mlf_stmt(c, SQL_METRIC_INSERT, err))) {
 				s = err->status;
 				break;
@@ -953,6 +958,8 @@ static enum mlf_status log_metrics(struct mlf_conn *c, const struct mlf_batch *b
 			if (s == MLF_OK)
 				s = mlf_metric_blocks_merge(c, b->run_id, x->m->key, bb->blk + bb->first[group],
 				                            bb->nblk[group], !marked && !has_points, err);
+			if (s == MLF_OK && !marked && !has_points)
+				mlf_metric_blocks_remember(c, b->run_id, x->m->key);
 			group++;
 			if (!(ins = mlf_stmt(c, SQL_METRIC_INSERT, err))) {
 				s = err->status;
