@@ -356,8 +356,8 @@ export function report({ scale, sc, res, size, machine, date }) {
     + `doubling up to 5,000, and draws only the rows in view; its charts ask the server for sampled series `
     + `(at most about two points per pixel) and draw them with uPlot on a canvas; stock draws the full series with Plotly. `
     + `mlflowd's chart asks for two samples at once: its min/max sample, which keeps each bucket's first, last, lowest `
-    + `and highest point, read from per-block summaries of the series (one row per 32 steps, kept by triggers on the `
-    + `metrics table), and a preview (each bucket's first point, one index seek each; spikes between them are missing), `
+    + `and highest point, read from per-block summaries of the series (one row per 32 steps, kept by mlflowd's writer `
+    + `and, for other programs writing the file, by triggers on the metrics table), and a preview (each bucket's first point, one index seek each; spikes between them are missing), `
     + `drawn only if it comes first. The target applies to the frame with the min/max sample. Charts of more than `
     + `2,000 points draw 1-pixel lines (the software rasterizer's fast path).\n`;
   if (scale === 'tiny') t += `\nAt scale tiny the numbers only show that the benchmark runs.\n`;
