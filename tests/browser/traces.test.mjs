@@ -48,7 +48,11 @@ test('traces tab: table, filter with the server error inline, sort', async (t) =
     await page.press('[data-testid=trace-filter]', 'Enter');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=trace-row]').length === 3);
     await page.click('th:has-text("Request time")');
-    await page.waitForFunction((first) => document.querySelector('[data-testid=trace-row] a').getAttribute('href').endsWith(first), ids.first);
+    // while the sorted page loads the table may have no row: wait for one, never read a missing one
+    await page.waitForFunction((first) => {
+      const a = document.querySelector('[data-testid=trace-row] a');
+      return !!a && a.getAttribute('href').endsWith(first);
+    }, ids.first);
   });
 });
 

@@ -113,7 +113,7 @@ test('runs table: server sort, filter with inline errors, view state in the URL,
 
     await page.fill('[data-testid=run-filter]', 'metrics.m < 10 and params.p != "3"');
     await page.press('[data-testid=run-filter]', 'Enter');
-    await page.waitForFunction(() => document.querySelector('[data-testid=runs-status]').textContent === '9 runs');
+    await page.waitForFunction(() => (document.querySelector('[data-testid=runs-status]')?.textContent ?? '') === '9 runs');
     await page.fill('[data-testid=run-filter]', 'metrics.m <== 1');
     await page.press('[data-testid=run-filter]', 'Enter');
     await page.locator('[data-testid=runs-message] [data-testid=error]').waitFor();
@@ -122,7 +122,7 @@ test('runs table: server sort, filter with inline errors, view state in the URL,
     // a shared link opens the same view
     await page.fill('[data-testid=run-filter]', 'metrics.m < 10');
     await page.press('[data-testid=run-filter]', 'Enter');
-    await page.waitForFunction(() => document.querySelector('[data-testid=runs-status]').textContent === '10 runs');
+    await page.waitForFunction(() => (document.querySelector('[data-testid=runs-status]')?.textContent ?? '') === '10 runs');
     const url = page.url();
     await page.goto('about:blank');
     await page.goto(url);
@@ -133,7 +133,7 @@ test('runs table: server sort, filter with inline errors, view state in the URL,
     // nested runs: children under their parent, shown on expand
     await page.fill('[data-testid=run-filter]', 'attributes.start_time >= 1700000700000');
     await page.press('[data-testid=run-filter]', 'Enter');
-    await page.waitForFunction(() => document.querySelector('[data-testid=runs-status]').textContent === '4 runs');
+    await page.waitForFunction(() => (document.querySelector('[data-testid=runs-status]')?.textContent ?? '') === '4 runs');
     assert.equal(await rows(page).count(), 2); // parent and live; children folded
     assert.equal(await rows(page).filter({ hasText: 'live' }).locator('.cell').nth(7).textContent(), 'train-ds (training)') // checkbox, name, created, duration, source, user, status, datasets;
     await page.locator('[data-testid=run-row]', { hasText: 'parent' }).locator('[data-testid=expand]').click();
@@ -212,7 +212,7 @@ test('run page: overview, tags edited in place, note, rename, live refresh of a 
     await page.click('[data-testid=rename-run]');
     await page.fill('dialog input[name=name]', 'live renamed');
     await page.click('dialog button[type=submit]');
-    await page.waitForFunction(() => document.querySelector('[data-testid=run-name]').textContent === 'live renamed');
+    await page.waitForFunction(() => (document.querySelector('[data-testid=run-name]')?.textContent ?? '') === 'live renamed');
 
     // the RUNNING run refreshes by itself
     await apiPost('runs/log-metric', { run_id: ids.live, key: 'new_metric', value: 7, timestamp: Date.now(), step: 1 });
@@ -238,7 +238,7 @@ test('charts: metric page draws from sampled histories, axis changes re-fetch', 
     page.on('request', (r) => { if (r.url().includes('/metrics/')) calls.push(r.url()); });
     await go(`#/metric/loss?runs=${encodeURIComponent(JSON.stringify([ids.live]))}&experiments=${encodeURIComponent(JSON.stringify([ids.experiment_id]))}`);
     await page.locator('[data-testid=chart-card] canvas').first().waitFor();
-    await page.waitForFunction(() => / ms/.test(document.querySelector('[data-testid=chart-card] h4').textContent));
+    await page.waitForFunction(() => / ms/.test((document.querySelector('[data-testid=chart-card] h4')?.textContent ?? '')));
     // the min/max sample and, asked beside it, the preview (each bucket's first point), over the same buckets
     const mm = calls.filter((u) => u.includes('mlflowd/metrics/get-history-bulk-minmax') && u.includes('metric_key=loss'));
     const firstAt = mm.findIndex((u) => new URL(u).searchParams.get('sample') === 'first');
@@ -252,7 +252,7 @@ test('charts: metric page draws from sampled histories, axis changes re-fetch', 
     await page.mouse.down();
     await page.mouse.move(over.x + over.width * 0.6, over.y + 30, { steps: 4 });
     await page.mouse.up();
-    await page.waitForFunction(() => document.querySelector('[data-testid=chart-card] h4').textContent.includes('zoomed'));
+    await page.waitForFunction(() => (document.querySelector('[data-testid=chart-card] h4')?.textContent ?? '').includes('zoomed'));
     assert.ok(calls.some((u) => /start_step=\d+&end_step=\d+/.test(u)), calls.join('\n'));
     const before = calls.length;
     await page.selectOption('[data-testid=x-axis]', 'relative');
@@ -269,14 +269,14 @@ test('charts: metric page draws from sampled histories, axis changes re-fetch', 
     assert.equal(await page.isChecked('[data-testid=log-scale]'), true);
     assert.equal(await page.inputValue('[data-testid=smoothing]'), '0.9');
     // on a time axis a zoom re-reads the steps shown inside the zoomed time range
-    await page.waitForFunction(() => / ms/.test(document.querySelector('[data-testid=chart-card] h4').textContent));
+    await page.waitForFunction(() => / ms/.test((document.querySelector('[data-testid=chart-card] h4')?.textContent ?? '')));
     const zoomCalls = calls.length;
     const box2 = await page.locator('[data-testid=chart-card] .u-over').first().boundingBox();
     await page.mouse.move(box2.x + box2.width * 0.2, box2.y + 20);
     await page.mouse.down();
     await page.mouse.move(box2.x + box2.width * 0.5, box2.y + 30, { steps: 4 });
     await page.mouse.up();
-    await page.waitForFunction(() => document.querySelector('[data-testid=chart-card] h4').textContent.includes('zoomed'));
+    await page.waitForFunction(() => (document.querySelector('[data-testid=chart-card] h4')?.textContent ?? '').includes('zoomed'));
     const zc = calls.slice(zoomCalls).find((u) => /start_step=\d+&end_step=\d+/.test(u));
     assert.ok(zc, calls.slice(zoomCalls).join('\n'));
     const zq = new URL(zc).searchParams;
@@ -289,7 +289,7 @@ test('charts: metric page draws from sampled histories, axis changes re-fetch', 
     await go(`#/metric/spiky?runs=${encodeURIComponent(JSON.stringify([ids.long]))}`);
     const body = await (await minmax).json();
     assert.ok(body.metrics.some((m) => m.step === 1234 && m.value === 100), 'the spike is in the sample');
-    await page.waitForFunction(() => /points/.test(document.querySelector('[data-testid=chart-card] h4').textContent));
+    await page.waitForFunction(() => /points/.test((document.querySelector('[data-testid=chart-card] h4')?.textContent ?? '')));
 
     await go(`#/experiments/${ids.experiment_id}/chart`);
     await page.locator('[data-testid=chart-card][data-metric=m] canvas').waitFor();
@@ -393,7 +393,7 @@ test('runs table: refreshes by itself while runs are RUNNING (scroll, selection 
     await apiPost('runs/update', { run_id: live, status: 'FINISHED', end_time: t0 + 5 * 86400000 }); // 5 days
     const late = (await apiPost('runs/create', { experiment_id: eid, run_name: 'late', start_time: t0 + 100000 })).run.info.run_id;
     await page.waitForFunction((id) => document.querySelector(`[data-run-id="${id}"] .status`)?.textContent === 'FINISHED', live, { timeout: 60000 });
-    await page.waitForFunction(() => /^62 runs/.test(document.querySelector('[data-testid=runs-status]').textContent));
+    await page.waitForFunction(() => /^62 runs/.test((document.querySelector('[data-testid=runs-status]')?.textContent ?? '')));
     assert.ok((await liveRow.textContent()).includes('0.75'), await liveRow.textContent());
     assert.equal(await page.evaluate(() => document.querySelector('[data-testid=runs-grid]').scrollTop), 560);
     assert.match(await statusText(page), /1 selected/);
