@@ -21,6 +21,14 @@ int mlf_mm_before(const struct mlf_mm_point *a, const struct mlf_mm_point *b)
 	return a->is_nan < b->is_nan;
 }
 
+struct mlf_mm_point mlf_mm_point_at(sqlite3_stmt *st)
+{
+	return (struct mlf_mm_point){.value = sqlite3_column_double(st, 0),
+	                             .timestamp = sqlite3_column_int64(st, 1),
+	                             .step = sqlite3_column_int64(st, 2),
+	                             .is_nan = sqlite3_column_int(st, 3)};
+}
+
 void mlf_mm_from_point(struct mlf_mm_summary *s, const struct mlf_mm_point *p)
 {
 	s->first = s->last = s->lo = s->hi = *p;
@@ -80,8 +88,9 @@ static const char tables_sql[] =
 	PICK(LAST_C, "l_step") ", " PICK(LAST_C, "l_ts") ", " PICK(LAST_C, "l_value") ", " PICK(LAST_C, "l_nan")
 #define SET_LO PICK(LO_C, "lo_step") ", " PICK(LO_C, "lo_ts") ", " PICK(LO_C, "lo_value")
 #define SET_HI PICK(HI_C, "hi_step") ", " PICK(HI_C, "hi_ts") ", " PICK(HI_C, "hi_value")
-#define SHIFT_S "5" /* MLF_METRIC_BLOCK_SHIFT, checked below */
-_Static_assert(MLF_METRIC_BLOCK_SHIFT == 5, "the triggers' block shift");
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define SHIFT_S STR(MLF_METRIC_BLOCK_SHIFT) /* the block shift, in the triggers' SQL */
 
 /* The triggers, exactly as they must stand in sqlite_master. */
 static const char *const triggers[][2] = {
@@ -241,19 +250,20 @@ struct build {
 	int done;                 /* out: the series is summarized */
 };
 
-static const char insert_block_sql[] = "INSERT INTO mlflowd_metric_blocks VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-                                       "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
-
-/* Write one block with sql (insert_block_sql, or the merging upsert);
- * sql is a string constant (the statement cache's key). */
-static enum mlf_status put_block(struct mlf_conn *c, const char *sql, const struct build *b, int64_t block,
+/* Merge one block's summary into the stored one (as the insert trigger
+ * merges a point); a block not stored yet is inserted as it is. */
+static enum mlf_status put_block(struct mlf_conn *c, const char *run_id, const char *key, int64_t block,
                                  const struct mlf_mm_summary *s, struct mlf_error *err)
 {
+	static const char sql[] = "INSERT INTO mlflowd_metric_blocks VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+	                          "?11, ?12, ?13, ?14, ?15, "
+	                          "?16, ?17) ON CONFLICT (run_uuid, \"key\", block) DO UPDATE SET " SET_FIRST
+	                          ", " SET_LAST ", " SET_LO ", " SET_HI;
 	sqlite3_stmt *st = mlf_stmt(c, sql, err);
 	if (!st)
 		return err->status;
-	mlf_bind_text(st, 1, b->run_id);
-	mlf_bind_text(st, 2, b->key);
+	mlf_bind_text(st, 1, run_id);
+	mlf_bind_text(st, 2, key);
 	sqlite3_bind_int64(st, 3, block);
 	const struct mlf_mm_point *fl[2] = {&s->first, &s->last};
 	for (int i = 0; i < 2; i++) {
@@ -273,6 +283,18 @@ static enum mlf_status put_block(struct mlf_conn *c, const char *sql, const stru
 	return mlf_step_done(c, st, err);
 }
 
+/* Mark a series summarized: its blocks are complete. */
+static enum mlf_status mark_series(struct mlf_conn *c, const char *run_id, const char *key, struct mlf_error *err)
+{
+	static const char sql[] = "INSERT OR IGNORE INTO mlflowd_metric_series (run_uuid, \"key\") VALUES (?1, ?2)";
+	sqlite3_stmt *st = mlf_stmt(c, sql, err);
+	if (!st)
+		return err->status;
+	mlf_bind_text(st, 1, run_id);
+	mlf_bind_text(st, 2, key);
+	return mlf_step_done(c, st, err);
+}
+
 /* One write job: blocks from b->from on, rebuilt from the points, up to
  * about MLF_METRIC_BLOCKS_BUILD_ROWS of them. Blocks past where it stops
  * are dropped too: the next job builds them from the points again. */
@@ -281,11 +303,9 @@ static enum mlf_status build_job(struct mlf_conn *c, void *p, struct mlf_error *
 	static const char del_sql[] = "DELETE FROM mlflowd_metric_blocks WHERE run_uuid = ?1 AND \"key\" = ?2 "
 	                              "AND block >= ?3";
 	static const char rows_sql[] =
-	    "SELECT step, timestamp, value, is_nan FROM metrics INDEXED BY "
+	    "SELECT value, timestamp, step, is_nan FROM metrics INDEXED BY "
 	    "index_metrics_run_uuid_key_step WHERE run_uuid = ?1 AND key = ?2 AND step >= ?3 "
 	    "ORDER BY step";
-	static const char mark_sql[] =
-	    "INSERT OR IGNORE INTO mlflowd_metric_series (run_uuid, \"key\") VALUES (?1, ?2)";
 	struct build *b = p;
 	b->done = 0;
 	b->next = b->from;
@@ -308,11 +328,10 @@ static enum mlf_status build_job(struct mlf_conn *c, void *p, struct mlf_error *
 	int have = 0, rc, stopped = 0;
 	enum mlf_status s = MLF_OK;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct mlf_mm_point pt = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-		                          sqlite3_column_double(st, 2), sqlite3_column_int(st, 3)};
+		struct mlf_mm_point pt = mlf_mm_point_at(st);
 		int64_t bl = mlf_metric_block_of(pt.step);
 		if (have && bl != block) {
-			if ((s = put_block(c, insert_block_sql, b, block, &cur, err)) != MLF_OK)
+			if ((s = put_block(c, b->run_id, b->key, block, &cur, err)) != MLF_OK)
 				break;
 			have = 0;
 			if (rows >= MLF_METRIC_BLOCKS_BUILD_ROWS) {
@@ -339,17 +358,10 @@ static enum mlf_status build_job(struct mlf_conn *c, void *p, struct mlf_error *
 	}
 	if (!mlf_rows_done(c, st, rc, err))
 		return err->status;
-	if (have && put_block(c, insert_block_sql, b, block, &cur, err) != MLF_OK)
+	if (have && put_block(c, b->run_id, b->key, block, &cur, err) != MLF_OK)
 		return err->status;
 	b->done = 1;
-	/* a series without points stays unmarked: no rows for names nobody logged */
-	if (!rows && b->from == mlf_metric_block_of(INT64_MIN))
-		return MLF_OK;
-	if (!(st = mlf_stmt(c, mark_sql, err)))
-		return err->status;
-	mlf_bind_text(st, 1, b->run_id);
-	mlf_bind_text(st, 2, b->key);
-	return mlf_step_done(c, st, err);
+	return mark_series(c, b->run_id, b->key, err);
 }
 
 enum mlf_status mlf_metric_blocks_ensure(struct mlf_conn *c, const char *const *run_ids, int nruns, const char *key,
@@ -425,7 +437,7 @@ int mlf_metric_blocks_known(struct mlf_conn *c, const char *run_id, const char *
 
 void mlf_metric_blocks_remember(struct mlf_conn *c, const char *run_id, const char *key)
 {
-	/* slot 0 of the array counts the used slots; the table is the rest */
+	/* the slot after the table counts the used slots */
 	if (!c->marks && !(c->marks = calloc(MLF_METRIC_MARKS_SLOTS + 1, sizeof *c->marks)))
 		return;
 	if (mlf_metric_blocks_known(c, run_id, key))
@@ -464,22 +476,8 @@ enum mlf_status mlf_metric_blocks_state(struct mlf_conn *c, const char *run_id, 
 enum mlf_status mlf_metric_blocks_merge(struct mlf_conn *c, const char *run_id, const char *key,
                                         const struct mlf_mm_block *blocks, int n, int mark, struct mlf_error *err)
 {
-	static const char merge_sql[] = "INSERT INTO mlflowd_metric_blocks VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-	                                "?10, ?11, ?12, ?13, ?14, ?15, "
-	                                "?16, ?17) ON CONFLICT (run_uuid, \"key\", block) DO UPDATE SET " SET_FIRST
-	                                ", " SET_LAST ", " SET_LO ", " SET_HI;
-	static const char mark_sql[] =
-	    "INSERT OR IGNORE INTO mlflowd_metric_series (run_uuid, \"key\") VALUES (?1, ?2)";
-	struct build b = {.run_id = run_id, .key = key};
 	for (int i = 0; i < n; i++)
-		if (put_block(c, merge_sql, &b, blocks[i].block, &blocks[i].s, err) != MLF_OK)
+		if (put_block(c, run_id, key, blocks[i].block, &blocks[i].s, err) != MLF_OK)
 			return err->status;
-	if (!mark)
-		return MLF_OK;
-	sqlite3_stmt *st = mlf_stmt(c, mark_sql, err);
-	if (!st)
-		return err->status;
-	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-	return mlf_step_done(c, st, err);
+	return mark ? mark_series(c, run_id, key, err) : MLF_OK;
 }

@@ -59,6 +59,10 @@ struct mlf_mm_summary {
  * by MLflow's primary key. */
 int mlf_mm_before(const struct mlf_mm_point *a, const struct mlf_mm_point *b);
 
+/* The point in st's current row (value, timestamp, step, is_nan), as
+ * stored. */
+struct mlf_mm_point mlf_mm_point_at(sqlite3_stmt *st);
+
 /* s = the summary of the one point p. */
 void mlf_mm_from_point(struct mlf_mm_summary *s, const struct mlf_mm_point *p);
 

@@ -603,8 +603,7 @@ static enum mlf_status acc_points(struct mlf_conn *c, struct mm_acc *q, int64_t 
 	sqlite3_bind_int64(st, 4, to);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct mlf_mm_point p = {sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 1),
-		                         sqlite3_column_double(st, 0), sqlite3_column_int(st, 3)};
+		struct mlf_mm_point p = mlf_mm_point_at(st);
 		struct mlf_mm_summary one;
 		mlf_mm_from_point(&one, &p);
 		acc_add(q, &one);
