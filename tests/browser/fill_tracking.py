@@ -2,7 +2,8 @@
 experiment "many" with 700 runs (run i: metric m = i, param p = i, tag group = i % 3), a
 param logged by the last-created run only (beyond the first page of the table), a parent run
 with two children, a RUNNING run with a metric history and a dataset input, and in experiment "long" a run whose
-3,000-step history has a one-step spike. Prints one JSON line of ids.
+3,000-step history has a one-step spike, plus a noisy 3,000-step metric on that run and a second
+one. Prints one JSON line of ids.
 
     .venv/bin/python tests/browser/fill_tracking.py http://127.0.0.1:PORT
 """
@@ -46,8 +47,14 @@ def main(url):
     hist = [Metric("spiky", 100.0 if s == 1234 else 1.0, T0 + s, s) for s in range(3000)]
     for i in range(0, len(hist), 1000):
         c.log_batch(long.info.run_id, metrics=hist[i : i + 1000])
+    # a noisy metric on two runs: every bucket keeps four points, so their chart has more than 2,000
+    noisy = [long.info.run_id, c.create_run(lid, run_name="long-2").info.run_id]
+    for n, rid in enumerate(noisy):
+        ms = [Metric("noisy", float((s * 7919 + n) % 101), T0 + s, s) for s in range(3000)]
+        for i in range(0, len(ms), 1000):
+            c.log_batch(rid, metrics=ms[i : i + 1000])
     print(json.dumps({"experiment_id": eid, "run_ids": ids, "parent": parent.info.run_id, "children": kids,
-                      "live": live.info.run_id, "long_experiment_id": lid, "long": long.info.run_id}))
+                      "live": live.info.run_id, "long_experiment_id": lid, "long": long.info.run_id, "noisy": noisy}))
 
 
 if __name__ == "__main__":

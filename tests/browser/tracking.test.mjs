@@ -290,6 +290,19 @@ test('charts: metric page draws from sampled histories, axis changes re-fetch', 
     const body = await (await minmax).json();
     assert.ok(body.metrics.some((m) => m.step === 1234 && m.value === 100), 'the spike is in the sample');
     await page.waitForFunction(() => /points/.test((document.querySelector('[data-testid=chart-card] h4')?.textContent ?? '')));
+    // a chart of fewer than 2,000 points draws 1.5-pixel lines, a denser one 1-pixel lines
+    // (the software rasterizer's fast path)
+    const widthOf = async (metric) => {
+      const card = `[data-testid=chart-card][data-metric=${metric}]`;
+      await page.waitForFunction((sel) => /points/.test(document.querySelector(`${sel} h4`)?.textContent ?? ''), card);
+      const t = await page.textContent(`${card} h4`);
+      return [Number(/(\d+) points/.exec(t)[1]), await page.getAttribute(`${card} .chart-plot`, 'data-line-width')];
+    };
+    const [few, thick] = await widthOf('spiky');
+    assert.ok(few <= 2000 && thick === '1.5', `${few} points, width ${thick}`);
+    await go(`#/metric/noisy?runs=${encodeURIComponent(JSON.stringify(ids.noisy))}`);
+    const [many, thin] = await widthOf('noisy');
+    assert.ok(many > 2000 && thin === '1', `${many} points, width ${thin}`);
 
     await go(`#/experiments/${ids.experiment_id}/chart`);
     await page.locator('[data-testid=chart-card][data-metric=m] canvas').waitFor();

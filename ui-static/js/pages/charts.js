@@ -257,9 +257,11 @@ export function renderRunsCharts(root, { runs, metricKeys, namesP = null, experi
         if (closed) return;
         let n = 0;
         for (const s of series.values()) n += s.length;
-        info.textContent = `${n} points${range ? ' (zoomed)' : ''} · ${Math.round(performance.now() - t0)} ms`;
         if (range) zoomed = { range, xRange, series }; else setOverview(series);
-        draw();
+        // the count and time are shown once the chart holds this sample
+        await draw();
+        if (closed || my !== ctl) return;
+        info.textContent = `${n} points${range ? ' (zoomed)' : ''} · ${Math.round(performance.now() - t0)} ms`;
       } catch (e) {
         if (e.name === 'AbortError') return;
         clear(plotBox).appendChild(errorBox(e));
@@ -312,6 +314,7 @@ export function renderRunsCharts(root, { runs, metricKeys, namesP = null, experi
       };
       if (plot) { plot.destroy(); plot = null; }
       clear(plotBox);
+      plotBox.dataset.lineWidth = String(lineWidth);
       settingData = true;
       plot = new uPlot(cfg, data, plotBox);
       if (zoomed) {
